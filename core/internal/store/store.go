@@ -1,0 +1,40 @@
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNotFound is returned by Tx.Get for a missing key.
+var ErrNotFound = errors.New("store: key not found")
+
+// ErrReservedKey is returned when writing a key reserved by the engine.
+var ErrReservedKey = errors.New("store: reserved key")
+
+// Store is an ordered key-value store with snapshot reads and atomic writes.
+type Store interface {
+	// View runs fn in a read-only transaction that sees one consistent state.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction. If fn returns an error the
+	// transaction is rolled back; otherwise it is committed atomically.
+	Update(ctx context.Context, fn func(RWTx) error) error
+	Close() error
+}
+
+// Tx is a read-only transaction.
+type Tx interface {
+	// Get returns a copy of the value of key, or ErrNotFound.
+	Get(key []byte) ([]byte, error)
+	// Scan calls fn for the keys with prefix, ascending, starting at the first
+	// key >= from (from may be nil), until fn returns false. k and v are only
+	// valid during the call and must not be modified. fn must not write.
+	Scan(prefix, from []byte, fn func(k, v []byte) bool) error
+}
+
+// RWTx is a read-write transaction. Reads see the transaction's own writes.
+type RWTx interface {
+	Tx
+	Set(key, value []byte) error
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(key []byte) error
+}
