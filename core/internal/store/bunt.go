@@ -212,4 +212,3 @@ func (t *buntRWTx) Delete(key []byte) error {
 	}
 	return nil
 }
-

@@ -1,0 +1,231 @@
+package index
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/amber-electrum/amber/core/internal/store"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+// parsedBlock is a block decoded from the daemon's raw bytes.
+type parsedBlock struct {
+	height int64
+	hash   sdk.Hash
+	header []byte
+	msg    *wire.MsgBlock
+	txids  []sdk.Hash
+	size   int
+}
+
+func parseBlock(b sdk.Block) (*parsedBlock, error) {
+	var msg wire.MsgBlock
+	if err := msg.Deserialize(bytes.NewReader(b.Raw)); err != nil {
+		return nil, fmt.Errorf("block %d: %w", b.Height, err)
+	}
+	var hb bytes.Buffer
+	if err := msg.Header.Serialize(&hb); err != nil {
+		return nil, fmt.Errorf("block %d header: %w", b.Height, err)
+	}
+	p := &parsedBlock{height: b.Height, hash: sdk.Hash(msg.BlockHash()), header: hb.Bytes(), msg: &msg, size: len(b.Raw)}
+	p.txids = make([]sdk.Hash, len(msg.Transactions))
+	for i, tx := range msg.Transactions {
+		p.txids[i] = sdk.Hash(tx.TxHash())
+	}
+	return p, nil
+}
+
+func (p *parsedBlock) prev() sdk.Hash { return sdk.Hash(p.msg.Header.PrevBlock) }
+
+// headerHash is the block hash of an 80-byte header.
+func headerHash(h []byte) sdk.Hash { return sdk.Hash(chainhash.DoubleHashH(h)) }
+
+// vsize is ceil(weight/4).
+func vsize(tx *wire.MsgTx) int64 {
+	w := int64(tx.SerializeSizeStripped()*3 + tx.SerializeSize())
+	return (w + 3) / 4
+}
+
+// unspendable reports outputs never indexed: OP_RETURN or OP_FALSE OP_RETURN.
+func unspendable(script []byte) bool {
+	return len(script) > 0 && script[0] == 0x6a ||
+		len(script) > 1 && script[0] == 0x00 && script[1] == 0x6a
+}
+
+// errChain marks an inconsistency between the daemon's chain and the index
+// (missing UTXO, missing undo data): following stops.
+var errChain = errors.New("chain inconsistency")
+
+// touchSet collects touched hashXs.
+type touchSet map[HashX]struct{}
+
+func (t touchSet) add(hx HashX) { t[hx] = struct{}{} }
+
+// applyBlock writes block p on top of st inside tx and returns the new state.
+func (ix *Index) applyBlock(tx store.RWTx, st state, p *parsedBlock, touched touchSet) (state, error) {
+	h := p.height
+	if h != st.height+1 {
+		return st, fmt.Errorf("apply block %d on height %d", h, st.height)
+	}
+	if h > 0 {
+		undo := &undoRecord{txCountBefore: st.txCount}
+		txids := make([]byte, 0, 32*len(p.txids))
+		var hxs []HashX
+		for i, mtx := range p.msg.Transactions {
+			txid := &p.txids[i]
+			txnum := st.txCount + uint64(i)
+			if txnum > maxTxNum {
+				return st, fmt.Errorf("tx_num overflow at height %d", h)
+			}
+			txids = append(txids, txid[:]...)
+			hxs = hxs[:0]
+			if i > 0 {
+				for _, in := range mtx.TxIn {
+					op := outpoint{txid: sdk.Hash(in.PreviousOutPoint.Hash), vout: in.PreviousOutPoint.Index}
+					ok := outKey(&op.txid, op.vout)
+					raw, err := tx.Get(ok)
+					if errors.Is(err, store.ErrNotFound) {
+						return st, fmt.Errorf("%w: block %d tx %s spends unknown output %s:%d", errChain, h, txid, op.txid, op.vout)
+					}
+					if err != nil {
+						return st, err
+					}
+					ov, err := decodeOutVal(raw)
+					if err != nil {
+						return st, err
+					}
+					if err := tx.Delete(ok); err != nil {
+						return st, err
+					}
+					if err := tx.Delete(utxoKey(ov.hx, ov.txnum, op.vout)); err != nil {
+						return st, err
+					}
+					undo.spent = append(undo.spent, spentOut{op: op, outVal: ov})
+					hxs = appendUnique(hxs, ov.hx)
+				}
+			}
+			for vout, out := range mtx.TxOut {
+				if unspendable(out.PkScript) {
+					continue
+				}
+				hx := HashXFromScript(out.PkScript)
+				ov := outVal{hx: hx, txnum: txnum, value: out.Value, height: h}
+				if err := tx.Set(utxoKey(hx, txnum, uint32(vout)), utxoVal(out.Value, txid, h)); err != nil {
+					return st, err
+				}
+				if err := tx.Set(outKey(txid, uint32(vout)), ov.encode()); err != nil {
+					return st, err
+				}
+				undo.created = append(undo.created, outpoint{txid: *txid, vout: uint32(vout)})
+				hxs = appendUnique(hxs, hx)
+			}
+			hv := histVal(txid, h)
+			for _, hx := range hxs {
+				if err := tx.Set(histKey(hx, txnum), hv); err != nil {
+					return st, err
+				}
+				undo.hist = append(undo.hist, histRef{hx: hx, txnum: txnum})
+				touched.add(hx)
+			}
+		}
+		if err := tx.Set(heightKey(pBlock, h), txids); err != nil {
+			return st, err
+		}
+		if err := tx.Set(heightKey(pUndo, h), undo.encode()); err != nil {
+			return st, err
+		}
+		if old := h - int64(ix.reorgLimit); old > 0 {
+			if err := tx.Delete(heightKey(pUndo, old)); err != nil {
+				return st, err
+			}
+		}
+		st.txCount += uint64(len(p.txids))
+	}
+	if err := tx.Set(heightKey(pHeader, h), p.header); err != nil {
+		return st, err
+	}
+	st.height, st.tip = h, p.hash
+	return st, nil
+}
+
+func appendUnique(s []HashX, hx HashX) []HashX {
+	for _, x := range s {
+		if x == hx {
+			return s
+		}
+	}
+	return append(s, hx)
+}
+
+// undoBlock reverts the tip block of st inside tx and returns the new state.
+func (ix *Index) undoBlock(tx store.RWTx, st state, touched touchSet) (state, error) {
+	h := st.height
+	if h <= 0 {
+		return st, fmt.Errorf("%w: cannot undo block %d", errChain, h)
+	}
+	raw, err := tx.Get(heightKey(pUndo, h))
+	if errors.Is(err, store.ErrNotFound) {
+		return st, fmt.Errorf("%w: no undo information for block %d (reorg deeper than REORG_LIMIT %d); the index must be rebuilt", errChain, h, ix.reorgLimit)
+	}
+	if err != nil {
+		return st, err
+	}
+	u, err := decodeUndo(raw)
+	if err != nil {
+		return st, fmt.Errorf("block %d: %w", h, err)
+	}
+	// Restore spent outputs first, then delete created ones: an output
+	// created and spent inside the block is restored and deleted again.
+	for i := len(u.spent) - 1; i >= 0; i-- {
+		s := &u.spent[i]
+		if err := tx.Set(outKey(&s.op.txid, s.op.vout), s.outVal.encode()); err != nil {
+			return st, err
+		}
+		if err := tx.Set(utxoKey(s.hx, s.txnum, s.op.vout), utxoVal(s.value, &s.op.txid, s.height)); err != nil {
+			return st, err
+		}
+		touched.add(s.hx)
+	}
+	for _, c := range u.created {
+		ok := outKey(&c.txid, c.vout)
+		raw, err := tx.Get(ok)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return st, err
+		}
+		ov, err := decodeOutVal(raw)
+		if err != nil {
+			return st, err
+		}
+		if err := tx.Delete(ok); err != nil {
+			return st, err
+		}
+		if err := tx.Delete(utxoKey(ov.hx, ov.txnum, c.vout)); err != nil {
+			return st, err
+		}
+	}
+	for _, r := range u.hist {
+		if err := tx.Delete(histKey(r.hx, r.txnum)); err != nil {
+			return st, err
+		}
+		touched.add(r.hx)
+	}
+	for _, p := range []byte{pHeader, pBlock, pUndo} {
+		if err := tx.Delete(heightKey(p, h)); err != nil {
+			return st, err
+		}
+	}
+	prev, err := tx.Get(heightKey(pHeader, h-1))
+	if err != nil {
+		return st, fmt.Errorf("header %d: %w", h-1, err)
+	}
+	return state{height: h - 1, tip: headerHash(prev), txCount: u.txCountBefore}, nil
+}
+
+func chainHash(h sdk.Hash) chainhash.Hash { return chainhash.Hash(h) }

@@ -1,0 +1,169 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/amber-electrum/amber/core/internal/store"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+// Index is the chain index. Queries may run concurrently with Run.
+type Index struct {
+	st         store.Store
+	chain      Chain
+	genesis    sdk.Hash
+	log        *slog.Logger
+	opts       Options
+	reorgLimit int
+
+	// procMu serialises the block processor, mempool rounds and ForceReorg,
+	// and therefore Notify calls.
+	procMu sync.Mutex
+
+	mu     sync.RWMutex // guards tip and the fields below
+	tip    state
+	header []byte
+	errMsg string
+	halted bool
+
+	daemonHeight atomic.Int64
+	reorgs       atomic.Int64
+	caughtUp     bool // processor-only
+	synced       chan struct{}
+	syncedOnce   sync.Once
+
+	mp   *mempool
+	hist histogramCache
+}
+
+// Open loads the index state from opts.Store. Every commit is atomic, so
+// there is nothing to repair after a crash: the state is the last commit.
+func Open(ctx context.Context, opts Options) (*Index, error) {
+	if opts.Store == nil || opts.Chain == nil {
+		return nil, errors.New("index: Store and Chain are required")
+	}
+	if opts.ReorgLimit <= 0 {
+		opts.ReorgLimit = 200
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 5 * time.Second
+	}
+	if opts.HistogramRefresh <= 0 {
+		opts.HistogramRefresh = 120 * time.Second
+	}
+	if opts.HistogramBinSize <= 0 {
+		opts.HistogramBinSize = 30000
+	}
+	if opts.BatchBlocks <= 0 {
+		opts.BatchBlocks = 100
+	}
+	if opts.FetchBlocks <= 0 {
+		opts.FetchBlocks = 200
+	}
+	if opts.ProgressInterval <= 0 {
+		opts.ProgressInterval = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	ix := &Index{
+		st: opts.Store, chain: opts.Chain, genesis: opts.Genesis, log: opts.Logger,
+		opts: opts, reorgLimit: opts.ReorgLimit, synced: make(chan struct{}), mp: newMempool(),
+	}
+	ix.tip.height = -1
+	ix.daemonHeight.Store(-1)
+	err := ix.st.View(ctx, func(tx store.Tx) error {
+		raw, err := tx.Get([]byte(stateKeyStr))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if ix.tip, err = decodeState(raw, ix.genesis); err != nil {
+			return err
+		}
+		if ix.tip.height >= 0 {
+			if ix.header, err = tx.Get(heightKey(pHeader, ix.tip.height)); err != nil {
+				return fmt.Errorf("tip header %d: %w", ix.tip.height, err)
+			}
+			if headerHash(ix.header) != ix.tip.tip {
+				return fmt.Errorf("tip header %d does not match the state's tip hash", ix.tip.height)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("index: open: %w", err)
+	}
+	ix.log.Info("index opened", "height", ix.tip.height, "tip", ix.tip.tip.String(), "tx_count", ix.tip.txCount)
+	return ix, nil
+}
+
+// Synced is closed once the index has caught up with the daemon and the
+// first mempool round has completed.
+func (ix *Index) Synced() <-chan struct{} { return ix.synced }
+
+// Tip returns the indexed tip (-1 and zero values before genesis).
+func (ix *Index) Tip() (height int64, hash sdk.Hash, header []byte) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.tip.height, ix.tip.tip, ix.header
+}
+
+func (ix *Index) state() state {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.tip
+}
+
+// setState publishes a committed state.
+func (ix *Index) setState(st state, header []byte) {
+	ix.mu.Lock()
+	ix.tip, ix.header = st, header
+	ix.mu.Unlock()
+}
+
+func (ix *Index) halt(err error) {
+	ix.log.Error("index stopped following the chain", "err", err)
+	ix.mu.Lock()
+	ix.halted, ix.errMsg = true, err.Error()
+	ix.mu.Unlock()
+}
+
+func (ix *Index) setErr(err error) {
+	ix.mu.Lock()
+	if err == nil {
+		ix.errMsg = ""
+	} else if !ix.halted {
+		ix.errMsg = err.Error()
+	}
+	ix.mu.Unlock()
+}
+
+// Status reports progress.
+func (ix *Index) Status() Status {
+	ntx, nbytes := ix.mp.stats()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s := Status{
+		DBHeight: ix.tip.height, DBTip: ix.tip.tip, DaemonHeight: ix.daemonHeight.Load(),
+		TxCount: ix.tip.txCount, MempoolTxs: ntx, MempoolBytes: nbytes, ReorgLimit: ix.reorgLimit,
+		Reorgs: ix.reorgs.Load(), Halted: ix.halted, Error: ix.errMsg,
+	}
+	select {
+	case <-ix.synced:
+		s.Synced = true
+	default:
+	}
+	return s
+}
+
+// Close releases nothing but the index itself; the caller closes the store.
+func (ix *Index) Close() error { return nil }

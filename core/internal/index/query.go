@@ -1,0 +1,163 @@
+package index
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/amber-electrum/amber/core/internal/store"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+// Headers returns up to count raw headers from start, concatenated, clamped
+// at the tip (possibly none).
+func (ix *Index) Headers(ctx context.Context, start int64, count int) ([]byte, error) {
+	if start < 0 || count <= 0 {
+		return nil, nil
+	}
+	var out []byte
+	err := ix.st.View(ctx, func(tx store.Tx) error {
+		out = make([]byte, 0, 80*min(count, 2016))
+		n := 0
+		return tx.Scan([]byte{pHeader}, heightKey(pHeader, start), func(k, v []byte) bool {
+			if int64(binary.BigEndian.Uint32(k[1:])) != start+int64(n) {
+				return false
+			}
+			out = append(out, v...)
+			n++
+			return n < count
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("index: headers: %w", err)
+	}
+	return out, nil
+}
+
+// BlockHashes returns the hashes of up to count indexed blocks from start.
+func (ix *Index) BlockHashes(ctx context.Context, start int64, count int) ([]sdk.Hash, error) {
+	h, err := ix.Headers(ctx, start, count)
+	if err != nil {
+		return nil, err
+	}
+	return hashesOf(h), nil
+}
+
+// BlockTxids returns the txids of the block at height in block order.
+// ErrBlockNotFound above the tip and at height 0 (genesis is not indexed).
+func (ix *Index) BlockTxids(ctx context.Context, height int64) ([]sdk.Hash, error) {
+	if height <= 0 || height > ix.state().height {
+		return nil, ErrBlockNotFound
+	}
+	var out []sdk.Hash
+	err := ix.st.View(ctx, func(tx store.Tx) error {
+		raw, err := tx.Get(heightKey(pBlock, height))
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrBlockNotFound
+		}
+		if err != nil {
+			return err
+		}
+		out = make([]sdk.Hash, len(raw)/32)
+		for i := range out {
+			copy(out[i][:], raw[32*i:])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("index: block txids %d: %w", height, err)
+	}
+	return out, nil
+}
+
+// History returns the confirmed history of hx (tx_num order) and its
+// mempool entries (canonical order) from one consistent snapshot. With
+// limit > 0 it fails with ErrHistoryTooLarge once the confirmed history has
+// limit entries.
+func (ix *Index) History(ctx context.Context, hx HashX, limit int) ([]Confirmed, []MempoolEntry, error) {
+	ix.mp.mu.RLock()
+	defer ix.mp.mu.RUnlock()
+	var conf []Confirmed
+	tooLarge := false
+	err := ix.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(hxPrefix(pHist, hx), nil, func(_, v []byte) bool {
+			if limit > 0 && len(conf) >= limit-1 {
+				tooLarge = true
+				return false
+			}
+			var c Confirmed
+			copy(c.TxHash[:], v)
+			c.Height = int64(binary.BigEndian.Uint32(v[32:]))
+			conf = append(conf, c)
+			return true
+		})
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("index: history: %w", err)
+	}
+	if tooLarge {
+		return nil, nil, ErrHistoryTooLarge
+	}
+	return conf, ix.mp.history(hx), nil
+}
+
+// MempoolHistory returns the mempool entries of hx in canonical order.
+func (ix *Index) MempoolHistory(hx HashX) []MempoolEntry {
+	ix.mp.mu.RLock()
+	defer ix.mp.mu.RUnlock()
+	return ix.mp.history(hx)
+}
+
+// Balance returns the confirmed balance (sum of confirmed UTXOs, ignoring
+// mempool spends), the mempool delta (outputs to hx minus mempool inputs
+// spending hx's outputs; may be negative) and the confirmed UTXO count.
+func (ix *Index) Balance(ctx context.Context, hx HashX) (confirmed, unconfirmed int64, nUTXOs int, err error) {
+	ix.mp.mu.RLock()
+	defer ix.mp.mu.RUnlock()
+	err = ix.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(hxPrefix(pUTXO, hx), nil, func(_, v []byte) bool {
+			confirmed += int64(binary.BigEndian.Uint64(v))
+			nUTXOs++
+			return true
+		})
+	})
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("index: balance: %w", err)
+	}
+	return confirmed, ix.mp.balanceDelta(hx), nUTXOs, nil
+}
+
+// ListUnspent returns confirmed UTXOs of hx in (tx_num, vout) order, then
+// mempool-created ones (height 0), minus every outpoint spent by a mempool
+// tx. nBeforeFilter counts confirmed + mempool UTXOs before that filter.
+func (ix *Index) ListUnspent(ctx context.Context, hx HashX) (utxos []UTXO, nBeforeFilter int, err error) {
+	ix.mp.mu.RLock()
+	defer ix.mp.mu.RUnlock()
+	err = ix.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(hxPrefix(pUTXO, hx), nil, func(k, v []byte) bool {
+			var u UTXO
+			u.TxPos = binary.BigEndian.Uint32(k[17:])
+			u.Value = int64(binary.BigEndian.Uint64(v))
+			copy(u.TxHash[:], v[8:])
+			u.Height = int64(binary.BigEndian.Uint32(v[40:]))
+			utxos = append(utxos, u)
+			return true
+		})
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("index: listunspent: %w", err)
+	}
+	utxos = append(utxos, ix.mp.utxos(hx)...)
+	nBeforeFilter = len(utxos)
+	if len(ix.mp.spends) > 0 {
+		kept := utxos[:0]
+		for _, u := range utxos {
+			if !ix.mp.spent(u.TxHash, u.TxPos) {
+				kept = append(kept, u)
+			}
+		}
+		utxos = kept
+	}
+	return utxos, nBeforeFilter, nil
+}
