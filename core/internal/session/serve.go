@@ -1,0 +1,236 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/amber-electrum/amber/core/internal/jsonrpc"
+)
+
+// run is the session's life: a reader on this goroutine, a writer on
+// another. It returns when the connection is finished.
+func (s *Session) run() {
+	writerDone := make(chan struct{})
+	go s.writeLoop(writerDone)
+	s.readLoop()
+	// The client stopped sending (EOF) or the session is closing: let the
+	// requests already read finish and be answered, then close.
+	s.inflight.Wait()
+	s.Close()
+	<-writerDone
+	s.cancel()
+	s.conn.Close()
+}
+
+// writeLoop writes queued messages in order until the queue is closed,
+// then closes the connection (which also ends the reader).
+func (s *Session) writeLoop(done chan<- struct{}) {
+	defer close(done)
+	defer s.conn.Close()
+	defer s.cancel()
+	for msg := range s.out {
+		if err := s.conn.WriteMessage(s.ctx, msg); err != nil {
+			s.log.Debug("write failed, closing session", "session", s.id, "err", err)
+			s.cancel()
+			s.conn.Close()
+			s.Close()
+			for range s.out { // drain so senders never block on a dead session
+			}
+			return
+		}
+		s.counters.SendCount.Add(1)
+		s.counters.SendBytes.Add(int64(len(msg)))
+		s.chargeBandwidth(len(msg))
+	}
+}
+
+func (s *Session) readLoop() {
+	for {
+		msg, err := s.conn.ReadMessage(s.ctx)
+		if err != nil || s.closing.Load() {
+			return
+		}
+		s.lastRecv.Store(time.Now().UnixNano())
+		s.counters.RecvCount.Add(1)
+		s.counters.RecvBytes.Add(int64(len(msg)))
+		s.chargeBandwidth(len(msg))
+		if s.logged.Load() {
+			s.log.Info("request", "session", s.id, "msg", string(msg))
+		}
+		d := s.Dialect()
+		reqs, batch, id, rerr := jsonrpc.Decode(msg, &d)
+		s.dialect.Store(int32(d))
+		if rerr != nil {
+			s.chargeError(rerr)
+			s.reply(jsonrpc.EncodeError(d, id, rerr))
+			continue
+		}
+		if batch {
+			s.inflight.Add(1)
+			go s.handleBatch(reqs)
+			continue
+		}
+		if !s.acquire() {
+			return
+		}
+		go func(r *jsonrpc.Request) {
+			resp := s.process(r)
+			s.release()
+			if resp != nil {
+				s.reply(resp)
+			}
+		}(reqs[0])
+	}
+}
+
+// acquire takes a concurrency slot; it fails only when the session ends.
+func (s *Session) acquire() bool {
+	select {
+	case s.sem <- struct{}{}:
+		s.pending.Add(1)
+		s.inflight.Add(1)
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+func (s *Session) release() {
+	s.pending.Add(-1)
+	<-s.sem
+	s.inflight.Done()
+}
+
+func (s *Session) handleBatch(reqs []*jsonrpc.Request) {
+	defer s.inflight.Done()
+	resps := make([][]byte, len(reqs))
+	done := make(chan struct{}, len(reqs))
+	started := 0
+	for i, r := range reqs {
+		if !s.acquire() {
+			for ; started > 0; started-- {
+				<-done
+			}
+			return
+		}
+		started++
+		go func(i int, r *jsonrpc.Request) {
+			resps[i] = s.process(r)
+			s.release()
+			done <- struct{}{}
+		}(i, r)
+	}
+	for range reqs {
+		<-done
+	}
+	items := resps[:0]
+	total := 0
+	for i, b := range resps {
+		if b == nil {
+			continue
+		}
+		total += len(b)
+		if s.prof.MaxSend > 0 && total > s.prof.MaxSend {
+			e := s.tooLarge()
+			s.chargeError(e)
+			b = jsonrpc.EncodeError(s.Dialect(), reqs[i].ID, e)
+			total += len(b)
+		}
+		items = append(items, b)
+	}
+	if len(items) > 0 {
+		s.reply(jsonrpc.EncodeBatch(items))
+	}
+}
+
+// reply queues a response and honours CloseAfterReply.
+func (s *Session) reply(msg []byte) {
+	_ = s.send(msg)
+	if s.closeFlag.Load() {
+		s.Close()
+	}
+}
+
+// process runs one request and returns its encoded response, or nil when
+// none is due (notifications).
+func (s *Session) process(r *jsonrpc.Request) []byte {
+	d := s.Dialect()
+	if r.Err != nil {
+		s.chargeError(r.Err)
+		return jsonrpc.EncodeError(d, r.ID, r.Err)
+	}
+	if r.Notification {
+		// Clients have no notifications to send: charged as an error,
+		// never answered (protocol.md §1.2).
+		s.chargeError(&jsonrpc.Error{})
+		return nil
+	}
+	result, err := s.dispatch(r)
+	if err != nil {
+		var e *jsonrpc.Error
+		if !errors.As(err, &e) {
+			s.log.Error("internal error", "session", s.id, "method", r.Method, "err", err)
+			e = &jsonrpc.Error{Code: jsonrpc.InternalError, Message: "internal server error"}
+		}
+		s.chargeError(e)
+		return jsonrpc.EncodeError(d, r.ID, e)
+	}
+	resp, encErr := jsonrpc.EncodeResult(d, r.ID, result)
+	if encErr != nil {
+		s.log.Error("cannot encode result", "session", s.id, "method", r.Method, "err", encErr)
+		e := &jsonrpc.Error{Code: jsonrpc.InternalError, Message: "internal server error"}
+		s.chargeError(e)
+		return jsonrpc.EncodeError(d, r.ID, e)
+	}
+	if s.prof.MaxSend > 0 && len(resp) > s.prof.MaxSend {
+		e := s.tooLarge()
+		s.chargeError(e)
+		return jsonrpc.EncodeError(d, r.ID, e)
+	}
+	return resp
+}
+
+// tooLarge is the oversized-response error; the missing ')' is upstream's
+// exact text, which clients may match (protocol.md §10 #13).
+func (s *Session) tooLarge() *jsonrpc.Error {
+	return jsonrpc.Errorf(jsonrpc.InvalidRequest, "response too large (over %d bytes", s.prof.MaxSend)
+}
+
+// dispatch calls the dispatcher under the request deadline. A handler that
+// overruns it is answered with -102 while it finishes in the background.
+func (s *Session) dispatch(r *jsonrpc.Request) (any, error) {
+	if s.prof.RequestTimeout <= 0 {
+		return s.disp.Dispatch(s.ctx, s, r.Method, r.Params)
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.prof.RequestTimeout)
+	defer cancel()
+	type answer struct {
+		result any
+		err    error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		res, err := s.disp.Dispatch(ctx, s, r.Method, r.Params)
+		ch <- answer{res, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.result, a.err
+	case <-ctx.Done():
+		return nil, jsonrpc.Errorf(jsonrpc.ServerBusy, "server busy - request timed out")
+	}
+}
+
+func (s *Session) chargeError(e *jsonrpc.Error) {
+	s.counters.Errors.Add(1)
+	// e.Cost carries the error's own surcharge (the codec puts
+	// ParseErrorCost on parse errors).
+	s.AddCost(ErrorBaseCost + e.Cost)
+}
+
+func (s *Session) chargeBandwidth(n int) {
+	if s.prof.BandwidthUnitCost > 0 {
+		s.AddCost(float64(n) / float64(s.prof.BandwidthUnitCost))
+	}
+}

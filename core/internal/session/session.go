@@ -1,0 +1,226 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/amber-electrum/amber/core/internal/jsonrpc"
+)
+
+// Conn is one client connection delivering whole messages; the transport
+// package's connections satisfy it.
+type Conn interface {
+	ReadMessage(ctx context.Context) ([]byte, error)
+	WriteMessage(ctx context.Context, msg []byte) error
+	Close() error
+	RemoteAddr() net.Addr
+	Kind() string
+}
+
+// Dispatcher answers the requests of a session.
+type Dispatcher interface {
+	// Opened is called once when a session starts, before any request.
+	Opened(s *Session)
+	// Dispatch handles one request. It returns the result to encode, or an
+	// error: a *jsonrpc.Error is sent to the client as is, any other error
+	// becomes an internal error. A json.RawMessage result is sent unchanged.
+	Dispatch(ctx context.Context, s *Session, method string, params json.RawMessage) (any, error)
+	// Closed is called once after the session has ended.
+	Closed(s *Session)
+}
+
+// Costs charged by the session itself (sessions-and-costs.md §2).
+const (
+	ConnectionCost   = 5.0
+	ErrorBaseCost    = 100.0
+	ParseErrorCost   = 1000.0 // on top of ErrorBaseCost
+	sendQueueLength  = 4096
+	closeGracePeriod = time.Second
+)
+
+// Profile holds the per-kind session limits.
+type Profile struct {
+	// MaxSend is the largest response in bytes; 0 means unlimited.
+	MaxSend int
+	// RequestTimeout bounds each request; 0 means none.
+	RequestTimeout time.Duration
+	// Concurrency is the number of requests handled at once (default 10).
+	Concurrency int
+	// BandwidthUnitCost is bytes per 1.0 of cost; 0 disables bandwidth cost.
+	BandwidthUnitCost int
+	// ConnectionCost is charged once at start.
+	ConnectionCost float64
+}
+
+// Session is one client connection.
+type Session struct {
+	id        uint64
+	conn      Conn
+	mgr       *Manager
+	disp      Dispatcher
+	prof      Profile
+	log       *slog.Logger
+	ctx       context.Context
+	cancel    context.CancelFunc
+	start     time.Time
+	sem       chan struct{}
+	out       chan []byte
+	closing   atomic.Bool
+	sendMu    sync.RWMutex // guards out against send-after-close
+	closeOnce sync.Once
+	dialect   atomic.Int32 // jsonrpc.Dialect, fixed by the first message
+
+	mu       sync.Mutex
+	client   string
+	protocol string
+	value    any
+	cost     float64
+
+	lastRecv  atomic.Int64 // unix nanos of the last received message
+	logged    atomic.Bool
+	counters  Counters
+	pending   atomic.Int64
+	inflight  sync.WaitGroup
+	closeFlag atomic.Bool // CloseAfterReply requested
+}
+
+// Counters are a session's traffic and error counts.
+type Counters struct {
+	RecvCount, RecvBytes, SendCount, SendBytes, Errors, TxsSent atomic.Int64
+}
+
+// ID returns the session id (unique for the process lifetime).
+func (s *Session) ID() uint64 { return s.id }
+
+// Kind returns the transport kind: TCP, SSL, WS, WSS or RPC.
+func (s *Session) Kind() string { return s.conn.Kind() }
+
+// RemoteAddr returns the peer address.
+func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
+
+// Context is cancelled when the session ends.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// Start is when the session was accepted.
+func (s *Session) Start() time.Time { return s.start }
+
+// Counters returns the session's live counters.
+func (s *Session) Counters() *Counters { return &s.counters }
+
+// Pending returns the number of requests being handled.
+func (s *Session) Pending() int64 { return s.pending.Load() }
+
+// LastReceived returns when the session last received a message.
+func (s *Session) LastReceived() time.Time { return time.Unix(0, s.lastRecv.Load()) }
+
+// SetLogged turns request logging for this session on or off.
+func (s *Session) SetLogged(on bool) { s.logged.Store(on) }
+
+// Logged reports whether requests of this session are logged.
+func (s *Session) Logged() bool { return s.logged.Load() }
+
+// Closing reports whether the session is shutting down.
+func (s *Session) Closing() bool { return s.closing.Load() }
+
+// SetClient records the client name sent with server.version.
+func (s *Session) SetClient(name string) { s.mu.Lock(); s.client = name; s.mu.Unlock() }
+
+// Client returns the client label ("unknown" until identified).
+func (s *Session) Client() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == "" {
+		return "unknown"
+	}
+	return s.client
+}
+
+// SetProtocol records the negotiated protocol version.
+func (s *Session) SetProtocol(v string) { s.mu.Lock(); s.protocol = v; s.mu.Unlock() }
+
+// Protocol returns the negotiated protocol version ("" before negotiation).
+func (s *Session) Protocol() string { s.mu.Lock(); defer s.mu.Unlock(); return s.protocol }
+
+// Value returns the dispatcher's per-session state.
+func (s *Session) Value() any { s.mu.Lock(); defer s.mu.Unlock(); return s.value }
+
+// SetValue stores the dispatcher's per-session state.
+func (s *Session) SetValue(v any) { s.mu.Lock(); s.value = v; s.mu.Unlock() }
+
+// AddCost adds c to the session's resource cost (never below zero).
+func (s *Session) AddCost(c float64) {
+	s.mu.Lock()
+	s.cost += c
+	if s.cost < 0 {
+		s.cost = 0
+	}
+	s.mu.Unlock()
+}
+
+// Cost returns the session's accumulated cost.
+func (s *Session) Cost() float64 { s.mu.Lock(); defer s.mu.Unlock(); return s.cost }
+
+// CloseAfterReply makes the session close once the reply to the current
+// request has been written.
+func (s *Session) CloseAfterReply() { s.closeFlag.Store(true) }
+
+// ErrSendQueueFull is returned by Notify when the client does not read.
+var ErrSendQueueFull = errors.New("session: send queue full")
+
+// Notify queues a server notification. It never blocks: a client that lets
+// its queue fill up is disconnected.
+func (s *Session) Notify(method string, params any) error {
+	msg, err := jsonrpc.EncodeNotification(s.Dialect(), method, params)
+	if err != nil {
+		return err
+	}
+	return s.send(msg)
+}
+
+// Dialect returns the JSON-RPC dialect fixed by the first message.
+func (s *Session) Dialect() jsonrpc.Dialect { return jsonrpc.Dialect(s.dialect.Load()) }
+
+func (s *Session) send(msg []byte) error {
+	s.sendMu.RLock()
+	if s.closing.Load() {
+		s.sendMu.RUnlock()
+		return net.ErrClosed
+	}
+	select {
+	case s.out <- msg:
+		s.sendMu.RUnlock()
+		return nil
+	default:
+		s.sendMu.RUnlock()
+		s.log.Warn("send queue full, closing session", "session", s.id)
+		s.Close()
+		return ErrSendQueueFull
+	}
+}
+
+// Close ends the session: queued messages are flushed for up to a second,
+// then the connection is closed.
+func (s *Session) Close() {
+	s.closeOnce.Do(func() {
+		s.sendMu.Lock()
+		s.closing.Store(true)
+		close(s.out)
+		s.sendMu.Unlock()
+		go func() {
+			t := time.NewTimer(closeGracePeriod)
+			defer t.Stop()
+			select {
+			case <-s.ctx.Done():
+			case <-t.C:
+				s.cancel()
+				s.conn.Close()
+			}
+		}()
+	})
+}
