@@ -1,0 +1,171 @@
+package electrum
+
+import (
+	"sync"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/core/internal/merkle"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+// historyEntry is a cached confirmed history, or the "history too large"
+// outcome (sessions-and-costs.md §6: the list or the error is cached).
+type historyEntry struct {
+	confirmed []index.Confirmed
+	tooLarge  bool
+}
+
+// historyCache maps hashX to its confirmed history. Touched hashXs are
+// evicted on every index event and the whole cache is cleared on reorg. A
+// generation counter keeps a fill that raced with an eviction from
+// re-inserting stale data.
+type historyCache struct {
+	mu  sync.Mutex
+	gen uint64
+	c   *lru.Cache[index.HashX, historyEntry]
+}
+
+func newHistoryCache(size int) *historyCache {
+	c, _ := lru.New[index.HashX, historyEntry](size)
+	return &historyCache{c: c}
+}
+
+func (h *historyCache) get(hx index.HashX) (historyEntry, uint64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.c.Get(hx)
+	return e, h.gen, ok
+}
+
+func (h *historyCache) put(hx index.HashX, e historyEntry, gen uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if gen == h.gen {
+		h.c.Add(hx, e)
+	}
+}
+
+func (h *historyCache) evict(touched map[index.HashX]struct{}) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.gen++
+	for hx := range touched {
+		h.c.Remove(hx)
+	}
+}
+
+func (h *historyCache) clear() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.gen++
+	h.c.Purge()
+}
+
+// merkleCacheMin is the block size from which merkle interior levels are
+// cached (sessions-and-costs.md §7).
+const merkleCacheMin = 200
+
+// blockCache caches block txid lists and, for big blocks, merkle trees,
+// keyed by height. Both are cleared on reorg; a fill that started before a
+// reorg is dropped.
+type blockCache struct {
+	mu    sync.Mutex
+	gen   uint64
+	txids *lru.Cache[int64, []sdk.Hash]
+	trees *lru.Cache[int64, *merkle.Tree]
+}
+
+func newBlockCache(size int) *blockCache {
+	t, _ := lru.New[int64, []sdk.Hash](size)
+	m, _ := lru.New[int64, *merkle.Tree](size)
+	return &blockCache{txids: t, trees: m}
+}
+
+func (b *blockCache) getTxids(h int64) ([]sdk.Hash, uint64, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v, ok := b.txids.Get(h)
+	return v, b.gen, ok
+}
+
+func (b *blockCache) putTxids(h int64, v []sdk.Hash, gen uint64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if gen != b.gen {
+		return false
+	}
+	b.txids.Add(h, v)
+	return true
+}
+
+// tree returns the cached merkle tree of block h, building and caching it
+// when absent; warm reports whether it already existed.
+func (b *blockCache) tree(h int64, txids []sdk.Hash, gen uint64) (t *merkle.Tree, warm bool) {
+	b.mu.Lock()
+	t, ok := b.trees.Get(h)
+	b.mu.Unlock()
+	if ok && t.Len() == len(txids) {
+		return t, true
+	}
+	t = merkle.NewTree(txids)
+	b.mu.Lock()
+	if gen == b.gen {
+		b.trees.Add(h, t)
+	}
+	b.mu.Unlock()
+	return t, false
+}
+
+func (b *blockCache) clear() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.gen++
+	b.txids.Purge()
+	b.trees.Purge()
+}
+
+// feeKey is an estimatefee cache key: bucketed target and mode.
+type feeKey struct {
+	target int64
+	mode   string
+}
+
+type feeEntry struct {
+	mu    sync.Mutex // coalesces concurrent misses of one key
+	tip   sdk.Hash
+	valid bool
+	rate  float64
+}
+
+// feeCache keeps one estimate per (target, mode) while the chain tip hash
+// is unchanged (SP22). Keys are bounded by the bucketing (< 100 targets ×
+// 3 modes), so a plain map is enough.
+type feeCache struct {
+	mu sync.Mutex
+	m  map[feeKey]*feeEntry
+}
+
+func newFeeCache() *feeCache { return &feeCache{m: make(map[feeKey]*feeEntry)} }
+
+func (f *feeCache) get(k feeKey, tip sdk.Hash, fill func() (float64, error)) (float64, error) {
+	f.mu.Lock()
+	e := f.m[k]
+	if e == nil {
+		e = &feeEntry{}
+		f.m[k] = e
+	}
+	f.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.valid && e.tip == tip {
+		return e.rate, nil
+	}
+	r, err := fill()
+	if err != nil {
+		return 0, err
+	}
+	e.tip, e.rate, e.valid = tip, r, true
+	return r, nil
+}

@@ -1,0 +1,266 @@
+package electrum
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/core/internal/merkle"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+// maxChunk is the headers-per-request limit of block.headers.
+const maxChunk = 2016
+
+type headerResult struct {
+	Hex    string `json:"hex"`
+	Height int64  `json:"height"`
+}
+
+func (t headerTip) result() headerResult {
+	return headerResult{Hex: hex.EncodeToString(t.header), Height: t.height}
+}
+
+func headersSubscribe(_ context.Context, c *call) (any, error) {
+	c.s.AddCost(0.25)
+	tip := c.srv.currentTip()
+	c.st.mu.Lock()
+	c.st.headersSub = true
+	c.st.lastHeader = tip.hash
+	c.st.mu.Unlock()
+	return tip.result(), nil
+}
+
+// rawHeader returns the header at height or "height <h> out of range".
+func (srv *Server) rawHeader(ctx context.Context, height int64) ([]byte, error) {
+	tipHeight, _, _ := srv.ix.Tip()
+	if height > tipHeight {
+		return nil, badRequest("height %s out of range", commas(height))
+	}
+	hdr, err := srv.ix.Headers(ctx, height, 1)
+	if err != nil {
+		return nil, fmt.Errorf("header %d: %w", height, err)
+	}
+	if len(hdr) == 0 {
+		return nil, badRequest("height %s out of range", commas(height))
+	}
+	return hdr, nil
+}
+
+type proof struct {
+	Branch []string `json:"branch"`
+	Root   string   `json:"root"`
+}
+
+// headerProof proves the header at height against cp_height (§2.6).
+func (srv *Server) headerProof(ctx context.Context, cpHeight, height int64) (proof, error) {
+	tipHeight, _, _ := srv.ix.Tip()
+	if !(height <= cpHeight && cpHeight <= tipHeight) {
+		return proof{}, badRequest("require header height %s <= cp_height %s <= chain height %s",
+			commas(height), commas(cpHeight), commas(tipHeight))
+	}
+	hashes, err := srv.ix.BlockHashes(ctx, 0, int(cpHeight+1))
+	if err != nil {
+		return proof{}, fmt.Errorf("block hashes 0..%d: %w", cpHeight, err)
+	}
+	branch, root, err := merkle.HeaderProof(hashes, int(height))
+	if err != nil {
+		return proof{}, err
+	}
+	return proof{Branch: displayHashes(branch), Root: root.String()}, nil
+}
+
+func displayHashes(hs []sdk.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = h.String()
+	}
+	return out
+}
+
+func blockHeader(ctx context.Context, c *call) (any, error) {
+	height, jerr := nonNegInt(c.args[0])
+	if jerr != nil {
+		return nil, jerr
+	}
+	cp, jerr := optNonNegInt(c.args[1], 0)
+	if jerr != nil {
+		return nil, jerr
+	}
+	hdr, err := c.srv.rawHeader(ctx, height)
+	if err != nil {
+		return nil, err
+	}
+	if cp == 0 {
+		c.s.AddCost(0.25)
+		return hex.EncodeToString(hdr), nil
+	}
+	c.s.AddCost(1.25)
+	pr, err := c.srv.headerProof(ctx, cp, height)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Header string `json:"header"`
+		proof
+	}{hex.EncodeToString(hdr), pr}, nil
+}
+
+type headersResult struct {
+	Hex    string   `json:"hex"`
+	Count  int      `json:"count"`
+	Max    int      `json:"max"`
+	Branch []string `json:"branch,omitempty"`
+	Root   string   `json:"root,omitempty"`
+}
+
+func blockHeaders(ctx context.Context, c *call) (any, error) {
+	start, jerr := nonNegInt(c.args[0])
+	if jerr != nil {
+		return nil, jerr
+	}
+	count, jerr := nonNegInt(c.args[1])
+	if jerr != nil {
+		return nil, jerr
+	}
+	cp, jerr := optNonNegInt(c.args[2], 0)
+	if jerr != nil {
+		return nil, jerr
+	}
+	cost := float64(count) / 50 // before clamping: a huge count is expensive
+	n := int(min(count, maxChunk))
+	var raw []byte
+	if tipHeight, _, _ := c.srv.ix.Tip(); n > 0 && start <= tipHeight {
+		var err error
+		if raw, err = c.srv.ix.Headers(ctx, start, n); err != nil {
+			return nil, fmt.Errorf("headers %d+%d: %w", start, n, err)
+		}
+	}
+	got := len(raw) / 80
+	res := headersResult{Hex: hex.EncodeToString(raw[:got*80]), Count: got, Max: maxChunk}
+	if got > 0 && cp != 0 {
+		cost += 1.0
+		pr, err := c.srv.headerProof(ctx, cp, start+int64(got)-1)
+		if err != nil {
+			return nil, err
+		}
+		res.Branch, res.Root = pr.Branch, pr.Root
+	}
+	c.s.AddCost(cost)
+	return res, nil
+}
+
+// blockTxids returns the txids of the block at height through the cache and
+// the cost of the lookup (T in protocol.md §5).
+func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, uint64, float64, error) {
+	srv.stats.TxidLookups.Add(1)
+	if v, gen, ok := srv.blocks.getTxids(height); ok {
+		srv.stats.TxidHits.Add(1)
+		return v, gen, 0.1, nil
+	}
+	for {
+		_, gen, _ := srv.blocks.getTxids(height)
+		txids, err := srv.ix.BlockTxids(ctx, height)
+		if errors.Is(err, index.ErrBlockNotFound) {
+			tipHeight, _, _ := srv.ix.Tip()
+			if height <= tipHeight {
+				// genesis: header indexed, coinbase not (daemon-and-index.md §4.5)
+				return nil, gen, 0.25, nil
+			}
+			return nil, 0, 0, badRequest("db error: DBError('block %s not on disk (>%s)')", commas(height), commas(tipHeight))
+		}
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("block %d txids: %w", height, err)
+		}
+		if srv.blocks.putTxids(height, txids, gen) {
+			return txids, gen, 0.25 + 0.0001*float64(len(txids)), nil
+		}
+		// a reorg cleared the cache during the read: read again
+	}
+}
+
+// branch returns the merkle branch of position pos and its cost (M).
+func (srv *Server) branch(height int64, txids []sdk.Hash, gen uint64, pos int) ([]string, float64) {
+	n := float64(len(txids))
+	if len(txids) < merkleCacheMin {
+		br, _ := merkle.Branch(txids, pos)
+		return displayHashes(br), n / 2500
+	}
+	t, warm := srv.blocks.tree(height, txids, gen)
+	br, _ := t.Branch(pos)
+	cost := n / 2500
+	if warm {
+		cost = 10 * math.Sqrt(n) / 2500
+	}
+	return displayHashes(br), cost
+}
+
+func transactionGetMerkle(ctx context.Context, c *call) (any, error) {
+	txid, jerr := parseTxHash(c.args[0])
+	if jerr != nil {
+		return nil, jerr
+	}
+	height, jerr := nonNegInt(c.args[1])
+	if jerr != nil {
+		return nil, jerr
+	}
+	txids, gen, cost, err := c.srv.blockTxids(ctx, height)
+	if err != nil {
+		return nil, err
+	}
+	c.s.AddCost(cost)
+	pos := -1
+	for i, h := range txids {
+		if h == txid {
+			pos = i
+			break
+		}
+	}
+	if pos < 0 {
+		sent, _ := jsonString(c.args[0])
+		return nil, badRequest("tx %s not in block at height %s", sent, commas(height))
+	}
+	br, mcost := c.srv.branch(height, txids, gen, pos)
+	c.s.AddCost(mcost)
+	return struct {
+		BlockHeight int64    `json:"block_height"`
+		Merkle      []string `json:"merkle"`
+		Pos         int      `json:"pos"`
+	}{height, br, pos}, nil
+}
+
+func transactionIDFromPos(ctx context.Context, c *call) (any, error) {
+	height, jerr := nonNegInt(c.args[0])
+	if jerr != nil {
+		return nil, jerr
+	}
+	pos, jerr := nonNegInt(c.args[1])
+	if jerr != nil {
+		return nil, jerr
+	}
+	wantMerkle, jerr := parseBool(c.args[2], "merkle")
+	if jerr != nil {
+		return nil, jerr
+	}
+	txids, gen, cost, err := c.srv.blockTxids(ctx, height)
+	if err != nil {
+		return nil, err
+	}
+	c.s.AddCost(cost)
+	if pos >= int64(len(txids)) {
+		return nil, badRequest("no tx at position %s in block at height %s", commas(pos), commas(height))
+	}
+	txid := txids[pos].String()
+	if !wantMerkle {
+		return txid, nil
+	}
+	br, mcost := c.srv.branch(height, txids, gen, int(pos))
+	c.s.AddCost(mcost)
+	return struct {
+		TxHash string   `json:"tx_hash"`
+		Merkle []string `json:"merkle"`
+	}{txid, br}, nil
+}

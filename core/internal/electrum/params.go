@@ -1,0 +1,125 @@
+package electrum
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/core/internal/jsonrpc"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+func badRequest(format string, args ...any) *jsonrpc.Error {
+	return jsonrpc.Errorf(jsonrpc.BadRequest, format, args...)
+}
+
+// jsonString decodes raw as a JSON string.
+func jsonString(raw json.RawMessage) (string, bool) {
+	var s string
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// hex32 decodes a 64-character hex string (any case) into its 32 bytes in
+// string order.
+func hex32(raw json.RawMessage) ([]byte, bool) {
+	s, ok := jsonString(raw)
+	if !ok || len(s) != 64 {
+		return nil, false
+	}
+	b, err := hex.DecodeString(s)
+	return b, err == nil
+}
+
+// parseScripthash validates a scripthash parameter (protocol.md §2.1) and
+// returns its hashX (the first 11 bytes of the un-reversed digest) and the
+// string as sent.
+func parseScripthash(raw json.RawMessage) (index.HashX, string, *jsonrpc.Error) {
+	var hx index.HashX
+	b, ok := hex32(raw)
+	if !ok {
+		return hx, "", badRequest("%s is not a valid script hash", pyStr(raw))
+	}
+	for i := range hx {
+		hx[i] = b[31-i]
+	}
+	s, _ := jsonString(raw)
+	return hx, s, nil
+}
+
+// ScripthashOf returns the client-side scripthash of a scriptPubKey
+// (sha256, byte-reversed, hex).
+func ScripthashOf(script []byte) string {
+	d := sha256.Sum256(script)
+	for i, j := 0, len(d)-1; i < j; i, j = i+1, j-1 {
+		d[i], d[j] = d[j], d[i]
+	}
+	return hex.EncodeToString(d[:])
+}
+
+// parseTxHash validates a tx hash parameter (display-order hex).
+func parseTxHash(raw json.RawMessage) (sdk.Hash, *jsonrpc.Error) {
+	var h sdk.Hash
+	b, ok := hex32(raw)
+	if !ok {
+		return h, badRequest("%s should be a transaction hash", pyStr(raw))
+	}
+	for i := range h {
+		h[i] = b[31-i]
+	}
+	return h, nil
+}
+
+// nonNegInt validates a non-negative integer (protocol.md §2.7): a JSON
+// integer or a decimal string as Python int() reads it (surrounding
+// whitespace, optional sign). Floats and booleans, which upstream also
+// accepts, are refused, following the spec's Go recommendation; values
+// beyond int64 are refused too.
+func nonNegInt(raw json.RawMessage) (int64, *jsonrpc.Error) {
+	fail := badRequest("%s should be a non-negative integer", pyStr(raw))
+	text := string(bytes.TrimSpace(raw))
+	if s, ok := jsonString(raw); ok {
+		text = strings.TrimSpace(s)
+	}
+	if strings.ContainsAny(text, ".eE") {
+		return 0, fail
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fail
+	}
+	return n, nil
+}
+
+// optNonNegInt is nonNegInt with a default for an absent parameter.
+func optNonNegInt(raw json.RawMessage, def int64) (int64, *jsonrpc.Error) {
+	if raw == nil {
+		return def, nil
+	}
+	return nonNegInt(raw)
+}
+
+// parseBool validates a boolean flag named name (protocol.md §2.7): true,
+// false, and (Python equality) the numbers 0 and 1. Absent means false.
+func parseBool(raw json.RawMessage, name string) (bool, *jsonrpc.Error) {
+	if raw == nil {
+		return false, nil
+	}
+	switch t := string(bytes.TrimSpace(raw)); t {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		if f, err := strconv.ParseFloat(t, 64); err == nil && (f == 0 || f == 1) && t[0] != '"' {
+			return f == 1, nil
+		}
+	}
+	return false, badRequest("%q must be a boolean", name)
+}

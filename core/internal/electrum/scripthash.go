@@ -1,0 +1,250 @@
+package electrum
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/core/internal/jsonrpc"
+)
+
+// errTooLarge is the "history too large" reply (exact text: Electrum 4.3.4
+// matches it).
+const tooLargeMsg = "history too large"
+
+// confirmedHistory returns the confirmed history of hx through the cache
+// and the lookup cost H (protocol.md §5). A history at or above the limit
+// is a BAD_REQUEST carrying the lookup cost.
+func (srv *Server) confirmedHistory(ctx context.Context, hx index.HashX) ([]index.Confirmed, float64, error) {
+	srv.stats.HistoryLookups.Add(1)
+	e, gen, ok := srv.history.get(hx)
+	cost := 0.1
+	if ok {
+		srv.stats.HistoryHits.Add(1)
+	} else {
+		limit := srv.historyLimit()
+		conf, _, err := srv.ix.History(ctx, hx, limit)
+		switch {
+		case errors.Is(err, index.ErrHistoryTooLarge):
+			e = historyEntry{tooLarge: true}
+		case err != nil:
+			return nil, 0, fmt.Errorf("history: %w", err)
+		default:
+			e = historyEntry{confirmed: conf, tooLarge: len(conf) >= limit}
+		}
+		if e.tooLarge {
+			e.confirmed = nil
+		}
+		srv.history.put(hx, e, gen)
+		cost += 0.1 + 0.001*float64(len(e.confirmed))
+	}
+	if e.tooLarge {
+		return nil, cost, &jsonrpc.Error{Code: jsonrpc.BadRequest, Message: tooLargeMsg, Cost: cost}
+	}
+	return e.confirmed, cost, nil
+}
+
+// mempoolHistory returns the mempool part in the canonical order used for
+// both the status and get_history: height 0 before -1, then txid display
+// hex ascending (protocol.md §2.4).
+func (srv *Server) mempoolHistory(hx index.HashX) []index.MempoolEntry {
+	m := slices.Clone(srv.ix.MempoolHistory(hx))
+	slices.SortFunc(m, func(a, b index.MempoolEntry) int {
+		if a.Height != b.Height {
+			return -compareInt(a.Height, b.Height) // 0 before -1
+		}
+		for i := len(a.TxHash) - 1; i >= 0; i-- { // display order = reversed bytes
+			if c := compareInt(int64(a.TxHash[i]), int64(b.TxHash[i])); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	return m
+}
+
+func compareInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// statusString is the pre-image of a script hash status (§2.4).
+func statusString(conf []index.Confirmed, mem []index.MempoolEntry) []byte {
+	var b bytes.Buffer
+	for _, e := range conf {
+		b.WriteString(e.TxHash.String())
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatInt(e.Height, 10))
+		b.WriteByte(':')
+	}
+	for _, e := range mem {
+		b.WriteString(e.TxHash.String())
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatInt(e.Height, 10))
+		b.WriteByte(':')
+	}
+	return b.Bytes()
+}
+
+// Status returns the status of a history (§2.4): nil for an empty history,
+// else the hex single SHA-256 of the status string.
+func Status(conf []index.Confirmed, mem []index.MempoolEntry) *string {
+	s := statusString(conf, mem)
+	if len(s) == 0 {
+		return nil
+	}
+	d := sha256.Sum256(s)
+	h := hex.EncodeToString(d[:])
+	return &h
+}
+
+// status computes the status of hx, charges its cost to the session, and
+// reports whether it depends on mempool transactions.
+func (srv *Server) status(ctx context.Context, s Sess, hx index.HashX) (*string, bool, error) {
+	conf, cost, err := srv.confirmedHistory(ctx, hx)
+	if err != nil {
+		return nil, false, err
+	}
+	mem := srv.mempoolHistory(hx)
+	pre := statusString(conf, mem)
+	s.AddCost(cost + 0.1 + 0.00002*float64(len(pre)))
+	return Status(conf, mem), len(mem) > 0, nil
+}
+
+type confirmedItem struct {
+	TxHash string `json:"tx_hash"`
+	Height int64  `json:"height"`
+}
+
+type mempoolItem struct {
+	TxHash string `json:"tx_hash"`
+	Height int64  `json:"height"`
+	Fee    int64  `json:"fee"`
+}
+
+func mempoolItems(mem []index.MempoolEntry) []any {
+	out := make([]any, len(mem))
+	for i, e := range mem {
+		out[i] = mempoolItem{e.TxHash.String(), e.Height, e.Fee}
+	}
+	return out
+}
+
+func scripthashGetHistory(ctx context.Context, c *call) (any, error) {
+	hx, _, jerr := parseScripthash(c.args[0])
+	if jerr != nil {
+		return nil, jerr
+	}
+	conf, cost, err := c.srv.confirmedHistory(ctx, hx)
+	if err != nil {
+		return nil, err
+	}
+	mem := c.srv.mempoolHistory(hx)
+	c.s.AddCost(cost + 0.25 + float64(len(mem))/50)
+	out := make([]any, 0, len(conf)+len(mem))
+	for _, e := range conf {
+		out = append(out, confirmedItem{e.TxHash.String(), e.Height})
+	}
+	return append(out, mempoolItems(mem)...), nil
+}
+
+func scripthashGetMempool(_ context.Context, c *call) (any, error) {
+	hx, _, jerr := parseScripthash(c.args[0])
+	if jerr != nil {
+		return nil, jerr
+	}
+	mem := c.srv.mempoolHistory(hx)
+	c.s.AddCost(0.25 + float64(len(mem))/50)
+	return mempoolItems(mem), nil
+}
+
+func scripthashGetBalance(ctx context.Context, c *call) (any, error) {
+	hx, _, jerr := parseScripthash(c.args[0])
+	if jerr != nil {
+		return nil, jerr
+	}
+	conf, unconf, n, err := c.srv.ix.Balance(ctx, hx)
+	if err != nil {
+		return nil, fmt.Errorf("balance: %w", err)
+	}
+	c.s.AddCost(1.0 + float64(n)/50)
+	return struct {
+		Confirmed   int64 `json:"confirmed"`
+		Unconfirmed int64 `json:"unconfirmed"`
+	}{conf, unconf}, nil
+}
+
+type utxoItem struct {
+	TxHash string `json:"tx_hash"`
+	TxPos  uint32 `json:"tx_pos"`
+	Height int64  `json:"height"`
+	Value  int64  `json:"value"`
+}
+
+func scripthashListUnspent(ctx context.Context, c *call) (any, error) {
+	hx, _, jerr := parseScripthash(c.args[0])
+	if jerr != nil {
+		return nil, jerr
+	}
+	utxos, n, err := c.srv.ix.ListUnspent(ctx, hx)
+	if err != nil {
+		return nil, fmt.Errorf("listunspent: %w", err)
+	}
+	c.s.AddCost(1.0 + float64(n)/50)
+	out := make([]utxoItem, len(utxos))
+	for i, u := range utxos {
+		out[i] = utxoItem{u.TxHash.String(), u.TxPos, u.Height, u.Value}
+	}
+	return out, nil
+}
+
+func scripthashSubscribe(ctx context.Context, c *call) (any, error) {
+	hx, sent, jerr := parseScripthash(c.args[0])
+	if jerr != nil {
+		return nil, jerr
+	}
+	st, mem, err := c.srv.status(ctx, c.s, hx)
+	if err != nil {
+		return nil, err
+	}
+	c.st.mu.Lock()
+	c.st.subs[hx] = &subscription{scripthash: sent, status: st, mempool: mem}
+	c.st.mu.Unlock()
+	return st, nil
+}
+
+func scripthashUnsubscribe(_ context.Context, c *call) (any, error) {
+	hx, _, jerr := parseScripthash(c.args[0])
+	if jerr != nil {
+		return nil, jerr
+	}
+	c.s.AddCost(0.1)
+	c.st.mu.Lock()
+	_, ok := c.st.subs[hx]
+	delete(c.st.subs, hx)
+	c.st.mu.Unlock()
+	return ok, nil
+}
+
+type feeBin [2]any
+
+func mempoolGetFeeHistogram(_ context.Context, c *call) (any, error) {
+	c.s.AddCost(1.0)
+	bins := c.srv.ix.FeeHistogram()
+	out := make([]feeBin, len(bins))
+	for i, b := range bins {
+		out[i] = feeBin{b.Rate, b.VSize}
+	}
+	return out, nil
+}

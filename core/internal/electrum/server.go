@@ -1,0 +1,278 @@
+package electrum
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/core/internal/jsonrpc"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+// Index is what the handlers read from the core's index (index.Index
+// satisfies it).
+type Index interface {
+	Tip() (height int64, hash sdk.Hash, header []byte)
+	Headers(ctx context.Context, start int64, count int) ([]byte, error)
+	BlockHashes(ctx context.Context, start int64, count int) ([]sdk.Hash, error)
+	BlockTxids(ctx context.Context, height int64) ([]sdk.Hash, error)
+	History(ctx context.Context, hx index.HashX, limit int) ([]index.Confirmed, []index.MempoolEntry, error)
+	MempoolHistory(hx index.HashX) []index.MempoolEntry
+	Balance(ctx context.Context, hx index.HashX) (confirmed, unconfirmed int64, nUTXOs int, err error)
+	ListUnspent(ctx context.Context, hx index.HashX) ([]index.UTXO, int, error)
+	FeeHistogram() []index.FeeBin
+}
+
+// Daemon is the part of sdk.ChainBackend the pass-through methods use.
+type Daemon interface {
+	Transaction(ctx context.Context, txid sdk.Hash, verbose bool) ([]byte, error)
+	Broadcast(ctx context.Context, rawTxHex string) (string, error)
+	RelayFee(ctx context.Context) (float64, error)
+	EstimateFee(ctx context.Context, blocks int, mode string) (float64, error)
+	DaemonInfo(ctx context.Context) (sdk.DaemonInfo, error)
+}
+
+// Sess is what the handlers need from a client session; *session.Session
+// satisfies it.
+type Sess interface {
+	ID() uint64
+	Kind() string
+	RemoteAddr() net.Addr
+	Context() context.Context
+	Notify(method string, params any) error
+	AddCost(c float64)
+	SetClient(name string)
+	SetProtocol(v string)
+	CloseAfterReply()
+	Value() any
+	SetValue(v any)
+}
+
+// Service is one reported service (REPORT_SERVICES): proto is tcp, ssl, ws
+// or wss.
+type Service struct {
+	Proto string
+	Host  string
+	Port  int
+}
+
+// BannerOptions configures server.banner. File and TorFile are read through
+// Fs on every call (Fs nil means the OS file system).
+type BannerOptions struct {
+	Fs              afero.Fs
+	File, TorFile   string
+	DonationAddress string
+}
+
+// Options configures New. Index and Daemon are required.
+type Options struct {
+	Index   Index
+	Daemon  Daemon
+	Genesis sdk.Hash
+	// ServerVersion is the software version shown to clients, e.g.
+	// "Amber 0.1.0".
+	ServerVersion  string
+	Banner         BannerOptions
+	ReportServices []Service
+	// MaxSend is the response size limit; the history limit is MaxSend/99
+	// (default 1,000,000).
+	MaxSend int
+	// DropClient rejects clients whose name it matches at the start.
+	DropClient *regexp.Regexp
+	// DropClientUnknown closes sessions that send anything before
+	// identifying themselves with server.version.
+	DropClientUnknown bool
+	// DaemonTimeout bounds every daemon call (default 30s).
+	DaemonTimeout time.Duration
+	// NotifyConcurrency bounds the sessions notified at once (default 32).
+	NotifyConcurrency int
+	Logger            *slog.Logger
+}
+
+// Server answers the Electrum methods of every session.
+type Server struct {
+	opts   Options
+	ix     Index
+	daemon Daemon
+	log    *slog.Logger
+
+	history *historyCache
+	blocks  *blockCache
+	fees    *feeCache
+
+	tipMu  sync.RWMutex
+	tip    headerTip // the tip as last notified
+	tipSet bool
+
+	sessMu   sync.Mutex
+	sessions map[*state]struct{}
+
+	stats Stats
+}
+
+// Stats are cache counters for admin getinfo.
+type Stats struct {
+	HistoryLookups, HistoryHits atomic.Int64
+	TxidLookups, TxidHits       atomic.Int64
+}
+
+type headerTip struct {
+	height int64
+	hash   sdk.Hash
+	header []byte
+}
+
+// New returns a Server for opts.
+func New(opts Options) *Server {
+	if opts.MaxSend <= 0 {
+		opts.MaxSend = 1_000_000
+	}
+	if opts.DaemonTimeout <= 0 {
+		opts.DaemonTimeout = 30 * time.Second
+	}
+	if opts.NotifyConcurrency <= 0 {
+		opts.NotifyConcurrency = 32
+	}
+	if opts.Banner.Fs == nil {
+		opts.Banner.Fs = afero.NewOsFs()
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Server{
+		opts: opts, ix: opts.Index, daemon: opts.Daemon, log: log,
+		history:  newHistoryCache(1000),
+		blocks:   newBlockCache(1000),
+		fees:     newFeeCache(),
+		sessions: make(map[*state]struct{}),
+	}
+}
+
+// Stats returns the server's cache counters.
+func (srv *Server) Stats() *Stats { return &srv.stats }
+
+// historyLimit is the confirmed-history size at which "history too large"
+// is returned.
+func (srv *Server) historyLimit() int { return srv.opts.MaxSend / 99 }
+
+// state is the per-session protocol state, kept in the session's value slot.
+type state struct {
+	sess Sess
+
+	mu          sync.Mutex
+	versionSeen bool
+	identified  bool
+	table       *table
+	headersSub  bool
+	subs        map[index.HashX]*subscription
+	lastHeader  sdk.Hash // tip hash last sent as a header notification
+}
+
+type subscription struct {
+	scripthash string  // as sent by the client
+	status     *string // last status sent (nil = null)
+	mempool    bool    // the status depends on mempool transactions
+}
+
+// Open registers a new session (session.Dispatcher.Opened).
+func (srv *Server) Open(s Sess) { srv.open(s) }
+
+func (srv *Server) open(s Sess) *state {
+	st := &state{sess: s, table: tables[0], subs: make(map[index.HashX]*subscription)}
+	s.SetValue(st)
+	srv.sessMu.Lock()
+	srv.sessions[st] = struct{}{}
+	srv.sessMu.Unlock()
+	return st
+}
+
+// Close forgets a session and its subscriptions (session.Dispatcher.Closed).
+func (srv *Server) Close(s Sess) {
+	st, ok := s.Value().(*state)
+	if !ok {
+		return
+	}
+	srv.sessMu.Lock()
+	delete(srv.sessions, st)
+	srv.sessMu.Unlock()
+}
+
+func (srv *Server) stateOf(s Sess) *state {
+	if st, ok := s.Value().(*state); ok {
+		return st
+	}
+	return srv.open(s)
+}
+
+// call is one request being handled.
+type call struct {
+	srv  *Server
+	s    Sess
+	st   *state
+	args []json.RawMessage
+}
+
+// Handle answers one request of session s: it looks the method up in the
+// session's handler table, binds the parameters and runs the handler.
+func (srv *Server) Handle(ctx context.Context, s Sess, method string, params json.RawMessage) (any, error) {
+	st := srv.stateOf(s)
+	st.mu.Lock()
+	tbl, identified := st.table, st.identified
+	st.mu.Unlock()
+	if srv.opts.DropClientUnknown && !identified && method != "server.version" {
+		s.CloseAfterReply()
+		return nil, badRequest("use server.version to identify client")
+	}
+	m, ok := tbl.methods[method]
+	if !ok {
+		return nil, jsonrpc.Errorf(jsonrpc.MethodNotFound, "unknown method %q", method)
+	}
+	args, rerr := jsonrpc.BindParams(method, params, m.names, m.required)
+	if rerr != nil {
+		return nil, rerr
+	}
+	for i, a := range args {
+		if a != nil {
+			args[i] = bytes.TrimSpace(a)
+		}
+	}
+	res, err := m.fn(ctx, &call{srv: srv, s: s, st: st, args: args})
+	if err != nil {
+		if je, ok := err.(*jsonrpc.Error); ok && je == nil {
+			err = nil
+		}
+	}
+	return res, err
+}
+
+// currentTip returns the chain tip as last notified (seeded from the index).
+func (srv *Server) currentTip() headerTip {
+	srv.tipMu.RLock()
+	t, ok := srv.tip, srv.tipSet
+	srv.tipMu.RUnlock()
+	if ok {
+		return t
+	}
+	h, hash, hdr := srv.ix.Tip()
+	srv.tipMu.Lock()
+	defer srv.tipMu.Unlock()
+	if !srv.tipSet {
+		srv.tip, srv.tipSet = headerTip{height: h, hash: hash, header: hdr}, true
+	}
+	return srv.tip
+}
+
+func (srv *Server) daemonCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, srv.opts.DaemonTimeout)
+}

@@ -1,0 +1,170 @@
+package electrum
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/afero"
+)
+
+// serverVersion: protocol.md §3.
+func serverVersion(_ context.Context, c *call) (any, error) {
+	c.s.AddCost(0.5)
+	c.st.mu.Lock()
+	seen := c.st.versionSeen
+	c.st.versionSeen = true
+	c.st.mu.Unlock()
+	if seen {
+		return nil, badRequest("server.version already sent")
+	}
+	if raw := c.args[0]; raw != nil && !isEmptyName(raw) {
+		name := pyStr(raw)
+		if re := c.srv.opts.DropClient; re != nil {
+			if loc := re.FindStringIndex(name); loc != nil && loc[0] == 0 {
+				c.s.CloseAfterReply()
+				return nil, badRequest("unsupported client: %s", name)
+			}
+		}
+		if r := []rune(name); len(r) > 17 {
+			name = string(r[:17])
+		}
+		c.s.SetClient(name)
+		c.st.mu.Lock()
+		c.st.identified = true
+		c.st.mu.Unlock()
+	}
+	v := Negotiate(c.args[1], ProtocolMin, ProtocolMax)
+	if v == nil {
+		c.s.CloseAfterReply()
+		return nil, badRequest("unsupported protocol version: %s", pyStr(c.args[1]))
+	}
+	c.st.mu.Lock()
+	c.st.table = tableFor(v)
+	c.st.mu.Unlock()
+	c.s.SetProtocol(v.String())
+	return []string{c.srv.opts.ServerVersion, v.String()}, nil
+}
+
+// isEmptyName: Python truthiness of client_name (falsy values leave the
+// session unidentified).
+func isEmptyName(raw []byte) bool {
+	switch string(raw) {
+	case `""`, "null", "false", "0", "[]", "{}":
+		return true
+	}
+	return false
+}
+
+// serverBanner: protocol.md §4 server.banner.
+func serverBanner(ctx context.Context, c *call) (any, error) {
+	c.s.AddCost(0.5)
+	srv := c.srv
+	def := fmt.Sprintf("You are connected to an %s server.", srv.opts.ServerVersion)
+	file := srv.opts.Banner.File
+	// TorFile is meant for sessions arriving through our own Tor proxy,
+	// which needs peer discovery's proxy detection; until that exists no
+	// session qualifies.
+	if file == "" {
+		return def, nil
+	}
+	raw, err := afero.ReadFile(srv.opts.Banner.Fs, file)
+	if err != nil {
+		srv.log.Error("reading banner file", "file", file, "err", err)
+		return def, nil
+	}
+	text := string(raw)
+	repl := []string{
+		"$SERVER_VERSION", shortVersion(srv.opts.ServerVersion),
+		"$SERVER_SUBVERSION", srv.opts.ServerVersion,
+		"$DONATION_ADDRESS", srv.opts.Banner.DonationAddress,
+	}
+	if strings.Contains(text, "$DAEMON_") {
+		dctx, cancel := srv.daemonCtx(ctx)
+		info, err := srv.daemon.DaemonInfo(dctx)
+		cancel()
+		if err != nil {
+			return nil, daemonError(err)
+		}
+		v := info.Version
+		repl = append(repl,
+			"$DAEMON_VERSION", fmt.Sprintf("%d.%d.%d", v/1000000, (v%1000000)/10000, (v%10000)/100),
+			"$DAEMON_SUBVERSION", info.Subversion)
+	}
+	return strings.NewReplacer(repl...).Replace(text), nil
+}
+
+// shortVersion is the last word of "Amber 0.1.0".
+func shortVersion(v string) string {
+	f := strings.Fields(v)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[len(f)-1]
+}
+
+func serverDonationAddress(_ context.Context, c *call) (any, error) {
+	c.s.AddCost(0.1)
+	return c.srv.opts.Banner.DonationAddress, nil
+}
+
+type features struct {
+	Hosts         map[string]map[string]int `json:"hosts"`
+	Pruning       *int                      `json:"pruning"`
+	ServerVersion string                    `json:"server_version"`
+	ProtocolMin   string                    `json:"protocol_min"`
+	ProtocolMax   string                    `json:"protocol_max"`
+	GenesisHash   string                    `json:"genesis_hash"`
+	HashFunction  string                    `json:"hash_function"`
+	Services      []string                  `json:"services"`
+}
+
+// Features returns the server.features result (also what server.add_peer
+// would send to other servers).
+func (srv *Server) Features() any {
+	f := features{
+		Hosts:         map[string]map[string]int{},
+		ServerVersion: srv.opts.ServerVersion,
+		ProtocolMin:   ProtocolMin.String(),
+		ProtocolMax:   ProtocolMax.String(),
+		GenesisHash:   srv.opts.Genesis.String(),
+		HashFunction:  "sha256",
+		Services:      []string{},
+	}
+	for _, svc := range srv.opts.ReportServices {
+		ports := f.Hosts[svc.Host]
+		if ports == nil {
+			ports = map[string]int{}
+			f.Hosts[svc.Host] = ports
+		}
+		ports[svc.Proto+"_port"] = svc.Port // a later service of one protocol wins (§10 #12)
+		f.Services = append(f.Services, svc.Proto+"://"+net.JoinHostPort(svc.Host, strconv.Itoa(svc.Port)))
+	}
+	return f
+}
+
+func serverFeatures(_ context.Context, c *call) (any, error) {
+	c.s.AddCost(0.2)
+	return c.srv.Features(), nil
+}
+
+// serverPeersSubscribe: peer discovery is not implemented yet, which is the
+// PEER_DISCOVERY=off behaviour: an empty list.
+func serverPeersSubscribe(_ context.Context, c *call) (any, error) {
+	c.s.AddCost(1.0)
+	return []any{}, nil
+}
+
+// serverAddPeer: without peer discovery no peer is ever accepted.
+func serverAddPeer(_ context.Context, c *call) (any, error) {
+	c.s.AddCost(100.0)
+	return false, nil
+}
+
+func serverPing(_ context.Context, c *call) (any, error) {
+	c.s.AddCost(0.1)
+	return nil, nil
+}
+
