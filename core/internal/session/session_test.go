@@ -115,8 +115,10 @@ func start(t *testing.T, d Dispatcher, p Profile) (*Manager, *fakeConn, chan str
 
 func TestRequestReplies(t *testing.T) {
 	d := &dispatcher{handlers: map[string]func(context.Context, *Session, json.RawMessage) (any, error){
-		"echo":     echo,
-		"fail":     func(context.Context, *Session, json.RawMessage) (any, error) { return nil, jsonrpc.Errorf(jsonrpc.BadRequest, "bad thing") },
+		"echo": echo,
+		"fail": func(context.Context, *Session, json.RawMessage) (any, error) {
+			return nil, jsonrpc.Errorf(jsonrpc.BadRequest, "bad thing")
+		},
 		"crash":    func(context.Context, *Session, json.RawMessage) (any, error) { return nil, errors.New("boom") },
 		"big":      func(context.Context, *Session, json.RawMessage) (any, error) { return strings.Repeat("x", 2000), nil },
 		"unencode": func(context.Context, *Session, json.RawMessage) (any, error) { return make(chan int), nil },
@@ -301,7 +303,10 @@ func TestManagerSessionsAndShutdown(t *testing.T) {
 	for i := range conns {
 		conns[i] = newFakeConn()
 		wg.Add(1)
-		go func(c *fakeConn) { defer wg.Done(); m.Serve(context.Background(), c, d, Profile{ConnectionCost: ConnectionCost}) }(conns[i])
+		go func(c *fakeConn) {
+			defer wg.Done()
+			m.Serve(context.Background(), c, d, Profile{ConnectionCost: ConnectionCost})
+		}(conns[i])
 	}
 	for m.Count() < 3 {
 		time.Sleep(time.Millisecond)
