@@ -11,18 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amber-electrum/amber/plugins/bitcoind/internal/fakedaemon"
 	"github.com/amber-electrum/amber/sdk"
 )
 
-func constant(v any) handlerFunc {
-	return func([]json.RawMessage) (any, *rpcError) { return v, nil }
-}
-
 func TestCall(t *testing.T) {
-	f := newFake(t)
-	f.handle("getblockcount", constant(42))
-	f.handle("getrawtransaction", func([]json.RawMessage) (any, *rpcError) {
-		return nil, &rpcError{-5, "No such mempool or blockchain transaction"}
+	f := fakedaemon.New(t)
+	f.Handle("getblockcount", fakedaemon.Constant(42))
+	f.Handle("getrawtransaction", func([]json.RawMessage) (any, *fakedaemon.Error) {
+		return nil, &fakedaemon.Error{Code: -5, Message: "No such mempool or blockchain transaction"}
 	})
 	tests := []struct {
 		name   string
@@ -39,10 +36,10 @@ func TestCall(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newClient(t, fastOpts(f.endpoint(t, tc.creds)))
+			c := newClient(t, fastOpts(endpoint(t, f, tc.creds)))
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
-			before := f.requests.Load()
+			before := f.Requests()
 			res, err := c.Call(ctx, tc.method)
 			if tc.result != "" {
 				if err != nil || string(res) != tc.result {
@@ -54,10 +51,10 @@ func TestCall(t *testing.T) {
 			if !errors.As(err, &e) || e.Kind != tc.kind || e.DaemonCode != tc.code {
 				t.Fatalf("got %#v, want kind %v code %d", err, tc.kind, tc.code)
 			}
-			if tc.kind == sdk.KindDaemon && f.requests.Load()-before != 1 {
-				t.Fatalf("daemon error was retried: %d requests", f.requests.Load()-before)
+			if tc.kind == sdk.KindDaemon && f.Requests()-before != 1 {
+				t.Fatalf("daemon error was retried: %d requests", f.Requests()-before)
 			}
-			if tc.kind == sdk.KindUnavailable && !strings.Contains(err.Error(), "service refused by "+f.hostPort()+": HTTP 401") {
+			if tc.kind == sdk.KindUnavailable && !strings.Contains(err.Error(), "service refused by "+f.HostPort()+": HTTP 401") {
 				t.Fatalf("error %q does not say what failed", err)
 			}
 		})
@@ -65,17 +62,17 @@ func TestCall(t *testing.T) {
 }
 
 func TestBatchOrdering(t *testing.T) {
-	f := newFake(t)
-	f.reverse = true
-	f.handle("getblockhash", func(p []json.RawMessage) (any, *rpcError) {
+	f := fakedaemon.New(t)
+	f.SetReverse(true)
+	f.Handle("getblockhash", func(p []json.RawMessage) (any, *fakedaemon.Error) {
 		var h int
 		_ = json.Unmarshal(p[0], &h)
 		if h > 3 {
-			return nil, &rpcError{-8, "Block height out of range"}
+			return nil, &fakedaemon.Error{Code: -8, Message: "Block height out of range"}
 		}
 		return strings.Repeat(string(rune('a'+h)), 4), nil
 	})
-	c := newClient(t, fastOpts(f.endpoint(t, "u:p")))
+	c := newClient(t, fastOpts(endpoint(t, f, "u:p")))
 	rs, err := c.BatchSame(context.Background(), "getblockhash", [][]any{{0}, {1}, {2}, {3}, {4}})
 	if err != nil {
 		t.Fatal(err)
@@ -88,23 +85,23 @@ func TestBatchOrdering(t *testing.T) {
 	if rs[4].Err == nil || rs[4].Err.DaemonCode != -8 {
 		t.Fatalf("item 4: %+v", rs[4])
 	}
-	if !strings.Contains(f.bodies[0], `"jsonrpc":"1.0"`) {
-		t.Fatalf("batch body lacks jsonrpc: %s", f.bodies[0])
+	if !strings.Contains(f.Bodies()[0], `"jsonrpc":"1.0"`) {
+		t.Fatalf("batch body lacks jsonrpc: %s", f.Bodies()[0])
 	}
 }
 
 func TestWarmupRetry(t *testing.T) {
 	for _, batch := range []bool{false, true} {
-		f := newFake(t)
+		f := fakedaemon.New(t)
 		n := 0
-		f.handle("getblockcount", func([]json.RawMessage) (any, *rpcError) {
+		f.Handle("getblockcount", func([]json.RawMessage) (any, *fakedaemon.Error) {
 			n++
 			if n <= 2 {
-				return nil, &rpcError{-28, "Loading block index..."}
+				return nil, &fakedaemon.Error{Code: -28, Message: "Loading block index..."}
 			}
 			return 7, nil
 		})
-		c := newClient(t, fastOpts(f.endpoint(t, "u:p")))
+		c := newClient(t, fastOpts(endpoint(t, f, "u:p")))
 		var got string
 		if batch {
 			rs, err := c.Batch(context.Background(), []Request{{Method: "getblockcount"}})
@@ -126,11 +123,11 @@ func TestWarmupRetry(t *testing.T) {
 }
 
 func TestWarmupUntilDeadline(t *testing.T) {
-	f := newFake(t)
-	f.handle("getblockcount", func([]json.RawMessage) (any, *rpcError) {
-		return nil, &rpcError{-28, "Verifying blocks..."}
+	f := fakedaemon.New(t)
+	f.Handle("getblockcount", func([]json.RawMessage) (any, *fakedaemon.Error) {
+		return nil, &fakedaemon.Error{Code: -28, Message: "Verifying blocks..."}
 	})
-	c := newClient(t, fastOpts(f.endpoint(t, "u:p")))
+	c := newClient(t, fastOpts(endpoint(t, f, "u:p")))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := c.Call(ctx, "getblockcount")
@@ -140,32 +137,32 @@ func TestWarmupUntilDeadline(t *testing.T) {
 }
 
 func TestRefusalThenSuccess(t *testing.T) {
-	f := newFake(t)
-	f.handle("getblockcount", constant(1))
-	f.pre = func(w http.ResponseWriter, n int64) bool {
-		if n <= 3 { // a proxy or an unready daemon: HTML 401, then a 503 text page
+	f := fakedaemon.New(t)
+	f.Handle("getblockcount", fakedaemon.Constant(1))
+	f.SetPre(func(w http.ResponseWriter, n int64) bool {
+		if n <= 3 { // a proxy or an unready daemon: an HTML 401 page
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = w.Write([]byte("<html>401</html>"))
 			return true
 		}
 		return false
-	}
-	c := newClient(t, fastOpts(f.endpoint(t, "u:p")))
+	})
+	c := newClient(t, fastOpts(endpoint(t, f, "u:p")))
 	res, err := c.Call(context.Background(), "getblockcount")
-	if err != nil || string(res) != "1" || f.requests.Load() != 4 {
-		t.Fatalf("got %s, %v after %d requests", res, err, f.requests.Load())
+	if err != nil || string(res) != "1" || f.Requests() != 4 {
+		t.Fatalf("got %s, %v after %d requests", res, err, f.Requests())
 	}
 }
 
 func TestConnectionRefusedFailover(t *testing.T) {
-	f := newFake(t)
-	f.handle("getblockcount", constant(9))
-	dead, err := ParseURL("u:p@"+refusedAddr(t), 1, false)
+	f := fakedaemon.New(t)
+	f.Handle("getblockcount", fakedaemon.Constant(9))
+	dead, err := ParseURL("u:p@"+fakedaemon.RefusedAddr(t), 1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := f.endpoint(t, "u:p")
+	live := endpoint(t, f, "u:p")
 	c := newClient(t, fastOpts(dead, live))
 	res, err := c.Call(context.Background(), "getblockcount")
 	if err != nil || string(res) != "9" {
@@ -184,7 +181,7 @@ func TestConnectionRefusedFailover(t *testing.T) {
 }
 
 func TestDeadlineIsUnavailable(t *testing.T) {
-	addr := refusedAddr(t)
+	addr := fakedaemon.RefusedAddr(t)
 	dead, _ := ParseURL("u:p@"+addr, 1, false)
 	c := newClient(t, fastOpts(dead))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -206,7 +203,7 @@ func TestDeadlineIsUnavailable(t *testing.T) {
 }
 
 func TestCloseStopsInFlight(t *testing.T) {
-	dead, _ := ParseURL("u:p@"+refusedAddr(t), 1, false)
+	dead, _ := ParseURL("u:p@"+fakedaemon.RefusedAddr(t), 1, false)
 	c := newClient(t, fastOpts(dead))
 	done := make(chan error, 1)
 	go func() {
@@ -221,14 +218,14 @@ func TestCloseStopsInFlight(t *testing.T) {
 }
 
 func TestCookieFile(t *testing.T) {
-	f := newFake(t)
-	f.handle("getblockcount", constant(3))
-	f.setAuth("__cookie__", "aa11")
+	f := fakedaemon.New(t)
+	f.Handle("getblockcount", fakedaemon.Constant(3))
+	f.SetAuth("__cookie__", "aa11")
 	path := filepath.Join(t.TempDir(), ".cookie")
 	if err := os.WriteFile(path, []byte("__cookie__:aa11"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ep, err := ParseURL(f.hostPort(), 1, true)
+	ep, err := ParseURL(f.HostPort(), 1, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +237,7 @@ func TestCookieFile(t *testing.T) {
 	}
 	// The daemon restarts with a new cookie: the client re-reads the file
 	// after the 401.
-	f.setAuth("__cookie__", "bb22")
+	f.SetAuth("__cookie__", "bb22")
 	if err := os.WriteFile(path, []byte("__cookie__:bb22\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -269,14 +266,14 @@ func TestParseCookie(t *testing.T) {
 }
 
 func TestAvailable(t *testing.T) {
-	f := newFake(t)
-	f.handle("estimatesmartfee", func([]json.RawMessage) (any, *rpcError) {
-		return nil, &rpcError{-32602, "wrong number of params"}
+	f := fakedaemon.New(t)
+	f.Handle("estimatesmartfee", func([]json.RawMessage) (any, *fakedaemon.Error) {
+		return nil, &fakedaemon.Error{Code: -32602, Message: "wrong number of params"}
 	})
-	f.handle("getnetworkinfo", func([]json.RawMessage) (any, *rpcError) {
-		return nil, &rpcError{-1, "Command unimplemented"}
+	f.Handle("getnetworkinfo", func([]json.RawMessage) (any, *fakedaemon.Error) {
+		return nil, &fakedaemon.Error{Code: -1, Message: "Command unimplemented"}
 	})
-	c := newClient(t, fastOpts(f.endpoint(t, "u:p")))
+	c := newClient(t, fastOpts(endpoint(t, f, "u:p")))
 	tests := []struct {
 		method string
 		want   bool
@@ -291,7 +288,7 @@ func TestAvailable(t *testing.T) {
 			}
 		}
 	}
-	if n := f.requests.Load(); n != 3 {
+	if n := f.Requests(); n != 3 {
 		t.Fatalf("%d requests, want 3 (answers cached)", n)
 	}
 	c.SetAvailable("estimatesmartfee", false)
