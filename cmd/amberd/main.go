@@ -1,0 +1,30 @@
+// Command amberd is the Amber Electrum server. It reads its configuration
+// (defaults < config file < environment < flags; see configs/amberd.example.yaml),
+// starts the daemon-client plugin, indexes the chain and serves Electrum
+// clients until SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/amber-electrum/amber/core/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := server.Run(ctx, os.Args[1:], os.Environ()); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "amberd:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,316 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/amber-electrum/amber/core/internal/admin"
+	"github.com/amber-electrum/amber/core/internal/config"
+	"github.com/amber-electrum/amber/core/internal/electrum"
+	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/core/internal/pluginhost"
+	"github.com/amber-electrum/amber/core/internal/session"
+	"github.com/amber-electrum/amber/core/internal/store"
+)
+
+// Version is the server software version reported to clients.
+const Version = "0.1.0"
+
+// SoftwareVersion is the server.version / server.features string.
+const SoftwareVersion = "Amber " + Version
+
+// ChainPlugin is the name of the daemon-client plugin's config block and of
+// its default binary (amber-<name>, beside amberd).
+const ChainPlugin = "bitcoind"
+
+// Run loads the configuration from args and environ and serves until ctx is
+// cancelled or an admin stop arrives. It is all cmd/amberd does.
+func Run(ctx context.Context, args, environ []string) error {
+	cfg, err := config.Load(ctx, config.LoadOptions{Fs: afero.NewOsFs(), Args: args, Environ: environ})
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(cfg, os.Stderr)
+	if err != nil {
+		return err
+	}
+	srv, err := New(ctx, cfg, Options{Logger: logger, Fs: afero.NewOsFs()})
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx)
+}
+
+// Options are the server's non-config dependencies.
+type Options struct {
+	Logger *slog.Logger
+	Fs     afero.Fs // banner files; nil means the OS filesystem
+}
+
+// Server is a running amberd.
+type Server struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	fs      afero.Fs
+	start   time.Time
+	plugin  *pluginhost.Plugin
+	store   store.Store
+	ix      *index.Index
+	mgr     *session.Manager
+	el      *electrum.Server
+	admin   *admin.Server
+	rpc     []*listener
+	public  []*listener
+	stopReq chan struct{}
+	stopOne sync.Once
+
+	pauseMu sync.Mutex
+	paused  bool
+
+	evMu    sync.Mutex
+	evReady bool
+}
+
+// handleEvent forwards index events to the Electrum notifier once it exists.
+func (s *Server) handleEvent(ev index.Event) {
+	s.evMu.Lock()
+	ready := s.evReady
+	s.evMu.Unlock()
+	if ready {
+		s.el.HandleEvent(ev)
+	}
+}
+
+// New starts the daemon plugin, opens the index and prepares (but does not
+// open) the listeners. Errors name the config key at fault.
+func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Fs == nil {
+		opts.Fs = afero.NewOsFs()
+	}
+	s = &Server{cfg: cfg, log: opts.Logger, fs: opts.Fs, start: time.Now(), stopReq: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.closeBackends()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DBDirectory, 0o755); err != nil {
+		return nil, fmt.Errorf("db_directory %q: %w", cfg.DBDirectory, err)
+	}
+	if err := s.launchChainPlugin(ctx); err != nil {
+		return nil, err
+	}
+	st, err := openStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	s.mgr = session.NewManager(s.log)
+	s.ix, err = index.Open(ctx, index.Options{
+		Store:            st,
+		Chain:            s.plugin.Chain(),
+		Genesis:          cfg.Network.GenesisHash,
+		ReorgLimit:       cfg.ReorgLimit,
+		PollInterval:     cfg.MempoolPollInterval,
+		HistogramRefresh: cfg.Network.HistogramRefresh,
+		Logger:           s.log.With("component", "index"),
+		Notify:           s.handleEvent,
+		ProgressInterval: 10 * time.Second,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open index in %s: %w", cfg.DBDirectory, err)
+	}
+	s.el = electrum.New(s.electrumOptions())
+	s.evMu.Lock()
+	s.evReady = true
+	s.evMu.Unlock()
+	s.admin = admin.New(s.adminOptions())
+	if err := s.prepareListeners(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func openStore(cfg *config.Config) (store.Store, error) {
+	path := filepath.Join(cfg.DBDirectory, "amber.db")
+	var sync store.SyncPolicy
+	switch cfg.DBSync {
+	case "always":
+		sync = store.SyncAlways
+	case "never":
+		sync = store.SyncNever
+	default:
+		sync = store.SyncEverySecond
+	}
+	st, err := store.OpenBunt(path, store.BuntOptions{Sync: sync})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s (db_directory): %w", path, err)
+	}
+	return st, nil
+}
+
+// launchChainPlugin starts the daemon-client plugin and checks that its
+// daemon is on the configured network.
+func (s *Server) launchChainPlugin(ctx context.Context) error {
+	pc := s.cfg.Plugins[ChainPlugin]
+	key := "plugins." + ChainPlugin + ".path"
+	path := pc.Path
+	if path == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("plugin %q: cannot locate amberd's own binary to find the plugin beside it (set %s): %w", ChainPlugin, key, err)
+		}
+		path = filepath.Join(filepath.Dir(exe), "amber-"+ChainPlugin)
+	}
+	pcfg := map[string]any{}
+	for k, v := range pc.Config {
+		pcfg[k] = v
+	}
+	if _, ok := pcfg["daemon_url"]; !ok {
+		pcfg["daemon_url"] = s.cfg.DaemonURL
+	}
+	if _, ok := pcfg["network"]; !ok {
+		pcfg["network"] = s.cfg.Network.Name
+	}
+	raw, err := json.Marshal(pcfg)
+	if err != nil {
+		return fmt.Errorf("plugin %q: config block: %w", ChainPlugin, err)
+	}
+	p, err := pluginhost.Launch(ctx, pluginhost.Spec{
+		Name:         ChainPlugin,
+		Path:         path,
+		SHA256:       pc.SHA256,
+		Args:         pc.Args,
+		Env:          pluginEnv(pc.Env),
+		StartTimeout: pc.StartTimeout,
+		Config:       raw,
+		ConfigKey:    key,
+		Logger:       s.log.With("plugin", ChainPlugin),
+	})
+	if err != nil {
+		return err
+	}
+	s.plugin = p
+	d := p.Describe()
+	if d.GenesisHash != s.cfg.Network.GenesisHash {
+		return fmt.Errorf("plugin %q: the daemon's genesis block is %s but net %q (config key net) expects %s: wrong daemon_url or net",
+			ChainPlugin, d.GenesisHash, s.cfg.Network.Name, s.cfg.Network.GenesisHash)
+	}
+	s.log.Info("daemon plugin ready", "plugin", d.Name, "version", d.Version, "sdk", d.SDKVersion,
+		"network", d.Network, "pid", p.PID())
+	return nil
+}
+
+func pluginEnv(m map[string]string) []string {
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range m {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// Serve runs the index and the listeners until ctx is done or an admin
+// stop arrives, then shuts down cleanly.
+func (s *Server) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ixDone := make(chan error, 1)
+	go func() { ixDone <- s.ix.Run(ctx) }()
+	for _, l := range s.rpc {
+		if err := l.start(ctx); err != nil {
+			s.shutdown(cancel, ixDone)
+			return err
+		}
+	}
+	s.log.Info("syncing with the daemon; public services open once caught up")
+	select {
+	case <-s.ix.Synced():
+		s.log.Info("caught up", "height", s.ix.Status().DBHeight)
+		for _, l := range s.public {
+			if err := l.start(ctx); err != nil {
+				s.shutdown(cancel, ixDone)
+				return err
+			}
+		}
+	case <-ctx.Done():
+	case <-s.stopReq:
+	}
+	select {
+	case <-ctx.Done():
+	case <-s.stopReq:
+		s.log.Info("stop requested through the admin RPC")
+	case <-s.plugin.Done():
+		s.log.Error("the daemon plugin exited; serving what the index has, daemon calls answer DAEMON_ERROR")
+		select {
+		case <-ctx.Done():
+		case <-s.stopReq:
+		}
+	}
+	return s.shutdown(cancel, ixDone)
+}
+
+// Stop asks Serve to shut down (admin stop).
+func (s *Server) Stop() { s.stopOne.Do(func() { close(s.stopReq) }) }
+
+func (s *Server) shutdown(cancel context.CancelFunc, ixDone <-chan error) error {
+	s.log.Info("shutting down")
+	for _, l := range append(append([]*listener{}, s.public...), s.rpc...) {
+		l.stop()
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+	_ = s.mgr.Shutdown(sctx)
+	scancel()
+	cancel()
+	var err error
+	if e := <-ixDone; e != nil && !errors.Is(e, context.Canceled) {
+		err = fmt.Errorf("index: %w", e)
+	}
+	s.closeBackends()
+	s.log.Info("stopped")
+	return err
+}
+
+// closeBackends flushes and closes the index and store and stops the plugin.
+func (s *Server) closeBackends() {
+	if s.ix != nil {
+		if err := s.ix.Close(); err != nil {
+			s.log.Error("closing index", "err", err)
+		}
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			s.log.Error("closing store", "err", err)
+		}
+	}
+	if s.plugin != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.plugin.Shutdown(ctx); err != nil {
+			s.log.Warn("plugin shutdown", "err", err)
+		}
+		cancel()
+	}
+}
+
+// Addrs returns the bound address of each open listener by protocol, for
+// tests and logs.
+func (s *Server) Addrs() map[string]net.Addr {
+	out := map[string]net.Addr{}
+	for _, l := range append(append([]*listener{}, s.public...), s.rpc...) {
+		if a := l.addr(); a != nil {
+			out[l.svc.Proto] = a
+		}
+	}
+	return out
+}

@@ -1,0 +1,174 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/amber-electrum/amber/core/internal/admin"
+	"github.com/amber-electrum/amber/core/internal/config"
+	"github.com/amber-electrum/amber/core/internal/electrum"
+	"github.com/amber-electrum/amber/core/internal/session"
+	"github.com/amber-electrum/amber/core/internal/transport"
+)
+
+func newLogger(cfg *config.Config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log_level %q: %w", cfg.LogLevel, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(cfg.LogFormat, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+func (s *Server) electrumOptions() electrum.Options {
+	cfg := s.cfg
+	var report []electrum.Service
+	for _, r := range cfg.ReportServices {
+		report = append(report, electrum.Service{Proto: r.Proto, Host: r.Host, Port: r.Port})
+	}
+	return electrum.Options{
+		Index:         s.ix,
+		Daemon:        s.plugin.Chain(),
+		Genesis:       cfg.Network.GenesisHash,
+		ServerVersion: SoftwareVersion,
+		Banner: electrum.BannerOptions{
+			Fs: s.fs, File: resolve(cfg.DBDirectory, cfg.BannerFile),
+			TorFile:         resolve(cfg.DBDirectory, cfg.TorBannerFile),
+			DonationAddress: cfg.DonationAddress,
+		},
+		ReportServices:    report,
+		MaxSend:           cfg.MaxSend,
+		DropClient:        cfg.DropClient,
+		DropClientUnknown: cfg.DropClientUnknown,
+		DaemonTimeout:     cfg.RequestTimeout,
+		Sessions:          s.mgr.Sessions,
+		Logger:            s.log.With("component", "electrum"),
+	}
+}
+
+// resolve makes a banner path relative to the DB directory, as ElectrumX
+// does (it runs from there).
+func resolve(dir, p string) string {
+	if p == "" || strings.HasPrefix(p, "/") {
+		return p
+	}
+	return dir + string(os.PathSeparator) + p
+}
+
+func (s *Server) adminOptions() admin.Options {
+	return admin.Options{
+		Version:  SoftwareVersion,
+		Coin:     s.cfg.Network.Coin,
+		Start:    s.start,
+		Daemon:   s.daemonLabel,
+		Index:    s.ix,
+		Sessions: s.mgr,
+		Stats:    s.clientStats,
+		Plugins:  s.pluginStates,
+		Stop:     s.Stop,
+	}
+}
+
+// daemonLabel is the current daemon URL without credentials.
+func (s *Server) daemonLabel() string {
+	first := strings.Split(s.cfg.DaemonURL, ",")[0]
+	if i := strings.LastIndex(first, "@"); i >= 0 {
+		first = first[i+1:]
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(first, "http://"), "https://")
+}
+
+func (s *Server) pluginStates() []admin.PluginState {
+	d := s.plugin.Describe()
+	state := "running"
+	if s.plugin.Exited() {
+		state = "exited"
+	}
+	return []admin.PluginState{{Name: d.Name, Version: d.Version, SDKVersion: d.SDKVersion,
+		Capabilities: d.Capabilities, PID: s.plugin.PID(), State: state}}
+}
+
+// prepareListeners builds a listener per configured service: rpc services
+// get the admin dispatcher and open at once; the others open after sync.
+func (s *Server) prepareListeners() error {
+	cfg := s.cfg
+	var tlsOpts transport.Options
+	tlsOpts.MaxRecv = cfg.MaxRecv
+	tlsOpts.Logger = s.log.With("component", "transport")
+	for _, svc := range cfg.Services {
+		if (svc.Proto == "ssl" || svc.Proto == "wss") && tlsOpts.TLSConfig == nil {
+			tc, err := transport.LoadTLS(cfg.SSLCertFile, cfg.SSLKeyFile)
+			if err != nil {
+				return fmt.Errorf("ssl_certfile/ssl_keyfile: %w", err)
+			}
+			tlsOpts.TLSConfig = tc
+		}
+	}
+	for _, svc := range cfg.Services {
+		l := &listener{
+			svc:  transport.Service{Proto: svc.Proto, Host: svc.Host, Port: svc.Port},
+			opts: tlsOpts, mgr: s.mgr, log: s.log.With("component", "listener"),
+		}
+		if svc.Proto == "rpc" {
+			l.disp = s.admin
+			// Admin sessions: no response-size limit and no request
+			// deadline (admin-rpc.md §1).
+			l.profile = session.Profile{Concurrency: 20}
+			s.rpc = append(s.rpc, l)
+			continue
+		}
+		l.disp = s.el
+		l.profile = session.Profile{
+			MaxSend:           cfg.MaxSend,
+			RequestTimeout:    time.Duration(cfg.RequestTimeout),
+			Concurrency:       cfg.InitialConcurrent,
+			BandwidthUnitCost: cfg.BandwidthUnitCost,
+			ConnectionCost:    session.ConnectionCost,
+		}
+		s.public = append(s.public, l)
+	}
+	if len(s.public) == 0 {
+		s.log.Warn("no client services configured (services): only the admin RPC will listen")
+	}
+	s.mgr.OnCountChange = s.admission
+	return nil
+}
+
+// admission closes the public listeners when the session count reaches
+// max_sessions and reopens them at 95 % of it (sessions-and-costs.md §6).
+func (s *Server) admission(n int) {
+	max := s.cfg.MaxSessions
+	if max <= 0 {
+		return
+	}
+	s.pauseMu.Lock()
+	defer s.pauseMu.Unlock()
+	switch {
+	case !s.paused && n >= max:
+		s.paused = true
+		s.log.Warn("max_sessions reached, pausing listeners", "sessions", n, "max", max)
+		for _, l := range s.public {
+			l.stop()
+		}
+	case s.paused && n <= max*19/20:
+		s.paused = false
+		s.log.Info("resuming listeners", "sessions", n)
+		for _, l := range s.public {
+			l.mu.Lock()
+			ctx := l.ctx
+			l.mu.Unlock()
+			if ctx != nil && ctx.Err() == nil {
+				if err := l.start(ctx); err != nil {
+					s.log.Error("cannot resume listener", "err", err)
+				}
+			}
+		}
+	}
+}
