@@ -165,6 +165,9 @@ func openStore(cfg *config.Config) (store.Store, error) {
 // daemon is on the configured network.
 func (s *Server) launchChainPlugin(ctx context.Context) error {
 	pc := s.cfg.Plugins[ChainPlugin]
+	if pc == nil {
+		pc = &config.Plugin{Name: ChainPlugin}
+	}
 	key := "plugins." + ChainPlugin + ".path"
 	path := pc.Path
 	if path == "" {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -39,27 +38,26 @@ func (s *Server) electrumOptions() electrum.Options {
 		Genesis:       cfg.Network.GenesisHash,
 		ServerVersion: SoftwareVersion,
 		Banner: electrum.BannerOptions{
-			Fs: s.fs, File: resolve(cfg.DBDirectory, cfg.BannerFile),
-			TorFile:         resolve(cfg.DBDirectory, cfg.TorBannerFile),
+			Fs: s.fs, File: cfg.Path(cfg.BannerFile),
+			TorFile:         cfg.Path(cfg.TorBannerFile),
 			DonationAddress: cfg.DonationAddress,
 		},
 		ReportServices:    report,
 		MaxSend:           cfg.MaxSend,
-		DropClient:        cfg.DropClient,
+		DropClient:        cfg.DropClientRegexp,
 		DropClientUnknown: cfg.DropClientUnknown,
 		DaemonTimeout:     cfg.RequestTimeout,
-		Sessions:          s.mgr.Sessions,
 		Logger:            s.log.With("component", "electrum"),
 	}
 }
 
-// resolve makes a banner path relative to the DB directory, as ElectrumX
-// does (it runs from there).
-func resolve(dir, p string) string {
-	if p == "" || strings.HasPrefix(p, "/") {
-		return p
+// clientStats gathers the Electrum layer's counters for admin getinfo.
+func (s *Server) clientStats() admin.ClientStats {
+	st := s.el.Stats()
+	return admin.ClientStats{
+		HistoryCache:  admin.CacheStats{Lookups: st.HistoryLookups.Load(), Hits: st.HistoryHits.Load()},
+		TxHashesCache: admin.CacheStats{Lookups: st.TxidLookups.Load(), Hits: st.TxidHits.Load()},
 	}
-	return dir + string(os.PathSeparator) + p
 }
 
 func (s *Server) adminOptions() admin.Options {
@@ -104,7 +102,7 @@ func (s *Server) prepareListeners() error {
 	tlsOpts.Logger = s.log.With("component", "transport")
 	for _, svc := range cfg.Services {
 		if (svc.Proto == "ssl" || svc.Proto == "wss") && tlsOpts.TLSConfig == nil {
-			tc, err := transport.LoadTLS(cfg.SSLCertFile, cfg.SSLKeyFile)
+			tc, err := transport.LoadTLS(cfg.SSLCertfile, cfg.SSLKeyfile)
 			if err != nil {
 				return fmt.Errorf("ssl_certfile/ssl_keyfile: %w", err)
 			}
@@ -127,7 +125,7 @@ func (s *Server) prepareListeners() error {
 		l.disp = s.el
 		l.profile = session.Profile{
 			MaxSend:           cfg.MaxSend,
-			RequestTimeout:    time.Duration(cfg.RequestTimeout),
+			RequestTimeout:    cfg.RequestTimeout,
 			Concurrency:       cfg.InitialConcurrent,
 			BandwidthUnitCost: cfg.BandwidthUnitCost,
 			ConnectionCost:    session.ConnectionCost,
