@@ -1,6 +1,7 @@
 package coins
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -70,6 +71,12 @@ var networks = []*Network{
 	newNetwork("regtest", &chaincfg.RegressionNetParams, 18443, 51001, 51002, testnetReorg, ""),
 }
 
+// Errors returned (wrapped) by Lookup.
+var (
+	ErrUnknownCoin    = errors.New("unknown coin")
+	ErrUnknownNetwork = errors.New("unknown network")
+)
+
 // coinNames maps the lower-cased accepted COIN spellings to the coin.
 var coinNames = map[string]string{
 	"bitcoin":       bitcoin, // SP22
@@ -91,7 +98,7 @@ func Networks() []*Network {
 func Lookup(coin, net string) (*Network, error) {
 	c, ok := coinNames[strings.ToLower(strings.TrimSpace(coin))]
 	if !ok {
-		return nil, fmt.Errorf("unknown coin %q: valid coins are Bitcoin, BitcoinSegwit", coin)
+		return nil, fmt.Errorf("%w %q: valid coins are Bitcoin, BitcoinSegwit", ErrUnknownCoin, coin)
 	}
 	n := strings.ToLower(strings.TrimSpace(net))
 	if n == "" {
@@ -105,7 +112,7 @@ func Lookup(coin, net string) (*Network, error) {
 			return nw, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown network %q for coin %s: valid networks are %s", net, c, strings.Join(netNames(), ", "))
+	return nil, fmt.Errorf("%w %q for coin %s: valid networks are %s", ErrUnknownNetwork, net, c, strings.Join(netNames(), ", "))
 }
 
 func netNames() []string {

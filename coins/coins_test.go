@@ -3,6 +3,7 @@ package coins
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 
@@ -73,21 +74,22 @@ func TestNetworkDefaults(t *testing.T) {
 func TestLookup(t *testing.T) {
 	tests := []struct {
 		coin, net, want, errHas string
+		errIs                   error
 	}{
-		{"Bitcoin", "mainnet", "mainnet", ""},
-		{"BITCOIN", "", "mainnet", ""},
-		{"BitcoinSegwit", "regtest", "regtest", ""},
-		{"bitcoinsegwit", "Testnet3", "testnet", ""},
-		{"Bitcoin", "TESTNET", "testnet", ""},
-		{"Bitcoin", "testnet4", "testnet4", ""},
-		{"Bitcoin", " signet ", "signet", ""},
-		{"Litecoin", "mainnet", "", "Bitcoin, BitcoinSegwit"},
-		{"Bitcoin", "simnet", "", "mainnet, testnet, testnet4, signet, regtest"},
+		{"Bitcoin", "mainnet", "mainnet", "", nil},
+		{"BITCOIN", "", "mainnet", "", nil},
+		{"BitcoinSegwit", "regtest", "regtest", "", nil},
+		{"bitcoinsegwit", "Testnet3", "testnet", "", nil},
+		{"Bitcoin", "TESTNET", "testnet", "", nil},
+		{"Bitcoin", "testnet4", "testnet4", "", nil},
+		{"Bitcoin", " signet ", "signet", "", nil},
+		{"Litecoin", "mainnet", "", "Bitcoin, BitcoinSegwit", ErrUnknownCoin},
+		{"Bitcoin", "simnet", "", "mainnet, testnet, testnet4, signet, regtest", ErrUnknownNetwork},
 	}
 	for _, tc := range tests {
 		n, err := Lookup(tc.coin, tc.net)
 		if tc.errHas != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.errHas) {
+			if err == nil || !strings.Contains(err.Error(), tc.errHas) || !errors.Is(err, tc.errIs) {
 				t.Errorf("Lookup(%q,%q) err = %v, want it to contain %q", tc.coin, tc.net, err, tc.errHas)
 			}
 			continue
