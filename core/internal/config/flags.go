@@ -66,9 +66,23 @@ func addFlag(fs *pflag.FlagSet, name string, d *keyDef, env string) {
 		def, _ := d.def.(bool)
 		fs.Bool(name, def, usage)
 	default:
-		fs.String(name, defaultText(d.def), usage)
+		fs.Var(&textValue{s: defaultText(d.def), typ: kindNames[d.kind]}, name, usage)
 	}
 }
+
+// kindNames are the value types shown in --help.
+var kindNames = map[kind]string{
+	kindString: "string", kindInt: "int", kindDuration: "duration", kindList: "list",
+	kindEnum: "string", kindRegex: "regex", kindStrings: "list",
+}
+
+// textValue is a string flag that shows its key's type in --help; the text
+// is parsed later, like an environment variable.
+type textValue struct{ s, typ string }
+
+func (v *textValue) String() string     { return v.s }
+func (v *textValue) Set(s string) error { v.s = s; return nil }
+func (v *textValue) Type() string       { return v.typ }
 
 func envHelp(exName, amberName string) string {
 	if exName != "" {
