@@ -68,6 +68,7 @@ type Amberd struct {
 //	COIN=Bitcoin NET=regtest DB_DIRECTORY DAEMON_URL ALLOW_ROOT=true
 //	SERVICES=tcp://127.0.0.1:P,ws://127.0.0.1:P2,rpc://127.0.0.1:P3
 //	PEER_DISCOVERY=off PEER_ANNOUNCE=false LOG_LEVEL=info
+//	COST_SOFT_LIMIT=0 COST_HARD_LIMIT=0 (no throttling: tests make many calls)
 //	AMBER_MEMPOOL_POLL_INTERVAL=200ms AMBER_PLUGINS__BITCOIND__PATH=<plugin>
 //
 // stdout and stderr go to a file in the test's temp dir (Logs). With
@@ -135,6 +136,8 @@ func (a *Amberd) start() error {
 		"PEER_DISCOVERY":                "off",
 		"PEER_ANNOUNCE":                 "false",
 		"LOG_LEVEL":                     "info",
+		"COST_SOFT_LIMIT":               "0",
+		"COST_HARD_LIMIT":               "0",
 		"AMBER_MEMPOOL_POLL_INTERVAL":   "200ms",
 		"AMBER_PLUGINS__BITCOIND__PATH": a.bins.Plugin,
 	}
