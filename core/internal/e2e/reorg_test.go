@@ -199,7 +199,6 @@ func submitBlock(t *testing.T, node *regtest.Node, m *harness.Model, height int6
 	return blk
 }
 
-
 // payNewTxs resyncs the wallet (the chain reorganised), applies the
 // node's mempool to it in dependency order, and pays n new scripts.
 func payNewTxs(t *testing.T, node *regtest.Node, w *regtest.Wallet, n int) {
