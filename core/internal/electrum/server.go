@@ -150,13 +150,17 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Server{
+	srv := &Server{
 		opts: opts, ix: opts.Index, daemon: opts.Daemon, log: log,
 		history:  newHistoryCache(1000),
 		blocks:   newBlockCache(1000),
 		fees:     newFeeCache(),
 		sessions: make(map[*state]struct{}),
 	}
+	if srv.ix != nil {
+		srv.currentTip() // seed the notified tip so the first event compares against it
+	}
+	return srv
 }
 
 // Stats returns the server's cache counters.

@@ -167,4 +167,3 @@ func serverPing(_ context.Context, c *call) (any, error) {
 	c.s.AddCost(0.1)
 	return nil, nil
 }
-

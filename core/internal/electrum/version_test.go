@@ -1,0 +1,165 @@
+package electrum
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/amber-electrum/amber/core/internal/jsonrpc"
+)
+
+func TestServerVersionNegotiation(t *testing.T) {
+	tests := []struct {
+		params      string
+		want        string // negotiated version, "" for failure
+		msg         string // failure message
+		unsubscribe bool   // blockchain.scripthash.unsubscribe available afterwards
+	}{
+		{``, "1.4", "", false},
+		{`[]`, "1.4", "", false},
+		{`["electrum/4.3.4","1.4"]`, "1.4", "", false},
+		{`{"client_name":"electrum/4.3.4","protocol_version":"1.4"}`, "1.4", "", false},
+		{`["x",["1.4","1.4.2"]]`, "1.4.2", "", true},
+		{`["x","1.4.1"]`, "1.4.1", "", false},
+		{`["x","1.4.0"]`, "1.4.0", "", false},
+		{`["x","1.5"]`, "", "unsupported protocol version: 1.5", false},
+		{`["x",["1.4","1.5"]]`, "1.4.2", "", true},
+		{`["x",["1.3","1.4"]]`, "1.4", "", false},
+		{`["x",null]`, "1.4", "", false},
+		{`["x","1.3"]`, "", "unsupported protocol version: 1.3", false},
+		{`["x",["1.5","1.6"]]`, "", "unsupported protocol version: ['1.5', '1.6']", false},
+		{`["x",1.4]`, "", "unsupported protocol version: 1.4", false},
+		{`["x",["1.4"]]`, "", "unsupported protocol version: ['1.4']", false},
+		{`["x",["1.4","1.4","1.4"]]`, "", "unsupported protocol version: ['1.4', '1.4', '1.4']", false},
+		{`["x","garbage"]`, "", "unsupported protocol version: garbage", false},
+		{`["x",""]`, "", "unsupported protocol version: ", false},
+		{`["x","0"]`, "", "unsupported protocol version: 0", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.params, func(t *testing.T) {
+			srv, _, _ := newFixture(t)
+			s := &fakeSess{}
+			res, jerr := do(t, srv, s, "server.version", tc.params)
+			if tc.want == "" {
+				if jerr == nil || jerr.Code != jsonrpc.BadRequest || jerr.Message != tc.msg {
+					t.Fatalf("got %s %+v, want error %q", res, jerr, tc.msg)
+				}
+				if !s.closeAfter {
+					t.Errorf("session not closed after unsupported version")
+				}
+				return
+			}
+			if jerr != nil {
+				t.Fatalf("error %+v", jerr)
+			}
+			var got []string
+			if err := json.Unmarshal([]byte(res), &got); err != nil || len(got) != 2 || got[0] != "Amber 0.1.0" || got[1] != tc.want {
+				t.Fatalf("result %s, want [Amber 0.1.0 %s]", res, tc.want)
+			}
+			if s.protocol != tc.want || s.closeAfter {
+				t.Errorf("protocol %q closeAfter %v", s.protocol, s.closeAfter)
+			}
+			_, jerr = do(t, srv, s, "blockchain.scripthash.unsubscribe", `[`+q(shA)+`]`)
+			if has := jerr == nil; has != tc.unsubscribe {
+				t.Errorf("unsubscribe available = %v, want %v (%+v)", has, tc.unsubscribe, jerr)
+			}
+			_, jerr = do(t, srv, s, "server.version", tc.params)
+			if jerr == nil || jerr.Message != "server.version already sent" {
+				t.Errorf("second call: %+v", jerr)
+			}
+		})
+	}
+}
+
+func TestServerVersionClient(t *testing.T) {
+	srv, _, _ := newFixture(t)
+	srv.opts.DropClient = regexp.MustCompile(`bad|evil`)
+	s := &fakeSess{}
+	do(t, srv, s, "server.version", `["electrum/4.3.4-with-a-long-suffix","1.4"]`)
+	if s.client != "electrum/4.3.4-wi" {
+		t.Errorf("client label %q, want the first 17 characters", s.client)
+	}
+	s = &fakeSess{}
+	_, jerr := do(t, srv, s, "server.version", `["badclient 1.0","1.4"]`)
+	if jerr == nil || jerr.Message != "unsupported client: badclient 1.0" || !s.closeAfter {
+		t.Errorf("drop client: %+v close %v", jerr, s.closeAfter)
+	}
+	s = &fakeSess{}
+	if _, jerr := do(t, srv, s, "server.version", `["not-evil","1.4"]`); jerr != nil {
+		t.Errorf("DROP_CLIENT must match at the start only: %+v", jerr)
+	}
+	s = &fakeSess{}
+	do(t, srv, s, "server.version", `[5,"1.4"]`)
+	if s.client != "5" {
+		t.Errorf("numeric client name: %q", s.client)
+	}
+}
+
+func TestDropClientUnknown(t *testing.T) {
+	srv, _, _ := newFixture(t)
+	srv.opts.DropClientUnknown = true
+	s := &fakeSess{}
+	_, jerr := do(t, srv, s, "server.ping", `[]`)
+	if jerr == nil || jerr.Message != "use server.version to identify client" || !s.closeAfter {
+		t.Fatalf("unidentified request: %+v", jerr)
+	}
+	s = &fakeSess{}
+	do(t, srv, s, "server.version", `["", "1.4"]`)
+	if _, jerr := do(t, srv, s, "server.ping", `[]`); jerr == nil {
+		t.Errorf("empty client name counts as identified")
+	}
+	s = &fakeSess{}
+	do(t, srv, s, "server.version", `["electrum/4.3.4", "1.4"]`)
+	if _, jerr := do(t, srv, s, "server.ping", `[]`); jerr != nil {
+		t.Errorf("identified session refused: %+v", jerr)
+	}
+}
+
+func TestVersionCompareAndString(t *testing.T) {
+	order := []string{"0", "1", "1.3", "1.4", "1.4.0", "1.4.1", "1.4.2", "1.5", "2"}
+	for i := range order {
+		for j := range order {
+			got := ParseVersion(order[i]).Compare(ParseVersion(order[j]))
+			want := 0
+			if i < j {
+				want = -1
+			} else if i > j {
+				want = 1
+			}
+			if got != want {
+				t.Errorf("compare(%s, %s) = %d, want %d", order[i], order[j], got, want)
+			}
+		}
+	}
+	for in, want := range map[string]string{"1": "1.0", "1.4": "1.4", "1.4.2": "1.4.2", " 1 . 4 ": "1.4", "1.x": "0.0"} {
+		if got := ParseVersion(in).String(); got != want {
+			t.Errorf("ParseVersion(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestTables(t *testing.T) {
+	t14, t142 := tableFor(Version{1, 4}), tableFor(Version{1, 4, 2})
+	if _, ok := t14.methods["blockchain.scripthash.unsubscribe"]; ok {
+		t.Error("1.4 table has unsubscribe")
+	}
+	if _, ok := t142.methods["blockchain.scripthash.unsubscribe"]; !ok {
+		t.Error("1.4.2 table lacks unsubscribe")
+	}
+	if tableFor(Version{1, 4, 1}) != t14 || tableFor(Version{1, 4, 3}) != t142 {
+		t.Error("tableFor picks the wrong table")
+	}
+	if len(t142.methods) != len(t14.methods)+1 {
+		t.Errorf("1.4.2 should add exactly one method: %d vs %d", len(t142.methods), len(t14.methods))
+	}
+	for name := range t14.methods {
+		if strings.HasPrefix(name, "blockchain.address.") || name == "blockchain.block.get_header" ||
+			name == "blockchain.numblocks.subscribe" || name == "blockchain.utxo.get_address" {
+			t.Errorf("removed method %s registered", name)
+		}
+	}
+	if w := t142.without("blockchain.relayfee"); len(w.methods) != len(t142.methods)-1 {
+		t.Error("without")
+	}
+}
