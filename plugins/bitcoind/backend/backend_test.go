@@ -12,6 +12,7 @@ import (
 
 	"github.com/amber-electrum/amber/plugins/bitcoind/internal/fakedaemon"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
 var bg = context.Background()
@@ -42,6 +43,16 @@ func TestConfigure(t *testing.T) {
 			if got, want := slices.Contains(desc.Capabilities, sdk.CapEstimateSmartFee), fl == core; got != want {
 				t.Fatalf("estimatesmartfee capability %v, want %v", got, want)
 			}
+		})
+	}
+}
+
+func TestConformance(t *testing.T) {
+	for _, fl := range []flavor{core, btcd} {
+		t.Run(fmt.Sprint(fl), func(t *testing.T) {
+			d := fakedaemon.New(t)
+			newFakeChain(9).install(d, fl)
+			sdktest.ConformChain(t, sdktest.NewChain(t, newBackend(t, d, `,"batch_size":2`)))
 		})
 	}
 }
@@ -306,7 +317,7 @@ func TestRelayFeeAndDaemonInfo(t *testing.T) {
 		want sdk.DaemonInfo
 	}{
 		{core, sdk.DaemonInfo{Version: 260000, Subversion: "/Satoshi:26.0.0/", RelayFee: 0.00002}},
-		{btcd, sdk.DaemonInfo{Version: 240200, RelayFee: 0.00001}},
+		{btcd, sdk.DaemonInfo{Version: 240200, Subversion: "/btcd:0.24.2/", RelayFee: 0.00001}},
 	}
 	for _, tc := range tests {
 		d := fakedaemon.New(t)

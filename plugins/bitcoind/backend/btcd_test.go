@@ -22,6 +22,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
 const regtestGenesis = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
@@ -204,7 +205,8 @@ func TestBtcdRegtest(t *testing.T) {
 	if fee, err := b.RelayFee(ctx); err != nil || fee <= 0 {
 		t.Fatalf("RelayFee: %v, %v", fee, err)
 	}
-	if info, err := b.DaemonInfo(ctx); err != nil || info.Version <= 0 || info.RelayFee <= 0 {
+	if info, err := b.DaemonInfo(ctx); err != nil || info.Version <= 0 || info.RelayFee <= 0 ||
+		!strings.HasPrefix(info.Subversion, "/btcd:") {
 		t.Fatalf("DaemonInfo: %+v, %v", info, err)
 	}
 	for _, mode := range []string{"", "CONSERVATIVE"} {
@@ -212,6 +214,15 @@ func TestBtcdRegtest(t *testing.T) {
 		if err != nil || (fee != -1 && fee <= 0) {
 			t.Fatalf("EstimateFee(6, %q): %v, %v", mode, fee, err)
 		}
+	}
+
+	// The same backend through the real gRPC adapters: the SDK conformance
+	// suite, and a rejection keeping its kind and daemon code on the wire.
+	wired := sdktest.NewChain(t, b)
+	sdktest.ConformChain(t, wired)
+	_, err = wired.Broadcast(ctx, "00")
+	if !errors.As(err, &e) || e.Kind != sdk.KindRejected || e.DaemonCode != -22 {
+		t.Fatalf("Broadcast over gRPC: %#v", err)
 	}
 
 	// With btcd gone, a call with a 2 s deadline reports the daemon unavailable.

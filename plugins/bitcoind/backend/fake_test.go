@@ -23,6 +23,8 @@ const (
 	btcd
 )
 
+func (f flavor) String() string { return [...]string{"core", "btcd"}[f] }
+
 // fakeChain is a chain of synthetic blocks: an 80-byte header carrying the
 // height, followed by a few bytes, so each block has a distinct real hash.
 type fakeChain struct {
@@ -55,6 +57,9 @@ func (c *fakeChain) install(d *fakedaemon.Daemon, fl flavor) {
 	tip := len(c.raw) - 1
 	chain := map[flavor]string{core: "test", btcd: "testnet3"}[fl]
 	d.Handle("getblockcount", fakedaemon.Constant(tip))
+	d.Handle("getrawmempool", fakedaemon.Constant([]string{}))
+	d.Handle("getrawtransaction", fakedaemon.Fail(-5, "No such mempool or blockchain transaction"))
+	d.Handle("sendrawtransaction", fakedaemon.Fail(-22, "TX decode failed"))
 	d.Handle("getblockchaininfo", fakedaemon.Constant(map[string]any{
 		"chain": chain, "blocks": tip, "bestblockhash": c.hashes[tip].String()}))
 	d.Handle("getblockhash", func(p []json.RawMessage) (any, *fakedaemon.Error) {
@@ -85,6 +90,7 @@ func (c *fakeChain) install(d *fakedaemon.Daemon, fl flavor) {
 			return nil, &fakedaemon.Error{Code: -32601, Message: "Method not found"}
 		})
 		d.Handle("getnetworkinfo", fakedaemon.Fail(-1, "Command unimplemented"))
+		d.Handle("estimatefee", fakedaemon.Fail(-32600, "Invalid request: malformed"))
 		d.Handle("getinfo", fakedaemon.Constant(map[string]any{"version": 240200, "relayfee": 0.00001}))
 	} else {
 		d.Handle("estimatesmartfee", func(p []json.RawMessage) (any, *fakedaemon.Error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/amber-electrum/amber/plugins/bitcoind/rpc"
 	"github.com/amber-electrum/amber/sdk"
@@ -115,7 +116,21 @@ func (b *Backend) networkInfo(ctx context.Context) (networkInfo, error) {
 	if err := json.Unmarshal(res, &ni); err != nil {
 		return ni, sdk.Errorf(sdk.KindInternal, "%s: unexpected result %.100s", method, res)
 	}
+	if method == "getinfo" && ni.Subversion == "" {
+		ni.Subversion = btcdSubversion(ni.Version)
+	}
 	return ni, nil
+}
+
+// btcdSubversion builds a user agent from btcd's getinfo.version, which
+// encodes major.minor.patch as 1000000*major + 10000*minor + 100*patch
+// (240200 is 0.24.2): "/btcd:0.24.2/". Only daemons without getnetworkinfo
+// get here, which in practice means btcd.
+func btcdSubversion(v int64) string {
+	if v <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("/btcd:%d.%d.%d/", v/1000000, v/10000%100, v/100%100)
 }
 
 // RelayFee returns the minimum relay fee (getnetworkinfo.relayfee, btcd:
@@ -125,7 +140,8 @@ func (b *Backend) RelayFee(ctx context.Context) (float64, error) {
 	return ni.RelayFee, err
 }
 
-// DaemonInfo returns version, subversion (empty on btcd) and relay fee.
+// DaemonInfo returns version, subversion (built from the version on btcd)
+// and relay fee.
 func (b *Backend) DaemonInfo(ctx context.Context) (sdk.DaemonInfo, error) {
 	ni, err := b.networkInfo(ctx)
 	if err != nil {
