@@ -111,7 +111,9 @@ type out struct {
 	value  int64
 }
 
-func op(tx *wire.MsgTx, vout uint32) wire.OutPoint { return wire.OutPoint{Hash: tx.TxHash(), Index: vout} }
+func op(tx *wire.MsgTx, vout uint32) wire.OutPoint {
+	return wire.OutPoint{Hash: tx.TxHash(), Index: vout}
+}
 
 // spend builds a tx spending ins with outputs outs; witness adds witness data.
 func spend(ins []wire.OutPoint, witness bool, outs ...out) *wire.MsgTx {

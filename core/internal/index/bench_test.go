@@ -1,0 +1,66 @@
+package index
+
+import (
+	"context"
+	"testing"
+
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/amber-electrum/amber/core/internal/store"
+)
+
+// BenchmarkHistory reads a 1,000-entry history.
+func BenchmarkHistory(b *testing.B) {
+	target := p2wpkh(0x42)
+	blocks := genChainWithFanout([]*wire.MsgBlock{genesisBlock()}, target, 100, 10)
+	chain := &fakeChain{}
+	chain.set(blocks)
+	ix := newTestIndex(b, chain, nil, func(o *Options) { o.BatchBlocks = 100 })
+	settle(b, ix)
+	ctx := context.Background()
+	conf, _, err := ix.History(ctx, hx(target), 0)
+	if err != nil || len(conf) < 1000 {
+		b.Fatalf("history has %d entries, %v", len(conf), err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := ix.History(ctx, hx(target), 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// genChainWithFanout builds n blocks of perBlock txs each paying target: the
+// coinbase pays perBlock-1 outputs that the block's other txs spend.
+func genChainWithFanout(base []*wire.MsgBlock, target []byte, n, perBlock int) []*wire.MsgBlock {
+	blocks := append([]*wire.MsgBlock(nil), base...)
+	for k := 0; k < n; k++ {
+		h := int64(len(blocks))
+		outs := make([]out, perBlock)
+		for i := range outs {
+			outs[i] = out{target, 1000}
+		}
+		cb := coinbase(h, 0, outs...)
+		txs := []*wire.MsgTx{cb}
+		for i := 1; i < perBlock; i++ {
+			txs = append(txs, spend([]wire.OutPoint{op(cb, uint32(i))}, i%2 == 0, out{target, 900}, out{p2pkh(byte(i)), 50}))
+		}
+		blocks = append(blocks, mkBlock(blocks[len(blocks)-1], h, 0, txs...))
+	}
+	return blocks
+}
+
+// BenchmarkApplyBlocks indexes 50 random blocks per iteration.
+func BenchmarkApplyBlocks(b *testing.B) {
+	blocks := genChain([]*wire.MsgBlock{genesisBlock()}, 50, 1, 1)
+	blocks = genChainWithFanout(blocks, p2wpkh(7), 50, 20)
+	chain := &fakeChain{}
+	chain.set(blocks)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ix := newTestIndex(b, chain, store.OpenMemory(), func(o *Options) { o.BatchBlocks = 100 })
+		settle(b, ix)
+	}
+}
