@@ -180,15 +180,15 @@ type generator struct {
 	log  *slog.Logger
 	info *ChainInfo
 
-	dests   []*Script
-	byHex   map[string]*ScriptInfo
-	heavy   *Script
-	cursor  int // next destination script not used yet
-	tip     int64
+	dests  []*Script
+	byHex  map[string]*ScriptInfo
+	heavy  *Script
+	cursor int // next destination script not used yet
+	tip    int64
 	// Heavy-script plan: by the end of the j-th of txBlocks transaction
 	// blocks, ceil(HeavyScriptTxs*j/txBlocks) transactions pay it.
 	txBlocks, txBlock int64
-	heavyN, heavyDue int
+	heavyN, heavyDue  int
 
 	inMempool bool // building the final unconfirmed transactions
 

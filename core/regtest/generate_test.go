@@ -229,7 +229,6 @@ func hashStrings(hs []sdk.Hash) []string {
 	return out
 }
 
-
 // TestGenerateLarge measures the big chain the load tool needs. It takes a
 // minute or two, so it runs only with REGTEST_LARGE=1.
 func TestGenerateLarge(t *testing.T) {
@@ -250,5 +249,37 @@ func TestGenerateLarge(t *testing.T) {
 		info.Blocks, len(info.Confirmed), len(info.UsedScripts()), len(info.Heavy.History), len(info.Mempool), info.SameBlockSpends, info.Elapsed)
 	if len(info.Confirmed) < 20000 || len(info.UsedScripts()) < 2000 {
 		t.Fatalf("%d txs over %d scripts, want >= 20,000 over >= 2,000", len(info.Confirmed), len(info.UsedScripts()))
+	}
+}
+
+// TestGenerateDeterministic builds the same spec on two fresh nodes: the
+// shape (per-script history lengths, same-block spends, mempool) must match
+// even though txids differ.
+func TestGenerateDeterministic(t *testing.T) {
+	ctx := testCtx(t)
+	spec := Spec{Seed: 9, Blocks: 440, TxPerBlock: 3, Scripts: 20, Types: []ScriptType{P2TR, P2PKH},
+		SameBlockSpends: true, MempoolTxs: 4, HeavyScriptTxs: 5, FirstTxHeight: 425}
+	shape := func() ([]int, *ChainInfo) {
+		n := StartTestNode(t, NodeOptions{})
+		defer n.Stop()
+		info, err := Generate(ctx, n, NewWallet(3, &chaincfg.RegressionNetParams), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lens []int
+		for _, s := range info.Scripts {
+			lens = append(lens, len(s.History))
+		}
+		return append(lens, len(info.Confirmed), len(info.Mempool), info.MempoolDepth, info.SameBlockSpends), info
+	}
+	a, ia := shape()
+	b, ib := shape()
+	if !slices.Equal(a, b) {
+		t.Fatalf("same spec, different shapes:\n%v\n%v", a, b)
+	}
+	for i, s := range ia.Scripts {
+		if s.Hex != ib.Scripts[i].Hex || s.Type != ib.Scripts[i].Type {
+			t.Fatalf("script %d differs: %s/%v vs %s/%v", i, s.Hex, s.Type, ib.Scripts[i].Hex, ib.Scripts[i].Type)
+		}
 	}
 }

@@ -200,6 +200,11 @@ func (n *Node) args() []string {
 	} else {
 		a = append(a, "--nolisten")
 	}
+	if n.opts.Listen || len(n.opts.Connect) > 0 {
+		// Relay transactions at once (default trickle: 10s) and never ban
+		// a test peer for misbehaviour.
+		a = append(a, "--trickleinterval=50ms", "--nobanning")
+	}
 	for _, c := range n.opts.Connect {
 		a = append(a, "--connect="+c)
 	}
