@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/amber-electrum/amber/core/internal/e2e/harness"
+	"github.com/amber-electrum/amber/core/regtest"
+)
+
+// TestPluginKilledDaemonErrors kills the amber-bitcoind plugin with SIGKILL
+// under a running amberd. Daemon pass-through methods must then fail with
+// DAEMON_ERROR (2) instead of hanging, index-served methods must still
+// answer correctly, amberd must stay up and amberctl getinfo must work.
+func TestPluginKilledDaemonErrors(t *testing.T) {
+	node := harness.StartNode(t, regtest.NodeOptions{})
+	_, info := generate(t, node, 41, regtest.Spec{Blocks: 120, TxPerBlock: 3, Scripts: 12})
+	m := buildModel(t, node)
+	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true})
+	c := harness.Dial(t, a.TCPAddr())
+	waitCaughtUp(t, c, m)
+	txid := info.Confirmed[0]
+	rawTx, err := node.GetRawTransaction(timeout(t, time.Minute), txid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Positive control: transaction.get works while the plugin lives.
+	var hexTx string
+	if err := c.CallInto(timeout(t, 30*time.Second), &hexTx, "blockchain.transaction.get", txid.String()); err != nil || hexTx != regtest.TxHex(rawTx) {
+		t.Fatalf("transaction.get before the kill: %v", err)
+	}
+
+	pid, err := a.PluginPID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill plugin %d: %v", pid, err)
+	}
+	waitGone(t, pid)
+
+	daemonCalls := []struct {
+		method string
+		params []any
+	}{
+		{"blockchain.transaction.get", []any{txid.String()}},
+		{"blockchain.transaction.get", []any{txid.String(), true}},
+		{"blockchain.transaction.broadcast", []any{regtest.TxHex(rawTx)}},
+		{"blockchain.estimatefee", []any{2}},
+		{"blockchain.relayfee", []any{}},
+	}
+	for _, dc := range daemonCalls {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		res, rerr := c.Call(ctx, dc.method, dc.params...)
+		cancel()
+		checkErr(t, dc.method+" after plugin death", res, rerr, wantErr{2, "daemon error: ", prefix})
+	}
+	// The index still serves.
+	ctx := timeout(t, time.Minute)
+	shs := m.ScriptHashes()
+	if errs := harness.CheckScripts(ctx, []*harness.Client{c}, m, shs, 5); len(errs) > 0 {
+		t.Errorf("index-served answers after plugin death: %v", errs)
+	}
+	for _, h := range []int64{0, 1, m.Tip() / 2, m.Tip()} {
+		var hdr string
+		if err := c.CallInto(ctx, &hdr, "blockchain.block.header", h); err != nil || hdr != m.HeaderHex(h) {
+			t.Errorf("block.header %d after plugin death: %v", h, err)
+		}
+	}
+	if err := checkTxProofs(ctx, c, m, m.Tip()); err != nil {
+		t.Errorf("tx proofs after plugin death: %v", err)
+	}
+	if !a.Alive() {
+		t.Fatalf("amberd exited after its plugin died: %v", a.ExitErr())
+	}
+	out, code := a.Ctl("getinfo")
+	if code != 0 {
+		t.Fatalf("amberctl getinfo exited %d", code)
+	}
+	var gi map[string]any
+	if err := json.Unmarshal([]byte(out), &gi); err != nil {
+		t.Fatalf("amberctl getinfo output is not JSON: %v\n%s", err, out)
+	}
+	if pid, _ := gi["pid"].(float64); int(pid) != a.PID() {
+		t.Errorf("getinfo pid %v, want %d", gi["pid"], a.PID())
+	}
+	if h, _ := gi["db height"].(float64); int64(h) != m.Tip() {
+		t.Errorf("getinfo db height %v, want %d", gi["db height"], m.Tip())
+	}
+}
+
+// waitGone waits until pid no longer exists or is a zombie.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	ctx := timeout(t, 30*time.Second)
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return
+		}
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 && strings.HasPrefix(strings.TrimSpace(string(b[i+1:])), "Z") {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("process %d still running after SIGKILL", pid)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// TestKill9Resume kills amberd with SIGKILL during its initial sync of a
+// few-hundred-block chain (as soon as its database file appears, then once
+// more after a restart), restarts it on the same database and checks every
+// answer against the model.
+func TestKill9Resume(t *testing.T) {
+	node := harness.StartNode(t, regtest.NodeOptions{})
+	generate(t, node, 51, regtest.Spec{Blocks: 300, TxPerBlock: 10, Scripts: 150, SameBlockSpends: true, MempoolTxs: 8})
+	m := buildModel(t, node)
+	dbDir := filepath.Join(t.TempDir(), "db")
+	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), DBDir: dbDir})
+	ctx := timeout(t, 4*time.Minute)
+	for round := 1; round <= 2; round++ {
+		waitFile(t, ctx, a, filepath.Join(dbDir, "amber.db"))
+		if round == 2 {
+			time.Sleep(300 * time.Millisecond) // let the second run write something first
+		}
+		served := canDial(a.TCPAddr())
+		a.Kill()
+		t.Logf("round %d: killed amberd (TCP already open: %v)", round, served)
+		if err := a.Restart(ctx, round == 2); err != nil {
+			t.Fatalf("restart after kill -9: %v\n%s", err, a.Logs())
+		}
+	}
+	clients := dialN(t, a.TCPAddr(), 2)
+	waitCaughtUp(t, clients[0], m)
+	checkAllScripts(t, clients, m)
+	checkAllTxProofs(t, clients, m)
+	checkHeaders(t, clients[1], m)
+}
+
+// waitFile polls until path exists, failing if amberd exits first.
+func waitFile(t *testing.T, ctx context.Context, a *harness.Amberd, path string) {
+	t.Helper()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		select {
+		case <-a.Done():
+			t.Fatalf("amberd exited before creating %s: %v\n%s", path, a.ExitErr(), a.Logs())
+		case <-ctx.Done():
+			t.Fatalf("%s never appeared", path)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+func canDial(addr string) bool {
+	c, err := harness.DialContext(context.Background(), addr)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
