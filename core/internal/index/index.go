@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,6 +67,9 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	if opts.FetchBlocks <= 0 {
 		opts.FetchBlocks = 200
 	}
+	if opts.PrefetchBytes <= 0 {
+		opts.PrefetchBytes = 64 << 20
+	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 10 * time.Second
 	}
@@ -100,6 +104,9 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 		return nil
 	})
 	if err != nil {
+		return nil, fmt.Errorf("index: open: %w", err)
+	}
+	if err := ix.pruneUndo(ctx); err != nil {
 		return nil, fmt.Errorf("index: open: %w", err)
 	}
 	ix.log.Info("index opened", "height", ix.tip.height, "tip", ix.tip.tip.String(), "tx_count", ix.tip.txCount)
@@ -165,5 +172,40 @@ func (ix *Index) Status() Status {
 	return s
 }
 
-// Close releases nothing but the index itself; the caller closes the store.
-func (ix *Index) Close() error { return nil }
+// pruneUndo deletes undo records at or below tip − ReorgLimit (left behind
+// when ReorgLimit was lowered between runs).
+func (ix *Index) pruneUndo(ctx context.Context) error {
+	limit := ix.tip.height - int64(ix.reorgLimit)
+	if limit < 1 {
+		return nil
+	}
+	var old [][]byte
+	err := ix.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan([]byte{pUndo}, nil, func(k, _ []byte) bool {
+			if int64(binary.BigEndian.Uint32(k[1:])) > limit {
+				return false
+			}
+			old = append(old, append([]byte(nil), k...))
+			return true
+		})
+	})
+	if err != nil || len(old) == 0 {
+		return err
+	}
+	return ix.st.Update(ctx, func(tx store.RWTx) error {
+		for _, k := range old {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Close waits for an in-flight commit to finish. It does not close the
+// store (the caller opened it) and does not stop Run (cancel its context).
+func (ix *Index) Close() error {
+	ix.procMu.Lock()
+	defer ix.procMu.Unlock()
+	return nil
+}

@@ -135,3 +135,42 @@ func TestForceReorgReapplies(t *testing.T) {
 		t.Fatal("store after ForceReorg + resync differs")
 	}
 }
+
+func TestDaemonBehindIsNotAReorg(t *testing.T) {
+	a := genChain([]*wire.MsgBlock{genesisBlock()}, 6, 6, 1)
+	chain := &fakeChain{}
+	chain.set(a)
+	ix := newTestIndex(t, chain, nil, func(o *Options) { o.PrefetchBytes = 1 })
+	settle(t, ix)
+	before := dumpStore(t, ix.st)
+	chain.set(a[:4])
+	for i := 0; i < 5; i++ {
+		if _, err := ix.step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := ix.Status(); st.DBHeight != 6 || st.Reorgs != 0 || st.Halted {
+		t.Errorf("status with daemon behind = %+v", st)
+	}
+	if !reflect.DeepEqual(dumpStore(t, ix.st), before) {
+		t.Error("store changed while the daemon was behind")
+	}
+}
+
+func TestLowerReorgLimitPrunesOnOpen(t *testing.T) {
+	a := genChain([]*wire.MsgBlock{genesisBlock()}, 8, 8, 1)
+	chain := &fakeChain{}
+	chain.set(a)
+	ix := newTestIndex(t, chain, nil, nil)
+	settle(t, ix)
+	ix2 := newTestIndex(t, chain, ix.st, func(o *Options) { o.ReorgLimit = 2 })
+	undo := 0
+	for _, kv := range dumpStore(t, ix2.st) {
+		if kv[:2] == "52" {
+			undo++
+		}
+	}
+	if undo != 2 {
+		t.Errorf("%d undo records after reopening with limit 2", undo)
+	}
+}

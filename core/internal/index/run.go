@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/store"
@@ -72,9 +73,17 @@ func (ix *Index) step(ctx context.Context) (wait bool, err error) {
 	ix.daemonHeight.Store(tip.Height)
 	st := ix.state()
 	if tip.Hash != st.tip {
-		if tip.Height > st.height {
+		switch behind, berr := ix.daemonBehind(ctx, tip); {
+		case berr != nil:
+			return true, berr
+		case behind:
+			// The daemon's chain is a prefix of ours (it is still syncing,
+			// e.g. after a restart): wait for it rather than undo blocks.
+			ix.log.Debug("daemon is behind the index; waiting", "daemon_height", tip.Height, "height", st.height)
+			return true, nil
+		case tip.Height > st.height:
 			err = ix.syncForward(ctx, tip.Height)
-		} else {
+		default:
 			err = errNeedReorg
 		}
 		if errors.Is(err, errNeedReorg) {
@@ -109,6 +118,19 @@ func (ix *Index) step(ctx context.Context) (wait bool, err error) {
 	return true, nil
 }
 
+// daemonBehind reports whether the daemon's tip is one of our blocks below
+// our tip.
+func (ix *Index) daemonBehind(ctx context.Context, tip sdk.Tip) (bool, error) {
+	if tip.Height >= ix.state().height || tip.Height < 0 {
+		return false, nil
+	}
+	ours, err := ix.BlockHashes(ctx, tip.Height, 1)
+	if err != nil {
+		return false, fatal(err)
+	}
+	return len(ours) == 1 && ours[0] == tip.Hash, nil
+}
+
 func (ix *Index) notify(touched touchSet, reorg, mempool bool) {
 	if ix.opts.Notify == nil {
 		return
@@ -129,6 +151,7 @@ func (ix *Index) syncForward(ctx context.Context, target int64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	queue := make(chan fetched, 2*ix.opts.FetchBlocks)
+	budget := newByteBudget(ix.opts.PrefetchBytes)
 	start := ix.state().height + 1
 	go func() {
 		defer close(queue)
@@ -144,6 +167,9 @@ func (ix *Index) syncForward(ctx context.Context, target int64) error {
 					return err
 				}
 				next++
+				if err := budget.acquire(ctx, int64(p.size)); err != nil {
+					return err
+				}
 				select {
 				case queue <- fetched{blk: p}:
 					return nil
@@ -177,6 +203,7 @@ func (ix *Index) syncForward(ctx context.Context, target int64) error {
 		if f.err != nil {
 			return f.err
 		}
+		budget.release(int64(f.blk.size))
 		batch = append(batch, f.blk)
 		ntx := len(f.blk.txids)
 	fill:
@@ -190,6 +217,7 @@ func (ix *Index) syncForward(ctx context.Context, target int64) error {
 					ferr = f.err
 					break fill
 				}
+				budget.release(int64(f.blk.size))
 				batch = append(batch, f.blk)
 				ntx += len(f.blk.txids)
 			default:
@@ -296,4 +324,44 @@ func (p *progress) update(height int64) {
 	}
 	p.ix.log.Info("index sync", "height", height, "daemon_height", p.goal,
 		"percent", fmt.Sprintf("%.2f", pct), "blocks_per_s", fmt.Sprintf("%.1f", rate), "eta", eta.Round(time.Second))
+}
+
+// byteBudget bounds the raw bytes of prefetched, unprocessed blocks. One
+// block is always admitted, however large.
+type byteBudget struct {
+	mu    sync.Mutex
+	used  int64
+	max   int64
+	freed chan struct{}
+}
+
+func newByteBudget(max int64) *byteBudget {
+	return &byteBudget{max: max, freed: make(chan struct{}, 1)}
+}
+
+func (b *byteBudget) acquire(ctx context.Context, n int64) error {
+	for {
+		b.mu.Lock()
+		if b.used == 0 || b.used+n <= b.max {
+			b.used += n
+			b.mu.Unlock()
+			return nil
+		}
+		b.mu.Unlock()
+		select {
+		case <-b.freed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (b *byteBudget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	select {
+	case b.freed <- struct{}{}:
+	default:
+	}
 }

@@ -88,7 +88,10 @@ type Options struct {
 	BatchBlocks int
 	// FetchBlocks is the number of blocks per Chain.Blocks call (default 200).
 	FetchBlocks int
-	Logger      *slog.Logger
+	// PrefetchBytes bounds the raw size of fetched blocks waiting to be
+	// indexed (default 64 MiB).
+	PrefetchBytes int64
+	Logger        *slog.Logger
 	// Notify is called from one goroutine at a time, in order: after each
 	// committed block batch once caught up, after each reorg, and after each
 	// mempool round that touched something. It must not block for long.
