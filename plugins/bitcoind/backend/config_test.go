@@ -69,3 +69,30 @@ func TestChainNetwork(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseConfig(f *testing.F) {
+	for _, s := range []string{
+		`{"daemon_url":"u:p@127.0.0.1"}`,
+		`{"daemon_url":["u:p@a:1","b"],"cookie_file":"c","batch_size":3,"request_timeout":"1m","network":"signet"}`,
+		`{"daemon_url":"u:p@a","x":1}`, `[]`, ``, `{"batch_size":1e9}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfig(b)
+		if err != nil {
+			if sdk.KindOf(err) != sdk.KindInvalidArgument {
+				t.Fatalf("error of kind %v: %v", sdk.KindOf(err), err)
+			}
+			return
+		}
+		if len(c.URLs) == 0 || c.BatchSize < 1 || c.BatchSize > MaxBatchSize || c.RequestTimeout <= 0 {
+			t.Fatalf("accepted an invalid config: %+v", c)
+		}
+		for _, u := range c.URLs {
+			if !u.HasAuth && c.CookieFile == "" {
+				t.Fatalf("URL without credentials and no cookie file: %+v", u)
+			}
+		}
+	})
+}
