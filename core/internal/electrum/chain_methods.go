@@ -62,13 +62,9 @@ func (srv *Server) headerProof(ctx context.Context, cpHeight, height int64) (pro
 		return proof{}, badRequest("require header height %s <= cp_height %s <= chain height %s",
 			commas(height), commas(cpHeight), commas(tipHeight))
 	}
-	hashes, err := srv.ix.BlockHashes(ctx, 0, int(cpHeight+1))
+	branch, root, err := srv.headerTree.Proof(ctx, srv.ix.BlockHashes, height, cpHeight)
 	if err != nil {
-		return proof{}, fmt.Errorf("block hashes 0..%d: %w", cpHeight, err)
-	}
-	branch, root, err := merkle.HeaderProof(hashes, int(height))
-	if err != nil {
-		return proof{}, err
+		return proof{}, fmt.Errorf("header proof %d/%d: %w", height, cpHeight, err)
 	}
 	return proof{Branch: displayHashes(branch), Root: root.String()}, nil
 }
@@ -161,7 +157,7 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 		srv.stats.TxidHits.Add(1)
 		return v, gen, 0.1, nil
 	}
-	for {
+	for attempt := 0; ; attempt++ {
 		_, gen, _ := srv.blocks.getTxids(height)
 		txids, err := srv.ix.BlockTxids(ctx, height)
 		if errors.Is(err, index.ErrBlockNotFound) {
@@ -175,10 +171,10 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 		if err != nil {
 			return nil, 0, 0, fmt.Errorf("block %d txids: %w", height, err)
 		}
-		if srv.blocks.putTxids(height, txids, gen) {
+		if srv.blocks.putTxids(height, txids, gen) || attempt > 0 {
 			return txids, gen, 0.25 + 0.0001*float64(len(txids)), nil
 		}
-		// a reorg cleared the cache during the read: read again
+		// a reorg cleared the cache during the read: read once more
 	}
 }
 

@@ -141,5 +141,7 @@ func transactionBroadcast(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, broadcastError(err, rawTx)
 	}
+	c.srv.stats.TxsSent.Add(1)
+	countTxSent(c.s)
 	return txid, nil
 }

@@ -19,3 +19,10 @@ func (srv *Server) Dispatch(ctx context.Context, s *session.Session, method stri
 
 // Closed implements session.Dispatcher.
 func (srv *Server) Closed(s *session.Session) { srv.Close(s) }
+
+// countTxSent bumps the session's txs-sent counter when s is a real session.
+func countTxSent(s Sess) {
+	if ss, ok := s.(*session.Session); ok {
+		ss.Counters().TxsSent.Add(1)
+	}
+}

@@ -14,18 +14,26 @@ import (
 // (SP22 uses 30 s).
 const notifyTimeout = 30 * time.Second
 
-// HandleEvent fans an index event out to the sessions
+// HandleEvent applies an index event and fans it out to the sessions
 // (sessions-and-costs.md §8, with its Go recommendation): touched hashXs
 // are evicted from the history cache on every event and every cache is
 // cleared on a reorg; header subscribers are notified when the tip hash
 // changes; a subscription is notified only when its status changed, and
 // mempool-dependent statuses are recomputed when the tip changes. Sessions
 // are handled concurrently (bounded); Notify never blocks, so a slow client
-// cannot hold up the others. HandleEvent returns when every session is done.
+// cannot hold up the others. HandleEvent returns when every session is
+// done; use Notifier for a callback that must not block.
 func (srv *Server) HandleEvent(ev index.Event) {
+	tip, changed := srv.apply(ev)
+	srv.fanOut(ev.Touched, tip, changed)
+}
+
+// apply updates the caches and the notified tip for ev.
+func (srv *Server) apply(ev index.Event) (headerTip, bool) {
 	if ev.Reorg {
 		srv.history.clear()
 		srv.blocks.clear()
+		srv.headerTree.Reset()
 	} else {
 		srv.history.evict(ev.Touched)
 	}
@@ -34,12 +42,15 @@ func (srv *Server) HandleEvent(ev index.Event) {
 		tip.height, tip.hash, tip.header = srv.ix.Tip()
 	}
 	srv.tipMu.Lock()
-	tipChanged := !srv.tipSet || srv.tip.hash != tip.hash
-	if tipChanged {
+	defer srv.tipMu.Unlock()
+	changed := !srv.tipSet || srv.tip.hash != tip.hash
+	if changed {
 		srv.tip, srv.tipSet = tip, true
 	}
-	srv.tipMu.Unlock()
+	return srv.tip, changed
+}
 
+func (srv *Server) fanOut(touched map[index.HashX]struct{}, tip headerTip, tipChanged bool) {
 	srv.sessMu.Lock()
 	targets := make([]*state, 0, len(srv.sessions))
 	for st := range srv.sessions {
@@ -54,10 +65,67 @@ func (srv *Server) HandleEvent(ev index.Event) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			srv.notifySession(st, ev.Touched, tip, tipChanged)
+			srv.notifySession(st, touched, tip, tipChanged)
 		}()
 	}
 	wg.Wait()
+}
+
+// notifyQueue holds the events not yet fanned out, merged into one round.
+type notifyQueue struct {
+	mu         sync.Mutex
+	touched    map[index.HashX]struct{}
+	tip        headerTip
+	tipChanged bool
+	pending    bool
+	kick       chan struct{}
+}
+
+// Notifier returns a non-blocking event callback for the index (its
+// Options.Notify): each call applies the event to the caches and the tip at
+// once and queues the fan-out for one goroutine, which merges the events
+// that arrive while it is busy into one round (touched sets united, newest
+// tip). The goroutine ends when ctx is done.
+func (srv *Server) Notifier(ctx context.Context) func(index.Event) {
+	q := &srv.queue
+	q.mu.Lock()
+	if q.kick == nil {
+		q.kick = make(chan struct{}, 1)
+	}
+	kick := q.kick
+	q.mu.Unlock()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-kick:
+			}
+			q.mu.Lock()
+			touched, tip, changed, ok := q.touched, q.tip, q.tipChanged, q.pending
+			q.touched, q.tipChanged, q.pending = nil, false, false
+			q.mu.Unlock()
+			if ok {
+				srv.fanOut(touched, tip, changed)
+			}
+		}
+	}()
+	return func(ev index.Event) {
+		tip, changed := srv.apply(ev)
+		q.mu.Lock()
+		if q.touched == nil {
+			q.touched = make(map[index.HashX]struct{}, len(ev.Touched))
+		}
+		for hx := range ev.Touched {
+			q.touched[hx] = struct{}{}
+		}
+		q.tip, q.tipChanged, q.pending = tip, q.tipChanged || changed, true
+		q.mu.Unlock()
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (srv *Server) notifySession(st *state, touched map[index.HashX]struct{}, tip headerTip, tipChanged bool) {

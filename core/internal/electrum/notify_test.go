@@ -2,10 +2,13 @@ package electrum
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/core/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -206,5 +209,61 @@ func TestNotifyManySessions(t *testing.T) {
 		if n := s.takeNotes(); len(n) != 1 {
 			t.Fatalf("session %d: %v", i, n)
 		}
+	}
+}
+
+func TestNotifierAsync(t *testing.T) {
+	srv, ix, _ := newFixture(t)
+	s := &fakeSess{}
+	do(t, srv, s, "blockchain.headers.subscribe", `[]`)
+	do(t, srv, s, "blockchain.scripthash.subscribe", `[`+q(shA)+`]`)
+	notify := srv.Notifier(t.Context())
+	ix.setHistory(hxA, nil, nil)
+	notify(touchEvent(ix, hxA))
+	notify(eventOf(ix.addBlock(9)))
+	// the cache eviction is synchronous: a request right after sees new data
+	if res, _ := do(t, srv, &fakeSess{}, "blockchain.scripthash.get_history", `[`+q(shA)+`]`); res != "[]" {
+		t.Fatalf("history cache not evicted synchronously: %s", res)
+	}
+	var notes []string
+	for i := 0; i < 500 && len(notes) < 2; i++ {
+		notes = append(notes, s.takeNotes()...)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(notes) != 2 {
+		t.Fatalf("notes %v", notes)
+	}
+	sort.Strings(notes)
+	if !strings.HasPrefix(notes[0], "blockchain.headers.subscribe") || notes[1] != `blockchain.scripthash.subscribe ["`+shA+`",null]` {
+		t.Fatalf("notes %v", notes)
+	}
+}
+
+func TestReorgResetsHeaderProofs(t *testing.T) {
+	srv, ix, _ := newFixture(t)
+	for ix.headers = ix.headers[:1]; len(ix.headers) < 2100; {
+		ix.addBlock(1)
+	}
+	srv.HandleEvent(eventOf(ix.Tip()))
+	s := &fakeSess{}
+	before, _ := do(t, srv, s, "blockchain.block.header", `[1, 2099]`)
+	ix.headers = ix.headers[:2000] // replace blocks 2000.. (inside the cached chunk 1024..2047)
+	for len(ix.headers) < 2100 {
+		ix.addBlock(2)
+	}
+	srv.HandleEvent(reorgEvent(ix))
+	after, _ := do(t, srv, s, "blockchain.block.header", `[1, 2099]`)
+	hashes, _ := ix.BlockHashes(t.Context(), 0, 2100)
+	_, root, _ := merkle.HeaderProof(hashes, 1)
+	if before == after || !strings.Contains(after, root.String()) {
+		t.Fatalf("stale checkpoint proof after reorg:\n%s", after)
+	}
+}
+
+func TestNoDaemon(t *testing.T) {
+	srv := New(Options{Index: &fakeIndex{headers: [][]byte{make([]byte, 80)}}})
+	_, jerr := do(t, srv, &fakeSess{}, "blockchain.relayfee", `[]`)
+	if jerr == nil || jerr.Code != 2 || jerr.Message != "daemon error: no daemon configured" {
+		t.Fatalf("%+v", jerr)
 	}
 }

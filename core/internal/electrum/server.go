@@ -16,6 +16,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
+	"github.com/amber-electrum/amber/core/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -109,6 +110,11 @@ type Server struct {
 	history *historyCache
 	blocks  *blockCache
 	fees    *feeCache
+	// headerTree caches chunk roots of the block-hash tree for cp_height
+	// proofs; reset on reorg.
+	headerTree merkle.HeaderTree
+
+	queue notifyQueue
 
 	tipMu  sync.RWMutex
 	tip    headerTip // the tip as last notified
@@ -124,6 +130,7 @@ type Server struct {
 type Stats struct {
 	HistoryLookups, HistoryHits atomic.Int64
 	TxidLookups, TxidHits       atomic.Int64
+	TxsSent                     atomic.Int64
 }
 
 type headerTip struct {
@@ -145,6 +152,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Banner.Fs == nil {
 		opts.Banner.Fs = afero.NewOsFs()
+	}
+	if opts.Daemon == nil {
+		opts.Daemon = noDaemon{}
 	}
 	log := opts.Logger
 	if log == nil {
@@ -279,4 +289,18 @@ func (srv *Server) currentTip() headerTip {
 
 func (srv *Server) daemonCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, srv.opts.DaemonTimeout)
+}
+
+// noDaemon answers every daemon call with an unavailable error (Options
+// without a Daemon).
+type noDaemon struct{}
+
+var errNoDaemon = sdk.Errorf(sdk.KindUnavailable, "no daemon configured")
+
+func (noDaemon) Transaction(context.Context, sdk.Hash, bool) ([]byte, error) { return nil, errNoDaemon }
+func (noDaemon) Broadcast(context.Context, string) (string, error)           { return "", errNoDaemon }
+func (noDaemon) RelayFee(context.Context) (float64, error)                   { return 0, errNoDaemon }
+func (noDaemon) EstimateFee(context.Context, int, string) (float64, error)   { return 0, errNoDaemon }
+func (noDaemon) DaemonInfo(context.Context) (sdk.DaemonInfo, error) {
+	return sdk.DaemonInfo{}, errNoDaemon
 }
