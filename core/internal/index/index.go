@@ -33,11 +33,12 @@ type Index struct {
 	errMsg string
 	halted bool
 
-	daemonHeight atomic.Int64
-	reorgs       atomic.Int64
-	caughtUp     bool // processor-only
-	synced       chan struct{}
-	syncedOnce   sync.Once
+	daemonHeight   atomic.Int64
+	reorgs         atomic.Int64
+	caughtUp       bool      // processor-only
+	lastMempoolLog time.Time // processor-only
+	synced         chan struct{}
+	syncedOnce     sync.Once
 
 	mp   *mempool
 	hist histogramCache

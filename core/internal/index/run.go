@@ -107,7 +107,16 @@ func (ix *Index) step(ctx context.Context) (wait bool, err error) {
 		return true, err
 	}
 	ix.setErr(nil)
-	ix.refreshHistogram(time.Now(), false)
+	now := time.Now()
+	ix.refreshHistogram(now, false)
+	if now.Sub(ix.lastMempoolLog) >= time.Minute {
+		ix.lastMempoolLog = now
+		ntx, nbytes := ix.mp.stats()
+		ix.mp.mu.RLock()
+		naddr := len(ix.mp.byHX)
+		ix.mp.mu.RUnlock()
+		ix.log.Info("mempool", "txs", ntx, "mb", fmt.Sprintf("%.2f", float64(nbytes)/1e6), "touched_addresses", naddr)
+	}
 	ix.syncedOnce.Do(func() {
 		ix.log.Info("index synced (chain and mempool)", "height", st.height)
 		close(ix.synced)
