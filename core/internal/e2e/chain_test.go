@@ -19,7 +19,7 @@ import (
 func TestChainMatchesDaemon(t *testing.T) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	_, info := generate(t, node, 11, regtest.Spec{
-		Blocks: 1000, TxPerBlock: 30, Scripts: 2200, SameBlockSpends: true,
+		Blocks: 1000, TxPerBlock: 38, Scripts: 2200, SameBlockSpends: true,
 		MempoolTxs: 60, HeavyScriptTxs: 400,
 	})
 	// Preconditions: the chain is as big and varied as the test claims.
