@@ -124,3 +124,6 @@ type Status struct {
 	Halted       bool   // following stopped (deep reorg, chain inconsistency)
 	Error        string // why it halted, or the last daemon error
 }
+
+// The daemon plugin's interface satisfies Chain.
+var _ Chain = sdk.ChainBackend(nil)
