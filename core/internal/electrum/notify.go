@@ -30,6 +30,7 @@ func (srv *Server) HandleEvent(ev index.Event) {
 
 // apply updates the caches and the notified tip for ev.
 func (srv *Server) apply(ev index.Event) (headerTip, bool) {
+	defer srv.eventSeq.Add(1)
 	if ev.Reorg {
 		srv.history.clear()
 		srv.blocks.clear()

@@ -214,14 +214,22 @@ func scripthashSubscribe(ctx context.Context, c *call) (any, error) {
 	if jerr != nil {
 		return nil, jerr
 	}
-	st, mem, err := c.srv.status(ctx, c.s, hx)
-	if err != nil {
-		return nil, err
+	// If an index event arrives while the status is computed, the fan-out
+	// may not see this subscription yet: compute again so the reply is not
+	// older than the index.
+	for attempt := 0; ; attempt++ {
+		seq := c.srv.eventSeq.Load()
+		st, mem, err := c.srv.status(ctx, c.s, hx)
+		if err != nil {
+			return nil, err
+		}
+		c.st.mu.Lock()
+		c.st.subs[hx] = &subscription{scripthash: sent, status: st, mempool: mem}
+		c.st.mu.Unlock()
+		if c.srv.eventSeq.Load() == seq || attempt > 0 {
+			return st, nil
+		}
 	}
-	c.st.mu.Lock()
-	c.st.subs[hx] = &subscription{scripthash: sent, status: st, mempool: mem}
-	c.st.mu.Unlock()
-	return st, nil
 }
 
 func scripthashUnsubscribe(_ context.Context, c *call) (any, error) {

@@ -115,6 +115,8 @@ type Server struct {
 	headerTree merkle.HeaderTree
 
 	queue notifyQueue
+	// eventSeq counts applied index events.
+	eventSeq atomic.Uint64
 
 	tipMu  sync.RWMutex
 	tip    headerTip // the tip as last notified
