@@ -21,8 +21,11 @@ func NewChain(t testing.TB, impl sdk.ChainBackend) sdk.ChainBackend {
 		sdk.PluginChain: &sdk.ChainPlugin{Impl: impl},
 	})
 	t.Cleanup(func() {
-		_ = client.Close()
+		// Stop the server first: client.Close would otherwise stop it from
+		// a server goroutine through go-plugin's controller, racing with
+		// server.Stop.
 		server.Stop()
+		_ = client.Close()
 	})
 	raw, err := client.Dispense(sdk.PluginChain)
 	if err != nil {

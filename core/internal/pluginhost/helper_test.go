@@ -43,6 +43,8 @@ func (f loudFake) Shutdown(ctx context.Context) error {
 
 func helperProcess(mode string) {
 	fake := sdktest.NewFake(5)
+	// Report what the environment held, to test that only Spec.Env arrives.
+	fake.Desc.Version = "env:" + os.Getenv("AMBER_TEST_SECRET") + "/" + os.Getenv("PLUGIN_VAR")
 	switch mode {
 	case "serve":
 	case "noise":

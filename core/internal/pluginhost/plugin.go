@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
 
@@ -59,7 +60,11 @@ func (p *Plugin) Done() <-chan struct{} { return p.cur.Load().proc.Done() }
 // `plugin "<name>" is not running`.
 func (p *Plugin) Chain() sdk.ChainBackend { return &hostChain{p: p} }
 
-// Shutdown asks the plugin to stop (the Shutdown RPC, with ctx's deadline),
+// DefaultShutdownTimeout bounds the Shutdown RPC when ctx has no deadline.
+const DefaultShutdownTimeout = 10 * time.Second
+
+// Shutdown asks the plugin to stop (the Shutdown RPC, with ctx's deadline,
+// DefaultShutdownTimeout if it has none),
 // then stops the process through go-plugin (which waits up to 2 s for a
 // graceful exit before killing it) and finally kills the plugin's process
 // group if anything in it is still alive. It returns when the process has
@@ -69,6 +74,11 @@ func (p *Plugin) Shutdown(ctx context.Context) error {
 	inst := p.cur.Load()
 	var rpcErr error
 	if !inst.exited() {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
+			defer cancel()
+		}
 		rpcErr = p.Chain().Shutdown(ctx)
 	}
 	inst.client.Kill()

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
 // records is a slog handler that keeps every record.
@@ -170,6 +171,24 @@ func writeFile(t *testing.T, name string, mode os.FileMode) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestConformOverProcess runs the SDK conformance suite against a plugin
+// process (real go-plugin handshake, AutoMTLS, unix socket).
+func TestConformOverProcess(t *testing.T) {
+	p := launch(t, helperSpec(t, "serve"))
+	sdktest.ConformChain(t, p.Chain())
+}
+
+// TestExplicitEnvironment: the plugin gets Spec.Env and nothing of the
+// host's environment.
+func TestExplicitEnvironment(t *testing.T) {
+	t.Setenv("AMBER_TEST_SECRET", "leaked")
+	spec := helperSpec(t, "serve")
+	spec.Env = append(spec.Env, "PLUGIN_VAR=given")
+	if v := launch(t, spec).Describe().Version; v != "env:/given" {
+		t.Errorf("plugin saw environment %q, want %q", v, "env:/given")
+	}
 }
 
 func TestLaunchErrors(t *testing.T) {
