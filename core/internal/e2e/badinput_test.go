@@ -106,7 +106,10 @@ func TestBadInput(t *testing.T) {
 func badParams(t *testing.T, c *harness.Client, m *harness.Model) {
 	ctx := timeout(t, time.Minute)
 	tip := m.Tip()
-	const h1 = 105 // a block with transactions
+	h1 := int64(1) // the first block with a non-coinbase transaction
+	for len(m.BlockTxids(h1)) < 2 {
+		h1++
+	}
 	txid := m.BlockTxids(h1)[1].String()
 	var sh string
 	for _, s := range m.ScriptHashes() {

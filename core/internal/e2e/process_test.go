@@ -122,7 +122,7 @@ func waitGone(t *testing.T, pid int) {
 // answer against the model.
 func TestKill9Resume(t *testing.T) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
-	generate(t, node, 51, regtest.Spec{Blocks: 300, TxPerBlock: 10, Scripts: 150, SameBlockSpends: true, MempoolTxs: 8})
+	generate(t, node, 51, regtest.Spec{Blocks: 300, TxPerBlock: 25, Scripts: 150, SameBlockSpends: true, MempoolTxs: 8})
 	m := buildModel(t, node)
 	dbDir := filepath.Join(t.TempDir(), "db")
 	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), DBDir: dbDir})

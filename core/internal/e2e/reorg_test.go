@@ -78,10 +78,11 @@ func TestReorgMatchesFreshSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	blk := submitBlock(t, node, m0, fork, []*wire.MsgTx{ds}, w.MiningScript().PkScript)
-	payNewTxs(t, node, w, 3)
+	payNewTxs(t, node, w, 9000, 3) // mined in the new branch
 	if _, err := node.Generate(ctx, 4); err != nil {
 		t.Fatal(err)
 	}
+	payNewTxs(t, node, w, 9100, 2) // left in the mempool
 	m1 := buildModel(t, node)
 	if m1.Tip() != m0.Tip()+1 || m1.BlockHash(fork) != sdk.Hash(blk.BlockHash()) {
 		t.Fatalf("node did not switch: tip %d, block %d %s (want %s)", m1.Tip(), fork, m1.BlockHash(fork), blk.BlockHash())
@@ -200,8 +201,9 @@ func submitBlock(t *testing.T, node *regtest.Node, m *harness.Model, height int6
 }
 
 // payNewTxs resyncs the wallet (the chain reorganised), applies the
-// node's mempool to it in dependency order, and pays n new scripts.
-func payNewTxs(t *testing.T, node *regtest.Node, w *regtest.Wallet, n int) {
+// node's mempool to it in dependency order, and pays n new scripts (keys
+// firstKey...).
+func payNewTxs(t *testing.T, node *regtest.Node, w *regtest.Wallet, firstKey, n int) {
 	t.Helper()
 	ctx := timeout(t, time.Minute)
 	if err := w.Sync(ctx, node); err != nil {
@@ -239,7 +241,7 @@ func payNewTxs(t *testing.T, node *regtest.Node, w *regtest.Wallet, n int) {
 		}
 	}
 	for i := range n {
-		s, err := w.Script(9000+i, regtest.AllScriptTypes[i%len(regtest.AllScriptTypes)])
+		s, err := w.Script(firstKey+i, regtest.AllScriptTypes[i%len(regtest.AllScriptTypes)])
 		if err != nil {
 			t.Fatal(err)
 		}
