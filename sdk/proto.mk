@@ -1,7 +1,8 @@
 # Protobuf code generation for the plugin wire contract. Included by the root
 # Makefile; run `make proto` from the repository root after editing
 # sdk/proto/**/*.proto. Needs protoc, protoc-gen-go and protoc-gen-go-grpc on
-# PATH ($(HOME)/go/bin is added).
+# PATH ($(HOME)/go/bin is added); google/protobuf/timestamp.proto comes from
+# protoc's standard include directory (Debian: /usr/include).
 
 PROTO_DIR := sdk/proto
 PROTO_OUT := sdk/gen/pluginv1
