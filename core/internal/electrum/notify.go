@@ -44,10 +44,11 @@ func (srv *Server) apply(ev index.Event) (headerTip, bool) {
 	}
 	srv.tipMu.Lock()
 	defer srv.tipMu.Unlock()
-	changed := !srv.tipSet || srv.tip.hash != tip.hash
+	changed := srv.tip.hash != tip.hash
 	if changed {
-		srv.tip, srv.tipSet = tip, true
+		srv.tip = tip
 	}
+	srv.tipNotified = true
 	return srv.tip, changed
 }
 

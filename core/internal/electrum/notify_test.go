@@ -267,3 +267,22 @@ func TestNoDaemon(t *testing.T) {
 		t.Fatalf("%+v", jerr)
 	}
 }
+
+// TestTipBeforeFirstEvent: while catching up the index sends no events, so
+// the tip is read live; after the first event it is the notified tip.
+func TestTipBeforeFirstEvent(t *testing.T) {
+	srv, ix, _ := newFixture(t)
+	s := &fakeSess{}
+	ix.addBlock(1)
+	if res, _ := do(t, srv, s, "blockchain.headers.subscribe", `[]`); !strings.Contains(res, `"height":9`) {
+		t.Fatalf("before any event: %s", res)
+	}
+	srv.HandleEvent(eventOf(ix.Tip()))
+	if n := s.takeNotes(); len(n) != 0 {
+		t.Fatalf("subscriber already has this tip: %v", n)
+	}
+	ix.addBlock(2) // no event yet
+	if res, _ := do(t, srv, s, "blockchain.headers.subscribe", `[]`); !strings.Contains(res, `"height":9`) {
+		t.Fatalf("after an event the notified tip is served: %s", res)
+	}
+}

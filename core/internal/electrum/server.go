@@ -118,9 +118,9 @@ type Server struct {
 	// eventSeq counts applied index events.
 	eventSeq atomic.Uint64
 
-	tipMu  sync.RWMutex
-	tip    headerTip // the tip as last notified
-	tipSet bool
+	tipMu       sync.RWMutex
+	tip         headerTip // the tip as last notified (seeded by New)
+	tipNotified bool      // tip was set by an index event
 
 	sessMu   sync.Mutex
 	sessions map[*state]struct{}
@@ -170,7 +170,7 @@ func New(opts Options) *Server {
 		sessions: make(map[*state]struct{}),
 	}
 	if srv.ix != nil {
-		srv.currentTip() // seed the notified tip so the first event compares against it
+		srv.tip = srv.currentTip() // the first event compares against it
 	}
 	return srv
 }
@@ -272,21 +272,18 @@ func (srv *Server) Handle(ctx context.Context, s Sess, method string, params jso
 	return res, err
 }
 
-// currentTip returns the chain tip as last notified (seeded from the index).
+// currentTip returns the chain tip as last notified. Until the first index
+// event arrives (the index sends none while catching up) it is read from the
+// index on each call.
 func (srv *Server) currentTip() headerTip {
 	srv.tipMu.RLock()
-	t, ok := srv.tip, srv.tipSet
+	t, notified := srv.tip, srv.tipNotified
 	srv.tipMu.RUnlock()
-	if ok {
+	if notified {
 		return t
 	}
 	h, hash, hdr := srv.ix.Tip()
-	srv.tipMu.Lock()
-	defer srv.tipMu.Unlock()
-	if !srv.tipSet {
-		srv.tip, srv.tipSet = headerTip{height: h, hash: hash, header: hdr}, true
-	}
-	return srv.tip
+	return headerTip{height: h, hash: hash, header: hdr}
 }
 
 func (srv *Server) daemonCtx(ctx context.Context) (context.Context, context.CancelFunc) {
