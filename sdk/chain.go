@@ -40,8 +40,8 @@ type Block struct {
 
 // DaemonInfo is what the banner and admin output show about the daemon.
 type DaemonInfo struct {
-	Version    int64  // getnetworkinfo.version, e.g. 260000 (btcd: getinfo.version)
-	Subversion string // getnetworkinfo.subversion, e.g. "/Satoshi:26.0.0/"
+	Version    int64   // getnetworkinfo.version, e.g. 260000 (btcd: getinfo.version)
+	Subversion string  // getnetworkinfo.subversion, e.g. "/Satoshi:26.0.0/"
 	RelayFee   float64 // minimum relay fee, coin units per kB
 }
 

@@ -106,12 +106,13 @@ func (e *Error) Error() string {
 	switch {
 	case e.Kind == KindDaemon:
 		return fmt.Sprintf("daemon error: {'code': %d, 'message': '%s'}", e.DaemonCode, e.DaemonMessage)
-	case e.Err != nil && e.Message != "":
-		return e.Message + ": " + e.Err.Error()
+	case e.Message != "":
+		// Errorf already put the wrapped cause's text in Message.
+		return e.Message
 	case e.Err != nil:
 		return e.Err.Error()
 	}
-	return e.Message
+	return e.Kind.String()
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -200,7 +200,7 @@ func (s *Server) launchChainPlugin(ctx context.Context) error {
 		StartTimeout: pc.StartTimeout,
 		Config:       raw,
 		ConfigKey:    key,
-		Logger:       s.log.With("plugin", ChainPlugin),
+		Logger:       s.log,
 	})
 	if err != nil {
 		return err

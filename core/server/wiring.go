@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/amber-electrum/amber/core/internal/admin"
 	"github.com/amber-electrum/amber/core/internal/config"

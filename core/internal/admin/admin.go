@@ -150,7 +150,7 @@ func (s *Server) getinfo(context.Context, []json.RawMessage) (any, error) {
 		"daemon":          daemon,
 		"daemon height":   st.DaemonHeight,
 		"db height":       st.DBHeight,
-		"db_flush_count":  st.FlushCount,
+		"db_flush_count":  st.Commits,
 		"groups":          0,
 		"history cache":   cacheLine(cs.HistoryCache),
 		"merkle cache":    cacheLine(cs.MerkleCache),

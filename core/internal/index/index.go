@@ -35,8 +35,9 @@ type Index struct {
 
 	daemonHeight   atomic.Int64
 	reorgs         atomic.Int64
-	caughtUp       bool      // processor-only
-	lastMempoolLog time.Time // processor-only
+	commits        atomic.Int64 // store commits (admin db_flush_count)
+	caughtUp       bool         // processor-only
+	lastMempoolLog time.Time    // processor-only
 	synced         chan struct{}
 	syncedOnce     sync.Once
 
@@ -163,7 +164,7 @@ func (ix *Index) Status() Status {
 	s := Status{
 		DBHeight: ix.tip.height, DBTip: ix.tip.tip, DaemonHeight: ix.daemonHeight.Load(),
 		TxCount: ix.tip.txCount, MempoolTxs: ntx, MempoolBytes: nbytes, ReorgLimit: ix.reorgLimit,
-		Reorgs: ix.reorgs.Load(), Halted: ix.halted, Error: ix.errMsg,
+		Reorgs: ix.reorgs.Load(), Commits: ix.commits.Load(), Halted: ix.halted, Error: ix.errMsg,
 	}
 	select {
 	case <-ix.synced:

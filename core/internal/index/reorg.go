@@ -96,6 +96,7 @@ func (ix *Index) undoTo(ctx context.Context, st state, first int64) (touchSet, e
 			}
 			return touched, fatal(fmt.Errorf("undo block %d: %w", h, err))
 		}
+		ix.commits.Add(1)
 		st = newSt
 		ix.setState(st, header)
 	}

@@ -292,6 +292,7 @@ func (ix *Index) commitBlocks(ctx context.Context, batch []*parsedBlock) error {
 		}
 		return fatal(fmt.Errorf("commit blocks %d-%d: %w", batch[0].height, batch[len(batch)-1].height, err))
 	}
+	ix.commits.Add(1)
 	ix.setState(newSt, batch[len(batch)-1].header)
 	for _, p := range batch {
 		ix.mp.connectBlock(p, touched)

@@ -123,6 +123,9 @@ type Status struct {
 	Reorgs       int64  // reorganisations handled since start
 	Halted       bool   // following stopped (deep reorg, chain inconsistency)
 	Error        string // why it halted, or the last daemon error
+	// Commits counts the index's atomic store commits since start
+	// (admin getinfo db_flush_count).
+	Commits int64
 }
 
 // The daemon plugin's interface satisfies Chain.
