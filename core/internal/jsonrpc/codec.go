@@ -43,9 +43,11 @@ func (d Dialect) String() string {
 // method must not run. A Request with both Notification and Err set is a
 // client message that aiorpcX drops silently but counts as an error (a
 // JSON-RPC response sent to the server: "response to unsent request").
+// (protocol.md §1.2: a well-formed client notification is not answered
+// either, and is charged as an error because no notification method exists.)
 //
-// ID, Params (and the bytes behind Method's source) alias the data passed to
-// Decode; the caller must not modify that buffer while the Request is used.
+// ID and Params alias the data passed to Decode; the caller must not modify
+// that buffer while the Request is in use.
 type Request struct {
 	ID           json.RawMessage // nil for notifications
 	Method       string
@@ -57,7 +59,7 @@ type Request struct {
 // ParseErrorCost is the extra cost a parse error carries (protocol.md §1.3).
 const ParseErrorCost = 1000
 
-// Error messages; they are aiorpcX's texts (jsonrpc.py, 0.22 series).
+// Error messages; they are aiorpcX's texts (aiorpcx/jsonrpc.py).
 const (
 	msgNotUTF8       = "messages must be encoded in UTF-8"
 	msgInvalidJSON   = "invalid JSON"
