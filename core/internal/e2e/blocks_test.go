@@ -193,18 +193,19 @@ func checkHeaders(t *testing.T, c *harness.Client, m *harness.Model) {
 				t.Errorf("block.header %d cp %d: header %s, want %s", h, cp, p.Header, m.HeaderHex(h))
 			}
 		}
-		start := max(cp-9, 0)
+		count := min(10, cp+1)
+		start := cp - count + 1
 		var r headersResult
-		if err := call(ctx, c, &r, "blockchain.block.headers", start, 10, cp); err != nil {
+		if err := call(ctx, c, &r, "blockchain.block.headers", start, count, cp); err != nil {
 			t.Fatal(err)
 		}
 		last := start + r.Count - 1
-		if r.Count != min(10, cp+1) || r.Hex != all.String()[start*160:(last+1)*160] {
-			t.Errorf("block.headers %d 10 cp %d: count %d", start, cp, r.Count)
+		if r.Count != count || r.Hex != all.String()[start*160:(last+1)*160] {
+			t.Errorf("block.headers %d %d cp %d: count %d", start, count, cp, r.Count)
 			continue
 		}
 		if err := verifyHeaderProof(hashes[last], last, r.Branch, r.Root, root, harness.MerkleDepth(int(cp+1))); err != nil {
-			t.Errorf("block.headers %d 10 cp %d (proof of %d): %v", start, cp, last, err)
+			t.Errorf("block.headers %d %d cp %d (proof of %d): %v", start, count, cp, last, err)
 		}
 	}
 }

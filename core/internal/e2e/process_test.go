@@ -80,9 +80,12 @@ func TestPluginKilledDaemonErrors(t *testing.T) {
 	if !a.Alive() {
 		t.Fatalf("amberd exited after its plugin died: %v", a.ExitErr())
 	}
-	out, code := a.Ctl("getinfo")
-	if code != 0 {
+	if _, code := a.Ctl("getinfo"); code != 0 {
 		t.Fatalf("amberctl getinfo exited %d", code)
+	}
+	out, code := a.Ctl("--json", "getinfo")
+	if code != 0 {
+		t.Fatalf("amberctl --json getinfo exited %d", code)
 	}
 	var gi map[string]any
 	if err := json.Unmarshal([]byte(out), &gi); err != nil {
@@ -117,12 +120,12 @@ func waitGone(t *testing.T, pid int) {
 }
 
 // TestKill9Resume kills amberd with SIGKILL during its initial sync of a
-// few-hundred-block chain (as soon as its database file appears, then once
+// few-hundred-block chain (480 blocks; as soon as its database file appears, then once
 // more after a restart), restarts it on the same database and checks every
 // answer against the model.
 func TestKill9Resume(t *testing.T) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
-	generate(t, node, 51, regtest.Spec{Blocks: 300, TxPerBlock: 25, Scripts: 150, SameBlockSpends: true, MempoolTxs: 8})
+	generate(t, node, 51, regtest.Spec{Blocks: 480, TxPerBlock: 25, Scripts: 150, SameBlockSpends: true, MempoolTxs: 8})
 	m := buildModel(t, node)
 	dbDir := filepath.Join(t.TempDir(), "db")
 	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), DBDir: dbDir})
