@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -88,6 +89,13 @@ type Key struct {
 	Index int
 	priv  *btcec.PrivateKey
 	net   *chaincfg.Params
+
+	pubOnce sync.Once
+	pub     *btcec.PublicKey
+	pubC    []byte // compressed public key
+
+	tweakOnce sync.Once
+	tweaked   *btcec.PrivateKey // BIP86 key-path private key
 }
 
 // HarnessIndex is the Index of the harness key.
@@ -120,7 +128,25 @@ func HarnessKey(net *chaincfg.Params) *Key {
 func (k *Key) PrivKey() *btcec.PrivateKey { return k.priv }
 
 // PubKey returns the public key.
-func (k *Key) PubKey() *btcec.PublicKey { return k.priv.PubKey() }
+func (k *Key) PubKey() *btcec.PublicKey {
+	k.pubOnce.Do(func() {
+		k.pub = k.priv.PubKey()
+		k.pubC = k.pub.SerializeCompressed()
+	})
+	return k.pub
+}
+
+// compressedPub returns the 33-byte compressed public key.
+func (k *Key) compressedPub() []byte {
+	k.PubKey()
+	return k.pubC
+}
+
+// taprootPriv returns the private key tweaked for a BIP86 key-path spend.
+func (k *Key) taprootPriv() *btcec.PrivateKey {
+	k.tweakOnce.Do(func() { k.tweaked = txscript.TweakTaprootPrivKey(*k.priv, nil) })
+	return k.tweaked
+}
 
 // WIF returns the private key in wallet import format (compressed).
 func (k *Key) WIF() string {
@@ -149,9 +175,9 @@ func (k *Key) Address(t ScriptType) (btcutil.Address, error) {
 	pub := k.PubKey()
 	switch t {
 	case P2PKH:
-		return btcutil.NewAddressPubKeyHash(btcutil.Hash160(pub.SerializeCompressed()), k.net)
+		return btcutil.NewAddressPubKeyHash(btcutil.Hash160(k.compressedPub()), k.net)
 	case P2WPKH:
-		return btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(pub.SerializeCompressed()), k.net)
+		return btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(k.compressedPub()), k.net)
 	case P2SH:
 		redeem, err := k.PkScript(P2WPKH)
 		if err != nil {
@@ -169,7 +195,7 @@ func (k *Key) Address(t ScriptType) (btcutil.Address, error) {
 func (k *Key) PkScript(t ScriptType) ([]byte, error) {
 	if t == P2WPKH { // also the P2SH redeem script; avoid recursion through Address
 		return txscript.NewScriptBuilder().AddOp(txscript.OP_0).
-			AddData(btcutil.Hash160(k.PubKey().SerializeCompressed())).Script()
+			AddData(btcutil.Hash160(k.compressedPub())).Script()
 	}
 	a, err := k.Address(t)
 	if err != nil {

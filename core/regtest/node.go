@@ -224,7 +224,9 @@ func (n *Node) startOnce(ctx context.Context) error {
 	cmd := exec.Command(n.opts.BtcdPath, n.args()...)
 	cmd.Stdout = io.MultiWriter(out, tail)
 	cmd.Stderr = cmd.Stdout
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Same process group as the caller (Ctrl-C reaches btcd too); on Linux
+	// btcd also gets SIGTERM if the calling process dies.
+	cmd.SysProcAttr = sysProcAttr()
 	n.log.Debug("starting btcd", "path", n.opts.BtcdPath, "args", cmd.Args[1:])
 	if err := cmd.Start(); err != nil {
 		out.Close()

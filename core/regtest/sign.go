@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 )
@@ -79,40 +80,65 @@ func SignTx(tx *wire.MsgTx, prevs []UTXO) error {
 	if len(prevs) != len(tx.TxIn) {
 		return fmt.Errorf("sign: %d inputs, %d previous outputs", len(tx.TxIn), len(prevs))
 	}
-	hashes := txscript.NewTxSigHashes(tx, prevFetcher(tx, prevs))
+	fetch := prevFetcher(tx, prevs)
+	hashes := txscript.NewTxSigHashes(tx, fetch)
 	for i, p := range prevs {
-		in, priv, ps := tx.TxIn[i], p.Script.Key.PrivKey(), p.Script.PkScript
+		in := tx.TxIn[i]
 		if in.PreviousOutPoint != p.OutPoint {
 			return fmt.Errorf("sign input %d: spends %v, previous output is %v", i, in.PreviousOutPoint, p.OutPoint)
 		}
-		var err error
-		switch p.Script.Type {
-		case P2PKH:
-			in.Witness = nil
-			in.SignatureScript, err = txscript.SignatureScript(tx, i, ps, txscript.SigHashAll, priv, true)
-		case P2WPKH:
-			in.SignatureScript = nil
-			in.Witness, err = txscript.WitnessSignature(tx, hashes, i, p.Value, ps, txscript.SigHashAll, priv, true)
-		case P2SH:
-			var redeem []byte
-			if redeem, err = p.Script.Key.PkScript(P2WPKH); err != nil {
-				break
-			}
-			if in.SignatureScript, err = txscript.NewScriptBuilder().AddData(redeem).Script(); err != nil {
-				break
-			}
-			in.Witness, err = txscript.WitnessSignature(tx, hashes, i, p.Value, redeem, txscript.SigHashAll, priv, true)
-		case P2TR:
-			in.SignatureScript = nil
-			in.Witness, err = txscript.TaprootWitnessSignature(tx, hashes, i, p.Value, ps, txscript.SigHashDefault, priv)
-		default:
-			err = fmt.Errorf("unknown script type %d", int(p.Script.Type))
-		}
-		if err != nil {
+		if err := signInput(tx, i, p, hashes, fetch); err != nil {
 			return fmt.Errorf("sign input %d (%s): %w", i, p.Script.Type, err)
 		}
 	}
 	return nil
+}
+
+// signInput signs input i. It is what txscript.SignatureScript,
+// WitnessSignature and TaprootWitnessSignature do, with the public key and
+// the BIP86-tweaked private key cached on the Key and without schnorr's
+// sign-then-verify self check (VerifyTx and btcd do verify): signing is the
+// generator's hot path.
+func signInput(tx *wire.MsgTx, i int, p UTXO, hashes *txscript.TxSigHashes, fetch txscript.PrevOutputFetcher) error {
+	in, k, ps := tx.TxIn[i], p.Script.Key, p.Script.PkScript
+	switch p.Script.Type {
+	case P2PKH:
+		sig, err := txscript.RawTxInSignature(tx, i, ps, txscript.SigHashAll, k.PrivKey())
+		if err != nil {
+			return err
+		}
+		in.Witness = nil
+		in.SignatureScript, err = txscript.NewScriptBuilder().AddData(sig).AddData(k.compressedPub()).Script()
+		return err
+	case P2WPKH, P2SH:
+		witnessProgram, err := k.PkScript(P2WPKH)
+		if err != nil {
+			return err
+		}
+		sig, err := txscript.RawTxInWitnessSignature(tx, hashes, i, p.Value, witnessProgram, txscript.SigHashAll, k.PrivKey())
+		if err != nil {
+			return err
+		}
+		in.Witness = wire.TxWitness{sig, k.compressedPub()}
+		in.SignatureScript = nil
+		if p.Script.Type == P2SH { // the redeem script is the witness program
+			in.SignatureScript, err = txscript.NewScriptBuilder().AddData(witnessProgram).Script()
+		}
+		return err
+	case P2TR:
+		hash, err := txscript.CalcTaprootSignatureHash(hashes, txscript.SigHashDefault, tx, i, fetch)
+		if err != nil {
+			return err
+		}
+		sig, err := schnorr.Sign(k.taprootPriv(), hash, schnorr.FastSign())
+		if err != nil {
+			return err
+		}
+		in.SignatureScript = nil
+		in.Witness = wire.TxWitness{sig.Serialize()} // SIGHASH_DEFAULT: no type byte
+		return nil
+	}
+	return fmt.Errorf("unknown script type %d", int(p.Script.Type))
 }
 
 // VerifyTx runs the script interpreter with btcd's standard flags on every
@@ -161,26 +187,45 @@ func CreateTx(inputs []UTXO, outputs []*wire.TxOut, changeIdx int, feeRate float
 	}
 	change := tx.TxOut[changeIdx]
 	change.Value = 0
-	fee := FeeFor(feeRate, estimateVSize(tx, inputs))
-	// The estimate is an upper bound; shrink the fee to the real vsize and
-	// re-sign until the fee covers the (possibly re-grown) signatures.
-	for round := 0; ; round++ {
-		change.Value = avail - fee
-		if change.Value < DustLimit {
-			return nil, 0, fmt.Errorf("create tx: change %d sat after fee %d: %w", change.Value, fee, ErrInsufficientFunds)
+	upper := estimateVSize(tx, inputs)
+	// ECDSA signatures are 71 or 72 bytes depending on the message, and the
+	// message depends on the fee: look for a fixed point where the fee is
+	// exactly feeRate times the signed vsize, starting from the upper bound
+	// and then aiming at the last vsize seen. Signing is deterministic
+	// (RFC6979), so a cycle between two fees is broken by bumping nLockTime,
+	// which the final sequence numbers make meaningless to consensus.
+	target := upper
+	tried := map[int64]bool{}
+	for range 32 {
+		fee := FeeFor(feeRate, target)
+		if tried[fee] {
+			tx.LockTime++
+			clear(tried)
 		}
-		if err := SignTx(tx, inputs); err != nil {
+		tried[fee] = true
+		if err := signWithChange(tx, inputs, change, avail-fee); err != nil {
 			return nil, 0, err
 		}
-		need := FeeFor(feeRate, VSize(tx))
-		if fee == need || (fee > need && round >= 3) {
+		got := VSize(tx)
+		if FeeFor(feeRate, got) == fee {
 			return tx, fee, nil
 		}
-		if fee < need && round >= 3 {
-			need += FeeFor(feeRate, 2) // give up chasing signature sizes
-		}
-		fee = need
+		target = got
 	}
+	// Unlucky: pay for the upper bound, which no signature size exceeds.
+	fee := FeeFor(feeRate, upper)
+	if err := signWithChange(tx, inputs, change, avail-fee); err != nil {
+		return nil, 0, err
+	}
+	return tx, fee, nil
+}
+
+func signWithChange(tx *wire.MsgTx, inputs []UTXO, change *wire.TxOut, value int64) error {
+	if value < DustLimit {
+		return fmt.Errorf("create tx: change %d sat after fee: %w", value, ErrInsufficientFunds)
+	}
+	change.Value = value
+	return SignTx(tx, inputs)
 }
 
 // TxSender submits transactions (Client and Node have it).

@@ -232,7 +232,7 @@ func TestCreateTxSignsEveryType(t *testing.T) {
 				t.Fatalf("inputs - outputs = %d, reported fee %d", got, fee)
 			}
 			vs := VSize(tx)
-			if need := FeeFor(tc.rate, vs); fee < need || fee > need+FeeFor(tc.rate, 2) {
+			if need := FeeFor(tc.rate, vs); fee != need {
 				t.Fatalf("fee %d for vsize %d at %.1f sat/vB, want %d", fee, vs, tc.rate, need)
 			}
 			if est := estimateVSize(stripped(tx), ins); est < vs {
@@ -382,4 +382,69 @@ func FuzzParseScriptType(f *testing.F) {
 			t.Fatalf("%q -> %v -> %v, %v", s, typ, again, err)
 		}
 	})
+}
+
+// TestSignMatchesTxscript checks the cached-key signing path against
+// txscript's own helpers: both use deterministic nonces, so the scripts and
+// witnesses must be byte-identical.
+func TestSignMatchesTxscript(t *testing.T) {
+	w := NewWallet(8, regtestNet)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var ins []UTXO
+	for i, typ := range []ScriptType{P2PKH, P2WPKH, P2SH, P2TR} {
+		ins = append(ins, fakeUTXO(t, w, rng, i, typ, 50_000))
+	}
+	dest, _ := w.Script(9, P2TR)
+	tx, _, err := CreateTx(ins, []*wire.TxOut{wire.NewTxOut(0, dest.PkScript)}, 0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetch := prevFetcher(tx, ins)
+	hashes := txscript.NewTxSigHashes(tx, fetch)
+	for i, u := range ins {
+		priv := u.Script.Key.PrivKey()
+		var sigScript []byte
+		var wit wire.TxWitness
+		switch u.Script.Type {
+		case P2PKH:
+			sigScript, err = txscript.SignatureScript(tx, i, u.Script.PkScript, txscript.SigHashAll, priv, true)
+		case P2WPKH:
+			wit, err = txscript.WitnessSignature(tx, hashes, i, u.Value, u.Script.PkScript, txscript.SigHashAll, priv, true)
+		case P2SH:
+			redeem, _ := u.Script.Key.PkScript(P2WPKH)
+			sigScript, _ = txscript.NewScriptBuilder().AddData(redeem).Script()
+			wit, err = txscript.WitnessSignature(tx, hashes, i, u.Value, redeem, txscript.SigHashAll, priv, true)
+		case P2TR:
+			wit, err = txscript.TaprootWitnessSignature(tx, hashes, i, u.Value, u.Script.PkScript, txscript.SigHashDefault, priv)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tx.TxIn[i]; string(got.SignatureScript) != string(sigScript) || fmt.Sprint(got.Witness) != fmt.Sprint(wit) {
+			t.Fatalf("input %d (%s): scriptSig %x witness %x; txscript gives %x %x", i, u.Script.Type, got.SignatureScript, got.Witness, sigScript, wit)
+		}
+	}
+}
+
+// TestCreateTxExactFee: over many random input mixes and fee rates the fee
+// is exactly the rate times the signed vsize, rounded up.
+func TestCreateTxExactFee(t *testing.T) {
+	w := NewWallet(4, regtestNet)
+	rng := rand.New(rand.NewPCG(7, 8))
+	dest, _ := w.Script(50, P2SH)
+	for i := range 300 {
+		var ins []UTXO
+		for j := range 1 + rng.IntN(6) {
+			ins = append(ins, fakeUTXO(t, w, rng, j, AllScriptTypes[rng.IntN(4)], 20_000+rng.Int64N(1e6)))
+		}
+		rate := 1 + float64(rng.IntN(300))/10
+		outs := []*wire.TxOut{wire.NewTxOut(7_000, dest.PkScript), wire.NewTxOut(0, dest.PkScript)}
+		tx, fee, err := CreateTx(ins, outs, 1, rate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if need := FeeFor(rate, VSize(tx)); fee != need {
+			t.Fatalf("tx %d: %d inputs at %.1f sat/vB: fee %d, want %d for vsize %d", i, len(ins), rate, fee, need, VSize(tx))
+		}
+	}
 }
