@@ -247,6 +247,9 @@ func TestGenerateLarge(t *testing.T) {
 	}
 	t.Logf("%d blocks, %d confirmed txs, %d scripts used, heavy %d, mempool %d, same-block %d: %v",
 		info.Blocks, len(info.Confirmed), len(info.UsedScripts()), len(info.Heavy.History), len(info.Mempool), info.SameBlockSpends, info.Elapsed)
+	if len(info.Heavy.History) != 2000 {
+		t.Fatalf("heavy script history %d, want 2000", len(info.Heavy.History))
+	}
 	if len(info.Confirmed) < 20000 || len(info.UsedScripts()) < 2000 {
 		t.Fatalf("%d txs over %d scripts, want >= 20,000 over >= 2,000", len(info.Confirmed), len(info.UsedScripts()))
 	}

@@ -2,6 +2,8 @@ package regtest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,9 +26,12 @@ import (
 // temporary directory on a free 127.0.0.1 port that mines to the harness
 // key's P2PKH address.
 type NodeOptions struct {
-	Dir        string // data and log directory; a temporary one (removed by Stop) if ""
-	RPCPort    int    // 0: pick a free 127.0.0.1 port
-	User, Pass string // RPC credentials; "amber"/"regtest" if empty
+	Dir     string // data and log directory; a temporary one (removed by Stop) if ""
+	RPCPort int    // 0: pick a free 127.0.0.1 port
+	// RPC credentials; default user "amber" and a random password (so a
+	// start-up probe can never mistake another node on a reused port for
+	// this one).
+	User, Pass string
 	// MiningAddr is btcd's --miningaddr, which "generate" pays. Default: the
 	// harness key's P2PKH address (HarnessKey), which every Wallet can spend.
 	MiningAddr string
@@ -107,7 +112,9 @@ func StartNode(ctx context.Context, opts NodeOptions) (*Node, error) {
 		n.opts.User = "amber"
 	}
 	if n.opts.Pass == "" {
-		n.opts.Pass = "regtest"
+		var b [12]byte
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+		n.opts.Pass = hex.EncodeToString(b[:])
 	}
 	if n.opts.MiningAddr == "" {
 		addr, err := HarnessKey(&chaincfg.RegressionNetParams).Address(P2PKH)
