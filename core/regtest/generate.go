@@ -300,7 +300,7 @@ func (g *generator) dest() *Script {
 }
 
 // mine mines one block with transactions, or up to limit empty blocks in
-// one call while transactions are not due yet. It returns the number mined.
+// one call while transactions are not due. It returns the number mined.
 func (g *generator) mine(ctx context.Context, node Chain, limit int) (int, error) {
 	g.promote()
 	next := g.tip + 1
@@ -320,12 +320,15 @@ func (g *generator) mine(ctx context.Context, node Chain, limit int) (int, error
 			txs = append(txs, tx)
 		}
 	}
+	// Mine empty blocks in bulk while transactions are not due (or not
+	// wanted); once they are, one block at a time so that outputs maturing
+	// in the next block are used.
 	n := 1
-	if len(txs) == 0 {
+	switch {
+	case next < g.spec.FirstTxHeight:
+		n = min(limit, 100, int(g.spec.FirstTxHeight-next))
+	case g.spec.TxPerBlock == 0:
 		n = min(limit, 100)
-		if next < g.spec.FirstTxHeight {
-			n = min(n, int(g.spec.FirstTxHeight-next))
-		}
 	}
 	if _, err := node.SendRawTxs(ctx, txs); err != nil {
 		return 0, err
