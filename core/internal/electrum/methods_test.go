@@ -143,6 +143,7 @@ func TestMethodErrors(t *testing.T) {
 		{"get_merkle genesis", "blockchain.transaction.get_merkle", `[` + q(tx1) + `, 0]`, jsonrpc.BadRequest, `tx ` + tx1 + ` not in block at height 0`},
 		{"id_from_pos pos", "blockchain.transaction.id_from_pos", `[1, 3]`, jsonrpc.BadRequest, `no tx at position 3 in block at height 1`},
 		{"id_from_pos above tip", "blockchain.transaction.id_from_pos", `[9, 0]`, jsonrpc.BadRequest, `db error: DBError('block 9 not on disk (>8)')`},
+		{"unknown odd name", "a\"b\u00e9", `[]`, jsonrpc.MethodNotFound, "unknown method \"a\"b\u00e9\""},
 		{"named unknown arg", "blockchain.block.header", `{"height":1,"foo":2}`, jsonrpc.InvalidParams, `method "blockchain.block.header" does not take argument "foo"`},
 	}
 	for _, tc := range tests {

@@ -155,6 +155,9 @@ func (srv *Server) notifySession(st *state, touched map[index.HashX]struct{}, ti
 	}
 	n := 0
 	for _, hx := range check {
+		if ctx.Err() != nil {
+			return // the session ended or the round timed out
+		}
 		status, mem, err := srv.status(ctx, s, hx)
 		var je *jsonrpc.Error
 		dropped := errors.As(err, &je) && je.Message == tooLargeMsg

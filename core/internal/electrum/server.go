@@ -252,7 +252,7 @@ func (srv *Server) Handle(ctx context.Context, s Sess, method string, params jso
 	}
 	m, ok := tbl.methods[method]
 	if !ok {
-		return nil, jsonrpc.Errorf(jsonrpc.MethodNotFound, "unknown method %q", method)
+		return nil, jsonrpc.Errorf(jsonrpc.MethodNotFound, `unknown method "%s"`, method)
 	}
 	args, rerr := jsonrpc.BindParams(method, params, m.names, m.required)
 	if rerr != nil {
