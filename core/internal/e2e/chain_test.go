@@ -6,6 +6,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/e2e/harness"
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/sdk"
 )
 
 // TestChainMatchesDaemon is the chain acceptance test: a regtest chain of
@@ -55,6 +56,32 @@ func TestChainMatchesDaemon(t *testing.T) {
 	t.Run("scripts", func(t *testing.T) { checkAllScripts(t, clients, m) })
 	t.Run("tx proofs", func(t *testing.T) { checkAllTxProofs(t, clients, m) })
 	t.Run("headers", func(t *testing.T) { checkHeaders(t, clients[2], m) })
+	t.Run("transaction.get", func(t *testing.T) { checkTransactionGet(t, clients[3], node, m) })
+}
+
+// checkTransactionGet compares transaction.get (raw) with the daemon's raw
+// transaction for one transaction every 25 blocks and for mempool ones.
+func checkTransactionGet(t *testing.T, c *harness.Client, node *regtest.Node, m *harness.Model) {
+	ctx := timeout(t, 2*time.Minute)
+	var ids []sdk.Hash
+	for h := int64(1); h <= m.Tip(); h += 25 {
+		txids := m.BlockTxids(h)
+		ids = append(ids, txids[len(txids)-1])
+	}
+	ids = append(ids, m.MempoolTxids()[:min(5, len(m.MempoolTxids()))]...)
+	for _, id := range ids {
+		tx, err := node.GetRawTransaction(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := c.CallInto(ctx, &got, "blockchain.transaction.get", id.String()); err != nil {
+			t.Fatal(err)
+		}
+		if got != regtest.TxHex(tx) {
+			t.Errorf("transaction.get %s differs from the daemon's raw transaction", id)
+		}
+	}
 }
 
 // checkNegotiation negotiates 1.4.2 on c1 and Electrum 4.3.4's "1.4" on c2,

@@ -22,6 +22,7 @@ type RPCError struct {
 	Err     error  `json:"-"` // transport failure, when Code is 0
 }
 
+// Error formats the code and message, or the transport failure.
 func (e *RPCError) Error() string {
 	if e.Err != nil {
 		return "transport: " + e.Err.Error()
