@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"
@@ -93,14 +95,31 @@ func feeRate(r float64) json.RawMessage {
 	return json.RawMessage(strconv.FormatFloat(r, 'f', -1, 64))
 }
 
+// relayFeeTTL is how long a relay fee answer is reused (SP22 caches
+// getnetworkinfo for 60 s).
+const relayFeeTTL = 60 * time.Second
+
+type relayCache struct {
+	mu      sync.Mutex
+	rate    float64
+	expires time.Time
+}
+
 func relayFee(ctx context.Context, c *call) (any, error) {
 	c.s.AddCost(1.0)
+	rc := &c.srv.relay
+	rc.mu.Lock()
+	defer rc.mu.Unlock() // also coalesces concurrent misses
+	if now := c.srv.now(); now.Before(rc.expires) {
+		return feeRate(rc.rate), nil
+	}
 	dctx, cancel := c.srv.daemonCtx(ctx)
 	defer cancel()
 	r, err := c.srv.daemon.RelayFee(dctx)
 	if err != nil {
 		return nil, daemonError(err)
 	}
+	rc.rate, rc.expires = r, c.srv.now().Add(relayFeeTTL)
 	return feeRate(r), nil
 }
 

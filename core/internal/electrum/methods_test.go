@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"
@@ -313,5 +314,27 @@ func TestUnsubscribe(t *testing.T) {
 	}
 	if c := s.takeCost(); c != 0.1 {
 		t.Errorf("cost %v", c)
+	}
+}
+
+func TestRelayFeeCache(t *testing.T) {
+	srv, _, d := newFixture(t)
+	now := time.Unix(1000, 0)
+	srv.now = func() time.Time { return now }
+	s := &fakeSess{}
+	if res, _ := do(t, srv, s, "blockchain.relayfee", `[]`); res != "0.00001" {
+		t.Fatalf("relayfee %s", res)
+	}
+	d.err = sdk.DaemonError(-1, "down") // a cached answer needs no daemon
+	now = now.Add(59 * time.Second)
+	if res, jerr := do(t, srv, s, "blockchain.relayfee", `[]`); jerr != nil || res != "0.00001" {
+		t.Fatalf("cached relayfee: %s %+v", res, jerr)
+	}
+	now = now.Add(2 * time.Second)
+	if _, jerr := do(t, srv, s, "blockchain.relayfee", `[]`); jerr == nil || jerr.Code != 2 {
+		t.Fatalf("expired cache must ask the daemon: %+v", jerr)
+	}
+	if c := s.takeCost(); c != 3.0 {
+		t.Errorf("cost %v, want 1.0 per call", c)
 	}
 }

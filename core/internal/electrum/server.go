@@ -115,6 +115,8 @@ type Server struct {
 	headerTree merkle.HeaderTree
 
 	queue notifyQueue
+	relay relayCache
+	now   func() time.Time // clock for the relay fee cache
 	// eventSeq counts applied index events.
 	eventSeq atomic.Uint64
 
@@ -168,6 +170,7 @@ func New(opts Options) *Server {
 		blocks:   newBlockCache(1000),
 		fees:     newFeeCache(),
 		sessions: make(map[*state]struct{}),
+		now:      time.Now,
 	}
 	if srv.ix != nil {
 		srv.tip = srv.currentTip() // the first event compares against it
