@@ -54,6 +54,9 @@ func run(ctx context.Context) error {
 	if err := os.RemoveAll(*dir); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Join(*dir, "btcd"), 0o755); err != nil {
+		return err
+	}
 	node, err := regtest.StartNode(ctx, regtest.NodeOptions{
 		Dir: filepath.Join(*dir, "btcd"), RPCPort: *rpcPort, User: "amber", Pass: "amber",
 		BtcdPath: btcd, Logger: log,

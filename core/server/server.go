@@ -77,17 +77,21 @@ type Server struct {
 	pauseMu sync.Mutex
 	paused  bool
 
-	evMu    sync.Mutex
-	evReady bool
+	evMu   sync.Mutex
+	notify func(index.Event) // the Electrum notifier, once it exists
+	// life bounds background work that lives as long as the server.
+	life     context.Context
+	lifeStop context.CancelFunc
 }
 
-// handleEvent forwards index events to the Electrum notifier once it exists.
+// handleEvent forwards index events to the Electrum notifier once it
+// exists. The notifier never blocks the index: it queues the fan-out.
 func (s *Server) handleEvent(ev index.Event) {
 	s.evMu.Lock()
-	ready := s.evReady
+	notify := s.notify
 	s.evMu.Unlock()
-	if ready {
-		s.el.HandleEvent(ev)
+	if notify != nil {
+		notify(ev)
 	}
 }
 
@@ -101,6 +105,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 		opts.Fs = afero.NewOsFs()
 	}
 	s = &Server{cfg: cfg, log: opts.Logger, fs: opts.Fs, start: time.Now(), stopReq: make(chan struct{})}
+	s.life, s.lifeStop = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
 			s.closeBackends()
@@ -134,7 +139,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	}
 	s.el = electrum.New(s.electrumOptions())
 	s.evMu.Lock()
-	s.evReady = true
+	s.notify = s.el.Notifier(s.life)
 	s.evMu.Unlock()
 	s.admin = admin.New(s.adminOptions())
 	if err := s.prepareListeners(); err != nil {
@@ -287,6 +292,7 @@ func (s *Server) shutdown(cancel context.CancelFunc, ixDone <-chan error) error 
 
 // closeBackends flushes and closes the index and store and stops the plugin.
 func (s *Server) closeBackends() {
+	s.lifeStop()
 	if s.ix != nil {
 		if err := s.ix.Close(); err != nil {
 			s.log.Error("closing index", "err", err)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/amber-electrum/amber/core/internal/pyfmt"
+
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/core/internal/session"
@@ -188,5 +190,5 @@ func percent(have, want int64) float64 {
 }
 
 func cacheLine(c CacheStats) string {
-	return Thousands(c.Lookups) + " lookups " + Thousands(c.Hits) + " hits " + Thousands(c.Entries) + " entries"
+	return pyfmt.Thousands(c.Lookups) + " lookups " + pyfmt.Thousands(c.Hits) + " hits " + pyfmt.Thousands(c.Entries) + " entries"
 }

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -30,24 +29,4 @@ func FormatDuration(d time.Duration, sep string) string {
 		parts = append(parts, fmt.Sprintf("%02ds", secs))
 	}
 	return strings.Join(parts, sep)
-}
-
-// Thousands formats n with comma thousands separators, like Python's {:,d}.
-func Thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/amber-electrum/amber/core/internal/pyfmt"
+
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
@@ -38,14 +40,14 @@ func headersSubscribe(_ context.Context, c *call) (any, error) {
 func (srv *Server) rawHeader(ctx context.Context, height int64) ([]byte, error) {
 	tipHeight, _, _ := srv.ix.Tip()
 	if height > tipHeight {
-		return nil, badRequest("height %s out of range", commas(height))
+		return nil, badRequest("height %s out of range", pyfmt.Thousands(height))
 	}
 	hdr, err := srv.ix.Headers(ctx, height, 1)
 	if err != nil {
 		return nil, fmt.Errorf("header %d: %w", height, err)
 	}
 	if len(hdr) == 0 {
-		return nil, badRequest("height %s out of range", commas(height))
+		return nil, badRequest("height %s out of range", pyfmt.Thousands(height))
 	}
 	return hdr, nil
 }
@@ -60,7 +62,7 @@ func (srv *Server) headerProof(ctx context.Context, cpHeight, height int64) (pro
 	tipHeight, _, _ := srv.ix.Tip()
 	if !(height <= cpHeight && cpHeight <= tipHeight) {
 		return proof{}, badRequest("require header height %s <= cp_height %s <= chain height %s",
-			commas(height), commas(cpHeight), commas(tipHeight))
+			pyfmt.Thousands(height), pyfmt.Thousands(cpHeight), pyfmt.Thousands(tipHeight))
 	}
 	branch, root, err := srv.headerTree.Proof(ctx, srv.ix.BlockHashes, height, cpHeight)
 	if err != nil {
@@ -166,7 +168,7 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 				// genesis: header indexed, coinbase not (daemon-and-index.md §4.5)
 				return nil, gen, 0.25, nil
 			}
-			return nil, 0, 0, badRequest("db error: DBError('block %s not on disk (>%s)')", commas(height), commas(tipHeight))
+			return nil, 0, 0, badRequest("db error: DBError('block %s not on disk (>%s)')", pyfmt.Thousands(height), pyfmt.Thousands(tipHeight))
 		}
 		if err != nil {
 			return nil, 0, 0, fmt.Errorf("block %d txids: %w", height, err)
@@ -217,7 +219,7 @@ func transactionGetMerkle(ctx context.Context, c *call) (any, error) {
 	}
 	if pos < 0 {
 		sent, _ := jsonString(c.args[0])
-		return nil, badRequest("tx %s not in block at height %s", sent, commas(height))
+		return nil, badRequest("tx %s not in block at height %s", sent, pyfmt.Thousands(height))
 	}
 	br, mcost := c.srv.branch(height, txids, gen, pos)
 	c.s.AddCost(mcost)
@@ -247,7 +249,7 @@ func transactionIDFromPos(ctx context.Context, c *call) (any, error) {
 	}
 	c.s.AddCost(cost)
 	if pos >= int64(len(txids)) {
-		return nil, badRequest("no tx at position %s in block at height %s", commas(pos), commas(height))
+		return nil, badRequest("no tx at position %s in block at height %s", pyfmt.Thousands(pos), pyfmt.Thousands(height))
 	}
 	txid := txids[pos].String()
 	if !wantMerkle {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/amber-electrum/amber/core/internal/pyfmt"
 )
 
 func TestNonNegInt(t *testing.T) {
@@ -52,10 +54,10 @@ func TestPyRepr(t *testing.T) {
 			t.Errorf("pyStr(%s) = %s, want %s", in, got, want)
 		}
 	}
-	if got := commas(1234567); got != "1,234,567" {
+	if got := pyfmt.Thousands(1234567); got != "1,234,567" {
 		t.Error(got)
 	}
-	if got := commas(-1000); got != "-1,000" {
+	if got := pyfmt.Thousands(-1000); got != "-1,000" {
 		t.Error(got)
 	}
 }

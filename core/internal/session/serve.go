@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/amber-electrum/amber/core/internal/pyfmt"
+
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 )
 
@@ -75,9 +77,10 @@ func (s *Session) readLoop() {
 			return
 		}
 		go func(r *jsonrpc.Request) {
-			resp := s.process(r)
-			s.release()
-			if resp != nil {
+			// Release only after the reply is queued: run() waits for
+			// in-flight requests before it closes the send queue.
+			defer s.release()
+			if resp := s.process(r); resp != nil {
 				s.reply(resp)
 			}
 		}(reqs[0])
@@ -158,6 +161,11 @@ func (s *Session) process(r *jsonrpc.Request) []byte {
 	d := s.Dialect()
 	if r.Err != nil {
 		s.chargeError(r.Err)
+		if r.Notification {
+			// A response object sent to us: counted, never answered
+			// (aiorpcX does the same).
+			return nil
+		}
 		return jsonrpc.EncodeError(d, r.ID, r.Err)
 	}
 	if r.Notification {
@@ -194,7 +202,7 @@ func (s *Session) process(r *jsonrpc.Request) []byte {
 // tooLarge is the oversized-response error; the missing ')' is upstream's
 // exact text, which clients may match (protocol.md §10 #13).
 func (s *Session) tooLarge() *jsonrpc.Error {
-	return jsonrpc.Errorf(jsonrpc.InvalidRequest, "response too large (over %d bytes", s.prof.MaxSend)
+	return jsonrpc.Errorf(jsonrpc.InvalidRequest, "response too large (over %s bytes", pyfmt.Thousands(int64(s.prof.MaxSend)))
 }
 
 // dispatch calls the dispatcher under the request deadline. A handler that

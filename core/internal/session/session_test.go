@@ -131,7 +131,7 @@ func TestRequestReplies(t *testing.T) {
 		{"unknown method", `{"jsonrpc":"2.0","id":3,"method":"nope"}`, `{"jsonrpc":"2.0","error":{"code":-32601,"message":"unknown method \"nope\""},"id":3}`},
 		{"internal error", `{"jsonrpc":"2.0","id":4,"method":"crash"}`, `{"jsonrpc":"2.0","error":{"code":-32603,"message":"internal server error"},"id":4}`},
 		{"unencodable result", `{"jsonrpc":"2.0","id":5,"method":"unencode"}`, `{"jsonrpc":"2.0","error":{"code":-32603,"message":"internal server error"},"id":5}`},
-		{"too large", `{"jsonrpc":"2.0","id":6,"method":"big"}`, `{"jsonrpc":"2.0","error":{"code":-32600,"message":"response too large (over 1000 bytes"},"id":6}`},
+		{"too large", `{"jsonrpc":"2.0","id":6,"method":"big"}`, `{"jsonrpc":"2.0","error":{"code":-32600,"message":"response too large (over 1,000 bytes"},"id":6}`},
 	} {
 		c.in <- []byte(tc.in)
 		if got := c.read(t); got != tc.want {
@@ -154,6 +154,11 @@ func TestNotificationsAndParseErrorsAreCharged(t *testing.T) {
 		t.Fatalf("session not usable after errors: %s", got)
 	}
 	s := m.Sessions()[0]
+	// The notification is handled on its own goroutine: wait for it (a
+	// hang guard, not a timing assertion).
+	for deadline := time.Now().Add(5 * time.Second); s.Counters().Errors.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if e := s.Counters().Errors.Load(); e != 2 {
 		t.Errorf("errors = %d, want 2 (notification + parse error)", e)
 	}
