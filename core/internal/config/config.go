@@ -57,12 +57,21 @@ type Config struct {
 	BlacklistURL             string        `koanf:"blacklist_url"`
 	MempoolPollInterval      time.Duration `koanf:"mempool_poll_interval"`
 	MetricsListen            string        `koanf:"metrics_listen"`
+	RPCAllowRemote           bool          `koanf:"rpc_allow_remote"`
+	PeerAllowPrivate         bool          `koanf:"peer_allow_private"`
+	PeerSeedsSpec            string        `koanf:"peer_seeds"`
+	PluginRestartDelay       time.Duration `koanf:"plugin_restart_delay"`
+	PluginRestartMaxDelay    time.Duration `koanf:"plugin_restart_max_delay"`
+	PluginCrashLimit         int           `koanf:"plugin_crash_limit"`
+	PluginCrashWindow        time.Duration `koanf:"plugin_crash_window"`
 
 	// Plugins are the plugins.<name> blocks; plugins.bitcoind always exists.
 	Plugins map[string]*Plugin `koanf:"plugins"`
 
 	// Network is the coin/network named by Coin and Net.
 	Network *coins.Network `koanf:"-"`
+	// PeerSeeds is PeerSeedsSpec split at commas.
+	PeerSeeds []string `koanf:"-"`
 	// DaemonURLs is DaemonURL split at commas (not otherwise normalised).
 	DaemonURLs []string `koanf:"-"`
 	// Services and ReportServices are the parsed service lists.

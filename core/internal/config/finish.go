@@ -36,6 +36,7 @@ func (c *Config) finish(sources map[string]string) error {
 		return bad("db_directory", ErrRequired)
 	}
 	c.DaemonURLs = splitList(c.DaemonURL)
+	c.PeerSeeds = splitList(c.PeerSeedsSpec)
 	if len(c.DaemonURLs) == 0 {
 		return bad("daemon_url", ErrRequired)
 	}

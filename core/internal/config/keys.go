@@ -90,6 +90,13 @@ var keyDefs = []keyDef{
 	{name: "blacklist_url", exName: "BLACKLIST_URL", kind: kindString, def: "", help: "peer blacklist URL (empty = coin default)"},
 	{name: "mempool_poll_interval", kind: kindDuration, def: 5 * time.Second, unit: time.Second, help: "mempool poll period (bare number: seconds)"},
 	{name: "metrics_listen", kind: kindString, def: "", help: "metrics HTTP listen address, empty = off"},
+	{name: "rpc_allow_remote", kind: kindBool, def: false, help: "allow the admin RPC on a non-loopback address (it has no authentication)"},
+	{name: "peer_allow_private", exName: "PEER_ALLOW_PRIVATE", kind: kindBool, def: false, help: "accept peers on private and loopback addresses (private networks, tests)"},
+	{name: "peer_seeds", kind: kindList, def: "", help: "peers to seed discovery with, comma-separated \"host s50002 t50001\" entries"},
+	{name: "plugin_restart_delay", kind: kindDuration, def: time.Second, unit: time.Second, help: "first delay before restarting a crashed plugin; doubles per crash (bare number: seconds)"},
+	{name: "plugin_restart_max_delay", kind: kindDuration, def: 2 * time.Minute, unit: time.Second, help: "longest delay between plugin restarts (bare number: seconds)"},
+	{name: "plugin_crash_limit", kind: kindInt, def: 5, help: "crashes within plugin_crash_window that stop restarting a plugin (crash-loop breaker)"},
+	{name: "plugin_crash_window", kind: kindDuration, def: 10 * time.Minute, unit: time.Second, help: "window of the crash-loop breaker (bare number: seconds)"},
 }
 
 // pluginDefs describes the keys of a plugins.<name> block.
