@@ -1,0 +1,5 @@
+// Package archtest holds tests that enforce the repository's structure:
+// every package has a doc comment, the SDK module never depends on the
+// server, and plugins and examples depend only on the SDK, coins and
+// third-party libraries. It has no code of its own.
+package archtest
