@@ -186,4 +186,6 @@ func ConformChain(t *testing.T, backend sdk.ChainBackend) {
 			t.Errorf("DaemonInfo = %+v: want version > 0, a subversion, relay fee >= 0", di)
 		}
 	})
+
+	conformExt(t, backend, ctx)
 }

@@ -30,6 +30,10 @@ type Fake struct {
 	URLs    []string            // last SetDaemonURLs argument
 	Closed  bool                // Shutdown was called
 	Sent    []string            // raw transactions passed to Broadcast
+	// Optional interfaces (sdk/chain_ext.go), listed in NewFake's capabilities.
+	Packages   [][]string        // packages passed to BroadcastPackage
+	Rejects    map[string]string // raw tx hex -> reason BroadcastPackage rejects it with
+	MempoolFee sdk.MempoolInfo   // MempoolInfo answer
 }
 
 var _ sdk.ChainBackend = (*Fake)(nil)
@@ -42,7 +46,7 @@ func NewFake(n int) *Fake {
 			Name:         "fake",
 			Version:      "0.0.1",
 			SDKVersion:   sdk.Version,
-			Capabilities: []string{sdk.CapChainBackend},
+			Capabilities: []string{sdk.CapChainBackend, sdk.CapBroadcastPackage, sdk.CapMempoolInfo},
 			Coin:         "Bitcoin",
 			Network:      "regtest",
 		},
@@ -50,6 +54,9 @@ func NewFake(n int) *Fake {
 		Mempool: map[sdk.Hash][]byte{},
 		Info:    sdk.DaemonInfo{Version: 240200, Subversion: "/fake:0.24.2/", RelayFee: 0.00001},
 		Fee:     0.0002,
+		Rejects: map[string]string{},
+		MempoolFee: sdk.MempoolInfo{MempoolMinFee: 0.00001, MinRelayTxFee: 0.00001,
+			IncrementalRelayFee: 0.00001},
 	}
 	var prev sdk.Hash
 	for h := range n {

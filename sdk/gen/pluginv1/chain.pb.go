@@ -1082,6 +1082,264 @@ func (*SetDaemonURLsResponse) Descriptor() ([]byte, []int) {
 	return file_amber_plugin_v1_chain_proto_rawDescGZIP(), []int{22}
 }
 
+type BroadcastPackageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// raw_txs_hex are the package's raw transactions (hex), parents first.
+	RawTxsHex     []string `protobuf:"bytes,1,rep,name=raw_txs_hex,json=rawTxsHex,proto3" json:"raw_txs_hex,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BroadcastPackageRequest) Reset() {
+	*x = BroadcastPackageRequest{}
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BroadcastPackageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BroadcastPackageRequest) ProtoMessage() {}
+
+func (x *BroadcastPackageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BroadcastPackageRequest.ProtoReflect.Descriptor instead.
+func (*BroadcastPackageRequest) Descriptor() ([]byte, []int) {
+	return file_amber_plugin_v1_chain_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *BroadcastPackageRequest) GetRawTxsHex() []string {
+	if x != nil {
+		return x.RawTxsHex
+	}
+	return nil
+}
+
+// PackageTxError is one rejected transaction of a package.
+type PackageTxError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Txid          string                 `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PackageTxError) Reset() {
+	*x = PackageTxError{}
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PackageTxError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PackageTxError) ProtoMessage() {}
+
+func (x *PackageTxError) ProtoReflect() protoreflect.Message {
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PackageTxError.ProtoReflect.Descriptor instead.
+func (*PackageTxError) Descriptor() ([]byte, []int) {
+	return file_amber_plugin_v1_chain_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *PackageTxError) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *PackageTxError) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+type BroadcastPackageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// success: every transaction was accepted (or already in the mempool).
+	Success bool              `protobuf:"varint,1,opt,name=success,proto3" json:"success,omitempty"`
+	Errors  []*PackageTxError `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
+	// json is the daemon's full answer as a JSON object (submitpackage's
+	// result, or the plugin's equivalent), returned to verbose callers.
+	Json          []byte `protobuf:"bytes,3,opt,name=json,proto3" json:"json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BroadcastPackageResponse) Reset() {
+	*x = BroadcastPackageResponse{}
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BroadcastPackageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BroadcastPackageResponse) ProtoMessage() {}
+
+func (x *BroadcastPackageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BroadcastPackageResponse.ProtoReflect.Descriptor instead.
+func (*BroadcastPackageResponse) Descriptor() ([]byte, []int) {
+	return file_amber_plugin_v1_chain_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *BroadcastPackageResponse) GetSuccess() bool {
+	if x != nil {
+		return x.Success
+	}
+	return false
+}
+
+func (x *BroadcastPackageResponse) GetErrors() []*PackageTxError {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+func (x *BroadcastPackageResponse) GetJson() []byte {
+	if x != nil {
+		return x.Json
+	}
+	return nil
+}
+
+type MempoolInfoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MempoolInfoRequest) Reset() {
+	*x = MempoolInfoRequest{}
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MempoolInfoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MempoolInfoRequest) ProtoMessage() {}
+
+func (x *MempoolInfoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MempoolInfoRequest.ProtoReflect.Descriptor instead.
+func (*MempoolInfoRequest) Descriptor() ([]byte, []int) {
+	return file_amber_plugin_v1_chain_proto_rawDescGZIP(), []int{26}
+}
+
+type MempoolInfoResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Fee rates in coin units per kB.
+	MempoolMinFee       float64 `protobuf:"fixed64,1,opt,name=mempool_min_fee,json=mempoolMinFee,proto3" json:"mempool_min_fee,omitempty"`
+	MinRelayTxFee       float64 `protobuf:"fixed64,2,opt,name=min_relay_tx_fee,json=minRelayTxFee,proto3" json:"min_relay_tx_fee,omitempty"`
+	IncrementalRelayFee float64 `protobuf:"fixed64,3,opt,name=incremental_relay_fee,json=incrementalRelayFee,proto3" json:"incremental_relay_fee,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *MempoolInfoResponse) Reset() {
+	*x = MempoolInfoResponse{}
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MempoolInfoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MempoolInfoResponse) ProtoMessage() {}
+
+func (x *MempoolInfoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MempoolInfoResponse.ProtoReflect.Descriptor instead.
+func (*MempoolInfoResponse) Descriptor() ([]byte, []int) {
+	return file_amber_plugin_v1_chain_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *MempoolInfoResponse) GetMempoolMinFee() float64 {
+	if x != nil {
+		return x.MempoolMinFee
+	}
+	return 0
+}
+
+func (x *MempoolInfoResponse) GetMinRelayTxFee() float64 {
+	if x != nil {
+		return x.MinRelayTxFee
+	}
+	return 0
+}
+
+func (x *MempoolInfoResponse) GetIncrementalRelayFee() float64 {
+	if x != nil {
+		return x.IncrementalRelayFee
+	}
+	return 0
+}
+
 var File_amber_plugin_v1_chain_proto protoreflect.FileDescriptor
 
 const file_amber_plugin_v1_chain_proto_rawDesc = "" +
@@ -1141,7 +1399,21 @@ const file_amber_plugin_v1_chain_proto_rawDesc = "" +
 	"\trelay_fee\x18\x03 \x01(\x01R\brelayFee\"*\n" +
 	"\x14SetDaemonURLsRequest\x12\x12\n" +
 	"\x04urls\x18\x01 \x03(\tR\x04urls\"\x17\n" +
-	"\x15SetDaemonURLsResponse2\xcd\a\n" +
+	"\x15SetDaemonURLsResponse\"9\n" +
+	"\x17BroadcastPackageRequest\x12\x1e\n" +
+	"\vraw_txs_hex\x18\x01 \x03(\tR\trawTxsHex\":\n" +
+	"\x0ePackageTxError\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\x81\x01\n" +
+	"\x18BroadcastPackageResponse\x12\x18\n" +
+	"\asuccess\x18\x01 \x01(\bR\asuccess\x127\n" +
+	"\x06errors\x18\x02 \x03(\v2\x1f.amber.plugin.v1.PackageTxErrorR\x06errors\x12\x12\n" +
+	"\x04json\x18\x03 \x01(\fR\x04json\"\x14\n" +
+	"\x12MempoolInfoRequest\"\x9a\x01\n" +
+	"\x13MempoolInfoResponse\x12&\n" +
+	"\x0fmempool_min_fee\x18\x01 \x01(\x01R\rmempoolMinFee\x12'\n" +
+	"\x10min_relay_tx_fee\x18\x02 \x01(\x01R\rminRelayTxFee\x122\n" +
+	"\x15incremental_relay_fee\x18\x03 \x01(\x01R\x13incrementalRelayFee2\x90\t\n" +
 	"\fChainBackend\x12@\n" +
 	"\x03Tip\x12\x1b.amber.plugin.v1.TipRequest\x1a\x1c.amber.plugin.v1.TipResponse\x12X\n" +
 	"\vBlockHashes\x12#.amber.plugin.v1.BlockHashesRequest\x1a$.amber.plugin.v1.BlockHashesResponse\x12B\n" +
@@ -1154,7 +1426,9 @@ const file_amber_plugin_v1_chain_proto_rawDesc = "" +
 	"\vEstimateFee\x12#.amber.plugin.v1.EstimateFeeRequest\x1a$.amber.plugin.v1.EstimateFeeResponse\x12U\n" +
 	"\n" +
 	"DaemonInfo\x12\".amber.plugin.v1.DaemonInfoRequest\x1a#.amber.plugin.v1.DaemonInfoResponse\x12^\n" +
-	"\rSetDaemonURLs\x12%.amber.plugin.v1.SetDaemonURLsRequest\x1a&.amber.plugin.v1.SetDaemonURLsResponseB;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
+	"\rSetDaemonURLs\x12%.amber.plugin.v1.SetDaemonURLsRequest\x1a&.amber.plugin.v1.SetDaemonURLsResponse\x12g\n" +
+	"\x10BroadcastPackage\x12(.amber.plugin.v1.BroadcastPackageRequest\x1a).amber.plugin.v1.BroadcastPackageResponse\x12X\n" +
+	"\vMempoolInfo\x12#.amber.plugin.v1.MempoolInfoRequest\x1a$.amber.plugin.v1.MempoolInfoResponseB;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_amber_plugin_v1_chain_proto_rawDescOnce sync.Once
@@ -1168,7 +1442,7 @@ func file_amber_plugin_v1_chain_proto_rawDescGZIP() []byte {
 	return file_amber_plugin_v1_chain_proto_rawDescData
 }
 
-var file_amber_plugin_v1_chain_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_amber_plugin_v1_chain_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_amber_plugin_v1_chain_proto_goTypes = []any{
 	(*TipRequest)(nil),                  // 0: amber.plugin.v1.TipRequest
 	(*TipResponse)(nil),                 // 1: amber.plugin.v1.TipResponse
@@ -1193,36 +1467,46 @@ var file_amber_plugin_v1_chain_proto_goTypes = []any{
 	(*DaemonInfoResponse)(nil),          // 20: amber.plugin.v1.DaemonInfoResponse
 	(*SetDaemonURLsRequest)(nil),        // 21: amber.plugin.v1.SetDaemonURLsRequest
 	(*SetDaemonURLsResponse)(nil),       // 22: amber.plugin.v1.SetDaemonURLsResponse
+	(*BroadcastPackageRequest)(nil),     // 23: amber.plugin.v1.BroadcastPackageRequest
+	(*PackageTxError)(nil),              // 24: amber.plugin.v1.PackageTxError
+	(*BroadcastPackageResponse)(nil),    // 25: amber.plugin.v1.BroadcastPackageResponse
+	(*MempoolInfoRequest)(nil),          // 26: amber.plugin.v1.MempoolInfoRequest
+	(*MempoolInfoResponse)(nil),         // 27: amber.plugin.v1.MempoolInfoResponse
 }
 var file_amber_plugin_v1_chain_proto_depIdxs = []int32{
 	13, // 0: amber.plugin.v1.MempoolTransactionsResponse.transactions:type_name -> amber.plugin.v1.MempoolTransaction
-	0,  // 1: amber.plugin.v1.ChainBackend.Tip:input_type -> amber.plugin.v1.TipRequest
-	2,  // 2: amber.plugin.v1.ChainBackend.BlockHashes:input_type -> amber.plugin.v1.BlockHashesRequest
-	4,  // 3: amber.plugin.v1.ChainBackend.Blocks:input_type -> amber.plugin.v1.BlocksRequest
-	6,  // 4: amber.plugin.v1.ChainBackend.Transaction:input_type -> amber.plugin.v1.TransactionRequest
-	8,  // 5: amber.plugin.v1.ChainBackend.Broadcast:input_type -> amber.plugin.v1.BroadcastRequest
-	10, // 6: amber.plugin.v1.ChainBackend.MempoolTxids:input_type -> amber.plugin.v1.MempoolTxidsRequest
-	12, // 7: amber.plugin.v1.ChainBackend.MempoolTransactions:input_type -> amber.plugin.v1.MempoolTransactionsRequest
-	15, // 8: amber.plugin.v1.ChainBackend.RelayFee:input_type -> amber.plugin.v1.RelayFeeRequest
-	17, // 9: amber.plugin.v1.ChainBackend.EstimateFee:input_type -> amber.plugin.v1.EstimateFeeRequest
-	19, // 10: amber.plugin.v1.ChainBackend.DaemonInfo:input_type -> amber.plugin.v1.DaemonInfoRequest
-	21, // 11: amber.plugin.v1.ChainBackend.SetDaemonURLs:input_type -> amber.plugin.v1.SetDaemonURLsRequest
-	1,  // 12: amber.plugin.v1.ChainBackend.Tip:output_type -> amber.plugin.v1.TipResponse
-	3,  // 13: amber.plugin.v1.ChainBackend.BlockHashes:output_type -> amber.plugin.v1.BlockHashesResponse
-	5,  // 14: amber.plugin.v1.ChainBackend.Blocks:output_type -> amber.plugin.v1.Block
-	7,  // 15: amber.plugin.v1.ChainBackend.Transaction:output_type -> amber.plugin.v1.TransactionResponse
-	9,  // 16: amber.plugin.v1.ChainBackend.Broadcast:output_type -> amber.plugin.v1.BroadcastResponse
-	11, // 17: amber.plugin.v1.ChainBackend.MempoolTxids:output_type -> amber.plugin.v1.MempoolTxidsResponse
-	14, // 18: amber.plugin.v1.ChainBackend.MempoolTransactions:output_type -> amber.plugin.v1.MempoolTransactionsResponse
-	16, // 19: amber.plugin.v1.ChainBackend.RelayFee:output_type -> amber.plugin.v1.RelayFeeResponse
-	18, // 20: amber.plugin.v1.ChainBackend.EstimateFee:output_type -> amber.plugin.v1.EstimateFeeResponse
-	20, // 21: amber.plugin.v1.ChainBackend.DaemonInfo:output_type -> amber.plugin.v1.DaemonInfoResponse
-	22, // 22: amber.plugin.v1.ChainBackend.SetDaemonURLs:output_type -> amber.plugin.v1.SetDaemonURLsResponse
-	12, // [12:23] is the sub-list for method output_type
-	1,  // [1:12] is the sub-list for method input_type
-	1,  // [1:1] is the sub-list for extension type_name
-	1,  // [1:1] is the sub-list for extension extendee
-	0,  // [0:1] is the sub-list for field type_name
+	24, // 1: amber.plugin.v1.BroadcastPackageResponse.errors:type_name -> amber.plugin.v1.PackageTxError
+	0,  // 2: amber.plugin.v1.ChainBackend.Tip:input_type -> amber.plugin.v1.TipRequest
+	2,  // 3: amber.plugin.v1.ChainBackend.BlockHashes:input_type -> amber.plugin.v1.BlockHashesRequest
+	4,  // 4: amber.plugin.v1.ChainBackend.Blocks:input_type -> amber.plugin.v1.BlocksRequest
+	6,  // 5: amber.plugin.v1.ChainBackend.Transaction:input_type -> amber.plugin.v1.TransactionRequest
+	8,  // 6: amber.plugin.v1.ChainBackend.Broadcast:input_type -> amber.plugin.v1.BroadcastRequest
+	10, // 7: amber.plugin.v1.ChainBackend.MempoolTxids:input_type -> amber.plugin.v1.MempoolTxidsRequest
+	12, // 8: amber.plugin.v1.ChainBackend.MempoolTransactions:input_type -> amber.plugin.v1.MempoolTransactionsRequest
+	15, // 9: amber.plugin.v1.ChainBackend.RelayFee:input_type -> amber.plugin.v1.RelayFeeRequest
+	17, // 10: amber.plugin.v1.ChainBackend.EstimateFee:input_type -> amber.plugin.v1.EstimateFeeRequest
+	19, // 11: amber.plugin.v1.ChainBackend.DaemonInfo:input_type -> amber.plugin.v1.DaemonInfoRequest
+	21, // 12: amber.plugin.v1.ChainBackend.SetDaemonURLs:input_type -> amber.plugin.v1.SetDaemonURLsRequest
+	23, // 13: amber.plugin.v1.ChainBackend.BroadcastPackage:input_type -> amber.plugin.v1.BroadcastPackageRequest
+	26, // 14: amber.plugin.v1.ChainBackend.MempoolInfo:input_type -> amber.plugin.v1.MempoolInfoRequest
+	1,  // 15: amber.plugin.v1.ChainBackend.Tip:output_type -> amber.plugin.v1.TipResponse
+	3,  // 16: amber.plugin.v1.ChainBackend.BlockHashes:output_type -> amber.plugin.v1.BlockHashesResponse
+	5,  // 17: amber.plugin.v1.ChainBackend.Blocks:output_type -> amber.plugin.v1.Block
+	7,  // 18: amber.plugin.v1.ChainBackend.Transaction:output_type -> amber.plugin.v1.TransactionResponse
+	9,  // 19: amber.plugin.v1.ChainBackend.Broadcast:output_type -> amber.plugin.v1.BroadcastResponse
+	11, // 20: amber.plugin.v1.ChainBackend.MempoolTxids:output_type -> amber.plugin.v1.MempoolTxidsResponse
+	14, // 21: amber.plugin.v1.ChainBackend.MempoolTransactions:output_type -> amber.plugin.v1.MempoolTransactionsResponse
+	16, // 22: amber.plugin.v1.ChainBackend.RelayFee:output_type -> amber.plugin.v1.RelayFeeResponse
+	18, // 23: amber.plugin.v1.ChainBackend.EstimateFee:output_type -> amber.plugin.v1.EstimateFeeResponse
+	20, // 24: amber.plugin.v1.ChainBackend.DaemonInfo:output_type -> amber.plugin.v1.DaemonInfoResponse
+	22, // 25: amber.plugin.v1.ChainBackend.SetDaemonURLs:output_type -> amber.plugin.v1.SetDaemonURLsResponse
+	25, // 26: amber.plugin.v1.ChainBackend.BroadcastPackage:output_type -> amber.plugin.v1.BroadcastPackageResponse
+	27, // 27: amber.plugin.v1.ChainBackend.MempoolInfo:output_type -> amber.plugin.v1.MempoolInfoResponse
+	15, // [15:28] is the sub-list for method output_type
+	2,  // [2:15] is the sub-list for method input_type
+	2,  // [2:2] is the sub-list for extension type_name
+	2,  // [2:2] is the sub-list for extension extendee
+	0,  // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_amber_plugin_v1_chain_proto_init() }
@@ -1236,7 +1520,7 @@ func file_amber_plugin_v1_chain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_amber_plugin_v1_chain_proto_rawDesc), len(file_amber_plugin_v1_chain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,8 @@ const (
 	ChainBackend_EstimateFee_FullMethodName         = "/amber.plugin.v1.ChainBackend/EstimateFee"
 	ChainBackend_DaemonInfo_FullMethodName          = "/amber.plugin.v1.ChainBackend/DaemonInfo"
 	ChainBackend_SetDaemonURLs_FullMethodName       = "/amber.plugin.v1.ChainBackend/SetDaemonURLs"
+	ChainBackend_BroadcastPackage_FullMethodName    = "/amber.plugin.v1.ChainBackend/BroadcastPackage"
+	ChainBackend_MempoolInfo_FullMethodName         = "/amber.plugin.v1.ChainBackend/MempoolInfo"
 )
 
 // ChainBackendClient is the client API for ChainBackend service.
@@ -54,6 +56,11 @@ type ChainBackendClient interface {
 	EstimateFee(ctx context.Context, in *EstimateFeeRequest, opts ...grpc.CallOption) (*EstimateFeeResponse, error)
 	DaemonInfo(ctx context.Context, in *DaemonInfoRequest, opts ...grpc.CallOption) (*DaemonInfoResponse, error)
 	SetDaemonURLs(ctx context.Context, in *SetDaemonURLsRequest, opts ...grpc.CallOption) (*SetDaemonURLsResponse, error)
+	// Optional RPCs (SDK 1.x additions, sdk/chain_ext.go): a plugin whose
+	// implementation lacks sdk.PackageBroadcaster / sdk.MempoolInfoer, or that
+	// was built with an older SDK, answers codes.Unimplemented.
+	BroadcastPackage(ctx context.Context, in *BroadcastPackageRequest, opts ...grpc.CallOption) (*BroadcastPackageResponse, error)
+	MempoolInfo(ctx context.Context, in *MempoolInfoRequest, opts ...grpc.CallOption) (*MempoolInfoResponse, error)
 }
 
 type chainBackendClient struct {
@@ -183,6 +190,26 @@ func (c *chainBackendClient) SetDaemonURLs(ctx context.Context, in *SetDaemonURL
 	return out, nil
 }
 
+func (c *chainBackendClient) BroadcastPackage(ctx context.Context, in *BroadcastPackageRequest, opts ...grpc.CallOption) (*BroadcastPackageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BroadcastPackageResponse)
+	err := c.cc.Invoke(ctx, ChainBackend_BroadcastPackage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *chainBackendClient) MempoolInfo(ctx context.Context, in *MempoolInfoRequest, opts ...grpc.CallOption) (*MempoolInfoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MempoolInfoResponse)
+	err := c.cc.Invoke(ctx, ChainBackend_MempoolInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ChainBackendServer is the server API for ChainBackend service.
 // All implementations must embed UnimplementedChainBackendServer
 // for forward compatibility.
@@ -203,6 +230,11 @@ type ChainBackendServer interface {
 	EstimateFee(context.Context, *EstimateFeeRequest) (*EstimateFeeResponse, error)
 	DaemonInfo(context.Context, *DaemonInfoRequest) (*DaemonInfoResponse, error)
 	SetDaemonURLs(context.Context, *SetDaemonURLsRequest) (*SetDaemonURLsResponse, error)
+	// Optional RPCs (SDK 1.x additions, sdk/chain_ext.go): a plugin whose
+	// implementation lacks sdk.PackageBroadcaster / sdk.MempoolInfoer, or that
+	// was built with an older SDK, answers codes.Unimplemented.
+	BroadcastPackage(context.Context, *BroadcastPackageRequest) (*BroadcastPackageResponse, error)
+	MempoolInfo(context.Context, *MempoolInfoRequest) (*MempoolInfoResponse, error)
 	mustEmbedUnimplementedChainBackendServer()
 }
 
@@ -245,6 +277,12 @@ func (UnimplementedChainBackendServer) DaemonInfo(context.Context, *DaemonInfoRe
 }
 func (UnimplementedChainBackendServer) SetDaemonURLs(context.Context, *SetDaemonURLsRequest) (*SetDaemonURLsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetDaemonURLs not implemented")
+}
+func (UnimplementedChainBackendServer) BroadcastPackage(context.Context, *BroadcastPackageRequest) (*BroadcastPackageResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BroadcastPackage not implemented")
+}
+func (UnimplementedChainBackendServer) MempoolInfo(context.Context, *MempoolInfoRequest) (*MempoolInfoResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method MempoolInfo not implemented")
 }
 func (UnimplementedChainBackendServer) mustEmbedUnimplementedChainBackendServer() {}
 func (UnimplementedChainBackendServer) testEmbeddedByValue()                      {}
@@ -458,6 +496,42 @@ func _ChainBackend_SetDaemonURLs_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ChainBackend_BroadcastPackage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BroadcastPackageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChainBackendServer).BroadcastPackage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChainBackend_BroadcastPackage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChainBackendServer).BroadcastPackage(ctx, req.(*BroadcastPackageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChainBackend_MempoolInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MempoolInfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChainBackendServer).MempoolInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChainBackend_MempoolInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChainBackendServer).MempoolInfo(ctx, req.(*MempoolInfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ChainBackend_ServiceDesc is the grpc.ServiceDesc for ChainBackend service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -504,6 +578,14 @@ var ChainBackend_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetDaemonURLs",
 			Handler:    _ChainBackend_SetDaemonURLs_Handler,
+		},
+		{
+			MethodName: "BroadcastPackage",
+			Handler:    _ChainBackend_BroadcastPackage_Handler,
+		},
+		{
+			MethodName: "MempoolInfo",
+			Handler:    _ChainBackend_MempoolInfo_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
