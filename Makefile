@@ -4,7 +4,7 @@ GOBIN   := $(shell $(GO) env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
 BIN     := $(CURDIR)/bin
 
-.PHONY: build test test-short devnet vet fmt clean proto
+.PHONY: build test devnet vet fmt clean proto fuzz
 
 ## build: amberd, amberctl, the devnet tool and every plugin binary into ./bin
 build:
@@ -13,11 +13,26 @@ build:
 	$(GO) build -o $(BIN)/amber-bitcoind ./plugins/bitcoind
 
 ## test: every test of the root module and of the SDK module, real btcd and
-## real Electrum wallet included (they must be installed: see .ci/run)
+## real Electrum wallet included (they must be installed: see .ci/run), then
+## every fuzz target for FUZZTIME each
 test: build
 	$(GO) vet ./... && (cd sdk && $(GO) vet ./...)
 	AMBER_BIN=$(BIN) $(GO) test -count=1 -timeout 40m ./...
 	cd sdk && $(GO) test -count=1 -timeout 10m ./...
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: run each native fuzz target for FUZZTIME (default 5s); a crasher is
+## saved under the package's testdata/fuzz/ and from then on replayed by go test
+FUZZTIME ?= 5s
+fuzz:
+	@set -e; for mod in . sdk; do \
+	  (cd $$mod && grep -rl --include='*_test.go' --exclude-dir=sdk --exclude-dir=examples '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r dir; do \
+	    for name in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	      echo "fuzz $$mod/$$dir $$name ($(FUZZTIME))"; \
+	      $(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$dir > /tmp/amber-fuzz.log 2>&1 || { cat /tmp/amber-fuzz.log; exit 1; }; \
+	    done; \
+	  done); \
+	done; echo "fuzz: all targets passed"
 
 ## devnet: btcd regtest + a starter chain + amberd on 127.0.0.1:50001 (Ctrl-C stops all)
 devnet: build
