@@ -1,0 +1,15 @@
+// Package cost is the resource accounting of client sessions
+// (sessions-and-costs.md §2–§4): each session owns an Account whose cost
+// grows with the work it causes and decays with time; the cost, plus a
+// share of its groups' cost, sets how many requests the session may run at
+// once and how long each request sleeps first. Groups pool the cost of
+// sessions from one subnet (IPv4 /24, IPv6 /48 by default; private
+// addresses are not pooled) and of sessions started in the same 300 s time
+// slice (weight 0.03), and keep the cost of closed members for a while so a
+// reconnect inherits it.
+//
+// The package has no I/O and no goroutines: a Model holds the groups and
+// live accounts under one mutex; time comes from an injectable Clock, and
+// the periodic work (Refund, ResetDecay, RecalcAll) is driven by the
+// caller (package session's Manager.Run).
+package cost
