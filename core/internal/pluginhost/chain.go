@@ -17,8 +17,8 @@ import (
 const exitGrace = 300 * time.Millisecond
 
 // hostChain is the ChainBackend Plugin.Chain returns: it calls the current
-// instance's SDK adapter and turns failures of a dead process into the
-// "not running" error.
+// instance's SDK adapter (so it follows restarts) and turns failures of a
+// dead process into the "not running" error.
 type hostChain struct{ p *Plugin }
 
 var _ sdk.ChainBackend = (*hostChain)(nil)
@@ -121,8 +121,13 @@ func (h *hostChain) DaemonInfo(ctx context.Context) (sdk.DaemonInfo, error) {
 	return call(ctx, h.p, func(c sdk.ChainBackend) (sdk.DaemonInfo, error) { return c.DaemonInfo(ctx) })
 }
 
+// SetDaemonURLs also remembers urls, to hand them to a restarted plugin.
 func (h *hostChain) SetDaemonURLs(ctx context.Context, urls []string) error {
-	return callErr(ctx, h.p, func(c sdk.ChainBackend) error { return c.SetDaemonURLs(ctx, urls) })
+	err := callErr(ctx, h.p, func(c sdk.ChainBackend) error { return c.SetDaemonURLs(ctx, urls) })
+	if err == nil {
+		h.p.rememberURLs(urls)
+	}
+	return err
 }
 
 func (h *hostChain) Shutdown(ctx context.Context) error {

@@ -2,21 +2,13 @@ package pluginhost
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -53,12 +45,20 @@ type Spec struct {
 	// Logger receives the plugin's log lines (with their levels) and the
 	// host's messages about it; nil means slog.Default().
 	Logger *slog.Logger
+	// Restart says whether and how a crashed plugin is restarted (the zero
+	// value: never).
+	Restart RestartPolicy
+	// Clock drives the restart backoff and the crash window; nil means the
+	// real clock.
+	Clock Clock
 }
 
 // Launch starts the plugin described by spec, completes the go-plugin
 // handshake, checks with Describe that it serves the chain backend, and
 // configures it with spec.Config. Errors name the plugin, and for a missing
-// binary the config key to set. The caller must call Shutdown (or Kill).
+// binary the config key to set. From then on a supervisor watches the
+// process and restarts it as spec.Restart says. The caller must call
+// Shutdown (or Kill).
 func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 	if spec.Name == "" {
 		return nil, errors.New("pluginhost: Spec.Name is empty")
@@ -66,25 +66,59 @@ func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 	if spec.StartTimeout <= 0 {
 		spec.StartTimeout = DefaultStartTimeout
 	}
+	if _, err := secureConfig(spec); err != nil {
+		return nil, err
+	}
 	logger := spec.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	logger = logger.With("plugin", spec.Name)
-	path, err := resolvePath(spec)
+	p := &Plugin{
+		name:      spec.Name,
+		spec:      spec,
+		log:       logger.With("plugin", spec.Name),
+		clock:     spec.Clock,
+		state:     StateStarting,
+		superDone: make(chan struct{}),
+		final:     make(chan struct{}),
+	}
+	if p.clock == nil {
+		p.clock = realClock{}
+	}
+	p.chain = &hostChain{p: p}
+	inst, d, err := p.start(ctx)
 	if err != nil {
 		return nil, err
+	}
+	p.desc, p.genesis, p.state = d, d.GenesisHash, StateRunning
+	p.cur.Store(inst)
+	superCtx, cancel := context.WithCancel(context.Background())
+	p.stopSuper = cancel
+	go p.supervise(superCtx)
+	p.log.Info("plugin started", "pid", inst.pid, "path", inst.cmd.Path,
+		"version", d.Version, "sdk_version", d.SDKVersion, "network", d.Network)
+	return p, nil
+}
+
+// start launches one plugin process (the binary is resolved and its
+// checksum verified each time) and runs the handshake on it. The instance
+// is not published: until the caller does, calls still see the old one.
+func (p *Plugin) start(ctx context.Context) (*instance, sdk.Description, error) {
+	spec := p.spec
+	path, err := resolvePath(spec)
+	if err != nil {
+		return nil, sdk.Description{}, err
 	}
 	secure, err := secureConfig(spec)
 	if err != nil {
-		return nil, err
+		return nil, sdk.Description{}, refuse(err)
 	}
-
 	cmd := exec.Command(path, spec.Args...)
 	cmd.Env = append([]string{}, spec.Env...)
 	cmd.SysProcAttr = sysProcAttr()
 	lastLines := &tail{max: 8}
-	errLog := &stderrLog{l: logger}
+	p.lastStderr = lastLines
+	errLog := &stderrLog{l: p.log}
 	cp := &chainPlugin{}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
@@ -97,41 +131,50 @@ func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 			lastLines.add(line)
 			errLog.line(line)
 		}},
-		SyncStdout:       &lineWriter{emit: func(line string) { logger.Info(line, "stream", "stdout") }},
-		SyncStderr:       &lineWriter{emit: func(line string) { logger.Warn(line, "stream", "stderr") }},
+		SyncStdout:       &lineWriter{emit: func(line string) { p.log.Info(line, "stream", "stdout") }},
+		SyncStderr:       &lineWriter{emit: func(line string) { p.log.Warn(line, "stream", "stderr") }},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           &hclogAdapter{l: logger.With("component", "go-plugin")},
+		Logger:           &hclogAdapter{l: p.log.With("component", "go-plugin")},
 		AutoMTLS:         true,
 		SkipHostEnv:      true,
-		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(sdk.CallOptions()...)},
+		// The host side of the message-size limits (sdk.MaxMessageSize).
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(sdk.CallOptions()...)},
 	})
+	inst, err := p.spawn(ctx, client, cp)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, sdk.Description{}, fmt.Errorf("plugin %q: start: %w", spec.Name, ctx.Err())
+		}
+		return nil, sdk.Description{}, startError(spec, path, err, lastLines.String())
+	}
+	inst.cmd, inst.stderr = cmd, lastLines
+	d, err := p.handshake(ctx, inst)
+	if err != nil {
+		inst.kill()
+		return nil, sdk.Description{}, err
+	}
+	return inst, d, nil
+}
 
+// spawn runs startLocked and waits for it within ctx. A start abandoned
+// because ctx ended is cleaned up in the background (p.starts tracks it).
+func (p *Plugin) spawn(ctx context.Context, client *plugin.Client, cp *chainPlugin) (*instance, error) {
 	resc := make(chan startResult, 1)
+	p.starts.Add(1)
 	go startLocked(client, cp, resc)
-	var res startResult
 	select {
-	case res = <-resc:
+	case res := <-resc:
+		p.starts.Done()
+		return res.inst, res.err
 	case <-ctx.Done():
 		go func() {
+			defer p.starts.Done()
 			if r := <-resc; r.err == nil {
 				r.inst.kill()
 			}
 		}()
-		return nil, fmt.Errorf("plugin %q: start: %w", spec.Name, ctx.Err())
+		return nil, ctx.Err()
 	}
-	if res.err != nil {
-		return nil, startError(spec, path, res.err, lastLines.String())
-	}
-
-	p := &Plugin{name: spec.Name, log: logger}
-	p.cur.Store(res.inst)
-	if err := p.handshake(ctx, spec); err != nil {
-		res.inst.kill()
-		return nil, err
-	}
-	logger.Info("plugin started", "pid", res.inst.pid, "path", path,
-		"version", p.desc.Version, "sdk_version", p.desc.SDKVersion, "network", p.desc.Network)
-	return p, nil
 }
 
 // startResult is what startLocked hands back.
@@ -191,134 +234,36 @@ func (c *chainPlugin) GRPCClient(ctx context.Context, b *plugin.GRPCBroker, conn
 	return c.ChainPlugin.GRPCClient(ctx, b, conn)
 }
 
-// handshake runs Describe, checks the capability, Configure, and caches the
-// description (Describe again: Configure fills in the chain fields).
-func (p *Plugin) handshake(ctx context.Context, spec Spec) error {
-	ctx, cancel := context.WithTimeout(ctx, spec.StartTimeout)
+// handshake runs Describe, checks the capability, Configure, replays the
+// last SetDaemonURLs (after a restart) and returns the description
+// (Describe again: Configure fills in the chain fields). It talks to inst
+// directly: inst is not published yet.
+func (p *Plugin) handshake(ctx context.Context, inst *instance) (sdk.Description, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.spec.StartTimeout)
 	defer cancel()
-	chain := p.Chain()
+	chain := inst.chain
 	d, err := chain.Describe(ctx)
 	if err != nil {
-		return fmt.Errorf("plugin %q: describe: %w", p.name, err)
+		return d, fmt.Errorf("plugin %q: describe: %w", p.name, err)
 	}
 	if !slices.Contains(d.Capabilities, sdk.CapChainBackend) {
-		return fmt.Errorf("plugin %q (%s %s) does not offer the %q capability (it lists %q)",
-			p.name, d.Name, d.Version, sdk.CapChainBackend, d.Capabilities)
+		return d, refuse(fmt.Errorf("plugin %q (%s %s) does not offer the %q capability (it lists %q)",
+			p.name, d.Name, d.Version, sdk.CapChainBackend, d.Capabilities))
 	}
-	cfg := spec.Config
+	cfg := p.spec.Config
 	if len(cfg) == 0 {
 		cfg = []byte("{}")
 	}
 	if err := chain.Configure(ctx, cfg); err != nil {
-		return fmt.Errorf("plugin %q: configure: %w", p.name, err)
+		return d, fmt.Errorf("plugin %q: configure: %w", p.name, err)
+	}
+	if urls := p.daemonURLs(); urls != nil {
+		if err := chain.SetDaemonURLs(ctx, urls); err != nil {
+			return d, fmt.Errorf("plugin %q: set daemon URLs: %w", p.name, err)
+		}
 	}
 	if d, err = chain.Describe(ctx); err != nil {
-		return fmt.Errorf("plugin %q: describe after configure: %w", p.name, err)
+		return d, fmt.Errorf("plugin %q: describe after configure: %w", p.name, err)
 	}
-	p.desc = d
-	return nil
-}
-
-// setHint is the "(set key)" suffix of launch errors.
-func setHint(spec Spec) string {
-	if spec.ConfigKey == "" {
-		return ""
-	}
-	return " (set " + spec.ConfigKey + ")"
-}
-
-// resolvePath finds the plugin binary.
-func resolvePath(spec Spec) (string, error) {
-	if spec.Path == "" {
-		return "", fmt.Errorf("plugin %q: no binary path configured%s", spec.Name, setHint(spec))
-	}
-	if filepath.Base(spec.Path) == spec.Path {
-		p, err := exec.LookPath(spec.Path)
-		if err != nil {
-			return "", fmt.Errorf("plugin %q: binary %q not found in PATH%s", spec.Name, spec.Path, setHint(spec))
-		}
-		return p, nil
-	}
-	fi, err := os.Stat(spec.Path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("plugin %q: binary not found at %s%s", spec.Name, spec.Path, setHint(spec))
-	case err != nil:
-		return "", fmt.Errorf("plugin %q: %w%s", spec.Name, err, setHint(spec))
-	case !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0:
-		return "", fmt.Errorf("plugin %q: %s is not an executable file%s", spec.Name, spec.Path, setHint(spec))
-	}
-	return spec.Path, nil
-}
-
-// secureConfig turns the sha256 pin into go-plugin's SecureConfig.
-func secureConfig(spec Spec) (*plugin.SecureConfig, error) {
-	if spec.SHA256 == "" {
-		return nil, nil
-	}
-	sum, err := hex.DecodeString(strings.TrimSpace(spec.SHA256))
-	if err != nil || len(sum) != sha256.Size {
-		return nil, fmt.Errorf("plugin %q: sha256 pin %q is not 64 hex digits", spec.Name, spec.SHA256)
-	}
-	return &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}, nil
-}
-
-var pluginVersionRE = regexp.MustCompile(`Plugin version: (\S+)`)
-
-// startError explains a go-plugin start failure.
-func startError(spec Spec, path string, err error, stderr string) error {
-	msg := err.Error()
-	var pathErr *fs.PathError
-	withStderr := func(e error) error {
-		if stderr == "" {
-			return e
-		}
-		return fmt.Errorf("%w; plugin stderr: %s", e, stderr)
-	}
-	switch {
-	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-		return fmt.Errorf("plugin %q: checksum mismatch: sha256 of %s is %s, the configuration pins %s; refusing to start it",
-			spec.Name, path, fileSHA256(path), strings.ToLower(strings.TrimSpace(spec.SHA256)))
-	case strings.Contains(msg, "incompatible API version"):
-		v := "unknown"
-		if m := pluginVersionRE.FindStringSubmatch(msg); m != nil {
-			v = strings.TrimRight(m[1], ",")
-		}
-		return fmt.Errorf("plugin %q: incompatible plugin protocol: the plugin speaks version %s, this host speaks version %d (SDK %s); rebuild the plugin against a matching SDK",
-			spec.Name, v, sdk.ProtocolVersion, sdk.Version)
-	case strings.Contains(msg, "incompatible core API version"):
-		return fmt.Errorf("plugin %q: incompatible go-plugin core protocol (%s) (%w)", spec.Name, firstLine(msg), err)
-	case strings.Contains(msg, "Failed to read any lines") || strings.Contains(msg, "exited before we could connect"):
-		return withStderr(fmt.Errorf("plugin %q: %s exited before the handshake", spec.Name, path))
-	case strings.Contains(msg, "Unrecognized remote plugin message"):
-		line := strings.TrimSpace(strings.TrimPrefix(firstLine(msg), "Unrecognized remote plugin message:"))
-		return withStderr(fmt.Errorf("plugin %q wrote to stdout before the handshake (%q): stdout is reserved for the go-plugin handshake; the plugin must call sdk.Serve before printing anything",
-			spec.Name, line))
-	case strings.Contains(msg, "timeout while waiting for plugin to start"):
-		return withStderr(fmt.Errorf("plugin %q: no handshake within %s", spec.Name, spec.StartTimeout))
-	case errors.As(err, &pathErr) && pathErr.Op == "fork/exec":
-		return fmt.Errorf("plugin %q: cannot execute %s: %w%s", spec.Name, path, pathErr.Err, setHint(spec))
-	case strings.Contains(msg, "unsupported plugin protocol"):
-		return fmt.Errorf("plugin %q: %w (Amber plugins must serve gRPC through sdk.Serve)", spec.Name, err)
-	}
-	return withStderr(fmt.Errorf("plugin %q: start %s: %w", spec.Name, path, err))
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
-}
-
-// fileSHA256 returns the hex sha256 of a file, or a note on why it could not.
-func fileSHA256(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return "unknown (" + err.Error() + ")"
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "unknown (" + err.Error() + ")"
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return d, nil
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os/exec"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,23 +16,46 @@ import (
 	"github.com/amber-electrum/amber/sdk"
 )
 
-// Plugin is a launched plugin.
+// Plugin is a launched plugin: its current process, the adapter callers
+// hold, and its supervisor.
 type Plugin struct {
-	name string
-	log  *slog.Logger
-	desc sdk.Description
-	// cur is the running instance. It is the seam for automatic restart
-	// (not implemented yet): a supervisor would store a new instance here and
-	// the adapter returned by Chain would follow it.
-	cur atomic.Pointer[instance]
+	name  string
+	spec  Spec // as normalised by Launch
+	log   *slog.Logger
+	clock Clock
+	chain *hostChain // the one adapter Chain returns
+
+	// cur is the current instance (the last one while the plugin is down);
+	// the supervisor swaps a restarted instance in and the adapter follows.
+	cur      atomic.Pointer[instance]
+	restarts atomic.Int64
+
+	// Only Launch and then the supervisor goroutine touch these.
+	genesis    sdk.Hash // from the first launch
+	lastStderr *tail    // stderr of the last started process
+
+	mu      sync.Mutex
+	desc    sdk.Description
+	state   string
+	err     error
+	urls    []string    // last successful SetDaemonURLs, replayed after a restart
+	crashes []time.Time // crashes counted for the breaker and the backoff
+
+	stopSuper func()        // cancels the supervisor's context
+	superDone chan struct{} // closed when the supervisor has returned
+	starts    sync.WaitGroup
+	final     chan struct{} // closed on failed or stopped
+	finalOnce sync.Once
 }
 
 // instance is one plugin process and its connection.
 type instance struct {
 	client *plugin.Client
+	cmd    *exec.Cmd
 	chain  sdk.ChainBackend // the SDK client adapter
 	proc   context.Context  // cancelled when the process exits
 	pid    int
+	stderr *tail
 }
 
 func (i *instance) exited() bool { return i.proc.Err() != nil }
@@ -40,50 +66,144 @@ func (i *instance) kill() {
 	i.client.Kill()
 }
 
+// exitStatus describes how the process ended ("signal: killed", "exit
+// status 3"); call it once proc is done (go-plugin cancels proc after Wait).
+func (i *instance) exitStatus() string {
+	if i.cmd != nil && i.cmd.ProcessState != nil {
+		return i.cmd.ProcessState.String()
+	}
+	return "unknown exit status"
+}
+
 // Name returns the plugin's configured name.
 func (p *Plugin) Name() string { return p.name }
 
-// PID returns the plugin process id.
-func (p *Plugin) PID() int { return p.cur.Load().pid }
+// PID returns the id of the running plugin process, 0 while none runs.
+func (p *Plugin) PID() int {
+	inst := p.cur.Load()
+	if inst.exited() {
+		return 0
+	}
+	return inst.pid
+}
 
-// Describe returns the plugin's description, as cached after Configure.
-func (p *Plugin) Describe() sdk.Description { return p.desc }
+// Describe returns the plugin's description, as cached after Configure
+// (after the last restart).
+func (p *Plugin) Describe() sdk.Description {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.desc
+}
 
-// Exited reports whether the plugin process has exited.
+// State returns one of StateStarting, StateRunning, StateRestarting,
+// StateFailed and StateStopped.
+func (p *Plugin) State() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state
+}
+
+// Err returns why the plugin failed (nil unless State is StateFailed).
+func (p *Plugin) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// Restarts returns how many times the plugin has been restarted
+// successfully.
+func (p *Plugin) Restarts() int64 { return p.restarts.Load() }
+
+// Exited reports whether no plugin process is running now (it exited and
+// has not been restarted yet, or for good).
 func (p *Plugin) Exited() bool { return p.cur.Load().exited() }
 
-// Done is closed when the plugin process exits.
-func (p *Plugin) Done() <-chan struct{} { return p.cur.Load().proc.Done() }
+// Done is closed when the plugin is down for good: it failed (exited
+// without a restart policy, crash-loop breaker, refused restart) or was
+// stopped by Shutdown or Kill. A crash that is followed by a restart does
+// not close it.
+func (p *Plugin) Done() <-chan struct{} { return p.final }
 
-// Chain returns the plugin's ChainBackend. Once the process is gone every
-// call fails promptly with a KindUnavailable *sdk.Error whose message is
-// `plugin "<name>" is not running`.
-func (p *Plugin) Chain() sdk.ChainBackend { return &hostChain{p: p} }
+// Chain returns the plugin's ChainBackend: always the same object, which
+// follows restarts. While no process runs every call fails at once with a
+// KindUnavailable *sdk.Error whose message is `plugin "<name>" is not
+// running`.
+func (p *Plugin) Chain() sdk.ChainBackend { return p.chain }
+
+func (p *Plugin) setState(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != StateFailed && p.state != StateStopped {
+		p.state = s
+	}
+}
+
+// publish makes a restarted instance current.
+func (p *Plugin) publish(inst *instance, d sdk.Description) {
+	p.mu.Lock()
+	p.desc = d
+	p.mu.Unlock()
+	p.cur.Store(inst)
+	p.restarts.Add(1)
+	p.setState(StateRunning)
+}
+
+// fail leaves the plugin down for good and logs why as an error.
+func (p *Plugin) fail(err error, attrs ...any) {
+	p.mu.Lock()
+	p.state, p.err = StateFailed, err
+	p.mu.Unlock()
+	p.log.Error(err.Error(), attrs...)
+	p.finalOnce.Do(func() { close(p.final) })
+}
+
+// stopped marks the plugin stopped unless it had failed.
+func (p *Plugin) stopped() {
+	p.setState(StateStopped)
+	p.finalOnce.Do(func() { close(p.final) })
+}
+
+// stopSupervising stops restarts before the plugin is stopped on purpose
+// (so that this is not taken for a crash): it cancels the supervisor, waits
+// for it, then waits (within ctx) for abandoned process starts to be
+// cleaned up.
+func (p *Plugin) stopSupervising(ctx context.Context) {
+	p.stopSuper()
+	<-p.superDone
+	done := make(chan struct{})
+	go func() { p.starts.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
 
 // DefaultShutdownTimeout bounds the Shutdown RPC when ctx has no deadline.
 const DefaultShutdownTimeout = 10 * time.Second
 
-// Shutdown asks the plugin to stop (the Shutdown RPC, with ctx's deadline,
-// DefaultShutdownTimeout if it has none),
-// then stops the process through go-plugin (which waits up to 2 s for a
-// graceful exit before killing it) and finally kills the plugin's process
-// group if anything in it is still alive. It returns when the process has
-// been reaped. The error is the Shutdown RPC's, if it failed while the
-// plugin was running.
+// Shutdown stops supervision first (a restart pending in its backoff is
+// cancelled), then asks the plugin to stop (the Shutdown RPC, with ctx's
+// deadline, DefaultShutdownTimeout if it has none), then stops the process
+// through go-plugin (which waits up to 2 s for a graceful exit before
+// killing it) and finally kills the plugin's process group if anything in
+// it is still alive. It returns when the process has been reaped. The error
+// is the Shutdown RPC's, if it failed while the plugin was running.
 func (p *Plugin) Shutdown(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
+		defer cancel()
+	}
+	p.stopSupervising(ctx)
 	inst := p.cur.Load()
 	var rpcErr error
 	if !inst.exited() {
-		if _, ok := ctx.Deadline(); !ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
-			defer cancel()
-		}
-		rpcErr = p.Chain().Shutdown(ctx)
+		rpcErr = p.chain.Shutdown(ctx)
 	}
 	inst.client.Kill()
 	killGroup(inst.pid)
 	<-inst.proc.Done()
+	p.stopped()
 	if rpcErr != nil && !isNotRunning(rpcErr) {
 		return fmt.Errorf("plugin %q: shutdown: %w", p.name, rpcErr)
 	}
@@ -91,15 +211,32 @@ func (p *Plugin) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// Kill stops the plugin at once: SIGKILL to its process group, then
-// go-plugin's cleanup. It returns when the process has been reaped.
+// Kill stops supervision and then the plugin at once: SIGKILL to its
+// process group, then go-plugin's cleanup. It returns when the process has
+// been reaped.
 func (p *Plugin) Kill() {
+	p.stopSupervising(context.Background())
 	inst := p.cur.Load()
 	inst.kill()
 	<-inst.proc.Done()
+	p.stopped()
 }
 
-// notRunning is the error calls return once the process is gone.
+// rememberURLs keeps the daemon URLs a successful SetDaemonURLs set, for
+// restarts.
+func (p *Plugin) rememberURLs(urls []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.urls = slices.Clone(urls)
+}
+
+func (p *Plugin) daemonURLs() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.urls
+}
+
+// notRunning is the error calls return while no process runs.
 func (p *Plugin) notRunning() error {
 	return &sdk.Error{Kind: sdk.KindUnavailable, Message: fmt.Sprintf("plugin %q is not running", p.name)}
 }
