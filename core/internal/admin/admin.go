@@ -3,34 +3,51 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"os"
+	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/amber-electrum/amber/core/internal/pyfmt"
-
-	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/coins"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/core/internal/session"
 )
 
-// IndexStatus is what the admin RPC reads from the index.
-type IndexStatus interface {
-	Status() index.Status
-}
-
-// SessionSource lists the live sessions.
-type SessionSource interface {
-	Sessions() []*session.Session
-}
-
-// PluginState describes one loaded plugin for getinfo.
-type PluginState struct {
-	Name         string   `json:"name"`
-	Version      string   `json:"version"`
-	SDKVersion   string   `json:"sdk_version"`
-	Capabilities []string `json:"capabilities"`
-	PID          int      `json:"pid"`
-	State        string   `json:"state"`
+// Options wire the admin RPC to the server. Every field may be left zero:
+// the methods that need a missing dependency answer BAD_REQUEST saying so
+// (peers and groups answer empty lists).
+type Options struct {
+	Version string // "Amber 0.1.0"
+	Coin    string // coin class name, "Bitcoin"
+	Start   time.Time
+	// Daemon returns the current daemon URL without credentials. Optional:
+	// without it getinfo shows the label of the configured (or last
+	// switched-to) URL, "host:port/".
+	Daemon func() string
+	// DaemonURL is the configured daemon URL list (DAEMON_URL syntax,
+	// comma-separated): daemon_url("") switches back to it.
+	DaemonURL string
+	// Switcher switches the daemon plugin to new URLs (sdk.ChainBackend).
+	Switcher DaemonSwitcher
+	// Network is the configured coin network: query decodes its addresses
+	// and uses its RPC port as the default daemon port.
+	Network *coins.Network
+	Index   Index
+	// Sessions lists the live sessions (*session.Manager).
+	Sessions SessionSource
+	// Groups lists the session groups (Manager.Groups adapted to GroupInfo).
+	Groups func() []GroupInfo
+	// Peers is the peer manager; nil means no peers.
+	Peers PeerManager
+	// Stats returns the client-protocol counters; admin adds its own
+	// request counts to them.
+	Stats   func() ClientStats
+	Plugins func() []PluginState
+	Stop    func()
+	// DefaultConcurrency is shown in session flags when a session does not
+	// report its own concurrency target (default 10).
+	DefaultConcurrency int
+	Logger             *slog.Logger
 }
 
 // ClientStats are the client-protocol counters getinfo reports.
@@ -47,37 +64,59 @@ type ClientStats struct {
 // CacheStats are a cache's counters.
 type CacheStats struct{ Lookups, Hits, Entries int64 }
 
-// Options wire the admin RPC to the server.
-type Options struct {
-	Version  string
-	Coin     string
-	Start    time.Time
-	Daemon   func() string // current daemon URL without credentials
-	Index    IndexStatus
-	Sessions SessionSource
-	Stats    func() ClientStats
-	Plugins  func() []PluginState
-	Stop     func()
+// PluginState describes one loaded plugin for getinfo.
+type PluginState struct {
+	Name         string   `json:"name"`
+	Version      string   `json:"version"`
+	SDKVersion   string   `json:"sdk_version"`
+	Capabilities []string `json:"capabilities"`
+	PID          int      `json:"pid"`
+	State        string   `json:"state"`
 }
 
-// Server is the admin RPC dispatcher.
+// Server is the admin RPC dispatcher (a session.Dispatcher for rpc://).
 type Server struct {
 	opts    Options
+	log     *slog.Logger
 	methods map[string]method
+
+	logNew atomic.Bool // log sessions opened from now on
+
+	mu      sync.Mutex
+	counts  map[string]int64 // admin requests by method
+	current string           // daemon label after the last daemon_url
 }
 
 type method struct {
 	params   []string
 	required int
-	fn       func(ctx context.Context, args []json.RawMessage) (any, error)
+	fn       func(ctx context.Context, sess *session.Session, args []json.RawMessage) (any, error)
 }
+
+// invalidMethod is the request-counts key of unknown methods.
+const invalidMethod = "invalid method"
 
 // New returns the admin dispatcher.
 func New(opts Options) *Server {
-	s := &Server{opts: opts}
+	if opts.DefaultConcurrency <= 0 {
+		opts.DefaultConcurrency = 10
+	}
+	s := &Server{opts: opts, log: opts.Logger, counts: map[string]int64{}}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	s.methods = map[string]method{
-		"getinfo": {fn: s.getinfo},
-		"stop":    {fn: s.stop},
+		"add_peer":   {params: []string{"real_name"}, required: 1, fn: s.addPeer},
+		"daemon_url": {params: []string{"daemon_url"}, fn: s.daemonURL},
+		"disconnect": {params: []string{"session_ids"}, required: 1, fn: s.disconnect},
+		"getinfo":    {fn: s.getinfo},
+		"groups":     {fn: s.groups},
+		"log":        {params: []string{"session_ids"}, required: 1, fn: s.logSessions},
+		"peers":      {fn: s.peers},
+		"query":      {params: []string{"items", "limit"}, required: 2, fn: s.query},
+		"reorg":      {params: []string{"count"}, required: 1, fn: s.reorg},
+		"sessions":   {fn: s.sessions},
+		"stop":       {fn: s.stop},
 	}
 	return s
 }
@@ -86,25 +125,72 @@ func New(opts Options) *Server {
 func (s *Server) Opened(sess *session.Session) {
 	sess.SetClient("RPC")
 	sess.SetProtocol("RPC")
+	s.markNew(sess)
 }
 
 // Closed implements session.Dispatcher.
 func (s *Server) Closed(*session.Session) {}
 
 // Dispatch implements session.Dispatcher.
-func (s *Server) Dispatch(ctx context.Context, _ *session.Session, name string, params json.RawMessage) (any, error) {
+func (s *Server) Dispatch(ctx context.Context, sess *session.Session, name string, params json.RawMessage) (any, error) {
 	m, ok := s.methods[name]
 	if !ok {
-		return nil, jsonrpc.Errorf(jsonrpc.MethodNotFound, "unknown method %q", name)
+		s.count(invalidMethod)
+		return nil, jsonrpc.Errorf(jsonrpc.MethodNotFound, `unknown method "%s"`, name)
 	}
+	s.count(name)
 	args, rerr := jsonrpc.BindParams(name, params, m.params, m.required)
 	if rerr != nil {
 		return nil, rerr
 	}
-	return m.fn(ctx, args)
+	return m.fn(ctx, sess, args)
 }
 
-func (s *Server) stop(context.Context, []json.RawMessage) (any, error) {
+func (s *Server) count(name string) {
+	s.mu.Lock()
+	s.counts[name]++
+	s.mu.Unlock()
+}
+
+// RequestCounts returns the admin requests by method since start (unknown
+// methods under "invalid method").
+func (s *Server) RequestCounts() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(s.counts))
+	for k, v := range s.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// LogNew reports whether sessions opened now should be logged (admin
+// `log new` / `log all`).
+func (s *Server) LogNew() bool { return s.logNew.Load() }
+
+// WithLogNew wraps a client dispatcher so that sessions it opens are logged
+// while `log new` (or `log all`) is in effect.
+func (s *Server) WithLogNew(d session.Dispatcher) session.Dispatcher {
+	return logNewDispatcher{Dispatcher: d, s: s}
+}
+
+type logNewDispatcher struct {
+	session.Dispatcher
+	s *Server
+}
+
+func (d logNewDispatcher) Opened(sess *session.Session) {
+	d.s.markNew(sess)
+	d.Dispatcher.Opened(sess)
+}
+
+func (s *Server) markNew(sess *session.Session) {
+	if s.logNew.Load() {
+		sess.SetLogged(true)
+	}
+}
+
+func (s *Server) stop(context.Context, *session.Session, []json.RawMessage) (any, error) {
 	if s.opts.Stop != nil {
 		// Reply first; the shutdown closes this session.
 		time.AfterFunc(100*time.Millisecond, s.opts.Stop)
@@ -112,83 +198,6 @@ func (s *Server) stop(context.Context, []json.RawMessage) (any, error) {
 	return "stopping", nil
 }
 
-func (s *Server) getinfo(context.Context, []json.RawMessage) (any, error) {
-	st := s.opts.Index.Status()
-	var cs ClientStats
-	if s.opts.Stats != nil {
-		cs = s.opts.Stats()
-	}
-	sessions := s.opts.Sessions.Sessions()
-	var errs, logged, pending, subs, withSubs int64
-	for _, x := range sessions {
-		errs += x.Counters().Errors.Load()
-		pending += x.Pending()
-		if x.Logged() {
-			logged++
-		}
-		if n := cs.Subs[x.ID()]; n > 0 {
-			subs += int64(n)
-			withSubs++
-		}
-	}
-	var total int64
-	for _, n := range cs.RequestCounts {
-		total += n
-	}
-	counts := cs.RequestCounts
-	if counts == nil {
-		counts = map[string]int64{}
-	}
-	var plugins []PluginState
-	if s.opts.Plugins != nil {
-		plugins = s.opts.Plugins()
-	}
-	daemon := ""
-	if s.opts.Daemon != nil {
-		daemon = s.opts.Daemon()
-	}
-	return map[string]any{
-		"coin":            s.opts.Coin,
-		"daemon":          daemon,
-		"daemon height":   st.DaemonHeight,
-		"db height":       st.DBHeight,
-		"db_flush_count":  st.Commits,
-		"groups":          0,
-		"history cache":   cacheLine(cs.HistoryCache),
-		"merkle cache":    cacheLine(cs.MerkleCache),
-		"tx hashes cache": cacheLine(cs.TxHashesCache),
-		"pid":             os.Getpid(),
-		"peers":           map[string]int{"bad": 0, "good": 0, "never": 0, "stale": 0, "total": 0},
-		"request counts":  counts,
-		"request total":   total,
-		"sessions": map[string]int64{
-			"count": int64(len(sessions)), "count with subs": withSubs, "errors": errs,
-			"logged": logged, "pending requests": pending, "subs": subs,
-		},
-		"txs sent": cs.TxsSent,
-		"uptime":   FormatDuration(time.Since(s.opts.Start), " "),
-		"version":  s.opts.Version,
-		// Amber extras.
-		"sync": map[string]any{
-			"synced": st.Synced, "db height": st.DBHeight, "daemon height": st.DaemonHeight,
-			"percent": percent(st.DBHeight, st.DaemonHeight), "mempool txs": st.MempoolTxs,
-			"mempool bytes": st.MempoolBytes,
-		},
-		"plugins": plugins,
-	}, nil
-}
-
-func percent(have, want int64) float64 {
-	if want <= 0 {
-		return 100
-	}
-	p := float64(have) * 100 / float64(want)
-	if p > 100 {
-		p = 100
-	}
-	return float64(int(p*100)) / 100
-}
-
-func cacheLine(c CacheStats) string {
-	return pyfmt.Thousands(c.Lookups) + " lookups " + pyfmt.Thousands(c.Hits) + " hits " + pyfmt.Thousands(c.Entries) + " entries"
+func badRequest(format string, args ...any) *jsonrpc.Error {
+	return jsonrpc.Errorf(jsonrpc.BadRequest, format, args...)
 }

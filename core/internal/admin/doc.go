@@ -1,4 +1,10 @@
 // Package admin implements amberd's admin RPC (admin-rpc.md): a session
-// Dispatcher for rpc:// sessions that answers operator methods such as
-// getinfo and stop from the server's live state.
+// Dispatcher for rpc:// sessions that answers the operator methods getinfo,
+// sessions, groups, peers, add_peer, disconnect, log, daemon_url, query,
+// reorg and stop from the server's live state.
+//
+// Everything it reads or drives comes through small interfaces in Options
+// (the index, the daemon plugin's URL switch, the session list and groups,
+// the peer manager), so each can be faked in tests. CheckListenAddr guards
+// the listen address: the admin RPC has no authentication.
 package admin

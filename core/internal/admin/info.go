@@ -1,0 +1,139 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"time"
+
+	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/core/internal/pyfmt"
+	"github.com/amber-electrum/amber/core/internal/session"
+)
+
+// AmberKey is the one getinfo key beyond ElectrumX's: Amber's sync progress
+// and plugin states live under it so that the other keys are exactly the
+// spec's.
+const AmberKey = "amber"
+
+func (s *Server) clientStats() ClientStats {
+	if s.opts.Stats == nil {
+		return ClientStats{}
+	}
+	return s.opts.Stats()
+}
+
+func (s *Server) liveSessions() []*session.Session {
+	if s.opts.Sessions == nil {
+		return nil
+	}
+	return s.opts.Sessions.Sessions()
+}
+
+func (s *Server) status() index.Status {
+	if s.opts.Index == nil {
+		return index.Status{}
+	}
+	return s.opts.Index.Status()
+}
+
+func (s *Server) getinfo(context.Context, *session.Session, []json.RawMessage) (any, error) {
+	st := s.status()
+	cs := s.clientStats()
+	sessions := s.liveSessions()
+	var errs, logged, pending, subs, withSubs int64
+	for _, x := range sessions {
+		errs += x.Counters().Errors.Load()
+		pending += x.Pending()
+		if x.Logged() {
+			logged++
+		}
+		if n := cs.Subs[x.ID()]; n > 0 {
+			subs += int64(n)
+			withSubs++
+		}
+	}
+	counts := map[string]int64{}
+	for k, v := range cs.RequestCounts {
+		counts[k] += v
+	}
+	for k, v := range s.RequestCounts() {
+		counts[k] += v
+	}
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	var plugins []PluginState
+	if s.opts.Plugins != nil {
+		plugins = s.opts.Plugins()
+	}
+	if plugins == nil {
+		plugins = []PluginState{}
+	}
+	groups := 0
+	if s.opts.Groups != nil {
+		groups = len(s.opts.Groups())
+	}
+	return map[string]any{
+		"coin":            s.opts.Coin,
+		"daemon":          s.daemonLabel(),
+		"daemon height":   st.DaemonHeight,
+		"db height":       st.DBHeight,
+		"db_flush_count":  st.Commits,
+		"groups":          groups,
+		"history cache":   cacheLine(cs.HistoryCache),
+		"merkle cache":    cacheLine(cs.MerkleCache),
+		"tx hashes cache": cacheLine(cs.TxHashesCache),
+		"pid":             os.Getpid(),
+		"peers":           s.peerCounts(),
+		"request counts":  counts,
+		"request total":   total,
+		"sessions": map[string]int64{
+			"count": int64(len(sessions)), "count with subs": withSubs, "errors": errs,
+			"logged": logged, "pending requests": pending, "subs": subs,
+		},
+		"txs sent": cs.TxsSent,
+		"uptime":   FormatDuration(time.Since(s.opts.Start), " "),
+		"version":  s.opts.Version,
+		AmberKey: map[string]any{
+			"sync": map[string]any{
+				"synced": st.Synced, "db height": st.DBHeight, "daemon height": st.DaemonHeight,
+				"percent": percent(st.DBHeight, st.DaemonHeight), "mempool txs": st.MempoolTxs,
+				"mempool bytes": st.MempoolBytes, "reorgs": st.Reorgs, "halted": st.Halted,
+				"error": st.Error,
+			},
+			"plugins": plugins,
+		},
+	}, nil
+}
+
+// peerCounts is getinfo's "peers" object (daemon-and-index.md §6.7).
+func (s *Server) peerCounts() map[string]int {
+	c := map[string]int{"bad": 0, "good": 0, "never": 0, "stale": 0, "total": 0}
+	if s.opts.Peers == nil {
+		return c
+	}
+	for _, p := range s.opts.Peers.Peers() {
+		if _, ok := c[p.Status]; ok && p.Status != "total" {
+			c[p.Status]++
+		}
+		c["total"]++
+	}
+	return c
+}
+
+func percent(have, want int64) float64 {
+	if want <= 0 {
+		return 100
+	}
+	p := float64(have) * 100 / float64(want)
+	if p > 100 {
+		p = 100
+	}
+	return float64(int(p*100)) / 100
+}
+
+func cacheLine(c CacheStats) string {
+	return pyfmt.Thousands(c.Lookups) + " lookups " + pyfmt.Thousands(c.Hits) + " hits " + pyfmt.Thousands(c.Entries) + " entries"
+}
