@@ -39,8 +39,15 @@ func New(log *slog.Logger) *Backend {
 	}
 	return &Backend{log: log, desc: sdk.Description{
 		Name: "bitcoind", Version: Version, SDKVersion: sdk.Version,
-		Capabilities: []string{sdk.CapChainBackend, sdk.CapVerboseTx},
+		Capabilities: baseCaps(),
 	}}
+}
+
+// baseCaps are the capabilities of every connection (BroadcastPackage and
+// MempoolInfo have fallbacks for daemons without submitpackage or a full
+// getmempoolinfo).
+func baseCaps() []string {
+	return []string{sdk.CapChainBackend, sdk.CapVerboseTx, sdk.CapBroadcastPackage, sdk.CapMempoolInfo}
 }
 
 // Describe names the plugin; after Configure it also names the chain and
@@ -119,7 +126,7 @@ func (b *Backend) Configure(ctx context.Context, raw []byte) error {
 // connect runs the start-up calls of Configure on c.
 func (b *Backend) connect(ctx context.Context, c *rpc.Client, cfg Config) (sdk.Description, error) {
 	desc := sdk.Description{Name: "bitcoind", Version: Version, SDKVersion: sdk.Version, Coin: "Bitcoin",
-		Capabilities: []string{sdk.CapChainBackend, sdk.CapVerboseTx}}
+		Capabilities: baseCaps()}
 	if _, err := c.Call(ctx, "getblockcount"); err != nil {
 		return desc, fmt.Errorf("bitcoind: getblockcount: %w", err)
 	}

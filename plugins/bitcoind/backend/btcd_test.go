@@ -216,6 +216,8 @@ func TestBtcdRegtest(t *testing.T) {
 		}
 	}
 
+	checkBtcdPackage(t, ctx, b, b1.Transactions[0])
+
 	// The same backend through the real gRPC adapters: the SDK conformance
 	// suite, and a rejection keeping its kind and daemon code on the wire.
 	wired := sdktest.NewChain(t, b)

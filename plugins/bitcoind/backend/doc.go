@@ -46,4 +46,15 @@
 //   - Broadcast errors keep the daemon's code: btcd uses -22 (decode), -25
 //     (missing or spent inputs) and -26 (rejected); Core also -27.
 //   - Cookie authentication exists only in Core; btcd uses basic auth only.
+//   - BroadcastPackage (Electrum 1.6 broadcast_package) uses submitpackage.
+//     btcd and Core < 26 lack it (-32601): the transactions are then sent
+//     one by one in package order with sendrawtransaction. There is no
+//     package fee evaluation (a child cannot pay for a parent below the
+//     relay fee), a rejected transaction does not stop the later ones, and
+//     transactions accepted before a rejection stay in the mempool. The
+//     verbose JSON imitates submitpackage (package_msg, tx-results keyed by
+//     wtxid with txid and error, replaced-transactions).
+//   - MempoolInfo: getmempoolinfo's mempoolminfee, minrelaytxfee and
+//     incrementalrelayfee; btcd's getmempoolinfo has only size and bytes, so
+//     every missing field is the relay fee (getinfo.relayfee).
 package backend
