@@ -1,10 +1,14 @@
 package pluginhost
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log"
+	"log/slog"
 	"os"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +25,15 @@ const helperEnv = "AMBER_PLUGINHOST_HELPER"
 // orphan test) when helperEnv is set: the TestHelperProcess pattern.
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
+		if path, ok := strings.CutPrefix(mode, "file:"); ok {
+			// The mode is read from a file at each start, so that a test
+			// can change what a restarted plugin does.
+			b, err := os.ReadFile(path)
+			if err != nil {
+				panic(err)
+			}
+			mode = strings.TrimSpace(string(b))
+		}
 		helperProcess(mode)
 		os.Exit(0)
 	}
@@ -34,6 +47,18 @@ type loudFake struct{ *sdktest.Fake }
 func (f loudFake) Configure(ctx context.Context, cfg []byte) error {
 	log.Printf("[WARN] helper configured with %s", cfg)
 	return f.Fake.Configure(ctx, cfg)
+}
+
+// DaemonInfo reports the last SetDaemonURLs in Subversion, for the test
+// that a restarted plugin gets them again.
+func (f loudFake) DaemonInfo(ctx context.Context) (sdk.DaemonInfo, error) {
+	info, err := f.Fake.DaemonInfo(ctx)
+	f.Lock()
+	defer f.Unlock()
+	if len(f.URLs) > 0 {
+		info.Subversion = "urls=" + strings.Join(f.URLs, ",")
+	}
+	return info, err
 }
 
 func (f loudFake) Shutdown(ctx context.Context) error {
@@ -65,6 +90,10 @@ func helperProcess(mode string) {
 			GRPCServer:       plugin.DefaultGRPCServer,
 		})
 		return
+	case "genesis2":
+		fake.Desc.GenesisHash = sdk.Hash{0xee}
+	case "big":
+		fake.AddMempoolTx(bigTx())
 	case "nocap":
 		fake.Desc.Capabilities = nil
 	case "badconfig":
@@ -73,7 +102,10 @@ func helperProcess(mode string) {
 		fmt.Fprintln(os.Stderr, "helper: cannot open datadir")
 		os.Exit(3)
 	case "host":
-		runHost()
+		runHost(false)
+		return
+	case "hostrestart":
+		runHost(true)
 		return
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
@@ -82,18 +114,38 @@ func helperProcess(mode string) {
 	sdk.Serve(sdk.ServeOpts{ChainBackend: loudFake{fake}})
 }
 
-// runHost launches a "nowatchdog" plugin, prints its PID and waits to be killed.
-func runHost() {
+// bigTx is a transaction larger than gRPC's default 4 MiB message limit.
+func bigTx() []byte { return bytes.Repeat([]byte{0xab}, 5<<20) }
+
+// runHost launches a "nowatchdog" plugin, prints its PID and waits to be
+// killed. With restart it first kills the plugin, waits for the supervisor
+// to restart it and prints the restarted plugin's PID instead.
+func runHost(restart bool) {
 	exe, err := os.Executable()
 	if err != nil {
 		panic(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	p, err := Launch(ctx, Spec{Name: "orphan", Path: exe, Env: []string{helperEnv + "=nowatchdog"}})
+	spec := Spec{Name: "orphan", Path: exe, Env: []string{helperEnv + "=nowatchdog"},
+		Logger: slog.New(slog.DiscardHandler)}
+	if restart {
+		spec.Restart = RestartPolicy{Delay: time.Millisecond}
+	}
+	p, err := Launch(ctx, spec)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if restart {
+		_ = syscall.Kill(p.PID(), syscall.SIGKILL)
+		for p.Restarts() < 1 || p.PID() == 0 {
+			if ctx.Err() != nil {
+				fmt.Fprintln(os.Stderr, "no restart")
+				os.Exit(1)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
 	fmt.Println(p.PID())
 	time.Sleep(time.Minute)

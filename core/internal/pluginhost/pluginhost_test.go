@@ -50,6 +50,28 @@ func (r *records) find(s string) (slog.Level, bool) {
 	return 0, false
 }
 
+// attr returns the level and the value of attribute key of the first
+// record whose message contains s.
+func (r *records) attr(s, key string) (slog.Level, string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range r.recs {
+		if !strings.Contains(rec.Message, s) {
+			continue
+		}
+		val := ""
+		rec.Attrs(func(a slog.Attr) bool {
+			if a.Key == key {
+				val = a.Value.String()
+				return false
+			}
+			return true
+		})
+		return rec.Level, val, true
+	}
+	return 0, "", false
+}
+
 func testExe(t *testing.T) string {
 	t.Helper()
 	exe, err := os.Executable()
@@ -257,8 +279,12 @@ func TestKilledPluginFailsFast(t *testing.T) {
 	case <-ctx5(t).Done():
 		t.Fatal("Done not closed after the plugin died")
 	}
-	if !p.Exited() {
-		t.Error("Exited false after kill -9")
+	if !p.Exited() || p.PID() != 0 {
+		t.Errorf("Exited %v, PID %d after kill -9", p.Exited(), p.PID())
+	}
+	// Without a restart policy the plugin stays down: failed, no restart.
+	if p.State() != StateFailed || p.Restarts() != 0 || p.Err() == nil {
+		t.Errorf("State %q, Restarts %d, Err %v; want failed, 0, an error", p.State(), p.Restarts(), p.Err())
 	}
 	if err := p.Shutdown(ctx5(t)); err != nil {
 		t.Errorf("Shutdown of a dead plugin: %v", err)
@@ -266,35 +292,44 @@ func TestKilledPluginFailsFast(t *testing.T) {
 }
 
 // TestNoOrphanWhenHostDies: a host killed with SIGKILL takes its plugin with
-// it. The plugin runs without the SDK's parent watchdog, so this tests the
-// parent-death signal set up by Launch (and its locked start thread).
+// it, also a plugin its supervisor restarted. The plugin runs without the
+// SDK's parent watchdog, so this tests the parent-death signal set up by
+// Launch (and the locked thread each start runs on).
 func TestNoOrphanWhenHostDies(t *testing.T) {
-	cmd := exec.Command(testExe(t))
-	cmd.Env = []string{helperEnv + "=host"}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("host helper: %v", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil || gone(pid) {
-		t.Fatalf("host helper printed %q", line)
-	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for !gone(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("plugin %d outlived its host", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	for _, mode := range []string{"host", "hostrestart"} {
+		t.Run(mode, func(t *testing.T) {
+			cmd := exec.Command(testExe(t))
+			cmd.Env = []string{helperEnv + "=" + mode}
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+			line, err := bufio.NewReader(out).ReadString('\n')
+			if err != nil {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				t.Fatalf("host helper: %v; stderr: %s", err, stderr.String())
+			}
+			pid, err := strconv.Atoi(strings.TrimSpace(line))
+			if err != nil || pid <= 0 || gone(pid) {
+				t.Fatalf("host helper printed %q", line)
+			}
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			deadline := time.Now().Add(10 * time.Second)
+			for !gone(pid) {
+				if time.Now().After(deadline) {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+					t.Fatalf("plugin %d outlived its host", pid)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
 	}
 }
