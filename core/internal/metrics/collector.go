@@ -5,8 +5,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/amber-electrum/amber/core/internal/index"
 )
 
 // SessionInfo is what the metrics need of one live session.
@@ -26,15 +24,27 @@ type SessionsFunc func() []SessionInfo
 // Sessions calls f.
 func (f SessionsFunc) Sessions() []SessionInfo { return f() }
 
-// IndexSource reports the index status at scrape time; *index.Index
-// satisfies it.
-type IndexSource interface{ Status() index.Status }
+// IndexStatus is what the metrics need of the index status; the fields
+// mirror index.Status.
+type IndexStatus struct {
+	DBHeight     int64
+	DaemonHeight int64
+	MempoolTxs   int
+	MempoolBytes int64
+	Synced       bool   // caught up with the daemon
+	Halted       bool   // stopped following the chain
+	TxCount      uint64 // transactions indexed
+	Reorgs       int64  // reorganisations handled since start
+}
+
+// IndexSource reports the index status at scrape time.
+type IndexSource interface{ IndexStatus() IndexStatus }
 
 // IndexFunc adapts a function to IndexSource.
-type IndexFunc func() index.Status
+type IndexFunc func() IndexStatus
 
-// Status calls f.
-func (f IndexFunc) Status() index.Status { return f() }
+// IndexStatus calls f.
+func (f IndexFunc) IndexStatus() IndexStatus { return f() }
 
 // PluginInfo is the state of one plugin.
 type PluginInfo struct {
@@ -178,7 +188,7 @@ func (c *collector) collectSessions(ch chan<- prometheus.Metric) {
 }
 
 func (c *collector) collectIndex(ch chan<- prometheus.Metric) {
-	st := c.index.Status()
+	st := c.index.IndexStatus()
 	gauge := func(d *prometheus.Desc, v float64) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
 	}

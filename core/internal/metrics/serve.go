@@ -60,7 +60,9 @@ func (m *Metrics) Listen(ctx context.Context, addr string) (net.Listener, error)
 // Serve exposes /metrics on addr until ctx is done, then shuts the server
 // down. It returns nil after a clean shutdown.
 func (m *Metrics) Serve(ctx context.Context, addr string) error {
-	ln, err := m.Listen(ctx, addr)
+	// The listen itself is immediate; a ctx already done makes
+	// ServeListener shut down at once.
+	ln, err := m.Listen(context.WithoutCancel(ctx), addr)
 	if err != nil {
 		return err
 	}
