@@ -9,7 +9,7 @@ import (
 
 // SessionInfo is what the metrics need of one live session.
 type SessionInfo struct {
-	Kind              string  // transport kind ("tcp", "ssl", "ws", "wss", "rpc", ...)
+	Kind              string  // transport kind, as session.Session.Kind ("TCP", "SSL", "WS", "WSS", "RPC")
 	Cost              float64 // current cost
 	ConcurrencyTarget int     // current concurrency target
 	Throttled         bool    // cost above the soft limit

@@ -44,11 +44,3 @@ func (c *cowMap[K, V]) get(k K, mk func() V) (V, bool) {
 	c.p.Store(&nm)
 	return v, true
 }
-
-// len returns the number of entries.
-func (c *cowMap[K, V]) len() int {
-	if mp := c.p.Load(); mp != nil {
-		return len(*mp)
-	}
-	return 0
-}
