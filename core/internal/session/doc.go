@@ -6,6 +6,15 @@
 //
 // The package knows nothing about Electrum methods: those live behind the
 // Dispatcher interface (package electrum for clients, package admin for the
-// admin RPC). Cost accounting hooks (AddCost, error and bandwidth cost) are
-// recorded here; throttling policy belongs to the cost model.
+// admin RPC).
+//
+// Resource accounting (sessions-and-costs.md §2–§5): every session has a
+// cost account (package cost) charged for the connection, method work
+// (AddCost), bandwidth and error replies (timeouts included). Its cost
+// plus its groups' share sets the concurrency target the session's
+// semaphore follows (shrinking gradually, growing at once) and the sleep
+// before each request; at target 0 the next request is answered -101 and
+// the session closed. Manager.Run does the periodic work: the idle sweep
+// (SESSION_TIMEOUT) every 60 s and group refunds, decay reset and recalc
+// every 300 s. Time comes from the cost model's clock, so tests drive it.
 package session

@@ -7,13 +7,42 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/amber-electrum/amber/core/internal/cost"
 )
 
-// Manager owns the live sessions.
+// Periods of the manager's background work (sessions-and-costs.md §5).
+const (
+	SweepPeriod           = 60 * time.Second
+	DefaultSessionTimeout = 600 * time.Second
+)
+
+// Options configure a Manager.
+type Options struct {
+	// Costs configures the cost groups (subnet prefix lengths, the hard
+	// limit that sets the group refund) and the clock every session uses.
+	Costs cost.Config
+	// SessionTimeout closes sessions that received nothing for this long
+	// (SESSION_TIMEOUT); 0 disables the sweep.
+	SessionTimeout time.Duration
+	// Sleep waits d or until ctx ends (the throttling delay); nil means a
+	// timer. Tests inject a recorder.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Manager owns the live sessions and their cost groups.
 type Manager struct {
-	log    *slog.Logger
-	nextID atomic.Uint64
-	wg     sync.WaitGroup
+	log     *slog.Logger
+	nextID  atomic.Uint64
+	wg      sync.WaitGroup
+	model   *cost.Model
+	clock   cost.Clock
+	timeout time.Duration
+	sleep   func(ctx context.Context, d time.Duration) error
+	logNew  atomic.Bool
+
+	excessive atomic.Int64 // sessions closed over the hard limit
+	idle      atomic.Int64 // sessions closed by the idle sweep
 
 	mu       sync.Mutex
 	sessions map[uint64]*Session
@@ -23,13 +52,46 @@ type Manager struct {
 	OnCountChange func(n int)
 }
 
-// NewManager returns an empty manager. logger may be nil.
+// NewManager returns an empty manager with the default options: /24 and
+// /48 groups, hard limit 10000 for group refunds, 600 s session timeout,
+// system clock. logger may be nil.
 func NewManager(logger *slog.Logger) *Manager {
+	return NewManagerWith(logger, Options{Costs: cost.DefaultConfig(), SessionTimeout: DefaultSessionTimeout})
+}
+
+// NewManagerWith returns an empty manager configured by o. logger may be
+// nil.
+func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Manager{log: logger, sessions: make(map[uint64]*Session)}
+	m := &Manager{
+		log: logger, model: cost.NewModel(o.Costs), timeout: o.SessionTimeout,
+		sleep: o.Sleep, sessions: make(map[uint64]*Session),
+	}
+	m.clock = m.model.Clock()
+	if m.sleep == nil {
+		m.sleep = timerSleep
+	}
+	return m
 }
+
+func timerSleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// SetLogNew makes future sessions log their requests (admin "log new").
+func (m *Manager) SetLogNew(on bool) { m.logNew.Store(on) }
+
+// LogNew reports whether future sessions will log their requests.
+func (m *Manager) LogNew() bool { return m.logNew.Load() }
 
 // Serve runs a session on conn until it ends. It blocks; callers run it on a
 // goroutine per connection.
@@ -47,15 +109,23 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile)
 		log:    m.log,
 		ctx:    sctx,
 		cancel: cancel,
-		start:  time.Now(),
-		sem:    make(chan struct{}, p.Concurrency),
+		clock:  m.clock,
+		start:  m.clock.Now(),
+		lim:    newLimiter(p.Concurrency),
 		out:    make(chan []byte, sendQueueLength),
 	}
+	s.acct = m.model.Open(cost.Spec{
+		Limits: p.Limits(), Addr: conn.RemoteAddr(), NoGroups: p.NoGroups,
+		Owner: s, OnTarget: s.targetChanged,
+	})
+	s.lim.setTarget(s.acct.Target())
 	s.lastRecv.Store(s.start.UnixNano())
+	s.logged.Store(m.LogNew())
 	m.wg.Add(1)
 	defer m.wg.Done()
 	m.add(s)
 	defer m.remove(s)
+	defer s.finish()
 	s.AddCost(p.ConnectionCost)
 	d.Opened(s)
 	defer d.Closed(s)

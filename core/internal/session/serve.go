@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/amber-electrum/amber/core/internal/pyfmt"
 
@@ -53,7 +52,7 @@ func (s *Session) readLoop() {
 		if err != nil || s.closing.Load() {
 			return
 		}
-		s.lastRecv.Store(time.Now().UnixNano())
+		s.lastRecv.Store(s.clock.Now().UnixNano())
 		s.counters.RecvCount.Add(1)
 		s.counters.RecvBytes.Add(int64(len(msg)))
 		s.chargeBandwidth(len(msg))
@@ -65,6 +64,7 @@ func (s *Session) readLoop() {
 		s.dialect.Store(int32(d))
 		if rerr != nil {
 			s.chargeError(rerr)
+			s.observe("", rerr.Code, 0)
 			s.reply(jsonrpc.EncodeError(d, id, rerr))
 			continue
 		}
@@ -73,7 +73,13 @@ func (s *Session) readLoop() {
 			go s.handleBatch(reqs)
 			continue
 		}
-		if !s.acquire() {
+		if err := s.acquire(); err != nil {
+			if errors.Is(err, errExcessive) {
+				if resp := s.refuse(reqs[0]); resp != nil {
+					_ = s.send(resp)
+				}
+				s.drop()
+			}
 			return
 		}
 		go func(r *jsonrpc.Request) {
@@ -87,21 +93,20 @@ func (s *Session) readLoop() {
 	}
 }
 
-// acquire takes a concurrency slot; it fails only when the session ends.
-func (s *Session) acquire() bool {
-	select {
-	case s.sem <- struct{}{}:
-		s.pending.Add(1)
-		s.inflight.Add(1)
-		return true
-	case <-s.ctx.Done():
-		return false
+// acquire takes a concurrency slot. It fails when the session ends, and
+// with errExcessive when the session's concurrency target is 0.
+func (s *Session) acquire() error {
+	if err := s.lim.acquire(s.ctx); err != nil {
+		return err
 	}
+	s.pending.Add(1)
+	s.inflight.Add(1)
+	return nil
 }
 
 func (s *Session) release() {
 	s.pending.Add(-1)
-	<-s.sem
+	s.lim.release()
 	s.inflight.Done()
 }
 
@@ -109,13 +114,22 @@ func (s *Session) handleBatch(reqs []*jsonrpc.Request) {
 	defer s.inflight.Done()
 	resps := make([][]byte, len(reqs))
 	done := make(chan struct{}, len(reqs))
-	started := 0
+	started, refused := 0, false
 	for i, r := range reqs {
-		if !s.acquire() {
-			for ; started > 0; started-- {
-				<-done
+		if refused {
+			resps[i] = s.refuse(r)
+			continue
+		}
+		if err := s.acquire(); err != nil {
+			if !errors.Is(err, errExcessive) {
+				for ; started > 0; started-- {
+					<-done
+				}
+				return
 			}
-			return
+			refused = true
+			resps[i] = s.refuse(r)
+			continue
 		}
 		started++
 		go func(i int, r *jsonrpc.Request) {
@@ -124,7 +138,7 @@ func (s *Session) handleBatch(reqs []*jsonrpc.Request) {
 			done <- struct{}{}
 		}(i, r)
 	}
-	for range reqs {
+	for ; started > 0; started-- {
 		<-done
 	}
 	items := resps[:0]
@@ -145,6 +159,9 @@ func (s *Session) handleBatch(reqs []*jsonrpc.Request) {
 	if len(items) > 0 {
 		s.reply(jsonrpc.EncodeBatch(items))
 	}
+	if refused {
+		s.drop()
+	}
 }
 
 // reply queues a response and honours CloseAfterReply.
@@ -156,23 +173,35 @@ func (s *Session) reply(msg []byte) {
 }
 
 // process runs one request and returns its encoded response, or nil when
-// none is due (notifications).
+// none is due (notifications). Answered requests are reported to
+// Profile.Observe.
 func (s *Session) process(r *jsonrpc.Request) []byte {
+	start := s.clock.Now()
+	resp, code := s.answer(r)
+	if resp != nil {
+		s.observe(r.Method, code, s.clock.Now().Sub(start))
+	}
+	return resp
+}
+
+// answer runs one request and returns its encoded response (nil for
+// notifications) and the error code (0 on success).
+func (s *Session) answer(r *jsonrpc.Request) ([]byte, int) {
 	d := s.Dialect()
 	if r.Err != nil {
 		s.chargeError(r.Err)
 		if r.Notification {
 			// A response object sent to us: counted, never answered
 			// (aiorpcX does the same).
-			return nil
+			return nil, r.Err.Code
 		}
-		return jsonrpc.EncodeError(d, r.ID, r.Err)
+		return jsonrpc.EncodeError(d, r.ID, r.Err), r.Err.Code
 	}
 	if r.Notification {
 		// Clients have no notifications to send: charged as an error,
 		// never answered (protocol.md §1.2).
 		s.chargeError(&jsonrpc.Error{})
-		return nil
+		return nil, 0
 	}
 	result, err := s.dispatch(r)
 	if err != nil {
@@ -181,22 +210,25 @@ func (s *Session) process(r *jsonrpc.Request) []byte {
 			s.log.Error("internal error", "session", s.id, "method", r.Method, "err", err)
 			e = &jsonrpc.Error{Code: jsonrpc.InternalError, Message: "internal server error"}
 		}
-		s.chargeError(e)
-		return jsonrpc.EncodeError(d, r.ID, e)
+		return s.errorReply(r, e), e.Code
 	}
 	resp, encErr := jsonrpc.EncodeResult(d, r.ID, result)
 	if encErr != nil {
 		s.log.Error("cannot encode result", "session", s.id, "method", r.Method, "err", encErr)
 		e := &jsonrpc.Error{Code: jsonrpc.InternalError, Message: "internal server error"}
-		s.chargeError(e)
-		return jsonrpc.EncodeError(d, r.ID, e)
+		return s.errorReply(r, e), e.Code
 	}
 	if s.prof.MaxSend > 0 && len(resp) > s.prof.MaxSend {
 		e := s.tooLarge()
-		s.chargeError(e)
-		return jsonrpc.EncodeError(d, r.ID, e)
+		return s.errorReply(r, e), e.Code
 	}
-	return resp
+	return resp, 0
+}
+
+// errorReply charges e and encodes it as the answer to r.
+func (s *Session) errorReply(r *jsonrpc.Request, e *jsonrpc.Error) []byte {
+	s.chargeError(e)
+	return jsonrpc.EncodeError(s.Dialect(), r.ID, e)
 }
 
 // tooLarge is the oversized-response error; the missing ')' is upstream's
@@ -205,10 +237,14 @@ func (s *Session) tooLarge() *jsonrpc.Error {
 	return jsonrpc.Errorf(jsonrpc.InvalidRequest, "response too large (over %s bytes", pyfmt.Thousands(int64(s.prof.MaxSend)))
 }
 
-// dispatch calls the dispatcher under the request deadline. A handler that
-// overruns it is answered with -102 while it finishes in the background.
+// dispatch sleeps the throttling delay and calls the dispatcher, both
+// under the request deadline. A handler that overruns it is answered with
+// -102 (charged as an error) while it finishes in the background.
 func (s *Session) dispatch(r *jsonrpc.Request) (any, error) {
 	if s.prof.RequestTimeout <= 0 {
+		if err := s.throttleSleep(s.ctx); err != nil {
+			return nil, err
+		}
 		return s.disp.Dispatch(s.ctx, s, r.Method, r.Params)
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.prof.RequestTimeout)
@@ -219,6 +255,10 @@ func (s *Session) dispatch(r *jsonrpc.Request) (any, error) {
 	}
 	ch := make(chan answer, 1)
 	go func() {
+		if err := s.throttleSleep(ctx); err != nil {
+			ch <- answer{nil, err}
+			return
+		}
 		res, err := s.disp.Dispatch(ctx, s, r.Method, r.Params)
 		ch <- answer{res, err}
 	}()
@@ -226,7 +266,7 @@ func (s *Session) dispatch(r *jsonrpc.Request) (any, error) {
 	case a := <-ch:
 		return a.result, a.err
 	case <-ctx.Done():
-		return nil, jsonrpc.Errorf(jsonrpc.ServerBusy, "server busy - request timed out")
+		return nil, timedOut()
 	}
 }
 

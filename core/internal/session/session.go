@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/amber-electrum/amber/core/internal/cost"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 )
 
@@ -35,6 +36,13 @@ type Dispatcher interface {
 	Closed(s *Session)
 }
 
+// SubscriptionCounter is implemented by dispatchers that hold
+// subscriptions. The count slows the session's cost decay and shows in
+// group statistics.
+type SubscriptionCounter interface {
+	Subscriptions(s *Session) int
+}
+
 // Costs charged by the session itself (sessions-and-costs.md §2).
 const (
 	ConnectionCost   = 5.0
@@ -43,20 +51,6 @@ const (
 	sendQueueLength  = 4096
 	closeGracePeriod = time.Second
 )
-
-// Profile holds the per-kind session limits.
-type Profile struct {
-	// MaxSend is the largest response in bytes; 0 means unlimited.
-	MaxSend int
-	// RequestTimeout bounds each request; 0 means none.
-	RequestTimeout time.Duration
-	// Concurrency is the number of requests handled at once (default 10).
-	Concurrency int
-	// BandwidthUnitCost is bytes per 1.0 of cost; 0 disables bandwidth cost.
-	BandwidthUnitCost int
-	// ConnectionCost is charged once at start.
-	ConnectionCost float64
-}
 
 // Session is one client connection.
 type Session struct {
@@ -69,7 +63,9 @@ type Session struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	start     time.Time
-	sem       chan struct{}
+	clock     cost.Clock
+	acct      *cost.Account
+	lim       *limiter
 	out       chan []byte
 	closing   atomic.Bool
 	sendMu    sync.RWMutex // guards out against send-after-close
@@ -80,7 +76,6 @@ type Session struct {
 	client   string
 	protocol string
 	value    any
-	cost     float64
 
 	lastRecv  atomic.Int64 // unix nanos of the last received message
 	logged    atomic.Bool
@@ -88,6 +83,7 @@ type Session struct {
 	pending   atomic.Int64
 	inflight  sync.WaitGroup
 	closeFlag atomic.Bool // CloseAfterReply requested
+	dropped   atomic.Bool // closed for excessive resource usage
 }
 
 // Counters are a session's traffic and error counts.
@@ -153,18 +149,36 @@ func (s *Session) Value() any { s.mu.Lock(); defer s.mu.Unlock(); return s.value
 // SetValue stores the dispatcher's per-session state.
 func (s *Session) SetValue(v any) { s.mu.Lock(); s.value = v; s.mu.Unlock() }
 
-// AddCost adds c to the session's resource cost (never below zero).
-func (s *Session) AddCost(c float64) {
-	s.mu.Lock()
-	s.cost += c
-	if s.cost < 0 {
-		s.cost = 0
-	}
-	s.mu.Unlock()
-}
+// AddCost adds c to the session's resource cost (never below zero); a
+// large change recalculates the session's throttling.
+func (s *Session) AddCost(c float64) { s.acct.Bump(c) }
 
-// Cost returns the session's accumulated cost.
-func (s *Session) Cost() float64 { s.mu.Lock(); defer s.mu.Unlock(); return s.cost }
+// Cost returns the session's cost as last computed (decay is applied at
+// recalculations).
+func (s *Session) Cost() float64 { return s.acct.Cost() }
+
+// ExtraCost returns the session's share of its groups' cost (XCost).
+func (s *Session) ExtraCost() float64 { return s.acct.ExtraCost() }
+
+// ConcurrencyTarget returns how many requests the session may run at
+// once; 0 means the next request is refused and the session closed.
+func (s *Session) ConcurrencyTarget() int { return s.acct.Target() }
+
+// Throttled reports whether the concurrency target is below 80% of the
+// initial concurrency.
+func (s *Session) Throttled() bool { return s.acct.Throttled() }
+
+// Groups returns the names of the session's cost groups.
+func (s *Session) Groups() []string { return s.acct.Groups() }
+
+// Subscriptions returns the session's subscription count as reported by
+// its dispatcher (0 if the dispatcher is no SubscriptionCounter).
+func (s *Session) Subscriptions() int {
+	if sc, ok := s.disp.(SubscriptionCounter); ok {
+		return sc.Subscriptions(s)
+	}
+	return 0
+}
 
 // CloseAfterReply makes the session close once the reply to the current
 // request has been written.

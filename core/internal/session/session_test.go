@@ -22,6 +22,7 @@ type fakeConn struct {
 	out    chan []byte
 	closed chan struct{}
 	once   sync.Once
+	addr   net.Addr // nil: 127.0.0.1:1
 }
 
 func newFakeConn() *fakeConn {
@@ -56,9 +57,14 @@ func (c *fakeConn) WriteMessage(ctx context.Context, m []byte) error {
 	}
 }
 
-func (c *fakeConn) Close() error         { c.once.Do(func() { close(c.closed) }); return nil }
-func (c *fakeConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
-func (c *fakeConn) Kind() string         { return "TCP" }
+func (c *fakeConn) Close() error { c.once.Do(func() { close(c.closed) }); return nil }
+func (c *fakeConn) RemoteAddr() net.Addr {
+	if c.addr != nil {
+		return c.addr
+	}
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
+}
+func (c *fakeConn) Kind() string { return "TCP" }
 
 // read returns the next message the session wrote, failing the test if none
 // arrives within a generous bound (a hang, not a timing assertion).
@@ -206,7 +212,7 @@ func TestRequestTimeoutAnswersServerBusy(t *testing.T) {
 		},
 		"echo": echo,
 	}}
-	_, c, _ := start(t, d, Profile{RequestTimeout: 50 * time.Millisecond})
+	m, c, _ := start(t, d, Profile{RequestTimeout: 50 * time.Millisecond})
 	defer close(release)
 	c.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"hang"}`)
 	if got, want := c.read(t), `{"jsonrpc":"2.0","error":{"code":-102,"message":"server busy - request timed out"},"id":1}`; got != want {
@@ -215,6 +221,10 @@ func TestRequestTimeoutAnswersServerBusy(t *testing.T) {
 	c.in <- []byte(`{"jsonrpc":"2.0","id":2,"method":"echo","params":[]}`)
 	if got := c.read(t); !strings.Contains(got, `"id":2`) {
 		t.Fatalf("session unusable after timeout: %s", got)
+	}
+	// The timeout is charged as an error: +100 (no bandwidth cost here).
+	if cost := m.Sessions()[0].Cost(); cost != ErrorBaseCost {
+		t.Errorf("cost after a timeout = %v, want %v", cost, ErrorBaseCost)
 	}
 }
 

@@ -1,0 +1,294 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/amber-electrum/amber/core/internal/cost"
+)
+
+// sleeper records the throttling delays instead of sleeping.
+type sleeper struct {
+	mu     sync.Mutex
+	sleeps []time.Duration
+}
+
+func (s *sleeper) sleep(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.sleeps = append(s.sleeps, d)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *sleeper) got() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.sleeps...)
+}
+
+type rig struct {
+	m   *Manager
+	clk *cost.FakeClock
+	sl  *sleeper
+}
+
+func newRig(timeout time.Duration) *rig {
+	clk := cost.NewFakeClock(time.Unix(1_700_000_000, 0))
+	sl := &sleeper{}
+	cfg := cost.DefaultConfig()
+	cfg.Clock = clk
+	m := NewManagerWith(nil, Options{Costs: cfg, SessionTimeout: timeout, Sleep: sl.sleep})
+	return &rig{m: m, clk: clk, sl: sl}
+}
+
+// serve starts a session from ip and waits until it is registered.
+func (r *rig) serve(t *testing.T, ip string, d Dispatcher, p Profile) (*Session, *fakeConn, chan struct{}) {
+	t.Helper()
+	c := newFakeConn()
+	c.addr = &net.TCPAddr{IP: net.ParseIP(ip), Port: 50001}
+	before := r.m.Count()
+	done := make(chan struct{})
+	go func() { r.m.Serve(context.Background(), c, d, p); close(done) }()
+	t.Cleanup(func() { c.Close(); <-done })
+	waitFor(t, func() bool { return r.m.Count() > before })
+	ss := r.m.Sessions()
+	return ss[len(ss)-1], c, done
+}
+
+// waitFor polls cond: a hang guard, not a timing assertion.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+	}
+}
+
+func waitDone(t *testing.T, done chan struct{}) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("session did not end")
+	}
+}
+
+func echoDispatcher() *dispatcher {
+	return &dispatcher{handlers: map[string]func(context.Context, *Session, json.RawMessage) (any, error){"echo": echo}}
+}
+
+// Client limits with a narrow band: soft 1000, hard 2000 (band 1000),
+// 10 concurrent, 1 s max sleep, no bandwidth or connection cost.
+var narrow = Profile{Concurrency: 10, SoftLimit: 1000, HardLimit: 2000, RequestSleep: time.Second}
+
+func TestFloodUntilExcessiveResourceUsage(t *testing.T) {
+	r := newRig(0)
+	var mu sync.Mutex
+	var codes []int
+	p := narrow
+	p.Observe = func(method string, code int, _ time.Duration) { mu.Lock(); codes = append(codes, code); mu.Unlock() }
+	s, c, done := r.serve(t, "127.0.0.1", echoDispatcher(), p)
+	// Each unknown method costs 100. Recalcs happen when the cost moved
+	// more than 100 since the last one: after errors 2, 4, 6, ...; after
+	// error e (even) the fraction is (100e − 1000)/1000.
+	// Request k runs with the fraction of the last even e ≤ k−1:
+	// k ≤ 12 → 0; 13,14 → 0.2; 15,16 → 0.4; 17,18 → 0.6; 19,20 → 0.8.
+	// After error 20 the cost is 2000 = hard → target 0: request 21 is
+	// refused with -101 and the session closed.
+	for k := 1; k <= 20; k++ {
+		c.in <- []byte(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"nope"}`, k))
+		want := fmt.Sprintf(`{"jsonrpc":"2.0","error":{"code":-32601,"message":"unknown method \"nope\""},"id":%d}`, k)
+		if got := c.read(t); got != want {
+			t.Fatalf("request %d: got %s", k, got)
+		}
+	}
+	if tg := s.ConcurrencyTarget(); tg != 0 {
+		t.Fatalf("target after 20 errors = %d, want 0", tg)
+	}
+	c.in <- []byte(`{"jsonrpc":"2.0","id":21,"method":"echo","params":[]}`)
+	if got, want := c.read(t), `{"jsonrpc":"2.0","error":{"code":-101,"message":"excessive resource usage"},"id":21}`; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	waitDone(t, done)
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	want := []time.Duration{ms(200), ms(200), ms(400), ms(400), ms(600), ms(600), ms(800), ms(800)}
+	if got := r.sl.got(); !reflect.DeepEqual(got, want) {
+		t.Errorf("sleeps = %v, want %v", got, want)
+	}
+	mu.Lock()
+	if len(codes) != 21 || codes[0] != -32601 || codes[19] != -32601 || codes[20] != -101 {
+		t.Errorf("observed codes = %v", codes)
+	}
+	mu.Unlock()
+	if st := r.m.Stats(); st.Excessive != 1 || st.Sessions != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+	// 127.0.0.1 has no subnet group; its time slice t0 keeps the cost it
+	// closed with: 21 errors × 100 (the -101 reply is charged too).
+	gs := r.m.Groups()
+	if len(gs) != 1 || gs[0].Name != "t0" || gs[0].RetainedCost != 2100 || gs[0].Sessions != 0 {
+		t.Errorf("groups after close = %+v", gs)
+	}
+}
+
+func TestGroupShareThrottlesSecondSession(t *testing.T) {
+	r := newRig(0)
+	p := Profile{Concurrency: 10, SoftLimit: 1000, HardLimit: 10000, RequestSleep: 2500 * time.Millisecond}
+	d := echoDispatcher()
+	a, _, _ := r.serve(t, "81.2.69.10", d, p)
+	a.AddCost(5000)
+	// A alone: f = 4000/9000 = 0.444 → ceil(5.56) = 6 < 8: throttled.
+	if a.ConcurrencyTarget() != 6 {
+		t.Errorf("A target = %d, want 6", a.ConcurrencyTarget())
+	}
+	// B shares A's /24 (weight 1) and slice t0 (0.03):
+	// extra = 5000 + 150 = 5150; f = 4150/9000 = 0.4611 → ceil(5.39) = 6;
+	// sleep 0.4611 × 2.5 s = 1.152777777 s.
+	b, bc, _ := r.serve(t, "81.2.69.20", d, p)
+	if x := b.ExtraCost(); x < 5149.999 || x > 5150.001 {
+		t.Errorf("B extra cost = %v, want 5150", x)
+	}
+	if b.ConcurrencyTarget() != 6 || !b.Throttled() {
+		t.Errorf("B target %d throttled %v, want 6 true", b.ConcurrencyTarget(), b.Throttled())
+	}
+	bc.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[]}`)
+	bc.read(t)
+	if got := r.sl.got(); !reflect.DeepEqual(got, []time.Duration{1152777777}) {
+		t.Errorf("B sleeps = %v, want [1.152777777s]", got)
+	}
+	// C is private: no subnet group; slice share 0.03 × 5000 = 150.
+	cs, cc, _ := r.serve(t, "192.168.1.5", d, p)
+	if g := cs.Groups(); !reflect.DeepEqual(g, []string{"t0"}) {
+		t.Errorf("C groups = %v", g)
+	}
+	if cs.ConcurrencyTarget() != 10 || cs.Throttled() {
+		t.Errorf("C target = %d", cs.ConcurrencyTarget())
+	}
+	cc.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[]}`)
+	cc.read(t)
+	if n := len(r.sl.got()); n != 1 {
+		t.Errorf("C must not sleep: %d sleeps recorded", n)
+	}
+	gs := r.m.Groups()
+	if len(gs) != 2 {
+		t.Fatalf("groups = %+v", gs)
+	}
+	sub, slice := gs[0], gs[1]
+	if sub.Name != "81.2.69.0/24" || !reflect.DeepEqual(sub.Members, []uint64{a.ID(), b.ID()}) || sub.MembersCost != 5000 || sub.Weight != 1 {
+		t.Errorf("subnet group = %+v", sub)
+	}
+	if sub.RecvCount != 1 || sub.SendCount != 1 {
+		t.Errorf("subnet group counters = %+v", sub)
+	}
+	if slice.Name != "t0" || slice.Sessions != 3 || slice.Weight != 0.03 || slice.RecvCount != 2 {
+		t.Errorf("slice group = %+v", slice)
+	}
+	if st := r.m.Stats(); st.Throttled != 2 || st.Sessions != 3 {
+		t.Errorf("stats = %+v, want 2 throttled of 3", st)
+	}
+}
+
+func TestIdleSweep(t *testing.T) {
+	r := newRig(600 * time.Second)
+	d := echoDispatcher()
+	_, _, xDone := r.serve(t, "81.2.69.10", d, Profile{})
+	y, yc, _ := r.serve(t, "81.2.69.11", d, Profile{})
+	r.clk.Advance(500 * time.Second)
+	yc.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[]}`)
+	yc.read(t)
+	// Notifications sent to X are no activity.
+	r.clk.Advance(200 * time.Second) // X idle 700 s > 600; Y idle 200 s
+	if n := r.m.SweepIdle(); n != 1 {
+		t.Fatalf("swept %d sessions, want 1", n)
+	}
+	waitDone(t, xDone)
+	if ss := r.m.Sessions(); len(ss) != 1 || ss[0] != y {
+		t.Errorf("live sessions = %v, want only Y", ss)
+	}
+	if st := r.m.Stats(); st.Idle != 1 {
+		t.Errorf("idle count = %d", st.Idle)
+	}
+	off := newRig(0)
+	off.serve(t, "81.2.69.12", d, Profile{})
+	off.clk.Advance(time.Hour)
+	if n := off.m.SweepIdle(); n != 0 {
+		t.Errorf("timeout 0 swept %d", n)
+	}
+}
+
+// subDispatcher reports 1000 subscriptions per session.
+type subDispatcher struct{ *dispatcher }
+
+func (subDispatcher) Subscriptions(*Session) int { return 1000 }
+
+func TestPeriodicRecalcGrowsConcurrency(t *testing.T) {
+	r := newRig(0)
+	p := Profile{Concurrency: 4, SoftLimit: 1000, HardLimit: 10000}
+	s, _, _ := r.serve(t, "81.2.69.10", subDispatcher{echoDispatcher()}, p)
+	if s.Subscriptions() != 1000 {
+		t.Fatalf("subscriptions = %d", s.Subscriptions())
+	}
+	s.AddCost(5500) // f 0.5 → ceil(0.5 × 4) = 2
+	if tg, _ := s.lim.state(); tg != 2 || s.ConcurrencyTarget() != 2 {
+		t.Fatalf("limiter target = %d, session target %d, want 2", tg, s.ConcurrencyTarget())
+	}
+	// 300 s later the decay is reset to 10000/(10000 + 5×1000) = 2/3 per
+	// second and applied: 5500 − 200 = 5300 → f 0.4778 → ceil(2.09) = 3.
+	r.clk.Advance(300 * time.Second)
+	r.m.Recalc()
+	if c := s.Cost(); c < 5299.999 || c > 5300.001 {
+		t.Errorf("cost = %v, want 5300", c)
+	}
+	if tg, _ := s.lim.state(); tg != 3 {
+		t.Errorf("limiter target = %d, want 3", tg)
+	}
+	// Three hours later (3 × 3600 × 2/3 = 7200 > 5300) the cost is gone:
+	// back to 4.
+	r.clk.Advance(3 * time.Hour)
+	r.m.Recalc()
+	if tg, _ := s.lim.state(); tg != 4 || s.Cost() != 0 {
+		t.Errorf("limiter target = %d cost %v, want 4 and 0", tg, s.Cost())
+	}
+}
+
+func TestAdminProfileAndLogNew(t *testing.T) {
+	p := AdminProfile()
+	if p.Concurrency != 20 || p.SoftLimit != 2000 || p.HardLimit != 10000 || p.BandwidthUnitCost != 100000 ||
+		p.RequestTimeout != 0 || p.MaxSend != 0 || !p.NoGroups || p.DecayDivisor != 3600 {
+		t.Errorf("admin profile = %+v", p)
+	}
+	r := newRig(0)
+	r.m.SetLogNew(true)
+	s, _, _ := r.serve(t, "81.2.69.10", echoDispatcher(), p)
+	if !s.Logged() || len(s.Groups()) != 0 || len(r.m.Groups()) != 0 {
+		t.Errorf("logged %v groups %v / %v", s.Logged(), s.Groups(), r.m.Groups())
+	}
+	r.m.SetLogNew(false)
+	s2, _, _ := r.serve(t, "81.2.69.11", echoDispatcher(), Profile{})
+	if s2.Logged() {
+		t.Error("log new off: session logged")
+	}
+}
+
+func TestRunStopsWithContext(t *testing.T) {
+	r := newRig(time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.m.Run(ctx) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+}
