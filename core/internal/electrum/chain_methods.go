@@ -115,18 +115,30 @@ type headersResult struct {
 	Root   string   `json:"root,omitempty"`
 }
 
-func blockHeaders(ctx context.Context, c *call) (any, error) {
+// headersListResult is the 1.6 form: one hex string per header.
+type headersListResult struct {
+	Headers []string `json:"headers"`
+	Count   int      `json:"count"`
+	Max     int      `json:"max"`
+	Branch  []string `json:"branch,omitempty"`
+	Root    string   `json:"root,omitempty"`
+}
+
+// readHeaders serves block.headers in every version: it returns the
+// headers found (80 bytes each) and the proof of the last one when
+// cp_height asks for it, and charges the cost.
+func readHeaders(ctx context.Context, c *call) ([]byte, *proof, error) {
 	start, jerr := nonNegInt(c.args[0])
 	if jerr != nil {
-		return nil, jerr
+		return nil, nil, jerr
 	}
 	count, jerr := nonNegInt(c.args[1])
 	if jerr != nil {
-		return nil, jerr
+		return nil, nil, jerr
 	}
 	cp, jerr := optNonNegInt(c.args[2], 0)
 	if jerr != nil {
-		return nil, jerr
+		return nil, nil, jerr
 	}
 	cost := float64(count) / 50 // before clamping: a huge count is expensive
 	n := int(min(count, maxChunk))
@@ -134,20 +146,50 @@ func blockHeaders(ctx context.Context, c *call) (any, error) {
 	if tipHeight, _, _ := c.srv.ix.Tip(); n > 0 && start <= tipHeight {
 		var err error
 		if raw, err = c.srv.ix.Headers(ctx, start, n); err != nil {
-			return nil, fmt.Errorf("headers %d+%d: %w", start, n, err)
+			return nil, nil, fmt.Errorf("headers %d+%d: %w", start, n, err)
 		}
 	}
 	got := len(raw) / 80
-	res := headersResult{Hex: hex.EncodeToString(raw[:got*80]), Count: got, Max: maxChunk}
+	raw = raw[:got*80]
+	var pr *proof
 	if got > 0 && cp != 0 {
 		cost += 1.0
-		pr, err := c.srv.headerProof(ctx, cp, start+int64(got)-1)
+		p, err := c.srv.headerProof(ctx, cp, start+int64(got)-1)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		res.Branch, res.Root = pr.Branch, pr.Root
+		pr = &p
 	}
 	c.s.AddCost(cost)
+	return raw, pr, nil
+}
+
+// blockHeaders: 1.4.x, the headers concatenated in "hex".
+func blockHeaders(ctx context.Context, c *call) (any, error) {
+	raw, pr, err := readHeaders(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	res := headersResult{Hex: hex.EncodeToString(raw), Count: len(raw) / 80, Max: maxChunk}
+	if pr != nil {
+		res.Branch, res.Root = pr.Branch, pr.Root
+	}
+	return res, nil
+}
+
+// blockHeadersList: 1.6+, the headers as a list in "headers".
+func blockHeadersList(ctx context.Context, c *call) (any, error) {
+	raw, pr, err := readHeaders(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	res := headersListResult{Headers: make([]string, 0, len(raw)/80), Count: len(raw) / 80, Max: maxChunk}
+	for i := 0; i < len(raw); i += 80 {
+		res.Headers = append(res.Headers, hex.EncodeToString(raw[i:i+80]))
+	}
+	if pr != nil {
+		res.Branch, res.Root = pr.Branch, pr.Root
+	}
 	return res, nil
 }
 

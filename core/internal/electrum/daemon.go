@@ -95,31 +95,44 @@ func feeRate(r float64) json.RawMessage {
 	return json.RawMessage(strconv.FormatFloat(r, 'f', -1, 64))
 }
 
-// relayFeeTTL is how long a relay fee answer is reused (SP22 caches
-// getnetworkinfo for 60 s).
-const relayFeeTTL = 60 * time.Second
+// feeInfoTTL is how long relayfee and mempool.get_info answers are reused
+// (SP22 caches getnetworkinfo for 60 s).
+const feeInfoTTL = 60 * time.Second
 
-type relayCache struct {
+// timedCache keeps one daemon answer for feeInfoTTL. Its lock is held while
+// the daemon is asked, which also coalesces concurrent misses.
+type timedCache[T any] struct {
 	mu      sync.Mutex
-	rate    float64
+	val     T
 	expires time.Time
+}
+
+// get returns the cached value, or fill's answer (cached) once it expired.
+func (tc *timedCache[T]) get(now func() time.Time, fill func() (T, error)) (T, error) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if now().Before(tc.expires) {
+		return tc.val, nil
+	}
+	v, err := fill()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	tc.val, tc.expires = v, now().Add(feeInfoTTL)
+	return v, nil
 }
 
 func relayFee(ctx context.Context, c *call) (any, error) {
 	c.s.AddCost(1.0)
-	rc := &c.srv.relay
-	rc.mu.Lock()
-	defer rc.mu.Unlock() // also coalesces concurrent misses
-	if now := c.srv.now(); now.Before(rc.expires) {
-		return feeRate(rc.rate), nil
-	}
-	dctx, cancel := c.srv.daemonCtx(ctx)
-	defer cancel()
-	r, err := c.srv.daemon.RelayFee(dctx)
+	r, err := c.srv.relay.get(c.srv.now, func() (float64, error) {
+		dctx, cancel := c.srv.daemonCtx(ctx)
+		defer cancel()
+		return c.srv.daemon.RelayFee(dctx)
+	})
 	if err != nil {
 		return nil, daemonError(err)
 	}
-	rc.rate, rc.expires = r, c.srv.now().Add(relayFeeTTL)
 	return feeRate(r), nil
 }
 

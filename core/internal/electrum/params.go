@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -122,4 +123,47 @@ func parseBool(raw json.RawMessage, name string) (bool, *jsonrpc.Error) {
 		}
 	}
 	return false, badRequest("%q must be a boolean", name)
+}
+
+// dropExtra removes the arguments a method does not take (protocol 1.6:
+// servers ignore them): positional arguments beyond names and named ones
+// not in names. params that do not parse are returned unchanged for
+// BindParams to refuse.
+func dropExtra(params json.RawMessage, names []string) json.RawMessage {
+	p := bytes.TrimSpace(params)
+	if len(p) == 0 {
+		return params
+	}
+	switch p[0] {
+	case '[':
+		var args []json.RawMessage
+		if json.Unmarshal(p, &args) != nil || len(args) <= len(names) {
+			return params
+		}
+		out, err := json.Marshal(args[:len(names)])
+		if err != nil {
+			return params
+		}
+		return out
+	case '{':
+		var args map[string]json.RawMessage
+		if json.Unmarshal(p, &args) != nil {
+			return params
+		}
+		n := len(args)
+		for k := range args {
+			if !slices.Contains(names, k) {
+				delete(args, k)
+			}
+		}
+		if len(args) == n {
+			return params
+		}
+		out, err := json.Marshal(args)
+		if err != nil {
+			return params
+		}
+		return out
+	}
+	return params
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"regexp"
 	"sync"
@@ -97,7 +98,21 @@ type Options struct {
 	DaemonTimeout time.Duration
 	// NotifyConcurrency bounds the sessions notified at once (default 32).
 	NotifyConcurrency int
-	Logger            *slog.Logger
+	// Peers serves server.peers.subscribe and server.add_peer; nil means
+	// peer discovery is off (an empty list, every peer refused).
+	Peers  Peers
+	Logger *slog.Logger
+}
+
+// Peers is what the peer methods need from peer discovery.
+type Peers interface {
+	// PeersSubscribe returns the server.peers.subscribe result:
+	// [ip_or_host, host, [features...]] entries.
+	PeersSubscribe() [][]any
+	// AddPeer handles server.add_peer: features is the caller's
+	// server.features object (numbers decoded as float64), remote the
+	// session's address. It reports whether the peer was accepted.
+	AddPeer(ctx context.Context, features map[string]any, remote net.Addr) bool
 }
 
 // Server answers the Electrum methods of every session.
@@ -114,9 +129,10 @@ type Server struct {
 	// proofs; reset on reorg.
 	headerTree merkle.HeaderTree
 
-	queue notifyQueue
-	relay relayCache
-	now   func() time.Time // clock for the relay fee cache
+	queue   notifyQueue
+	relay   timedCache[float64]         // blockchain.relayfee
+	mempool timedCache[sdk.MempoolInfo] // mempool.get_info
+	now     func() time.Time            // clock for the timed caches
 	// eventSeq counts applied index events.
 	eventSeq atomic.Uint64
 
@@ -130,11 +146,38 @@ type Server struct {
 	stats Stats
 }
 
-// Stats are cache counters for admin getinfo.
+// Stats are cache and request counters for admin getinfo.
 type Stats struct {
 	HistoryLookups, HistoryHits atomic.Int64
 	TxidLookups, TxidHits       atomic.Int64
 	TxsSent                     atomic.Int64
+
+	reqMu    sync.Mutex
+	requests map[string]int64
+}
+
+// invalidMethod is the RequestCounts key of requests for methods the
+// session's protocol version does not have (upstream's name).
+const invalidMethod = "invalid method"
+
+func (st *Stats) countRequest(method string) {
+	st.reqMu.Lock()
+	if st.requests == nil {
+		st.requests = make(map[string]int64)
+	}
+	st.requests[method]++
+	st.reqMu.Unlock()
+}
+
+// RequestCounts returns a copy of the number of requests per method name;
+// requests for unknown methods (in the session's protocol version) are
+// counted under "invalid method".
+func (st *Stats) RequestCounts() map[string]int64 {
+	st.reqMu.Lock()
+	defer st.reqMu.Unlock()
+	out := make(map[string]int64, len(st.requests))
+	maps.Copy(out, st.requests)
+	return out
 }
 
 type headerTip struct {
@@ -191,6 +234,7 @@ type state struct {
 
 	mu          sync.Mutex
 	versionSeen bool
+	early       bool // a request other than server.version came first
 	identified  bool
 	table       *table
 	headersSub  bool
@@ -227,6 +271,22 @@ func (srv *Server) Close(s Sess) {
 	srv.sessMu.Unlock()
 }
 
+// Subscriptions returns the number of script hash subscriptions of the
+// session with the given id (0 for an unknown session).
+func (srv *Server) Subscriptions(sessionID uint64) int {
+	srv.sessMu.Lock()
+	defer srv.sessMu.Unlock()
+	for st := range srv.sessions {
+		if st.sess.ID() == sessionID {
+			st.mu.Lock()
+			n := len(st.subs)
+			st.mu.Unlock()
+			return n
+		}
+	}
+	return 0
+}
+
 func (srv *Server) stateOf(s Sess) *state {
 	if st, ok := s.Value().(*state); ok {
 		return st
@@ -248,6 +308,9 @@ func (srv *Server) Handle(ctx context.Context, s Sess, method string, params jso
 	st := srv.stateOf(s)
 	st.mu.Lock()
 	tbl, identified := st.table, st.identified
+	if !st.versionSeen && method != "server.version" {
+		st.early = true
+	}
 	st.mu.Unlock()
 	if srv.opts.DropClientUnknown && !identified && method != "server.version" {
 		s.CloseAfterReply()
@@ -255,7 +318,12 @@ func (srv *Server) Handle(ctx context.Context, s Sess, method string, params jso
 	}
 	m, ok := tbl.methods[method]
 	if !ok {
+		srv.stats.countRequest(invalidMethod)
 		return nil, jsonrpc.Errorf(jsonrpc.MethodNotFound, `unknown method "%s"`, method)
+	}
+	srv.stats.countRequest(method)
+	if tbl.ignoreExtra || m.extraOK {
+		params = dropExtra(params, m.names)
 	}
 	args, rerr := jsonrpc.BindParams(method, params, m.names, m.required)
 	if rerr != nil {

@@ -2,6 +2,7 @@ package electrum
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"strconv"
@@ -36,7 +37,13 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 		c.st.identified = true
 		c.st.mu.Unlock()
 	}
-	v := Negotiate(c.args[1], ProtocolMin, ProtocolMax)
+	max := ProtocolMax
+	c.st.mu.Lock()
+	if c.st.early {
+		max = ProtocolMaxLate // too late for a version-first protocol
+	}
+	c.st.mu.Unlock()
+	v := Negotiate(c.args[1], ProtocolMin, max)
 	if v == nil {
 		c.s.CloseAfterReply()
 		return nil, badRequest("unsupported protocol version: %s", pyStr(c.args[1]))
@@ -150,17 +157,30 @@ func serverFeatures(_ context.Context, c *call) (any, error) {
 	return c.srv.Features(), nil
 }
 
-// serverPeersSubscribe: peer discovery is not implemented yet, which is the
-// PEER_DISCOVERY=off behaviour: an empty list.
+// serverPeersSubscribe returns Options.Peers' list; without peer discovery
+// (nil Peers) an empty list.
 func serverPeersSubscribe(_ context.Context, c *call) (any, error) {
 	c.s.AddCost(1.0)
-	return []any{}, nil
+	if c.srv.opts.Peers == nil {
+		return []any{}, nil
+	}
+	peers := c.srv.opts.Peers.PeersSubscribe()
+	if peers == nil {
+		return []any{}, nil
+	}
+	return peers, nil
 }
 
-// serverAddPeer: without peer discovery no peer is ever accepted.
-func serverAddPeer(_ context.Context, c *call) (any, error) {
+// serverAddPeer hands the caller's features to Options.Peers. Without peer
+// discovery, or when features is not a JSON object, the answer is false.
+func serverAddPeer(ctx context.Context, c *call) (any, error) {
 	c.s.AddCost(100.0)
-	return false, nil
+	var features map[string]any
+	if c.srv.opts.Peers == nil || len(c.args[0]) == 0 || c.args[0][0] != '{' ||
+		json.Unmarshal(c.args[0], &features) != nil {
+		return false, nil
+	}
+	return c.srv.opts.Peers.AddPeer(ctx, features, c.s.RemoteAddr()), nil
 }
 
 func serverPing(_ context.Context, c *call) (any, error) {

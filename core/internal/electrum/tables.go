@@ -10,33 +10,40 @@ import (
 type handlerFunc func(ctx context.Context, c *call) (any, error)
 
 // method is one entry of a handler table: parameter names (for by-name calls
-// and arity), how many are required, and the handler.
+// and arity), how many are required, and the handler. extraOK: surplus
+// arguments are dropped instead of refused, whatever the table says.
 type method struct {
 	names    []string
 	required int
 	fn       handlerFunc
+	extraOK  bool
 }
 
 // table is the method set of one protocol version range. A session starts on
 // tables[0] (the full 1.4 set, protocol.md §3) and switches to the table of
 // its negotiated version after server.version.
 //
-// Adding a protocol version (1.6) means adding a table: derive it from the
-// previous one with with/without, replace the methods whose shape changes
-// (server.version first, block.headers returning a list, ...), and set the
-// table-wide rules (versionFirst) that Handle enforces.
+// A protocol version is a table derived from the previous one with
+// with/without (methods added, replaced or removed) plus its table-wide
+// rules, which Handle and serverVersion enforce.
 type table struct {
 	min     Version // lowest negotiated version this table serves
 	methods map[string]method
-	// versionFirst: server.version must be the first request (1.6+). Not
-	// used by 1.4.x; Handle must learn it when a 1.6 table is added.
+	// versionFirst: the version can only be negotiated by a server.version
+	// that is the session's first request (1.6+). A session that sent
+	// anything else first is served as 1.4.x (see ProtocolMaxLate).
 	versionFirst bool
+	// ignoreExtra: surplus positional and unknown named arguments are
+	// dropped instead of answered with -32602 (1.6+).
+	ignoreExtra bool
 }
 
 func (t *table) with(min Version, add map[string]method) *table {
 	m := maps.Clone(t.methods)
 	maps.Copy(m, add)
-	return &table{min: min, methods: m, versionFirst: t.versionFirst}
+	c := *t
+	c.min, c.methods = min, m
+	return &c
 }
 
 func (t *table) without(names ...string) *table {
@@ -44,7 +51,16 @@ func (t *table) without(names ...string) *table {
 	for _, n := range names {
 		delete(m, n)
 	}
-	return &table{min: t.min, methods: m, versionFirst: t.versionFirst}
+	c := *t
+	c.methods = m
+	return &c
+}
+
+// rules returns a copy of t with the given table-wide rules.
+func (t *table) rules(versionFirst, ignoreExtra bool) *table {
+	c := *t
+	c.versionFirst, c.ignoreExtra = versionFirst, ignoreExtra
+	return &c
 }
 
 func p(names ...string) []string { return names }
@@ -52,33 +68,37 @@ func p(names ...string) []string { return names }
 // methods14 is the 1.4 method set. Methods removed in 1.3/1.4
 // (blockchain.address.*, block.get_header, block.get_chunk,
 // numblocks.subscribe, utxo.get_address) are absent and so answer -32601.
+//
+// server.version drops surplus arguments in every version: a 1.6 client may
+// send them (1.6 requires servers to ignore them) and its server.version
+// arrives before negotiation, on this table.
 var methods14 = map[string]method{
-	"server.version":          {p("client_name", "protocol_version"), 0, serverVersion},
-	"server.banner":           {p(), 0, serverBanner},
-	"server.donation_address": {p(), 0, serverDonationAddress},
-	"server.features":         {p(), 0, serverFeatures},
-	"server.peers.subscribe":  {p(), 0, serverPeersSubscribe},
-	"server.add_peer":         {p("features"), 1, serverAddPeer},
-	"server.ping":             {p(), 0, serverPing},
+	"server.version":          {p("client_name", "protocol_version"), 0, serverVersion, true},
+	"server.banner":           {p(), 0, serverBanner, false},
+	"server.donation_address": {p(), 0, serverDonationAddress, false},
+	"server.features":         {p(), 0, serverFeatures, false},
+	"server.peers.subscribe":  {p(), 0, serverPeersSubscribe, false},
+	"server.add_peer":         {p("features"), 1, serverAddPeer, false},
+	"server.ping":             {p(), 0, serverPing, false},
 
-	"blockchain.headers.subscribe": {p(), 0, headersSubscribe},
-	"blockchain.block.header":      {p("height", "cp_height"), 1, blockHeader},
-	"blockchain.block.headers":     {p("start_height", "count", "cp_height"), 2, blockHeaders},
-	"blockchain.estimatefee":       {p("number", "mode"), 1, estimateFee},
-	"blockchain.relayfee":          {p(), 0, relayFee},
+	"blockchain.headers.subscribe": {p(), 0, headersSubscribe, false},
+	"blockchain.block.header":      {p("height", "cp_height"), 1, blockHeader, false},
+	"blockchain.block.headers":     {p("start_height", "count", "cp_height"), 2, blockHeaders, false},
+	"blockchain.estimatefee":       {p("number", "mode"), 1, estimateFee, false},
+	"blockchain.relayfee":          {p(), 0, relayFee, false},
 
-	"blockchain.scripthash.get_balance": {p("scripthash"), 1, scripthashGetBalance},
-	"blockchain.scripthash.get_history": {p("scripthash"), 1, scripthashGetHistory},
-	"blockchain.scripthash.get_mempool": {p("scripthash"), 1, scripthashGetMempool},
-	"blockchain.scripthash.listunspent": {p("scripthash"), 1, scripthashListUnspent},
-	"blockchain.scripthash.subscribe":   {p("scripthash"), 1, scripthashSubscribe},
+	"blockchain.scripthash.get_balance": {p("scripthash"), 1, scripthashGetBalance, false},
+	"blockchain.scripthash.get_history": {p("scripthash"), 1, scripthashGetHistory, false},
+	"blockchain.scripthash.get_mempool": {p("scripthash"), 1, scripthashGetMempool, false},
+	"blockchain.scripthash.listunspent": {p("scripthash"), 1, scripthashListUnspent, false},
+	"blockchain.scripthash.subscribe":   {p("scripthash"), 1, scripthashSubscribe, false},
 
-	"blockchain.transaction.broadcast":   {p("raw_tx"), 1, transactionBroadcast},
-	"blockchain.transaction.get":         {p("tx_hash", "verbose"), 1, transactionGet},
-	"blockchain.transaction.get_merkle":  {p("tx_hash", "height"), 2, transactionGetMerkle},
-	"blockchain.transaction.id_from_pos": {p("height", "tx_pos", "merkle"), 2, transactionIDFromPos},
+	"blockchain.transaction.broadcast":   {p("raw_tx"), 1, transactionBroadcast, false},
+	"blockchain.transaction.get":         {p("tx_hash", "verbose"), 1, transactionGet, false},
+	"blockchain.transaction.get_merkle":  {p("tx_hash", "height"), 2, transactionGetMerkle, false},
+	"blockchain.transaction.id_from_pos": {p("height", "tx_pos", "merkle"), 2, transactionIDFromPos, false},
 
-	"mempool.get_fee_histogram": {p(), 0, mempoolGetFeeHistogram},
+	"mempool.get_fee_histogram": {p(), 0, mempoolGetFeeHistogram, false},
 }
 
 // tables lists the handler tables by ascending min version.
@@ -87,9 +107,18 @@ var tables []*table
 func init() {
 	t14 := &table{min: Version{1, 4}, methods: methods14}
 	t142 := t14.with(Version{1, 4, 2}, map[string]method{
-		"blockchain.scripthash.unsubscribe": {p("scripthash"), 1, scripthashUnsubscribe},
+		"blockchain.scripthash.unsubscribe": {p("scripthash"), 1, scripthashUnsubscribe, false},
 	})
-	tables = []*table{t14, t142}
+	// 1.6 (protocol.md §7): server.version first, extra arguments ignored,
+	// block.headers as a list, relayfee gone, broadcast_package and
+	// mempool.get_info added; estimatefee's mode and the canonical mempool
+	// order are already served to every version.
+	t16 := t142.with(Version{1, 6}, map[string]method{
+		"blockchain.block.headers":                 {p("start_height", "count", "cp_height"), 2, blockHeadersList, false},
+		"blockchain.transaction.broadcast_package": {p("raw_txs", "verbose"), 1, transactionBroadcastPackage, false},
+		"mempool.get_info":                         {p(), 0, mempoolGetInfo, false},
+	}).without("blockchain.relayfee").rules(true, true)
+	tables = []*table{t14, t142, t16}
 }
 
 // tableFor returns the table of the highest min version <= v.

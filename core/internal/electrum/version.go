@@ -11,11 +11,19 @@ import (
 // 1.4 < 1.4.0 < 1.4.1.
 type Version []int
 
-// Protocol range served (protocol.md §3).
+// Protocol range served (protocol.md §3 and §7).
 var (
 	ProtocolMin = Version{1, 4}
-	ProtocolMax = Version{1, 4, 2}
+	ProtocolMax = Version{1, 6}
+	// ProtocolMaxLate is the highest version a session can negotiate once
+	// it has sent another request before server.version: 1.6 requires
+	// server.version to be the first message, 1.4.x does not.
+	ProtocolMaxLate = Version{1, 4, 2}
 )
+
+// skipped is the version range with no protocol defined (1.5 was skipped):
+// a negotiation landing in it settles on the highest version below it.
+var skipped = [2]Version{{1, 5}, {1, 6}}
 
 // Compare returns -1, 0 or +1.
 func (v Version) Compare(w Version) int {
@@ -89,6 +97,9 @@ func Negotiate(raw json.RawMessage, min, max Version) Version {
 	result := cmax
 	if max.Compare(result) < 0 {
 		result = max
+	}
+	if result.Compare(skipped[0]) >= 0 && result.Compare(skipped[1]) < 0 {
+		result = ProtocolMaxLate
 	}
 	floor := cmin
 	if min.Compare(floor) > 0 {
