@@ -1,11 +1,49 @@
-// Package pluginhost launches Amber plugins as child processes and connects
-// to them: go-plugin with gRPC only, AutoMTLS, an explicit environment, an
-// optional sha256 pin of the binary, orphan prevention (process group and
-// parent-death signal), the Describe/Configure handshake of the SDK, plugin
-// logs re-emitted through log/slog, and a ChainBackend adapter whose calls
-// fail promptly with sdk.KindUnavailable once the plugin process is gone.
+// Package pluginhost launches Amber plugins as child processes, connects to
+// them and supervises them.
 //
-// Restarting a crashed plugin is not done here yet; Plugin reaches its
-// current process through an atomic pointer so that a supervisor can swap in
-// a new instance later without changing the adapter callers hold.
+// Launch: go-plugin with gRPC only, AutoMTLS, an explicit environment, an
+// optional sha256 pin of the binary (verified at every start, restarts
+// included), the Describe/Configure handshake of the SDK (the chain-backend
+// capability is required), and plugin logs re-emitted through log/slog. A
+// plugin that prints to stdout before its handshake, speaks another
+// protocol version or does not match its pin is refused with an error that
+// says so.
+//
+// Chain returns one ChainBackend adapter for the plugin's whole life. It
+// reaches the current process through an atomic pointer, so it follows
+// restarts: callers never reconnect. While no process runs every call fails
+// at once with a KindUnavailable *sdk.Error `plugin "<name>" is not running`
+// (DAEMON_ERROR for Electrum clients); calls in flight when the process dies
+// fail the same way.
+//
+// Supervision (Spec.Restart): a plugin whose process exits unexpectedly is
+// restarted after Delay, doubling per crash counted in CrashWindow up to
+// MaxDelay. A restart goes through the same start-up (binary checksum,
+// handshake, capability check, Configure, the last SetDaemonURLs again) and
+// is refused for good if the plugin now reports another genesis block. A
+// start that fails counts as a crash; CrashLimit crashes within CrashWindow
+// open the crash-loop breaker. A plugin that will not come back is in
+// StateFailed, its Done channel is closed and the reason is logged as an
+// error with the last lines of its stderr. The zero RestartPolicy never
+// restarts. State, Restarts and Err report this for getinfo and metrics;
+// Spec.Clock makes the backoff testable.
+//
+// Shutdown stops supervision first (so that stopping is not taken for a
+// crash; a pending restart is cancelled), sends the Shutdown RPC within its
+// deadline, then go-plugin's Kill, then SIGKILL to the plugin's process
+// group.
+//
+// Orphan prevention: each plugin runs in its own process group, and on
+// Linux with a parent-death signal (SIGKILL). The signal fires when the
+// thread that forked the child exits, so every start, restarts included,
+// runs on a goroutine locked to its OS thread that lives as long as the
+// child; a host killed with SIGKILL takes its plugins with it. Elsewhere the
+// SDK's parent watchdog in sdk.Serve covers this.
+//
+// Message sizes: one gRPC message, in either direction, may be up to
+// sdk.MaxMessageSize (64 MiB), well above gRPC's default 4 MiB. The host
+// sets it on every call (sdk.CallOptions as default call options of the
+// connection); the plugin side sets it on its server in sdk.Serve
+// (sdk.ServerOptions). A larger message fails that one call with an error
+// instead of exhausting memory.
 package pluginhost
