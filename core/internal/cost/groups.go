@@ -135,7 +135,7 @@ func addrIP(addr net.Addr) (netip.Addr, bool) {
 		if err != nil {
 			return netip.Addr{}, false
 		}
-		return ap.Addr().Unmap(), true
+		return ap.Addr().Unmap().WithZone(""), true
 	}
 	na, ok := netip.AddrFromSlice(ip)
 	if !ok {

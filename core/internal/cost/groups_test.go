@@ -27,6 +27,8 @@ func TestSubnetGroup(t *testing.T) {
 		{"ipv6 /64", tcp("2a01:4f8:1234:5678::1"), 24, 64, "2a01:4f8:1234:5678::/64", true},
 		{"udp", &net.UDPAddr{IP: net.ParseIP("8.8.4.4")}, 24, 48, "8.8.4.0/24", true},
 		{"string addr", strAddr("9.9.9.9:50002"), 24, 48, "9.9.9.0/24", true},
+		{"zoned link-local string", strAddr("[fe80::1%eth0]:1"), 24, 48, "", false},
+		{"zoned link-local tcp", &net.TCPAddr{IP: net.ParseIP("fe80::1"), Zone: "eth0"}, 24, 48, "", false},
 		{"loopback", tcp("127.0.0.1"), 24, 48, "", false},
 		{"rfc1918", tcp("172.20.1.1"), 24, 48, "", false},
 		{"link-local", tcp("169.254.3.4"), 24, 48, "", false},
@@ -54,4 +56,37 @@ func TestIsPrivateMirrorsPython(t *testing.T) {
 			t.Errorf("IsPrivate(%s) = %v, want %v", ip, got, want)
 		}
 	}
+}
+
+// FuzzSubnetGroup: any address string either yields no group (private),
+// unknown_addr, or a CIDR network that contains the address.
+func FuzzSubnetGroup(f *testing.F) {
+	for _, s := range []string{"81.2.69.142:1", "[2a01:4f8::1]:50002", "127.0.0.1:1", "[::ffff:1.2.3.4]:5", "x", "[fe80::1%eth0]:1"} {
+		f.Add(s, 24, 48)
+	}
+	f.Fuzz(func(t *testing.T, s string, p4, p6 int) {
+		p4, p6 = abs(p4)%33, abs(p6)%129
+		name, ok := SubnetGroup(strAddr(s), p4, p6)
+		if !ok || name == UnknownAddrGroup {
+			return
+		}
+		pfx, err := netip.ParsePrefix(name)
+		if err != nil {
+			t.Fatalf("%q → %q: %v", s, name, err)
+		}
+		ap, err := netip.ParseAddrPort(s)
+		if err != nil {
+			t.Fatalf("%q has no address but got group %q", s, name)
+		}
+		if !pfx.Contains(ap.Addr().Unmap().WithZone("")) {
+			t.Fatalf("%q → %q does not contain the address", s, name)
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
