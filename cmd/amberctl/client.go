@@ -6,26 +6,36 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"strconv"
 )
 
+// rpcError is an error object in amberd's reply.
 type rpcError struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
 }
 
-func (e *rpcError) Error() string { return fmt.Sprintf("error %d: %s", e.Code, e.Message) }
+func (e *rpcError) Error() string { return fmt.Sprintf("%s (code %d)", e.Message, e.Code) }
 
-// call sends one JSON-RPC 2.0 request over a newline-framed TCP connection
-// and returns the raw result.
-func call(ctx context.Context, addr, method string, params map[string]any) (json.RawMessage, error) {
+// connectError means amberd could not be reached at all.
+type connectError struct{ err error }
+
+func (e *connectError) Error() string { return e.err.Error() }
+func (e *connectError) Unwrap() error { return e.err }
+
+// call sends one JSON-RPC 2.0 request with by-name params over a
+// newline-framed TCP connection and returns the raw result. The reply may be
+// of any size (the CLI has no inbound limit).
+func call(ctx context.Context, host string, port int, method string, params map[string]any) (json.RawMessage, error) {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach amberd's admin RPC at %s: %w", addr, err)
+		return nil, &connectError{err}
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
+		_ = conn.SetDeadline(dl)
 	}
 	req, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 	if err != nil {
@@ -34,8 +44,7 @@ func call(ctx context.Context, addr, method string, params map[string]any) (json
 	if _, err := conn.Write(append(req, '\n')); err != nil {
 		return nil, fmt.Errorf("send to %s: %w", addr, err)
 	}
-	r := bufio.NewReaderSize(conn, 1<<16)
-	line, err := r.ReadBytes('\n')
+	line, err := bufio.NewReaderSize(conn, 1<<16).ReadBytes('\n')
 	if err != nil {
 		return nil, fmt.Errorf("read from %s: %w", addr, err)
 	}

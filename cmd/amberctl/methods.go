@@ -26,7 +26,7 @@ var methods = []method{
 	{"log", "ID...", "toggle request logging (ids, groups, all, none, new)", listArg("session_ids")},
 	{"add_peer", "REAL_NAME", "add a peer (\"host s50002 t50001\")", joinedArg("real_name")},
 	{"daemon_url", "[URL]", "switch the daemon URL list", optionalArg("daemon_url")},
-	{"query", "ITEM... [--limit N]", "history and UTXOs of scripts or addresses", queryArgs},
+	{"query", "[-l N] ITEM...", "history, UTXOs and balance of scripts (hex) or addresses", queryArgs},
 	{"reorg", "[COUNT]", "force a reorg of the last COUNT blocks (default 3)", reorgArgs},
 }
 
@@ -81,6 +81,9 @@ func queryArgs(args []string) (map[string]any, error) {
 	limit := 1000
 	var items []string
 	for i := 0; i < len(args); i++ {
+		if a, v, ok := strings.Cut(args[i], "="); ok && (a == "--limit" || a == "-l") {
+			args = append(args[:i:i], append([]string{a, v}, args[i+1:]...)...)
+		}
 		if args[i] == "--limit" || args[i] == "-l" {
 			if i+1 >= len(args) {
 				return nil, fmt.Errorf("--limit needs a number")
@@ -107,8 +110,8 @@ func reorgArgs(args []string) (map[string]any, error) {
 	case 0:
 	case 1:
 		n, err := strconv.Atoi(args[0])
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("count %q: not a positive integer", args[0])
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("count %q: not a non-negative integer", args[0])
 		}
 		count = n
 	default:
