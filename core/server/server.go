@@ -206,6 +206,10 @@ func (s *Server) launchChainPlugin(ctx context.Context) error {
 		Config:       raw,
 		ConfigKey:    key,
 		Logger:       s.log,
+		Restart: pluginhost.RestartPolicy{
+			Delay: s.cfg.PluginRestartDelay, MaxDelay: s.cfg.PluginRestartMaxDelay,
+			CrashLimit: s.cfg.PluginCrashLimit, CrashWindow: s.cfg.PluginCrashWindow,
+		},
 	})
 	if err != nil {
 		return err
@@ -260,7 +264,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-s.stopReq:
 		s.log.Info("stop requested through the admin RPC")
 	case <-s.plugin.Done():
-		s.log.Error("the daemon plugin exited; serving what the index has, daemon calls answer DAEMON_ERROR")
+		s.log.Error("the daemon plugin is down for good; serving what the index has, daemon calls answer DAEMON_ERROR",
+			"state", s.plugin.State(), "err", s.plugin.Err())
 		select {
 		case <-ctx.Done():
 		case <-s.stopReq:

@@ -84,12 +84,8 @@ func (s *Server) daemonLabel() string {
 
 func (s *Server) pluginStates() []admin.PluginState {
 	d := s.plugin.Describe()
-	state := "running"
-	if s.plugin.Exited() {
-		state = "exited"
-	}
 	return []admin.PluginState{{Name: d.Name, Version: d.Version, SDKVersion: d.SDKVersion,
-		Capabilities: d.Capabilities, PID: s.plugin.PID(), State: state}}
+		Capabilities: d.Capabilities, PID: s.plugin.PID(), State: s.plugin.State()}}
 }
 
 // prepareListeners builds a listener per configured service: rpc services
