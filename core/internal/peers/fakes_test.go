@@ -28,7 +28,9 @@ func fakeHeader(salt string, h int64) []byte {
 // fakeIndex is our chain: height and the "ours" headers.
 type fakeIndex struct{ height int64 }
 
-func (f fakeIndex) Tip() (int64, sdk.Hash, []byte) { return f.height, sdk.Hash{}, fakeHeader("ours", f.height) }
+func (f fakeIndex) Tip() (int64, sdk.Hash, []byte) {
+	return f.height, sdk.Hash{}, fakeHeader("ours", f.height)
+}
 func (f fakeIndex) Headers(_ context.Context, start int64, count int) ([]byte, error) {
 	if start > f.height || count != 1 {
 		return nil, errors.New("out of range")

@@ -224,14 +224,10 @@ func parseRealName(realName, source string, def DefaultPorts) (*peer, error) {
 			if part[0] == 't' {
 				key, port = "tcp_port", def.TCP
 			}
-			if len(part) > 1 {
-				n, err := strconv.Atoi(part[1:])
-				if err != nil {
-					return nil, fmt.Errorf("real name %q: bad port %q", realName, part)
-				}
-				port = n
-			}
 			ports[key] = port
+			if len(part) > 1 {
+				ports[key] = part[1:] // a malformed port is dropped by canonicalize, as upstream
+			}
 		case 'v':
 			features["protocol_max"], features["protocol_min"] = part[1:], part[1:]
 		case 'p':
