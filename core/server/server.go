@@ -16,6 +16,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/admin"
 	"github.com/amber-electrum/amber/core/internal/config"
+	"github.com/amber-electrum/amber/core/internal/cost"
 	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/pluginhost"
@@ -122,7 +123,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 		return nil, err
 	}
 	s.store = st
-	s.mgr = session.NewManager(s.log)
+	s.mgr = session.NewManagerWith(s.log, session.Options{
+		Costs: cost.Config{
+			IPv4Prefix: cfg.SessionGroupBySubnetIPv4, IPv6Prefix: cfg.SessionGroupBySubnetIPv6,
+			HardLimit: float64(cfg.CostHardLimit),
+		},
+		SessionTimeout: cfg.SessionTimeout,
+	})
 	s.ix, err = index.Open(ctx, index.Options{
 		Store:            st,
 		Chain:            s.plugin.Chain(),
@@ -240,6 +247,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	ixDone := make(chan error, 1)
 	go func() { ixDone <- s.ix.Run(ctx) }()
+	go s.mgr.Run(ctx)
 	for _, l := range s.rpc {
 		if err := l.start(ctx); err != nil {
 			s.shutdown(cancel, ixDone)

@@ -111,9 +111,9 @@ func (s *Server) prepareListeners() error {
 		}
 		if svc.Proto == "rpc" {
 			l.disp = s.admin
-			// Admin sessions: no response-size limit and no request
-			// deadline (admin-rpc.md §1).
-			l.profile = session.Profile{Concurrency: 20}
+			// Admin sessions: the library's cost defaults, no
+			// response-size limit and no request deadline (admin-rpc.md §1).
+			l.profile = session.AdminProfile()
 			s.rpc = append(s.rpc, l)
 			continue
 		}
@@ -124,6 +124,9 @@ func (s *Server) prepareListeners() error {
 			Concurrency:       cfg.InitialConcurrent,
 			BandwidthUnitCost: cfg.BandwidthUnitCost,
 			ConnectionCost:    session.ConnectionCost,
+			SoftLimit:         float64(cfg.CostSoftLimit),
+			HardLimit:         float64(cfg.CostHardLimit),
+			RequestSleep:      cfg.RequestSleep,
 		}
 		s.public = append(s.public, l)
 	}
