@@ -2,7 +2,125 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"time"
+
+	"github.com/amber-electrum/amber/cmd/amber-bench/internal/load"
 )
 
-func runFlood(ctx context.Context, args []string, stdout io.Writer) error { return nil }
+type floodReport struct {
+	Command    string            `json:"command"`
+	Date       time.Time         `json:"date"`
+	Baseline   *load.Result      `json:"baseline"`
+	WithFlood  *load.Result      `json:"with_flood"`
+	Flooder    *load.FloodResult `json:"flooder"`
+	HistoryLen int               `json:"flood_history_len"`
+	// P99Ratio is the well-behaved p99 with the flooder over the baseline
+	// p99 (target: <= 2); WellBehavedErrors the errors they saw with it
+	// (target: 0).
+	P99Ratio          float64 `json:"p99_ratio"`
+	WellBehavedErrors int64   `json:"well_behaved_errors"`
+}
+
+func runFlood(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("flood", flag.ContinueOnError)
+	lf := addLoadFlags(fs, "127.0.0.1:50001")
+	clients := fs.Int("clients", 50, "well-behaved sessions")
+	pace := fs.Duration("pace", 100*time.Millisecond, "gap between a well-behaved session's requests")
+	phase := fs.Duration("phase", 30*time.Second, "length of each phase (baseline, then with the flooder)")
+	depth := fs.Int("depth", 16, "flooder requests kept in flight (pipelining)")
+	floodMax := fs.Int64("flood-requests", 0, "stop the flooder after this many requests (0: the phase length)")
+	settle := fs.Duration("settle", 2*time.Second, "pause between the phases")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *phase <= 0 {
+		return errors.New("-phase must be positive")
+	}
+	if err := loopback(*lf.server); err != nil {
+		return err
+	}
+	f, checkable, err := lf.targets(false)
+	if err != nil {
+		return err
+	}
+	heavy := f.Largest()
+	opts := load.Options{Addr: *lf.server, Sessions: *clients, Duration: *phase, Pace: *pace,
+		Mix: lf.mixConfig(f, false), Check: checkable, Seed: *lf.seed, Timeout: *lf.timeout, Status: lf.status()}
+
+	rep := floodReport{Command: "flood", Date: time.Now().UTC(), HistoryLen: heavy.History}
+	o := opts
+	o.Label = "baseline"
+	if rep.Baseline, err = load.Run(ctx, o); err != nil {
+		return err
+	}
+	if !load.Sleep(ctx, *settle) {
+		return ctx.Err()
+	}
+	o = opts
+	o.Label, o.Seed, o.Status = "with flooder", *lf.seed+1, nil // the flooder owns the status line
+	type runRes struct {
+		r   *load.Result
+		err error
+	}
+	wb := make(chan runRes, 1)
+	go func() {
+		r, err := load.Run(ctx, o)
+		wb <- runRes{r, err}
+	}()
+	rep.Flooder, err = load.Flood(ctx, load.FloodOptions{Addr: *lf.server, ScriptHash: heavy.ScriptHash, Depth: *depth,
+		Duration: *phase, Requests: *floodMax, Timeout: *lf.timeout, Status: lf.status()})
+	res := <-wb
+	if err != nil {
+		return err
+	}
+	if res.err != nil {
+		return res.err
+	}
+	rep.WithFlood = res.r
+	rep.WellBehavedErrors = rep.WithFlood.ErrorCount()
+	if rep.Baseline.All.P99 > 0 {
+		rep.P99Ratio = float64(rep.WithFlood.All.P99) / float64(rep.Baseline.All.P99)
+	}
+	if *lf.asJSON {
+		return writeJSON(stdout, rep)
+	}
+	writeFloodText(stdout, &rep)
+	return nil
+}
+
+func writeFloodText(w io.Writer, rep *floodReport) {
+	fmt.Fprintf(w, "## well-behaved clients\n\n")
+	fmt.Fprintln(w, "| phase | sessions | requests | req/s | errors | p50 ms | p99 ms | p99.9 ms |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range []*load.Result{rep.Baseline, rep.WithFlood} {
+		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %d | %s | %s | %s |\n", r.Label, r.Sessions, r.Requests, r.Rate,
+			r.ErrorCount(), load.Ms(r.All.P50), load.Ms(r.All.P99), load.Ms(r.All.P999))
+	}
+	fmt.Fprintf(w, "\np99 with flooder / baseline = %.2f (target <= 2); errors with flooder: %s (target: none)\n",
+		rep.P99Ratio, load.ErrorsString(rep.WithFlood.Errors))
+	fl := rep.Flooder
+	fmt.Fprintf(w, "\n## flooder (get_history of %s, %d entries, %d in flight)\n\n", fl.ScriptHash, rep.HistoryLen, fl.Depth)
+	fmt.Fprintf(w, "answered %d in %.1fs (%.0f/s); errors: %s\n", fl.Answered, fl.Elapsed.Seconds(),
+		float64(fl.Answered)/fl.Elapsed.Seconds(), load.ErrorsString(fl.Errors))
+	fmt.Fprintf(w, "latency p50 %s ms, p99 %s ms, max %s ms; first-%d median %s ms\n",
+		load.Ms(fl.Latency.P50), load.Ms(fl.Latency.P99), load.Ms(fl.Latency.Max), 20, load.Ms(fl.FirstWindow))
+	event := func(name string, e *load.Event) {
+		if e == nil {
+			fmt.Fprintf(w, "%s: never\n", name)
+			return
+		}
+		fmt.Fprintf(w, "%s: after %d answers, %.2fs in (latency %s ms)\n", name, e.Request, e.After.Seconds(), load.Ms(e.Latency))
+	}
+	event("throttling (latency jump)", fl.Throttled)
+	event("-101 excessive resource usage", fl.Excessive)
+	event("disconnected", fl.Disconnected)
+	fmt.Fprintf(w, "\nper second (answers, p50 ms):")
+	for i, s := range fl.PerSecond {
+		fmt.Fprintf(w, " %d:%d/%s", i, s.Answered, load.Ms(s.P50))
+	}
+	fmt.Fprintln(w)
+}

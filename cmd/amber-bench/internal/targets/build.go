@@ -39,6 +39,7 @@ type model struct {
 	hist   [][]Entry
 	conf   []int64
 	unconf []int64
+	inPool []int // mempool history entries per script
 }
 
 type utxo struct {
@@ -137,6 +138,7 @@ func (m *model) mempool(ctx context.Context, src Source) error {
 		txs[id] = tx
 	}
 	m.unconf = make([]int64, len(m.hist))
+	m.inPool = make([]int, len(m.hist))
 	// Outputs first, so spends of mempool outputs find them in any order.
 	for _, id := range ids {
 		for n, out := range txs[id].TxOut {
@@ -167,6 +169,7 @@ func (m *model) mempool(ctx context.Context, src Source) error {
 		}
 		for i := range touched {
 			m.hist[i] = append(m.hist[i], Entry{TxHash: id.String(), Height: height})
+			m.inPool[i]++
 		}
 	}
 	return nil
@@ -176,12 +179,7 @@ func (m *model) script(i int, w Watch) Script {
 	s := Script{
 		ScriptHash: ScriptHash(w.PkScript), Script: hex.EncodeToString(w.PkScript),
 		Type: w.Type, Address: w.Address, History: len(m.hist[i]),
-		Confirmed: m.conf[i], Unconfirmed: m.unconf[i],
-	}
-	for _, e := range m.hist[i] {
-		if e.Height <= 0 {
-			s.Mempool++
-		}
+		Confirmed: m.conf[i], Unconfirmed: m.unconf[i], Mempool: m.inPool[i],
 	}
 	for _, u := range m.utxos {
 		if u.script == i {
