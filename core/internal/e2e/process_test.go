@@ -23,7 +23,10 @@ func TestPluginKilledDaemonErrors(t *testing.T) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	_, info := generate(t, node, 41, regtest.Spec{Blocks: 120, TxPerBlock: 3, Scripts: 12})
 	m := buildModel(t, node)
-	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true})
+	// A restart delay longer than the test: the plugin stays down, as when
+	// the crash-loop breaker has opened.
+	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true,
+		Env: map[string]string{"AMBER_PLUGIN_RESTART_DELAY": "1h"}})
 	c := harness.Dial(t, a.TCPAddr())
 	waitCaughtUp(t, c, m)
 	txid := info.Confirmed[0]
@@ -97,6 +100,89 @@ func TestPluginKilledDaemonErrors(t *testing.T) {
 	if h, _ := gi["db height"].(float64); int64(h) != m.Tip() {
 		t.Errorf("getinfo db height %v, want %d", gi["db height"], m.Tip())
 	}
+}
+
+// TestPluginRestartKeepsSessions kills the plugin under a running amberd
+// with the default restart policy: while it is down, daemon-bound calls fail
+// with DAEMON_ERROR (2) and nothing else; after the restart the same client
+// connection gets answers again, and getinfo shows a new plugin process and
+// one restart.
+func TestPluginRestartKeepsSessions(t *testing.T) {
+	node := harness.StartNode(t, regtest.NodeOptions{})
+	_, info := generate(t, node, 43, regtest.Spec{Blocks: 110, TxPerBlock: 2, Scripts: 6})
+	m := buildModel(t, node)
+	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true,
+		Env: map[string]string{"AMBER_PLUGIN_RESTART_DELAY": "1s"}})
+	c := harness.Dial(t, a.TCPAddr())
+	waitCaughtUp(t, c, m)
+	txid := info.Confirmed[0].String()
+
+	oldPID, err := a.PluginPID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(oldPID, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill plugin %d: %v", oldPID, err)
+	}
+	waitGone(t, oldPID)
+
+	// Poll on the same connection until the restarted plugin answers. Every
+	// answer on the way is either the transaction or DAEMON_ERROR.
+	deadline := time.Now().Add(time.Minute)
+	downAnswers := 0
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		res, rerr := c.Call(ctx, "blockchain.transaction.get", txid)
+		cancel()
+		if rerr == nil {
+			var hexTx string
+			if err := json.Unmarshal(res, &hexTx); err != nil || hexTx == "" {
+				t.Fatalf("transaction.get after restart: %s (%v)", res, err)
+			}
+			break
+		}
+		if rerr.Code != 2 {
+			t.Fatalf("while the plugin restarts: code %d %q (err %v), want DAEMON_ERROR (2)", rerr.Code, rerr.Message, rerr.Err)
+		}
+		downAnswers++
+		if time.Now().After(deadline) {
+			t.Fatal("the plugin did not come back within a minute")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("%d DAEMON_ERROR answers while the plugin restarted", downAnswers)
+
+	out, code := a.Ctl("--json", "getinfo")
+	if code != 0 {
+		t.Fatalf("amberctl getinfo exited %d", code)
+	}
+	// Amber's extras sit under getinfo's "amber" key.
+	var gi struct {
+		Amber struct {
+			Plugins []struct {
+				Name     string `json:"name"`
+				PID      int    `json:"pid"`
+				State    string `json:"state"`
+				Restarts int64  `json:"restarts"`
+			} `json:"plugins"`
+		} `json:"amber"`
+	}
+	if err := json.Unmarshal([]byte(out), &gi); err != nil || len(gi.Amber.Plugins) != 1 {
+		t.Fatalf("getinfo plugins: %v\n%s", err, out)
+	}
+	p := gi.Amber.Plugins[0]
+	if p.State != "running" || p.PID == 0 || p.PID == oldPID {
+		t.Errorf("after restart: plugin %+v, old pid %d", p, oldPID)
+	}
+	newPID, err := a.PluginPID()
+	if err != nil || newPID != p.PID {
+		t.Errorf("getinfo says pid %d, the process table %d (%v)", p.PID, newPID, err)
+	}
+	// The index kept following through the restart.
+	if _, err := node.Generate(timeout(t, time.Minute), 1); err != nil {
+		t.Fatal(err)
+	}
+	waitCaughtUp(t, c, buildModel(t, node))
 }
 
 // waitGone waits until pid no longer exists or is a zombie.
