@@ -370,8 +370,8 @@ func TestPeersAndAddPeer(t *testing.T) {
 	r.peers.list = []PeerInfo{
 		{Host: "bad.example", Status: "bad", LastGood: 900},
 		{Host: "old.example", Status: "stale", LastGood: 100, IPAddr: "192.0.2.1"},
-		{Host: "new.example", Status: "good", LastGood: 500, Features: PeerFeatures{
-			Hosts: map[string]PeerPorts{"new.example": {SSLPort: &port}}, ServerVersion: "ElectrumX 1.16.0"}},
+		{Host: "new.example", Status: "good", LastGood: 500, Features: map[string]any{
+			"hosts": map[string]any{"new.example": map[string]any{"ssl_port": port, "tcp_port": nil}}, "server_version": "ElectrumX 1.16.0"}},
 		{Host: "never.example", Status: "never"},
 	}
 	a := r.dial(r.rpcAddr)

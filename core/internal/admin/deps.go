@@ -37,6 +37,7 @@ type SessionSource interface {
 type (
 	extraCoster      interface{ ExtraCost() float64 }
 	concurrencyTaker interface{ ConcurrencyTarget() int }
+	subscriber       interface{ Subscriptions() int }
 )
 
 // GroupInfo is one session group as the session manager reports it.
@@ -59,8 +60,11 @@ type PeerManager interface {
 
 // PeerInfo is one peer as the `peers` method returns it (admin-rpc.md §2).
 type PeerInfo struct {
-	Host     string       `json:"host"`
-	Features PeerFeatures `json:"features"`
+	Host string `json:"host"`
+	// Features is the peer's normalised feature object (hosts,
+	// genesis_hash, pruning, server_version, protocol_min, protocol_max,
+	// ssl_port, tcp_port, ...).
+	Features map[string]any `json:"features"`
 	// Source is where the peer was learned: "env", "coins.py", "RPC", a
 	// peer host, or "peer" once verified.
 	Source string `json:"source"`
@@ -71,23 +75,4 @@ type PeerInfo struct {
 	TryCount int    `json:"try_count"`
 	// Status is good, stale, never or bad.
 	Status string `json:"status"`
-}
-
-// PeerFeatures is a peer's normalised feature object.
-type PeerFeatures struct {
-	Hosts         map[string]PeerPorts `json:"hosts"`
-	GenesisHash   string               `json:"genesis_hash,omitempty"`
-	HashFunction  string               `json:"hash_function,omitempty"`
-	Pruning       *int64               `json:"pruning"`
-	ServerVersion string               `json:"server_version"`
-	ProtocolMin   string               `json:"protocol_min"`
-	ProtocolMax   string               `json:"protocol_max"`
-	SSLPort       *int                 `json:"ssl_port,omitempty"`
-	TCPPort       *int                 `json:"tcp_port,omitempty"`
-}
-
-// PeerPorts are the ports of one host of a peer; nil means none.
-type PeerPorts struct {
-	TCPPort *int `json:"tcp_port"`
-	SSLPort *int `json:"ssl_port"`
 }

@@ -34,8 +34,8 @@ func (s *Server) peers(context.Context, *session.Session, []json.RawMessage) (an
 			ip := p.IPAddr
 			o.IPAddr = &ip
 		}
-		if o.Features.Hosts == nil {
-			o.Features.Hosts = map[string]PeerPorts{}
+		if o.Features == nil {
+			o.Features = map[string]any{}
 		}
 		out = append(out, o)
 	}

@@ -38,6 +38,15 @@ func extraCost(x *session.Session) float64 {
 	return 0
 }
 
+// subscriptions is a session's subscription count: its own when the
+// session package reports it, else the client layer's Stats.Subs.
+func subscriptions(x *session.Session, subs map[uint64]int) int {
+	if c, ok := any(x).(subscriber); ok {
+		return c.Subscriptions()
+	}
+	return subs[x.ID()]
+}
+
 func (s *Server) sessions(context.Context, *session.Session, []json.RawMessage) (any, error) {
 	subs := s.clientStats().Subs
 	now := time.Now()
@@ -50,7 +59,7 @@ func (s *Server) sessions(context.Context, *session.Session, []json.RawMessage) 
 		}
 		rows = append(rows, []any{
 			x.ID(), s.flags(x), peer, x.Client(), x.Protocol(), x.Cost(), extraCost(x),
-			x.Pending(), c.TxsSent.Load(), subs[x.ID()], c.RecvCount.Load(), c.RecvBytes.Load(),
+			x.Pending(), c.TxsSent.Load(), subscriptions(x, subs), c.RecvCount.Load(), c.RecvBytes.Load(),
 			c.SendCount.Load(), c.SendBytes.Load(), now.Sub(x.Start()).Seconds(),
 		})
 	}
@@ -81,7 +90,7 @@ func (s *Server) groups(context.Context, *session.Session, []json.RawMessage) (a
 			cost += x.Cost()
 			pending += x.Pending()
 			txs += c.TxsSent.Load()
-			nsubs += int64(subs[id])
+			nsubs += int64(subscriptions(x, subs))
 			rc += c.RecvCount.Load()
 			rb += c.RecvBytes.Load()
 			sc += c.SendCount.Load()
