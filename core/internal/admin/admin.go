@@ -85,6 +85,7 @@ type Server struct {
 	mu      sync.Mutex
 	counts  map[string]int64 // admin requests by method
 	current string           // daemon label after the last daemon_url
+	urls    []string         // URL list of the last daemon_url
 }
 
 type method struct {

@@ -307,8 +307,8 @@ func TestDaemonURL(t *testing.T) {
 		r.sw.mu.Lock()
 		last := r.sw.urls[len(r.sw.urls)-1]
 		r.sw.mu.Unlock()
-		if !slices.Equal(last, tc.wantURLs) {
-			t.Errorf("daemon_url(%v): SetDaemonURLs(%q), want %q", tc.arg, last, tc.wantURLs)
+		if !slices.Equal(last, tc.wantURLs) || !slices.Equal(r.admin.DaemonURLs(), tc.wantURLs) {
+			t.Errorf("daemon_url(%v): SetDaemonURLs(%q), DaemonURLs %q, want %q", tc.arg, last, r.admin.DaemonURLs(), tc.wantURLs)
 		}
 		var info map[string]any
 		a.ok(&info, "getinfo", nil)

@@ -52,6 +52,15 @@ func (s *Server) daemonLabel() string {
 	return DaemonLabel(firstURL(s.opts.DaemonURL), s.defaultRPCPort())
 }
 
+// DaemonURLs returns the URL list of the last successful daemon_url, or nil
+// if there was none: the server hands it to a restarted daemon plugin so a
+// switch survives a plugin restart.
+func (s *Server) DaemonURLs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.urls...)
+}
+
 func firstURL(list string) string {
 	first, _, _ := strings.Cut(list, ",")
 	return first
@@ -74,7 +83,7 @@ func (s *Server) daemonURL(ctx context.Context, _ *session.Session, args []json.
 	}
 	label := DaemonLabel(urls[0], s.defaultRPCPort())
 	s.mu.Lock()
-	s.current = label
+	s.current, s.urls = label, urls
 	s.mu.Unlock()
 	for i, u := range urls {
 		s.log.Info("daemon URL replaced (admin daemon_url)", "n", i+1, "url", DaemonLabel(u, s.defaultRPCPort()), "current", i == 0)
