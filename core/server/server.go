@@ -19,6 +19,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/cost"
 	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/core/internal/metrics"
 	"github.com/amber-electrum/amber/core/internal/pluginhost"
 	"github.com/amber-electrum/amber/core/internal/session"
 	"github.com/amber-electrum/amber/core/internal/store"
@@ -70,6 +71,7 @@ type Server struct {
 	mgr     *session.Manager
 	el      *electrum.Server
 	admin   *admin.Server
+	metrics *metrics.Metrics
 	rpc     []*listener
 	public  []*listener
 	stopReq chan struct{}
@@ -149,6 +151,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	s.notify = s.el.Notifier(s.life)
 	s.evMu.Unlock()
 	s.admin = admin.New(s.adminOptions())
+	s.metrics = s.newMetrics()
 	if err := s.prepareListeners(); err != nil {
 		return nil, err
 	}
@@ -248,6 +251,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	ixDone := make(chan error, 1)
 	go func() { ixDone <- s.ix.Run(ctx) }()
 	go s.mgr.Run(ctx)
+	go s.serveMetrics(ctx)
 	for _, l := range s.rpc {
 		if err := l.start(ctx); err != nil {
 			s.shutdown(cancel, ixDone)

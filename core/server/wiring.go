@@ -114,6 +114,7 @@ func (s *Server) prepareListeners() error {
 			// Admin sessions: the library's cost defaults, no
 			// response-size limit and no request deadline (admin-rpc.md §1).
 			l.profile = session.AdminProfile()
+			s.observe(&l.profile, svc.Proto)
 			s.rpc = append(s.rpc, l)
 			continue
 		}
@@ -128,6 +129,7 @@ func (s *Server) prepareListeners() error {
 			HardLimit:         float64(cfg.CostHardLimit),
 			RequestSleep:      cfg.RequestSleep,
 		}
+		s.observe(&l.profile, svc.Proto)
 		s.public = append(s.public, l)
 	}
 	if len(s.public) == 0 {

@@ -41,6 +41,9 @@ type Profile struct {
 	// method ("" when the message could not be parsed), the error code
 	// (0 on success) and the time from processing start to the reply.
 	Observe func(method string, code int, dur time.Duration)
+	// ObserveBytes, if set, is called with the size of every message
+	// received (in) and sent (out), for metrics.
+	ObserveBytes func(in, out int)
 }
 
 // AdminProfile is the profile of admin (rpc) sessions: the RPC library

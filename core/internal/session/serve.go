@@ -43,6 +43,9 @@ func (s *Session) writeLoop(done chan<- struct{}) {
 		s.counters.SendCount.Add(1)
 		s.counters.SendBytes.Add(int64(len(msg)))
 		s.chargeBandwidth(len(msg))
+		if f := s.prof.ObserveBytes; f != nil {
+			f(0, len(msg))
+		}
 	}
 }
 
@@ -56,6 +59,9 @@ func (s *Session) readLoop() {
 		s.counters.RecvCount.Add(1)
 		s.counters.RecvBytes.Add(int64(len(msg)))
 		s.chargeBandwidth(len(msg))
+		if f := s.prof.ObserveBytes; f != nil {
+			f(len(msg), 0)
+		}
 		if s.logged.Load() {
 			s.log.Info("request", "session", s.id, "msg", string(msg))
 		}
