@@ -1,0 +1,10 @@
+// Package mainchain is the BMM plugin's view of the mainchain node: the
+// three JSON-RPC calls it needs (getblockcount, getblockhash, getblock with
+// verbosity 0), over plugins/bitcoind/rpc, with the block decoded by btcd's
+// wire package. It works with any Bitcoin Core-compatible node (bitcoind,
+// btcd); nothing Drivechain-specific is required.
+//
+// Errors keep the rpc client's kinds: sdk.KindUnavailable when the node
+// cannot be reached before the context ends, sdk.KindDaemon for a JSON-RPC
+// error, sdk.KindInternal for a reply that does not decode.
+package mainchain
