@@ -73,6 +73,11 @@ func runChain(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		chain, daemonURL = regtest.NewClient(hp, u, p), *daemon
 	} else {
+		if *dir != "" {
+			if err := os.MkdirAll(*dir, 0o755); err != nil {
+				return err
+			}
+		}
 		var err error
 		node, err = regtest.StartNode(ctx, regtest.NodeOptions{Dir: *dir, RPCPort: *rpcPort, User: *user, Pass: *pass, Logger: log})
 		if err != nil {

@@ -85,11 +85,7 @@ func runFlood(ctx context.Context, args []string, stdout io.Writer) error {
 	if rep.Baseline.All.P99 > 0 {
 		rep.P99Ratio = float64(rep.WithFlood.All.P99) / float64(rep.Baseline.All.P99)
 	}
-	if *lf.asJSON {
-		return writeJSON(stdout, rep)
-	}
-	writeFloodText(stdout, &rep)
-	return nil
+	return lf.output(stdout, rep, func(w io.Writer) { writeFloodText(w, &rep) })
 }
 
 func writeFloodText(w io.Writer, rep *floodReport) {

@@ -28,6 +28,7 @@ type loadFlags struct {
 	seed        *uint64
 	timeout     *time.Duration
 	asJSON      *bool
+	jsonOut     *string
 	quiet       *bool
 }
 
@@ -41,8 +42,32 @@ func addLoadFlags(fs *flag.FlagSet, defServer string) *loadFlags {
 		seed:        fs.Uint64("seed", 1, "seed of the sessions' choices"),
 		timeout:     fs.Duration("timeout", 30*time.Second, "per-request timeout"),
 		asJSON:      fs.Bool("json", false, "print the results as JSON"),
+		jsonOut:     fs.String("json-out", "", "also write the JSON results to this file"),
 		quiet:       fs.Bool("quiet", false, "no live status line"),
 	}
+}
+
+// output writes the report: JSON to stdout with -json, else text; and JSON
+// to the -json-out file if set.
+func (lf *loadFlags) output(stdout io.Writer, rep any, text func(io.Writer)) error {
+	if *lf.jsonOut != "" {
+		fh, err := os.Create(*lf.jsonOut)
+		if err != nil {
+			return err
+		}
+		err = writeJSON(fh, rep)
+		if cerr := fh.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if *lf.asJSON {
+		return writeJSON(stdout, rep)
+	}
+	text(stdout)
+	return nil
 }
 
 func (lf *loadFlags) status() *load.Status {
@@ -192,11 +217,9 @@ func runQuery(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		rep.Results = append(rep.Results, r)
 	}
-	if *lf.asJSON {
-		return writeJSON(stdout, rep)
-	}
-	for _, r := range rep.Results {
-		load.WriteTable(stdout, r)
-	}
-	return nil
+	return lf.output(stdout, rep, func(w io.Writer) {
+		for _, r := range rep.Results {
+			load.WriteTable(w, r)
+		}
+	})
 }
