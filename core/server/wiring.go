@@ -54,6 +54,8 @@ func (s *Server) electrumOptions() electrum.Options {
 func (s *Server) clientStats() admin.ClientStats {
 	st := s.el.Stats()
 	return admin.ClientStats{
+		RequestCounts: st.RequestCounts(),
+		TxsSent:       st.TxsSent.Load(),
 		HistoryCache:  admin.CacheStats{Lookups: st.HistoryLookups.Load(), Hits: st.HistoryHits.Load()},
 		TxHashesCache: admin.CacheStats{Lookups: st.TxidLookups.Load(), Hits: st.TxidHits.Load()},
 	}
@@ -61,31 +63,37 @@ func (s *Server) clientStats() admin.ClientStats {
 
 func (s *Server) adminOptions() admin.Options {
 	return admin.Options{
-		Version:  SoftwareVersion,
-		Coin:     s.cfg.Network.Coin,
-		Start:    s.start,
-		Daemon:   s.daemonLabel,
-		Index:    s.ix,
-		Sessions: s.mgr,
-		Stats:    s.clientStats,
-		Plugins:  s.pluginStates,
-		Stop:     s.Stop,
+		Version:            SoftwareVersion,
+		Coin:               s.cfg.Network.Coin,
+		Start:              s.start,
+		DaemonURL:          s.cfg.DaemonURL,
+		Switcher:           s.plugin.Chain(),
+		Network:            s.cfg.Network,
+		Index:              s.ix,
+		Sessions:           s.mgr,
+		Groups:             s.sessionGroups,
+		Stats:              s.clientStats,
+		Plugins:            s.pluginStates,
+		Stop:               s.Stop,
+		DefaultConcurrency: s.cfg.InitialConcurrent,
+		Logger:             s.log.With("component", "admin"),
 	}
 }
 
-// daemonLabel is the current daemon URL without credentials.
-func (s *Server) daemonLabel() string {
-	first := strings.Split(s.cfg.DaemonURL, ",")[0]
-	if i := strings.LastIndex(first, "@"); i >= 0 {
-		first = first[i+1:]
+// sessionGroups adapts the session manager's groups for admin.
+func (s *Server) sessionGroups() []admin.GroupInfo {
+	gs := s.mgr.Groups()
+	out := make([]admin.GroupInfo, len(gs))
+	for i, g := range gs {
+		out[i] = admin.GroupInfo{Name: g.Name, Members: g.Members, RetainedCost: g.RetainedCost}
 	}
-	return strings.TrimPrefix(strings.TrimPrefix(first, "http://"), "https://")
+	return out
 }
 
 func (s *Server) pluginStates() []admin.PluginState {
 	d := s.plugin.Describe()
 	return []admin.PluginState{{Name: d.Name, Version: d.Version, SDKVersion: d.SDKVersion,
-		Capabilities: d.Capabilities, PID: s.plugin.PID(), State: s.plugin.State()}}
+		Capabilities: d.Capabilities, PID: s.plugin.PID(), State: s.plugin.State(), Restarts: s.plugin.Restarts()}}
 }
 
 // prepareListeners builds a listener per configured service: rpc services
@@ -110,6 +118,12 @@ func (s *Server) prepareListeners() error {
 			opts: tlsOpts, mgr: s.mgr, log: s.log.With("component", "listener"),
 		}
 		if svc.Proto == "rpc" {
+			if err := admin.CheckListenAddr(svc.Host, cfg.RPCAllowRemote); err != nil {
+				return err
+			}
+			if !admin.IsLoopbackHost(svc.Host) {
+				s.log.Warn("the admin RPC listens on a non-loopback address and has no authentication (rpc_allow_remote)", "host", svc.Host)
+			}
 			l.disp = s.admin
 			// Admin sessions: the library's cost defaults, no
 			// response-size limit and no request deadline (admin-rpc.md §1).
@@ -118,7 +132,7 @@ func (s *Server) prepareListeners() error {
 			s.rpc = append(s.rpc, l)
 			continue
 		}
-		l.disp = s.el
+		l.disp = s.admin.WithLogNew(s.el)
 		l.profile = session.Profile{
 			MaxSend:           cfg.MaxSend,
 			RequestTimeout:    cfg.RequestTimeout,

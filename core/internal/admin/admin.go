@@ -72,6 +72,7 @@ type PluginState struct {
 	Capabilities []string `json:"capabilities"`
 	PID          int      `json:"pid"`
 	State        string   `json:"state"`
+	Restarts     int64    `json:"restarts"`
 }
 
 // Server is the admin RPC dispatcher (a session.Dispatcher for rpc://).

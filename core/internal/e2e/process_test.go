@@ -171,7 +171,7 @@ func TestPluginRestartKeepsSessions(t *testing.T) {
 		t.Fatalf("getinfo plugins: %v\n%s", err, out)
 	}
 	p := gi.Amber.Plugins[0]
-	if p.State != "running" || p.PID == 0 || p.PID == oldPID {
+	if p.State != "running" || p.PID == 0 || p.PID == oldPID || p.Restarts != 1 {
 		t.Errorf("after restart: plugin %+v, old pid %d", p, oldPID)
 	}
 	newPID, err := a.PluginPID()
