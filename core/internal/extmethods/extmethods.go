@@ -35,7 +35,11 @@ type Options struct {
 	// CoreMethods are the names plugins may not declare (every method the
 	// inner dispatcher serves in any protocol version).
 	CoreMethods []string
-	Logger      *slog.Logger
+	// Gate, if set, is asked before each plugin method call; a non-nil
+	// error is the reply (e.g. the core's "use server.version to identify
+	// client" rule under drop_client_unknown). nil lets every call through.
+	Gate   func(s *session.Session, method string) error
+	Logger *slog.Logger
 }
 
 // Method is one registered plugin method.
@@ -58,6 +62,7 @@ type route struct {
 type Dispatcher struct {
 	inner session.Dispatcher
 	core  map[string]bool
+	gate  func(s *session.Session, method string) error
 	log   *slog.Logger
 
 	mu     sync.Mutex // serialises Register/Unregister
@@ -72,7 +77,7 @@ func New(opts Options) *Dispatcher {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	d := &Dispatcher{inner: opts.Inner, core: map[string]bool{}, log: log}
+	d := &Dispatcher{inner: opts.Inner, core: map[string]bool{}, gate: opts.Gate, log: log}
 	for _, m := range opts.CoreMethods {
 		d.core[m] = true
 	}
@@ -177,6 +182,11 @@ func (d *Dispatcher) Closed(s *session.Session) { d.inner.Closed(s) }
 // Dispatch implements session.Dispatcher.
 func (d *Dispatcher) Dispatch(ctx context.Context, s *session.Session, method string, params json.RawMessage) (any, error) {
 	if r, ok := (*d.routes.Load())[method]; ok {
+		if d.gate != nil {
+			if err := d.gate(s, method); err != nil {
+				return nil, err
+			}
+		}
 		return d.call(ctx, s, r, params)
 	}
 	return d.inner.Dispatch(ctx, s, method, params)

@@ -84,7 +84,15 @@ type reply struct {
 // codes from the kind table, cost, and fall-through to the core.
 func TestThroughSession(t *testing.T) {
 	inner := &core{}
-	d := New(Options{Inner: inner, CoreMethods: []string{"server.version", "server.ping"}})
+	gated := 0
+	d := New(Options{Inner: inner, CoreMethods: []string{"server.version", "server.ping"},
+		Gate: func(s *session.Session, method string) error {
+			if method == "calc.echo" && s.Protocol() == "" {
+				gated++
+				return jsonrpc.Errorf(jsonrpc.BadRequest, "use server.version to identify client")
+			}
+			return nil
+		}})
 	if err := d.Register(t.Context(), "calc", sdktest.NewMethods(t, newCalc())); err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +128,7 @@ func TestThroughSession(t *testing.T) {
 		msg            string
 	}{
 		{method: "calc.new", params: `[]`, code: jsonrpc.MethodNotFound, msg: `unknown method "calc.new"`},
+		{method: "calc.echo", params: `[]`, code: jsonrpc.BadRequest, msg: "use server.version to identify client"},
 		{method: "server.version", params: `["test", "1.4.2"]`, result: `["Amber test","1.4.2"]`},
 		{method: "calc.new", params: `[]`, result: `{"ID":0,"Protocol":"1.4.2","RemoteAddr":"127.0.0.1:5"}`},
 		{method: "calc.add", params: `[1, 2]`, result: `3`},
@@ -140,6 +149,10 @@ func TestThroughSession(t *testing.T) {
 		case tt.code == 0 && (r.Error != nil || string(r.Result) != tt.result):
 			t.Errorf("%s %s: %s %+v; want %s", tt.method, tt.params, r.Result, r.Error, tt.result)
 		}
+	}
+
+	if gated != 1 {
+		t.Errorf("gate refused %d calls, want 1", gated)
 	}
 
 	// The plugin method's declared cost is charged.
