@@ -79,18 +79,3 @@ func TestRenderRejectsWrongShapes(t *testing.T) {
 		}
 	}
 }
-
-func TestFormatDuration(t *testing.T) {
-	for _, tc := range []struct {
-		secs int64
-		sep  string
-		want string
-	}{
-		{0, " ", "00s"}, {42, "", "42s"}, {342, "", "05m42s"}, {3600, "", "01h00m00s"},
-		{5944, " ", "01h 39m 04s"}, {184629, " ", "2d 03h 17m"}, {86400, " ", "1d 00h 00m"},
-	} {
-		if got := formatDuration(tc.secs, tc.sep); got != tc.want {
-			t.Errorf("formatDuration(%d, %q) = %q, want %q", tc.secs, tc.sep, got, tc.want)
-		}
-	}
-}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 // Column formats of electrumx_rpc's tables (admin-rpc.md §3.2); '<' left
@@ -37,46 +39,6 @@ func formatRow(specs []string, cells []string) string {
 		}
 	}
 	return b.String()
-}
-
-// thousands formats n like Python's f"{n:,d}".
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-// formatDuration renders whole seconds as admin-rpc.md §3.3 (ElectrumX's
-// util.formatted_time).
-func formatDuration(t int64, sep string) string {
-	var parts []string
-	for _, u := range []struct {
-		n   int64
-		fmt string
-	}{{86400, "%dd"}, {3600, "%02dh"}, {60, "%02dm"}} {
-		v := t / u.n
-		t -= v * u.n
-		if v != 0 || len(parts) > 0 {
-			parts = append(parts, fmt.Sprintf(u.fmt, v))
-		}
-	}
-	if len(parts) < 3 {
-		parts = append(parts, fmt.Sprintf("%02ds", t))
-	}
-	return strings.Join(parts, sep)
 }
 
 // num returns a JSON number as int64, truncating fractions like Python's
@@ -140,10 +102,10 @@ func sessionsLines(v any) ([]string, error) {
 		// subs, recv_count, recv_size, send_count, send_size, conn_time
 		lines = append(lines, formatRow(sessionsFmt, []string{
 			str(r[0]), str(r[1]), str(r[3]), str(r[4]),
-			thousands(num(r[5])), thousands(num(r[6])), thousands(num(r[7])), thousands(num(r[8])),
-			thousands(num(r[9])), thousands(num(r[10])), thousands(num(r[11]) / 1024),
-			thousands(num(r[12])), thousands(num(r[13]) / 1024),
-			formatDuration(num(r[14]), ""), str(r[2]),
+			pyfmt.Thousands(num(r[5])), pyfmt.Thousands(num(r[6])), pyfmt.Thousands(num(r[7])), pyfmt.Thousands(num(r[8])),
+			pyfmt.Thousands(num(r[9])), pyfmt.Thousands(num(r[10])), pyfmt.Thousands(num(r[11]) / 1024),
+			pyfmt.Thousands(num(r[12])), pyfmt.Thousands(num(r[13]) / 1024),
+			pyfmt.Duration(time.Duration(num(r[14]))*time.Second, ""), str(r[2]),
 		}))
 	}
 	return lines, nil
@@ -160,9 +122,9 @@ func groupsLines(v any) ([]string, error) {
 		// name, session_count, cost, retained_cost, reqs, txs_sent, subs,
 		// recv_count, recv_size, send_count, send_size
 		lines = append(lines, formatRow(groupsFmt, []string{
-			str(r[0]), thousands(num(r[1])), thousands(num(r[2])), thousands(num(r[3])),
-			thousands(num(r[4])), thousands(num(r[5])), thousands(num(r[6])), thousands(num(r[7])),
-			thousands(num(r[8]) / 1024), thousands(num(r[9])), thousands(num(r[10]) / 1024),
+			str(r[0]), pyfmt.Thousands(num(r[1])), pyfmt.Thousands(num(r[2])), pyfmt.Thousands(num(r[3])),
+			pyfmt.Thousands(num(r[4])), pyfmt.Thousands(num(r[5])), pyfmt.Thousands(num(r[6])), pyfmt.Thousands(num(r[7])),
+			pyfmt.Thousands(num(r[8]) / 1024), pyfmt.Thousands(num(r[9])), pyfmt.Thousands(num(r[10]) / 1024),
 		}))
 	}
 	return lines, nil
@@ -177,7 +139,7 @@ func peersLines(v any, now time.Time) ([]string, error) {
 		if num(t) == 0 {
 			return "Never"
 		}
-		return formatDuration(now.Unix()-num(t), " ")
+		return pyfmt.Duration(time.Duration(now.Unix()-num(t))*time.Second, " ")
 	}
 	orBlank := func(v any) string {
 		if num(v) == 0 && str(v) == "0" {

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/index"
-	"github.com/amber-electrum/amber/core/internal/pyfmt"
 	"github.com/amber-electrum/amber/core/internal/session"
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 // AmberKey is the one getinfo key beyond ElectrumX's: Amber's sync progress
@@ -94,7 +94,7 @@ func (s *Server) getinfo(context.Context, *session.Session, []json.RawMessage) (
 			"logged": logged, "pending requests": pending, "subs": subs,
 		},
 		"txs sent": cs.TxsSent,
-		"uptime":   FormatDuration(time.Since(s.opts.Start), " "),
+		"uptime":   pyfmt.Duration(time.Since(s.opts.Start), " "),
 		"version":  s.opts.Version,
 		AmberKey: map[string]any{
 			"sync": map[string]any{

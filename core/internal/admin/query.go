@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/amber-electrum/amber/core/internal/index"
-	"github.com/amber-electrum/amber/core/internal/pyfmt"
 	"github.com/amber-electrum/amber/core/internal/session"
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 // satsPerCoin is the number of base units in one coin.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amber-electrum/amber/core/internal/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 func TestNonNegInt(t *testing.T) {
