@@ -18,6 +18,7 @@ type floodReport struct {
 	WithFlood  *load.Result      `json:"with_flood"`
 	Flooder    *load.FloodResult `json:"flooder"`
 	HistoryLen int               `json:"flood_history_len"`
+	Separate   bool              `json:"separate_phases"`
 	// P99Ratio is the well-behaved p99 with the flooder over the baseline
 	// p99 (target: <= 2); WellBehavedErrors the errors they saw with it
 	// (target: 0).
@@ -33,7 +34,8 @@ func runFlood(ctx context.Context, args []string, stdout io.Writer) error {
 	phase := fs.Duration("phase", 30*time.Second, "length of each phase (baseline, then with the flooder)")
 	depth := fs.Int("depth", 16, "flooder requests kept in flight (pipelining)")
 	floodMax := fs.Int64("flood-requests", 0, "stop the flooder after this many requests (0: the phase length)")
-	settle := fs.Duration("settle", 2*time.Second, "pause between the phases")
+	separate := fs.Bool("separate", false, "fresh well-behaved sessions for each phase (default: the same sessions run on through both phases)")
+	settle := fs.Duration("settle", 2*time.Second, "pause between the phases with -separate")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,28 +53,48 @@ func runFlood(ctx context.Context, args []string, stdout io.Writer) error {
 	opts := load.Options{Addr: *lf.server, Sessions: *clients, Duration: *phase, Pace: *pace,
 		Mix: lf.mixConfig(f, false), Check: checkable, Seed: *lf.seed, Timeout: *lf.timeout, Status: lf.status()}
 
-	rep := floodReport{Command: "flood", Date: time.Now().UTC(), HistoryLen: heavy.History}
-	o := opts
-	o.Label = "baseline"
-	if rep.Baseline, err = load.Run(ctx, o); err != nil {
-		return err
-	}
-	if !load.Sleep(ctx, *settle) {
-		return ctx.Err()
-	}
-	o = opts
-	o.Label, o.Seed, o.Status = "with flooder", *lf.seed+1, nil // the flooder owns the status line
+	rep := floodReport{Command: "flood", Date: time.Now().UTC(), HistoryLen: heavy.History, Separate: *separate}
+	fopts := load.FloodOptions{Addr: *lf.server, ScriptHash: heavy.ScriptHash, Depth: *depth,
+		Duration: *phase, Requests: *floodMax, Timeout: *lf.timeout}
 	type runRes struct {
-		r   *load.Result
+		rs  []*load.Result
 		err error
 	}
 	wb := make(chan runRes, 1)
-	go func() {
-		r, err := load.Run(ctx, o)
-		wb <- runRes{r, err}
-	}()
-	rep.Flooder, err = load.Flood(ctx, load.FloodOptions{Addr: *lf.server, ScriptHash: heavy.ScriptHash, Depth: *depth,
-		Duration: *phase, Requests: *floodMax, Timeout: *lf.timeout, Status: lf.status()})
+	if *separate {
+		o := opts
+		o.Label = "baseline"
+		if rep.Baseline, err = load.Run(ctx, o); err != nil {
+			return err
+		}
+		if !load.Sleep(ctx, *settle) {
+			return ctx.Err()
+		}
+		o.Label, o.Seed, o.Status = "with flooder", *lf.seed+1, nil // the flooder owns the status line
+		go func() {
+			r, err := load.Run(ctx, o)
+			wb <- runRes{[]*load.Result{r}, err}
+		}()
+	} else {
+		// One run of the well-behaved sessions, split in two phases; the
+		// flooder connects at the start of the second.
+		o := opts
+		o.Label, o.Duration = "baseline", 2**phase
+		st := o.Status
+		o.Status = nil
+		go func() {
+			rs, err := load.RunPhases(ctx, o, *phase)
+			wb <- runRes{rs, err}
+		}()
+		start := time.Now()
+		for time.Since(start) < *phase && ctx.Err() == nil {
+			st.Printf("baseline: %.0fs of %v", time.Since(start).Seconds(), *phase)
+			load.Sleep(ctx, 250*time.Millisecond)
+		}
+		st.Done()
+	}
+	fopts.Status = lf.status()
+	rep.Flooder, err = load.Flood(ctx, fopts)
 	res := <-wb
 	if err != nil {
 		return err
@@ -80,7 +102,11 @@ func runFlood(ctx context.Context, args []string, stdout io.Writer) error {
 	if res.err != nil {
 		return res.err
 	}
-	rep.WithFlood = res.r
+	if !*separate {
+		rep.Baseline = res.rs[0]
+	}
+	rep.WithFlood = res.rs[len(res.rs)-1]
+	rep.WithFlood.Label = "with flooder"
 	rep.WellBehavedErrors = rep.WithFlood.ErrorCount()
 	if rep.Baseline.All.P99 > 0 {
 		rep.P99Ratio = float64(rep.WithFlood.All.P99) / float64(rep.Baseline.All.P99)

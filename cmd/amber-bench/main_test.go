@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amber-electrum/amber/cmd/amber-bench/internal/echo"
 )
 
 // query against the in-process echo server only, end to end through the
@@ -67,6 +70,42 @@ func TestRefusesNonLoopback(t *testing.T) {
 		err := dispatch(ctx, args, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), "only 127.0.0.1") {
 			t.Errorf("%v: err = %v, want a loopback refusal", args, err)
+		}
+	}
+}
+
+// flood end to end against an echo server standing in for amberd (it never
+// throttles, so only the plumbing is checked).
+func TestFloodEcho(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := echo.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	f := synthTargets(10, 1)
+	f.Heavy = f.Scripts[3].ScriptHash
+	path := filepath.Join(t.TempDir(), "chain.json")
+	if err := f.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range [][]string{nil, {"-separate", "-settle", "10ms"}} {
+		var out bytes.Buffer
+		args := append([]string{"flood", "-server", srv.Addr(), "-targets", path, "-check=false", "-clients", "5",
+			"-pace", "10ms", "-phase", "300ms", "-depth", "4", "-quiet", "-json"}, mode...)
+		if err := dispatch(ctx, args, &out); err != nil {
+			t.Fatal(err)
+		}
+		var rep floodReport
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Baseline.Requests == 0 || rep.WithFlood.Requests == 0 || rep.WellBehavedErrors != 0 {
+			t.Fatalf("%v: well-behaved %d/%d requests, %d errors", mode, rep.Baseline.Requests, rep.WithFlood.Requests, rep.WellBehavedErrors)
+		}
+		if rep.Flooder.Answered == 0 || rep.Flooder.ScriptHash != f.Heavy || rep.Flooder.Excessive != nil {
+			t.Fatalf("%v: flooder %+v", mode, rep.Flooder)
 		}
 	}
 }

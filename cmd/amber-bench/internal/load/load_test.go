@@ -141,3 +141,26 @@ func TestFloodEcho(t *testing.T) {
 		t.Fatalf("no disconnection seen: %+v", r)
 	}
 }
+
+func TestRunPhases(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := echo.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	rs, err := RunPhases(ctx, Options{Label: "p", Addr: srv.Addr(), Sessions: 3, Duration: 600 * time.Millisecond,
+		Pace: 5 * time.Millisecond, Mix: echoTargets()}, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].Label != "p" || rs[1].Label != "p (phase 2)" {
+		t.Fatalf("phases: %+v", rs)
+	}
+	for i, r := range rs {
+		if r.Requests == 0 || r.All.Count != r.Requests || r.ErrorCount() != 0 {
+			t.Errorf("phase %d: %d requests, %d samples, errors %v", i+1, r.Requests, r.All.Count, r.Errors)
+		}
+	}
+}

@@ -85,7 +85,19 @@ type stats struct {
 	nerr      atomic.Int64
 	reconn    atomic.Int64
 	notes     atomic.Int64
-	live      atomic.Int64
+	live      atomic.Int64 // used on the first phase only
+	// second, when set, takes the samples of requests started at or after
+	// split (RunPhases).
+	second *stats
+	split  time.Time
+}
+
+// at returns the stats of the phase a request started at t belongs to.
+func (s *stats) at(t time.Time) *stats {
+	if s.second != nil && !t.Before(s.split) {
+		return s.second
+	}
+	return s
 }
 
 func newStats() *stats {
@@ -135,6 +147,18 @@ func ErrorKind(err error) string {
 // Run runs the sessions until the duration or the request budget is used
 // up (or ctx ends) and returns the figures.
 func Run(ctx context.Context, o Options) (*Result, error) {
+	rs, err := RunPhases(ctx, o, 0)
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// RunPhases is Run with the figures split in two phases when split > 0:
+// requests started before split after the start, and the others (the
+// sessions run on without interruption). It returns one result per phase;
+// the second is labelled o.Label+" (phase 2)".
+func RunPhases(ctx context.Context, o Options, split time.Duration) ([]*Result, error) {
 	if o.Duration <= 0 && o.Requests <= 0 {
 		return nil, errors.New("load: set a duration or a request count")
 	}
@@ -151,9 +175,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		defer cancel()
 	}
 	st := newStats()
+	start := time.Now()
+	if split > 0 {
+		st.second, st.split = newStats(), start.Add(split)
+	}
 	var budget atomic.Int64
 	take := func() bool { return o.Requests <= 0 || budget.Add(1) <= o.Requests }
-	start := time.Now()
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(250 * time.Millisecond)
@@ -164,9 +191,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				return
 			case <-t.C:
 				el := time.Since(start).Seconds()
-				n := st.answered.Load()
+				ph := st.at(time.Now())
+				n, nerr := st.answered.Load(), st.nerr.Load()
+				if ph != st {
+					n, nerr = n+ph.answered.Load(), nerr+ph.nerr.Load()
+				}
 				o.Status.Printf("%s: %.0fs sessions %d/%d requests %d (%.0f/s) errors %d",
-					o.Label, el, st.live.Load(), o.Sessions, n, float64(n)/el, st.nerr.Load())
+					o.Label, el, st.live.Load(), o.Sessions, n, float64(n)/el, nerr)
 			}
 		}
 	}()
@@ -177,7 +208,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	wg.Wait()
 	close(done)
 	o.Status.Done()
-	return st.result(o, time.Since(start)), nil
+	elapsed := time.Since(start)
+	if split <= 0 {
+		return []*Result{st.result(o, elapsed)}, nil
+	}
+	first := st.result(o, min(split, elapsed))
+	second := st.second.result(o, max(elapsed-split, time.Nanosecond))
+	second.Label = o.Label + " (phase 2)"
+	return []*Result{first, second}, nil
 }
 
 func session(ctx context.Context, o Options, i int, st *stats, take func() bool) {
@@ -191,7 +229,7 @@ func session(ctx context.Context, o Options, i int, st *stats, take func() bool)
 		c, err := rpcclient.Dial(ctx, o.Addr)
 		if err != nil {
 			if ctx.Err() == nil {
-				st.fail("", "dial", err.Error())
+				st.at(time.Now()).fail("", "dial", err.Error())
 				Sleep(ctx, 100*time.Millisecond)
 			}
 			continue
@@ -199,12 +237,12 @@ func session(ctx context.Context, o Options, i int, st *stats, take func() bool)
 		st.live.Add(1)
 		more := serve(ctx, o, c, w, st, take, &next)
 		st.live.Add(-1)
-		st.notes.Add(c.Notifications())
+		st.at(time.Now()).notes.Add(c.Notifications())
 		c.Close()
 		if !more {
 			return
 		}
-		st.reconn.Add(1)
+		st.at(time.Now()).reconn.Add(1)
 		w.Restart()
 		Sleep(ctx, 50*time.Millisecond)
 	}
@@ -212,7 +250,7 @@ func session(ctx context.Context, o Options, i int, st *stats, take func() bool)
 
 // serve sends the wallet's requests on c; false means stop (ctx or budget),
 // true reconnect.
-func serve(ctx context.Context, o Options, c *rpcclient.Conn, w *mix.Wallet, st *stats, take func() bool, next *time.Time) bool {
+func serve(ctx context.Context, o Options, c *rpcclient.Conn, w *mix.Wallet, all *stats, take func() bool, next *time.Time) bool {
 	for {
 		if o.Pace > 0 {
 			if !Sleep(ctx, time.Until(*next)) {
@@ -228,6 +266,7 @@ func serve(ctx context.Context, o Options, c *rpcclient.Conn, w *mix.Wallet, st 
 		req := w.Next()
 		rctx, cancel := context.WithTimeout(ctx, o.Timeout)
 		t0 := time.Now()
+		st := all.at(t0)
 		res, err := c.Call(rctx, req.Method, req.Params...)
 		lat := time.Since(t0)
 		cancel()
