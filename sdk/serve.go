@@ -2,20 +2,22 @@ package sdk
 
 import (
 	"context"
-	"fmt"
-	"log"
-	"os"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 )
 
 // ServeOpts configures Serve.
 type ServeOpts struct {
-	// ChainBackend is the implementation to serve (required).
+	// ChainBackend, if set, is served as the chain backend
+	// (CapChainBackend); it also answers Describe, Configure and Shutdown.
 	ChainBackend ChainBackend
+	// MethodProvider, if set, is served as a method provider
+	// (CapMethodProvider). Without a ChainBackend it must implement
+	// Lifecycle (embed *BasicPlugin); otherwise use ServePlugin with
+	// PluginOpts.Lifecycle.
+	MethodProvider MethodProvider
 	// Logger is the plugin's logger. nil means hclog JSON on stderr at Debug
 	// level, which the host re-emits with the same levels. A custom logger
 	// must also write JSON to stderr for the host to keep the levels.
@@ -26,41 +28,19 @@ type ServeOpts struct {
 const parentPollInterval = time.Second
 
 // Serve runs the plugin: it answers the go-plugin handshake on stdout and
-// serves opts.ChainBackend over gRPC until the host stops it, then exits the
-// process. Call it first thing in main: anything printed to stdout before the
-// handshake breaks start-up.
+// serves opts.ChainBackend and/or opts.MethodProvider over gRPC until the
+// host stops it, then exits the process. Call it first thing in main:
+// anything printed to stdout before the handshake breaks start-up. At least
+// one of the two must be set; invalid opts print the reason on stderr and
+// exit with status 1.
 //
-// Serve points the standard library logger at the plugin logger (stderr), sets
-// MaxMessageSize limits on the gRPC server, and starts a watchdog that exits
-// the plugin when its parent process (the host) goes away.
+// Serve is ServePlugin(PluginOpts{Chain, Methods, Logger}): it points the
+// standard library logger at the plugin logger (stderr), sets
+// MaxMessageSize limits on the gRPC server, and starts a watchdog that
+// exits the plugin when its parent process (the host) goes away. Describe
+// lists the capabilities of the services served.
 func Serve(opts ServeOpts) {
-	if opts.ChainBackend == nil {
-		fmt.Fprintln(os.Stderr, "sdk.Serve: ServeOpts.ChainBackend is nil")
-		os.Exit(1)
-	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = hclog.New(&hclog.LoggerOptions{
-			Level:      hclog.Debug,
-			Output:     os.Stderr,
-			JSONFormat: true,
-		})
-	}
-	log.SetFlags(0)
-	log.SetPrefix("")
-	log.SetOutput(logger.StandardWriter(&hclog.StandardLoggerOptions{InferLevels: true}))
-
-	go watchParent(context.Background(), os.Getppid, parentPollInterval, func(old, cur int) {
-		logger.Error("host process went away, exiting", "parent_pid", old, "new_parent_pid", cur)
-		os.Exit(2)
-	})
-
-	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: VersionedPlugins(opts.ChainBackend),
-		GRPCServer:       newGRPCServer,
-		Logger:           logger,
-	})
+	ServePlugin(PluginOpts{Chain: opts.ChainBackend, Methods: opts.MethodProvider, Logger: opts.Logger})
 }
 
 // newGRPCServer is go-plugin's server factory with the SDK's size limits.

@@ -1,6 +1,19 @@
-// Package sdktest is the test kit for Amber plugins and the host: NewChain
-// connects a ChainBackend implementation to the real host-side adapter over an
-// in-process gRPC connection (the same wire code a plugin process uses),
-// ConformChain checks a backend against the ChainBackend contract, and Fake is
-// an in-memory ChainBackend for tests of code that consumes one.
+// Package sdktest is the test kit for Amber plugins and the host. Every
+// helper goes through the real wire code a plugin process uses (an
+// in-process gRPC connection, go-plugin's broker included), so a test
+// exercises the same conversions as amberd.
+//
+// Chain backends: NewChain connects a ChainBackend implementation to the
+// host-side adapter, ConformChain checks a backend against the
+// ChainBackend contract, and Fake is an in-memory ChainBackend for tests of
+// code that consumes one.
+//
+// Method providers: NewMethods serves a MethodProvider and returns the
+// host-side *sdk.MethodsClient (call ConfigureWithHost on it to hand the
+// plugin host services), NewPlugin serves any sdk.PluginOpts as ServePlugin
+// would, ConformMethods checks a provider against the MethodProvider
+// contract (well-formed MethodSpecs, calls that fail only with *sdk.Error
+// of a known kind, JSON results), and FakeHost is an in-memory sdk.Host
+// (headers, histories with cursors, UTXOs, merkle branches, published
+// block events) that records the calls a plugin makes.
 package sdktest
