@@ -37,13 +37,14 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 		c.st.identified = true
 		c.st.mu.Unlock()
 	}
-	max := ProtocolMax
 	c.st.mu.Lock()
-	if c.st.early {
-		max = ProtocolMaxLate // too late for a version-first protocol
-	}
+	early := c.st.early
 	c.st.mu.Unlock()
-	v := Negotiate(c.args[1], ProtocolMin, max)
+	v := Negotiate(c.args[1], ProtocolMin, ProtocolMax)
+	if v != nil && early && tableFor(v).versionFirst {
+		// too late for a version-first protocol: the best 1.4.x, if any
+		v = Negotiate(c.args[1], ProtocolMin, ProtocolMaxLate)
+	}
 	if v == nil {
 		c.s.CloseAfterReply()
 		return nil, badRequest("unsupported protocol version: %s", pyStr(c.args[1]))

@@ -252,3 +252,30 @@ func TestRequestCountsAndSubscriptions(t *testing.T) {
 		t.Errorf("Subscriptions after Close = %d", n)
 	}
 }
+
+func TestTable16(t *testing.T) {
+	t142, t16 := tableFor(Version{1, 4, 2}), tableFor(Version{1, 6})
+	if tableFor(Version{1, 5}) != t142 || tableFor(Version{1, 6, 1}) != t16 || t16 == t142 {
+		t.Fatal("tableFor picks the wrong table around 1.6")
+	}
+	if !t16.versionFirst || !t16.ignoreExtra || t142.versionFirst || t142.ignoreExtra {
+		t.Errorf("rules: 1.6 %v/%v, 1.4.2 %v/%v", t16.versionFirst, t16.ignoreExtra, t142.versionFirst, t142.ignoreExtra)
+	}
+	for _, name := range []string{"blockchain.transaction.broadcast_package", "mempool.get_info"} {
+		if _, ok := t16.methods[name]; !ok {
+			t.Errorf("1.6 lacks %s", name)
+		}
+		if _, ok := t142.methods[name]; ok {
+			t.Errorf("1.4.2 has %s", name)
+		}
+	}
+	if _, ok := t16.methods["blockchain.relayfee"]; ok {
+		t.Error("1.6 has relayfee")
+	}
+	if len(t16.methods) != len(t142.methods)+1 {
+		t.Errorf("1.6 should add two methods and drop one: %d vs %d", len(t16.methods), len(t142.methods))
+	}
+	if ProtocolMax.String() != "1.6" || ProtocolMaxLate.String() != "1.4.2" {
+		t.Errorf("range %s / late %s", ProtocolMax, ProtocolMaxLate)
+	}
+}
