@@ -79,7 +79,6 @@ func Solve(h *wire.BlockHeader) {
 // block carries.
 var RegtestBits = chaincfg.RegressionNetParams.PowLimitBits
 
-
 // Fake is an in-memory mainchain: the best chain is a list of blocks, and
 // every block ever added stays fetchable by hash (as in a real node). It
 // implements the readers of follow and proof. The zero value is unusable;
