@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -93,6 +94,7 @@ func StartProxy(ctx context.Context, target string) (*Proxy, error) {
 		// A daemon that is gone while we forward: drop the connection
 		// rather than invent a reply.
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { abort(w) },
+		ErrorLog:     log.New(io.Discard, "", 0),
 	}
 	p.serve(ln)
 	return p, nil
