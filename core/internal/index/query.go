@@ -102,6 +102,53 @@ func (ix *Index) History(ctx context.Context, hx HashX, limit int) ([]Confirmed,
 	return conf, ix.mp.history(hx), nil
 }
 
+// HistoryPage returns up to limit confirmed history entries of hx with tx
+// number >= from, in tx-number (chain) order, and the tx number to continue
+// from: 0 when the page holds the rest of the history (so a page that ends
+// exactly at the last entry also returns 0). next is always above the tx
+// number of the page's first entry, so it is never 0 for a partial read.
+// limit <= 0 or a from beyond the largest tx number returns nothing.
+//
+// A page is one store read transaction, which is atomic with respect to a
+// block batch (one store transaction): it never sees half a batch. It does
+// not read the mempool, so unlike History it does not take the mempool
+// lock. Pages are read at different times: between two pages blocks may be
+// connected or undone (a reorg reuses tx numbers), so a history paged
+// across a reorg may repeat or skip entries (sdk.Host.History says so).
+func (ix *Index) HistoryPage(ctx context.Context, hx HashX, from uint64, limit int) ([]Confirmed, uint64, error) {
+	if limit <= 0 || from > maxTxNum {
+		return nil, 0, nil
+	}
+	page := make([]Confirmed, 0, min(limit, 1024))
+	var next uint64
+	var bad error
+	err := ix.st.View(ctx, func(tx store.Tx) error {
+		page, next = page[:0], 0
+		return tx.Scan(hxPrefix(pHist, hx), histKey(hx, from), func(k, v []byte) bool {
+			if len(page) == limit {
+				next = get5(k[12:])
+				return false
+			}
+			if len(v) != histValLen {
+				bad = fmt.Errorf("history row %x: %d-byte value", k, len(v))
+				return false
+			}
+			var c Confirmed
+			copy(c.TxHash[:], v)
+			c.Height = int64(binary.BigEndian.Uint32(v[32:]))
+			page = append(page, c)
+			return true
+		})
+	})
+	if err == nil {
+		err = bad
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("index: history page: %w", err)
+	}
+	return page, next, nil
+}
+
 // MempoolHistory returns the mempool entries of hx in canonical order.
 func (ix *Index) MempoolHistory(hx HashX) []MempoolEntry {
 	ix.mp.mu.RLock()
