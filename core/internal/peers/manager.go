@@ -78,7 +78,6 @@ func New(opts Options) *Manager {
 	}
 	m := &Manager{opts: opts, mode: parseMode(opts.Mode), log: log.With("component", "peers"),
 		clock: opts.Clock, recentAdds: map[string]time.Time{}}
-	m.selves = m.buildSelves()
 	return m
 }
 
@@ -118,7 +117,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	m.log.Info("peer discovery", "mode", m.opts.Mode, "announce", m.opts.Announce,
 		"force_proxy", m.opts.ForceProxy, "allow_private", m.opts.AllowPrivate)
+	selves := m.buildSelves() // at Run, so OurFeatures may depend on objects built after New
 	m.mu.Lock()
+	m.selves = selves
 	m.ctx = ctx
 	queued := m.queued
 	m.queued = nil
@@ -134,7 +135,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		m.wg.Add(1)
 		go func() { defer m.wg.Done(); m.refreshBlacklist(ctx) }()
 	}
-	imported := slices.Clone(m.selves)
+	imported := slices.Clone(selves)
 	if m.mode == modeOn {
 		for _, s := range m.opts.Seeds {
 			p, err := parseRealName(s, "env", m.opts.DefaultPorts)
@@ -247,7 +248,7 @@ func (m *Manager) notePeers(cands []*peer, limit int, checkPorts bool, source st
 		fresh = fresh[:limit]
 	}
 	for _, p := range fresh {
-		m.log.Info("accepted new peer", "peer", p.host, "source", source)
+		m.log.Info("accepted new peer", "peer", p.realName(), "source", source)
 		m.peers = append(m.peers, p)
 		if m.ctx == nil {
 			m.queued = append(m.queued, p)
@@ -360,7 +361,7 @@ func (m *Manager) attempt(ctx context.Context, p *peer) (drop bool) {
 	defer m.mu.Unlock()
 	now := m.clock.Now()
 	if good {
-		m.log.Info("peer verified", "peer", p.host)
+		m.log.Info("peer verified", "peer", p.realName())
 		p.tryCount, p.lastGood, p.source, p.reason = 0, now, "peer", ""
 		m.collapseLocked(p)
 		// Prune rate-limit entries that are OLD (older than the pause);

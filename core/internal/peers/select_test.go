@@ -87,6 +87,7 @@ func TestSelection(t *testing.T) {
 // TestSelectionSelf: our identities are served once verified within 3 h.
 func TestSelectionSelf(t *testing.T) {
 	m, clk := testManager(t, Options{OurFeatures: ourFeatures(50001)}, false)
+	m.selves = m.buildSelves() // what Run does
 	if len(m.selves) != 1 {
 		t.Fatalf("selves = %v", m.selves)
 	}

@@ -11,16 +11,17 @@ import (
 )
 
 // PeerInfo is one row of the admin peers view (admin-rpc.md peers).
+// Its JSON form is the admin peers object plus "reason".
 type PeerInfo struct {
-	Host     string
-	Features map[string]any
-	Source   string
-	IPAddr   string
-	LastGood int64 // Unix seconds, 0 = never
-	LastTry  int64
-	TryCount int
-	Status   string // good, stale, never or bad
-	Reason   string // why it is bad, or the last failure
+	Host     string         `json:"host"`
+	Features map[string]any `json:"features"`
+	Source   string         `json:"source"`
+	IPAddr   string         `json:"ip_addr"`   // "" until connected (upstream: null)
+	LastGood int64          `json:"last_good"` // Unix seconds, 0 = never
+	LastTry  int64          `json:"last_try"`
+	TryCount int            `json:"try_count"`
+	Status   string         `json:"status"` // good, stale, never or bad
+	Reason   string         `json:"reason"` // why it is bad, or the last failure
 }
 
 func unix(t time.Time) int64 {

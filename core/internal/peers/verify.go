@@ -64,7 +64,8 @@ func (m *Manager) verify(ctx context.Context, c *client, p *peer, remote net.Add
 
 	ours := m.opts.OurFeatures()
 	var ver []any
-	args := []any{ours["server_version"], []any{ours["protocol_min"], ours["protocol_max"]}}
+	args := []any{orDefault(ours["server_version"], "Amber"),
+		[]any{orDefault(ours["protocol_min"], "1.4"), orDefault(ours["protocol_max"], "1.4.2")}}
 	if err := c.call(ctx, "server.version", args, &ver); err != nil {
 		return err
 	}
@@ -293,7 +294,10 @@ func (m *Manager) featuresToRegister(p *peer, remote []*peer) map[string]any {
 		return nil
 	}
 	var my *peer
-	for _, s := range m.selves {
+	m.mu.Lock()
+	selves := m.selves
+	m.mu.Unlock()
+	for _, s := range selves {
 		if !s.isTor() {
 			my = s
 			break
@@ -308,4 +312,12 @@ func (m *Manager) featuresToRegister(p *peer, remote []*peer) map[string]any {
 		}
 	}
 	return m.opts.OurFeatures()
+}
+
+// orDefault returns v if it is a non-empty string, else def.
+func orDefault(v any, def string) string {
+	if s, ok := v.(string); ok && s != "" {
+		return s
+	}
+	return def
 }
