@@ -5,8 +5,13 @@
 package testchain
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -182,4 +187,71 @@ func (f *Fake) Block(ctx context.Context, hash sdk.Hash) (mainchain.Block, error
 		return mainchain.Block{}, sdk.DaemonError(-5, fmt.Sprintf("Block not found: %s", hash))
 	}
 	return mainchain.Block{Hash: hash, MsgBlock: b}, nil
+}
+
+// Handler serves f over JSON-RPC (getblockcount, getblockhash, getblock
+// with verbosity 0), as a mainchain node would, for an httptest server.
+func (f *Fake) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID     json.RawMessage   `json:"id"`
+			Method string            `json:"method"`
+			Params []json.RawMessage `json:"params"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		result, err := f.serve(r.Context(), req.Method, req.Params)
+		reply := map[string]any{"id": req.ID, "result": result, "error": nil}
+		if err != nil {
+			code, msg := -1, err.Error()
+			var de *sdk.Error
+			if errors.As(err, &de) && de.Kind == sdk.KindDaemon {
+				code, msg = de.DaemonCode, de.DaemonMessage
+			}
+			reply["result"], reply["error"] = nil, map[string]any{"code": code, "message": msg}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(reply)
+	})
+}
+
+func (f *Fake) serve(ctx context.Context, method string, params []json.RawMessage) (any, error) {
+	arg := func(i int, v any) error {
+		if i >= len(params) {
+			return sdk.DaemonError(-1, "missing parameter")
+		}
+		return json.Unmarshal(params[i], v)
+	}
+	switch method {
+	case "getblockcount":
+		return f.BlockCount(ctx)
+	case "getblockhash":
+		var h int64
+		if err := arg(0, &h); err != nil {
+			return nil, err
+		}
+		hash, err := f.BlockHash(ctx, h)
+		return hash.String(), err
+	case "getblock":
+		var s string
+		if err := arg(0, &s); err != nil {
+			return nil, err
+		}
+		hash, err := sdk.ParseHash(s)
+		if err != nil {
+			return nil, sdk.DaemonError(-8, err.Error())
+		}
+		b, err := f.Block(ctx, hash)
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := b.Serialize(&buf); err != nil {
+			return nil, err
+		}
+		return hex.EncodeToString(buf.Bytes()), nil
+	}
+	return nil, sdk.DaemonError(-32601, "Method not found")
 }
