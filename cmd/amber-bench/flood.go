@@ -16,7 +16,7 @@ type floodReport struct {
 	Date       time.Time         `json:"date"`
 	Baseline   *load.Result      `json:"baseline"`
 	WithFlood  *load.Result      `json:"with_flood"`
-	Flooder    *load.FloodResult `json:"flooder"`
+	Flooder    *load.FloodResult `json:"flooder"` // nil in a control run (-depth 0)
 	HistoryLen int               `json:"flood_history_len"`
 	Separate   bool              `json:"separate_phases"`
 	// P99Ratio is the well-behaved p99 with the flooder over the baseline
@@ -32,7 +32,7 @@ func runFlood(ctx context.Context, args []string, stdout io.Writer) error {
 	clients := fs.Int("clients", 50, "well-behaved sessions")
 	pace := fs.Duration("pace", 100*time.Millisecond, "gap between a well-behaved session's requests")
 	phase := fs.Duration("phase", 30*time.Second, "length of each phase (baseline, then with the flooder)")
-	depth := fs.Int("depth", 16, "flooder requests kept in flight (pipelining)")
+	depth := fs.Int("depth", 16, "flooder requests kept in flight (pipelining); 0: no flooder (a control run)")
 	floodMax := fs.Int64("flood-requests", 0, "stop the flooder after this many requests (0: the phase length)")
 	separate := fs.Bool("separate", false, "fresh well-behaved sessions for each phase (default: the same sessions run on through both phases)")
 	settle := fs.Duration("settle", 2*time.Second, "pause between the phases with -separate")
@@ -93,8 +93,10 @@ func runFlood(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		st.Done()
 	}
-	fopts.Status = lf.status()
-	rep.Flooder, err = load.Flood(ctx, fopts)
+	if *depth > 0 {
+		fopts.Status = lf.status()
+		rep.Flooder, err = load.Flood(ctx, fopts)
+	}
 	res := <-wb
 	if err != nil {
 		return err
@@ -107,6 +109,9 @@ func runFlood(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rep.WithFlood = res.rs[len(res.rs)-1]
 	rep.WithFlood.Label = "with flooder"
+	if *depth <= 0 {
+		rep.WithFlood.Label = "phase 2, no flooder"
+	}
 	rep.WellBehavedErrors = rep.WithFlood.ErrorCount()
 	if rep.Baseline.All.P99 > 0 {
 		rep.P99Ratio = float64(rep.WithFlood.All.P99) / float64(rep.Baseline.All.P99)
@@ -125,6 +130,10 @@ func writeFloodText(w io.Writer, rep *floodReport) {
 	fmt.Fprintf(w, "\np99 with flooder / baseline = %.2f (target <= 2); errors with flooder: %s (target: none)\n",
 		rep.P99Ratio, load.ErrorsString(rep.WithFlood.Errors))
 	fl := rep.Flooder
+	if fl == nil {
+		fmt.Fprintf(w, "\n(no flooder: control run)\n")
+		return
+	}
 	fmt.Fprintf(w, "\n## flooder (get_history of %s, %d entries, %d in flight)\n\n", fl.ScriptHash, rep.HistoryLen, fl.Depth)
 	fmt.Fprintf(w, "answered %d in %.1fs (%.0f/s); errors: %s\n", fl.Answered, fl.Elapsed.Seconds(),
 		float64(fl.Answered)/fl.Elapsed.Seconds(), load.ErrorsString(fl.Errors))
