@@ -211,4 +211,3 @@ func TestKill9SteadyState(t *testing.T) {
 		}
 	}
 }
-
