@@ -58,40 +58,7 @@ func TestBroadcastPackageBtcd(t *testing.T) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := node.Generate(ctx, 101); err != nil {
-		t.Fatal(err)
-	}
-	w := regtest.NewWallet(1, &chaincfg.RegressionNetParams)
-	if err := w.Sync(ctx, node); err != nil {
-		t.Fatal(err)
-	}
-	dest, err := w.Script(0, regtest.P2PKH) // P2PKH: witness spends wait for height 431
-	if err != nil {
-		t.Fatal(err)
-	}
-	var coin regtest.UTXO
-	for _, u := range w.UTXOs() {
-		if u.Spendable(w.Height()) {
-			coin = u
-			break
-		}
-	}
-	if coin.Value == 0 {
-		t.Fatal("no mature coinbase in the wallet")
-	}
-	parent, _, err := regtest.CreateTx([]regtest.UTXO{coin}, []*wire.TxOut{wire.NewTxOut(0, dest.PkScript)}, 0, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.AddTx(parent)
-	out, ok := w.UTXO(*wire.NewOutPoint(ptr(parent.TxHash()), 0))
-	if !ok {
-		t.Fatal("wallet did not pick up the parent's output")
-	}
-	child, _, err := regtest.CreateTx([]regtest.UTXO{out}, []*wire.TxOut{wire.NewTxOut(0, dest.PkScript)}, 0, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	coin, parent, child, dest := chainedPair(t, ctx, node)
 
 	srv := New(Options{Daemon: startPlugin(t, ctx, node.URL()), ServerVersion: "Amber test"})
 	mgr := session.NewManager(nil)
@@ -163,6 +130,106 @@ func TestBroadcastPackageBtcd(t *testing.T) {
 	}
 	if n := srv.Stats().TxsSent.Load(); n != 4 {
 		t.Errorf("txs sent %d, want 4 (2 + 2 already known)", n)
+	}
+}
+
+// chainedPair mines 101 blocks and builds, with the regtest wallet, a parent
+// spending a mature coinbase and a child spending the parent, both paying
+// the returned P2PKH script; coin is the coinbase output spent.
+func chainedPair(t *testing.T, ctx context.Context, node *regtest.Node) (regtest.UTXO, *wire.MsgTx, *wire.MsgTx, *regtest.Script) {
+	t.Helper()
+	if _, err := node.Generate(ctx, 101); err != nil {
+		t.Fatal(err)
+	}
+	w := regtest.NewWallet(1, &chaincfg.RegressionNetParams)
+	if err := w.Sync(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	dest, err := w.Script(0, regtest.P2PKH) // P2PKH: witness spends wait for height 431
+	if err != nil {
+		t.Fatal(err)
+	}
+	var coin regtest.UTXO
+	for _, u := range w.UTXOs() {
+		if u.Spendable(w.Height()) {
+			coin = u
+			break
+		}
+	}
+	if coin.Value == 0 {
+		t.Fatal("no mature coinbase in the wallet")
+	}
+	parent, _, err := regtest.CreateTx([]regtest.UTXO{coin}, []*wire.TxOut{wire.NewTxOut(0, dest.PkScript)}, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.AddTx(parent)
+	out, ok := w.UTXO(*wire.NewOutPoint(ptr(parent.TxHash()), 0))
+	if !ok {
+		t.Fatal("wallet did not pick up the parent's output")
+	}
+	child, _, err := regtest.CreateTx([]regtest.UTXO{out}, []*wire.TxOut{wire.NewTxOut(0, dest.PkScript)}, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return coin, parent, child, dest
+}
+
+// TestBroadcastPackageAmberd: the same package through a real amberd (its
+// plugin host forwarding the optional interfaces); the two transactions
+// then show up in the scripthash's mempool as amberd indexes them.
+func TestBroadcastPackageAmberd(t *testing.T) {
+	node := harness.StartNode(t, regtest.NodeOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, parent, child, dest := chainedPair(t, ctx, node)
+	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true})
+
+	c := harness.Dial(t, a.TCPAddr())
+	if v, err := c.Negotiate(ctx, "e2e", "1.6"); err != nil || len(v) != 2 || v[1] != "1.6" {
+		t.Fatalf("server.version 1.6 = %v, %v", v, err)
+	}
+	res, rerr := c.Call(ctx, "blockchain.transaction.broadcast_package", []string{regtest.TxHex(parent), regtest.TxHex(child)})
+	if rerr != nil || string(res) != `{"success":true,"errors":[]}` {
+		t.Fatalf("broadcast_package = %s, %v", res, rerr)
+	}
+	want := []string{parent.TxHash().String(), child.TxHash().String()}
+	for {
+		var mem []struct {
+			TxHash string `json:"tx_hash"`
+			Height int64  `json:"height"`
+		}
+		if err := c.CallInto(ctx, &mem, "blockchain.scripthash.get_mempool", ScripthashOf(dest.PkScript)); err != nil {
+			t.Fatal(err)
+		}
+		if len(mem) == 2 {
+			got := map[string]int64{mem[0].TxHash: mem[0].Height, mem[1].TxHash: mem[1].Height}
+			if got[want[0]] != 0 || got[want[1]] != -1 || len(got) != 2 {
+				t.Fatalf("mempool %+v, want parent at 0 and child at -1", mem)
+			}
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the package never reached amberd's mempool: %+v", mem)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	var info map[string]float64
+	if err := c.CallInto(ctx, &info, "mempool.get_info"); err != nil || len(info) != 3 || info["minrelaytxfee"] <= 0 {
+		t.Fatalf("mempool.get_info = %v, %v", info, err)
+	}
+	if _, rerr := c.Call(ctx, "blockchain.relayfee"); rerr == nil {
+		t.Fatal("relayfee answered in 1.6")
+	}
+
+	old := harness.Dial(t, a.TCPAddr())
+	if v, err := old.Negotiate(ctx, "electrum/4.3.4", "1.4"); err != nil || v[1] != "1.4" {
+		t.Fatalf("electrum 4.3.4 negotiation = %v, %v", v, err)
+	}
+	var relay float64
+	if err := old.CallInto(ctx, &relay, "blockchain.relayfee"); err != nil || relay != info["minrelaytxfee"] {
+		t.Fatalf("1.4 relayfee = %v, %v (1.6 minrelaytxfee %v)", relay, err, info["minrelaytxfee"])
 	}
 }
 
