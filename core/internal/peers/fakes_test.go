@@ -3,11 +3,18 @@ package peers
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"strconv"
 	"sync"
@@ -50,18 +57,26 @@ type fakePeer struct {
 	Height  int64
 	Chain   string // header salt; "ours" = same chain as fakeIndex
 	Peers   []any
+	TLS     bool // served over TLS: features report ssl_port
 	added   []map[string]any
 	conns   []net.Conn
 }
 
-func startFakePeer(t *testing.T) *fakePeer {
+func startFakePeer(t *testing.T) *fakePeer { return startFakePeerOn(t, false) }
+
+// startFakePeerOn starts a fake peer, over TLS with a fresh self-signed
+// certificate when useTLS is set.
+func startFakePeerOn(t *testing.T, useTLS bool) *fakePeer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if useTLS {
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}})
+	}
 	fp := &fakePeer{t: t, ln: ln, Port: ln.Addr().(*net.TCPAddr).Port, Genesis: testGenesis.String(),
-		Host: "127.0.0.1", Height: 100, Chain: "ours", Peers: []any{}}
+		Host: "127.0.0.1", Height: 100, Chain: "ours", Peers: []any{}, TLS: useTLS}
 	go fp.serve()
 	t.Cleanup(fp.Close)
 	return fp
@@ -135,8 +150,12 @@ func (fp *fakePeer) answer(method string, params []any) (any, error) {
 	case "server.version":
 		return []any{"FakePeer 1.0", "1.4.2"}, nil
 	case "server.features":
+		ports := map[string]any{"tcp_port": fp.Port, "ssl_port": nil}
+		if fp.TLS {
+			ports = map[string]any{"ssl_port": fp.Port}
+		}
 		return map[string]any{
-			"hosts":          map[string]any{fp.Host: map[string]any{"tcp_port": fp.Port, "ssl_port": nil}},
+			"hosts":          map[string]any{fp.Host: ports},
 			"genesis_hash":   fp.Genesis,
 			"server_version": "FakePeer 1.0",
 			"protocol_min":   "1.4",
@@ -343,3 +362,22 @@ func peerInfo(m *Manager, host string, tcp int) (PeerInfo, bool) {
 func seed(port int) string { return "127.0.0.1 t" + strconv.Itoa(port) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// selfSigned makes a throwaway self-signed certificate for 127.0.0.1.
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fake peer"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}

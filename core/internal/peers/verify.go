@@ -43,7 +43,15 @@ func (m *Manager) session(ctx context.Context, p *peer, t connTuple, proxy strin
 	defer c.Close()
 	vctx, vcancel := context.WithTimeout(ctx, 4*timeout)
 	defer vcancel()
-	return m.verify(vctx, c, p, conn.RemoteAddr())
+	remote := conn.RemoteAddr()
+	if proxy != "" {
+		// The socket's peer is the proxy; only an IP host tells us more.
+		remote = nil
+		if ip := p.hostIP(); ip != nil {
+			remote = &net.TCPAddr{IP: ip, Port: t.port}
+		}
+	}
+	return m.verify(vctx, c, p, remote)
 }
 
 // verify runs the checks of daemon-and-index.md §6.4 on an open session.

@@ -144,3 +144,44 @@ func TestPublicNameVerified(t *testing.T) {
 		t.Errorf("PeersSubscribe = %v, want %v", got, want)
 	}
 }
+
+// TestTransportOrder: SSL is tried first (self-signed certificates are
+// accepted), TCP after an SSL failure; the verified peer keeps the ports
+// its features report.
+func TestTransportOrder(t *testing.T) {
+	closed := func() int { // a port nobody listens on
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).Port
+	}()
+	sslPeer := startFakePeerOn(t, true)
+	tcpPeer := startFakePeer(t)
+	tests := []struct {
+		name string
+		seed string
+		fp   *fakePeer
+	}{
+		{"ssl", "127.0.0.1 s" + itoa(sslPeer.Port) + " t" + itoa(closed), sslPeer},
+		{"tcp after ssl failure", "127.0.0.1 s" + itoa(closed) + " t" + itoa(tcpPeer.Port), tcpPeer},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := testManager(t, Options{Seeds: []string{tc.seed}, AllowPrivate: true}, true)
+			waitFor(t, "verified", func() bool {
+				rows := m.Peers()
+				return len(rows) == 1 && rows[0].Status == "good"
+			})
+			key := "tcp_port"
+			if tc.fp.TLS {
+				key = "ssl_port"
+			}
+			p := m.Peers()[0]
+			if p.Features[key] != tc.fp.Port || p.TryCount != 0 || p.Reason != "" {
+				t.Errorf("row %+v, want %s %d", p, key, tc.fp.Port)
+			}
+		})
+	}
+}
