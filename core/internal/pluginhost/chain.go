@@ -23,18 +23,25 @@ type hostChain struct{ p *Plugin }
 
 var _ sdk.ChainBackend = (*hostChain)(nil)
 
-// call runs f on the current instance.
-func call[T any](ctx context.Context, p *Plugin, f func(sdk.ChainBackend) (T, error)) (T, error) {
+// callInst runs f on the current instance: at once the "not running"
+// error while no process runs, and that error too for a failure caused by
+// the process dying.
+func callInst[T any](ctx context.Context, p *Plugin, f func(*instance) (T, error)) (T, error) {
 	var zero T
 	inst := p.cur.Load()
 	if inst == nil || inst.exited() {
 		return zero, p.notRunning()
 	}
-	v, err := f(inst.chain)
+	v, err := f(inst)
 	if err != nil {
 		return zero, p.explain(ctx, inst, err)
 	}
 	return v, nil
+}
+
+// call runs f on the current instance's chain adapter.
+func call[T any](ctx context.Context, p *Plugin, f func(sdk.ChainBackend) (T, error)) (T, error) {
+	return callInst(ctx, p, func(i *instance) (T, error) { return f(i.chain) })
 }
 
 // explain returns the "not running" error if err comes from the process

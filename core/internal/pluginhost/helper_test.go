@@ -95,7 +95,15 @@ func helperProcess(mode string) {
 	case "big":
 		fake.AddMempoolTx(bigTx())
 	case "nocap":
-		fake.Desc.Capabilities = nil
+		// A methods-only plugin: it lacks the chain-backend capability.
+		serveMethods()
+		return
+	case "methods":
+		serveMethods()
+		return
+	case "both":
+		sdk.Serve(sdk.ServeOpts{ChainBackend: loudFake{fake}, MethodProvider: newEchoMethods()})
+		return
 	case "badconfig":
 		fake.Fail = map[string]error{"Configure": sdk.Errorf(sdk.KindInvalidArgument, "rpc.url: missing")}
 	case "crash":

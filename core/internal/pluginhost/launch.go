@@ -51,11 +51,27 @@ type Spec struct {
 	// Clock drives the restart backoff and the crash window; nil means the
 	// real clock.
 	Clock Clock
+	// Capability is the capability Describe must list for the plugin to be
+	// accepted (default sdk.CapChainBackend; sdk.CapMethodProvider for a
+	// method provider).
+	Capability string
+	// Host, when set, is offered to the plugin as its host services: every
+	// start (restarts included) serves it on that process's go-plugin
+	// broker and configures the plugin through
+	// sdk.MethodsClient.ConfigureWithHost. nil offers none.
+	Host sdk.Host
+	// OnRestart, when set, is called after each successful restart, once
+	// the new process is configured and serving (Chain and Methods reach
+	// it), e.g. to register the restarted plugin's methods again. It runs
+	// on the supervisor's goroutine: the next crash is not handled until it
+	// returns, and it must not call Shutdown or Kill (they wait for the
+	// supervisor).
+	OnRestart func(p *Plugin)
 }
 
 // Launch starts the plugin described by spec, completes the go-plugin
-// handshake, checks with Describe that it serves the chain backend, and
-// configures it with spec.Config. Errors name the plugin, and for a missing
+// handshake, checks with Describe that it offers spec.Capability, and
+// configures it with spec.Config (and spec.Host). Errors name the plugin, and for a missing
 // binary the config key to set. From then on a supervisor watches the
 // process and restarts it as spec.Restart says. The caller must call
 // Shutdown (or Kill).
@@ -65,6 +81,9 @@ func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 	}
 	if spec.StartTimeout <= 0 {
 		spec.StartTimeout = DefaultStartTimeout
+	}
+	if spec.Capability == "" {
+		spec.Capability = sdk.CapChainBackend
 	}
 	if _, err := secureConfig(spec); err != nil {
 		return nil, err
@@ -86,6 +105,7 @@ func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		p.clock = realClock{}
 	}
 	p.chain = &hostChain{p: p}
+	p.methods = &hostMethods{p: p}
 	inst, d, err := p.start(ctx)
 	if err != nil {
 		return nil, err
@@ -119,10 +139,10 @@ func (p *Plugin) start(ctx context.Context) (*instance, sdk.Description, error) 
 	lastLines := &tail{max: 8}
 	p.lastStderr = lastLines
 	errLog := &stderrLog{l: p.log}
-	cp := &chainPlugin{}
+	sets := newPluginSets()
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: map[int]plugin.PluginSet{sdk.ProtocolVersion: {sdk.PluginChain: cp}},
+		VersionedPlugins: sets.versioned(),
 		Cmd:              cmd,
 		SecureConfig:     secure,
 		Managed:          false,
@@ -140,7 +160,7 @@ func (p *Plugin) start(ctx context.Context) (*instance, sdk.Description, error) 
 		// The host side of the message-size limits (sdk.MaxMessageSize).
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(sdk.CallOptions()...)},
 	})
-	inst, err := p.spawn(ctx, client, cp)
+	inst, err := p.spawn(ctx, client, sets)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, sdk.Description{}, fmt.Errorf("plugin %q: start: %w", spec.Name, ctx.Err())
@@ -158,10 +178,10 @@ func (p *Plugin) start(ctx context.Context) (*instance, sdk.Description, error) 
 
 // spawn runs startLocked and waits for it within ctx. A start abandoned
 // because ctx ended is cleaned up in the background (p.starts tracks it).
-func (p *Plugin) spawn(ctx context.Context, client *plugin.Client, cp *chainPlugin) (*instance, error) {
+func (p *Plugin) spawn(ctx context.Context, client *plugin.Client, sets *pluginSets) (*instance, error) {
 	resc := make(chan startResult, 1)
 	p.starts.Add(1)
-	go startLocked(client, cp, resc)
+	go startLocked(client, sets, resc)
 	select {
 	case res := <-resc:
 		p.starts.Done()
@@ -188,10 +208,10 @@ type startResult struct {
 // parent-death signal fires when the thread that forked it exits, so an
 // ordinary goroutine (whose thread Go may retire) would get it killed at
 // random. On failure the process is cleaned up before the result is sent.
-func startLocked(client *plugin.Client, cp *chainPlugin, resc chan<- startResult) {
+func startLocked(client *plugin.Client, sets *pluginSets, resc chan<- startResult) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	inst, err := connect(client, cp)
+	inst, err := connect(client, sets)
 	if err != nil {
 		client.Kill()
 		resc <- startResult{err: err}
@@ -201,8 +221,10 @@ func startLocked(client *plugin.Client, cp *chainPlugin, resc chan<- startResult
 	<-inst.proc.Done()
 }
 
-// connect performs the handshake and dispenses the chain adapter.
-func connect(client *plugin.Client, cp *chainPlugin) (*instance, error) {
+// connect performs the go-plugin handshake and dispenses the adapters of
+// both service kinds (dispensing only builds client stubs: it does not
+// contact the plugin, so a plugin that serves one kind is fine).
+func connect(client *plugin.Client, sets *pluginSets) (*instance, error) {
 	if _, err := client.Start(); err != nil {
 		return nil, err
 	}
@@ -215,15 +237,41 @@ func connect(client *plugin.Client, cp *chainPlugin) (*instance, error) {
 		return nil, err
 	}
 	chain, ok := raw.(sdk.ChainBackend)
-	if !ok || cp.proc == nil {
+	if !ok || sets.chain.proc == nil {
 		return nil, fmt.Errorf("dispensed %T, not an sdk.ChainBackend", raw)
 	}
+	raw, err = rpc.Dispense(sdk.PluginMethods)
+	if err != nil {
+		return nil, err
+	}
+	methods, ok := raw.(*sdk.MethodsClient)
+	if !ok || sets.methods.proc == nil {
+		return nil, fmt.Errorf("dispensed %T, not an *sdk.MethodsClient", raw)
+	}
 	pid, _ := strconv.Atoi(client.ID())
-	return &instance{client: client, chain: chain, proc: cp.proc, pid: pid}, nil
+	return &instance{client: client, chain: chain, methods: methods, proc: sets.chain.proc, pid: pid}, nil
 }
 
-// chainPlugin is sdk.ChainPlugin that also keeps go-plugin's process
-// context (cancelled when the process exits).
+// pluginSets are the host-side go-plugin plugins of one process start; each
+// keeps go-plugin's process context (cancelled when the process exits).
+type pluginSets struct {
+	chain   *chainPlugin
+	methods *methodsPlugin
+}
+
+func newPluginSets() *pluginSets {
+	return &pluginSets{chain: &chainPlugin{}, methods: &methodsPlugin{}}
+}
+
+// versioned is what the host offers for negotiation: both service kinds.
+func (s *pluginSets) versioned() map[int]plugin.PluginSet {
+	return map[int]plugin.PluginSet{sdk.ProtocolVersion: {
+		sdk.PluginChain:   s.chain,
+		sdk.PluginMethods: s.methods,
+	}}
+}
+
+// chainPlugin is sdk.ChainPlugin that also keeps the process context.
 type chainPlugin struct {
 	sdk.ChainPlugin
 	proc context.Context
@@ -234,10 +282,22 @@ func (c *chainPlugin) GRPCClient(ctx context.Context, b *plugin.GRPCBroker, conn
 	return c.ChainPlugin.GRPCClient(ctx, b, conn)
 }
 
-// handshake runs Describe, checks the capability, Configure, replays the
-// last SetDaemonURLs (after a restart) and returns the description
-// (Describe again: Configure fills in the chain fields). It talks to inst
-// directly: inst is not published yet.
+// methodsPlugin is sdk.MethodsPlugin that also keeps the process context.
+type methodsPlugin struct {
+	sdk.MethodsPlugin
+	proc context.Context
+}
+
+func (m *methodsPlugin) GRPCClient(ctx context.Context, b *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	m.proc = ctx
+	return m.MethodsPlugin.GRPCClient(ctx, b, conn)
+}
+
+// handshake runs Describe, checks the capability, Configure (with the host
+// services when Spec.Host is set: a new broker connection per process),
+// replays the last SetDaemonURLs (after a restart) and returns the
+// description (Describe again: Configure fills in the chain fields). It
+// talks to inst directly: inst is not published yet.
 func (p *Plugin) handshake(ctx context.Context, inst *instance) (sdk.Description, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.spec.StartTimeout)
 	defer cancel()
@@ -246,15 +306,21 @@ func (p *Plugin) handshake(ctx context.Context, inst *instance) (sdk.Description
 	if err != nil {
 		return d, fmt.Errorf("plugin %q: describe: %w", p.name, err)
 	}
-	if !slices.Contains(d.Capabilities, sdk.CapChainBackend) {
+	if want := p.spec.Capability; !slices.Contains(d.Capabilities, want) {
 		return d, refuse(fmt.Errorf("plugin %q (%s %s) does not offer the %q capability (it lists %q)",
-			p.name, d.Name, d.Version, sdk.CapChainBackend, d.Capabilities))
+			p.name, d.Name, d.Version, want, d.Capabilities))
 	}
 	cfg := p.spec.Config
 	if len(cfg) == 0 {
 		cfg = []byte("{}")
 	}
-	if err := chain.Configure(ctx, cfg); err != nil {
+	configure := chain.Configure
+	if p.spec.Host != nil {
+		configure = func(ctx context.Context, cfg []byte) error {
+			return inst.methods.ConfigureWithHost(ctx, cfg, p.spec.Host)
+		}
+	}
+	if err := configure(ctx, cfg); err != nil {
 		return d, fmt.Errorf("plugin %q: configure: %w", p.name, err)
 	}
 	if urls := p.daemonURLs(); urls != nil {

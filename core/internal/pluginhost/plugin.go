@@ -19,11 +19,12 @@ import (
 // Plugin is a launched plugin: its current process, the adapter callers
 // hold, and its supervisor.
 type Plugin struct {
-	name  string
-	spec  Spec // as normalised by Launch
-	log   *slog.Logger
-	clock Clock
-	chain *hostChain // the one adapter Chain returns
+	name    string
+	spec    Spec // as normalised by Launch
+	log     *slog.Logger
+	clock   Clock
+	chain   *hostChain   // the one adapter Chain returns
+	methods *hostMethods // the one adapter Methods returns
 
 	// cur is the current instance (the last one while the plugin is down);
 	// the supervisor swaps a restarted instance in and the adapter follows.
@@ -50,12 +51,13 @@ type Plugin struct {
 
 // instance is one plugin process and its connection.
 type instance struct {
-	client *plugin.Client
-	cmd    *exec.Cmd
-	chain  sdk.ChainBackend // the SDK client adapter
-	proc   context.Context  // cancelled when the process exits
-	pid    int
-	stderr *tail
+	client  *plugin.Client
+	cmd     *exec.Cmd
+	chain   sdk.ChainBackend   // the SDK client adapter (also the lifecycle of any kind)
+	methods *sdk.MethodsClient // the SDK method-provider adapter
+	proc    context.Context    // cancelled when the process exits
+	pid     int
+	stderr  *tail
 }
 
 func (i *instance) exited() bool { return i.proc.Err() != nil }
@@ -129,6 +131,12 @@ func (p *Plugin) Done() <-chan struct{} { return p.final }
 // KindUnavailable *sdk.Error whose message is `plugin "<name>" is not
 // running`.
 func (p *Plugin) Chain() sdk.ChainBackend { return p.chain }
+
+// Methods returns the plugin's MethodProvider: always the same object,
+// which follows restarts like Chain and fails the same way while no process
+// runs. Calls to a plugin that does not serve the method-provider service
+// fail with KindUnimplemented.
+func (p *Plugin) Methods() sdk.MethodProvider { return p.methods }
 
 func (p *Plugin) setState(s string) {
 	p.mu.Lock()

@@ -94,6 +94,10 @@ func (p *Plugin) supervise(ctx context.Context) {
 // recoverFrom handles the unexpected exit of dead: it restarts the plugin
 // (true) or leaves it failed or stopped (false).
 func (p *Plugin) recoverFrom(ctx context.Context, dead *instance) bool {
+	// Release the dead process's connection, broker and host services
+	// (go-plugin's cleanup; the process itself is gone) and anything left
+	// in its process group.
+	dead.kill()
 	pol := p.spec.Restart
 	why := fmt.Errorf("plugin %q exited unexpectedly (%s)", p.name, dead.exitStatus())
 	attrs := []any{"pid", dead.pid, "stderr", dead.stderr.String()}
@@ -135,6 +139,9 @@ func (p *Plugin) recoverFrom(ctx context.Context, dead *instance) bool {
 		case err == nil:
 			p.publish(inst, d)
 			p.log.Info("plugin restarted", "pid", inst.pid, "restarts", p.restarts.Load(), "version", d.Version)
+			if hook := p.spec.OnRestart; hook != nil {
+				hook(p)
+			}
 			return true
 		case isRefusal(err):
 			p.fail(err, "stderr", p.lastStderr.String())
