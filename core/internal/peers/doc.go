@@ -43,6 +43,22 @@
 //   - IPv4/IPv6 families are left to the dialer (one attempt per port).
 //   - The blacklist is fetched only when Options.BlacklistURL is non-empty.
 //
+// # Transport
+//
+// Each verification is one session over newline-delimited JSON-RPC: SSL
+// first (TLS without certificate verification, as upstream accepts
+// self-signed peers), then TCP, then ports announced since the last try.
+// Onion peers, and every peer with Options.ForceProxy, go through the
+// SOCKS5 proxy (golang.org/x/net/proxy); without a detected proxy they are
+// not contacted. Requests time out after 30 s (120 s over the proxy).
+//
+// # Use
+//
+// The Manager satisfies the electrum package's Peers interface
+// (PeersSubscribe, AddPeer); the admin RPC uses Peers, AddAdminPeer and
+// Counts. Start Run once our own services listen: our identities are
+// verified by connecting to ourselves and only then served.
+//
 // Time and the network are injectable (Options.Clock, Dialer, Resolver) so
 // the tests run the retry schedule and whole verification sessions against
 // fake peers on 127.0.0.1 without waiting.

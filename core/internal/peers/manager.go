@@ -39,6 +39,8 @@ type Manager struct {
 	mode  int
 	log   *slog.Logger
 	clock Clock
+	// direct dials clearnet peers without the proxy.
+	direct Dialer
 
 	mu          sync.Mutex
 	peers       []*peer
@@ -57,8 +59,13 @@ func New(opts Options) *Manager {
 	if opts.Clock == nil {
 		opts.Clock = realClock{}
 	}
+	direct := opts.Dialer
 	if opts.Dialer == nil {
 		opts.Dialer = &net.Dialer{}
+		direct = opts.Dialer
+		if opts.LocalIP != nil {
+			direct = &net.Dialer{LocalAddr: &net.TCPAddr{IP: opts.LocalIP}}
+		}
 	}
 	if opts.Resolver == nil {
 		opts.Resolver = net.DefaultResolver
@@ -77,7 +84,7 @@ func New(opts Options) *Manager {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	m := &Manager{opts: opts, mode: parseMode(opts.Mode), log: log.With("component", "peers"),
-		clock: opts.Clock, recentAdds: map[string]time.Time{}}
+		clock: opts.Clock, direct: direct, recentAdds: map[string]time.Time{}}
 	return m
 }
 

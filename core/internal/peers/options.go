@@ -24,7 +24,8 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
-// Dialer opens outgoing TCP connections (net.Dialer fits).
+// Dialer opens outgoing TCP connections (net.Dialer fits). It is used for
+// direct connections, proxy probes and connections to the proxy.
 type Dialer interface {
 	DialContext(ctx context.Context, network, address string) (net.Conn, error)
 }
@@ -79,6 +80,11 @@ type Options struct {
 	// RequestTimeout bounds each request to a peer (default 30 s; 120 s over
 	// the proxy).
 	RequestTimeout time.Duration
+
+	// LocalIP, when set, is the source address of direct (not proxied)
+	// connections made by the default dialer: our listening IP when
+	// SERVICES names one, so peers see the right source (§6.3).
+	LocalIP net.IP
 
 	Clock    Clock
 	Dialer   Dialer

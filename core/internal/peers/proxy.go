@@ -23,7 +23,7 @@ const (
 // is given.
 func (m *Manager) dial(ctx context.Context, addr, proxyAddr string) (net.Conn, error) {
 	if proxyAddr == "" {
-		return m.opts.Dialer.DialContext(ctx, "tcp", addr)
+		return m.direct.DialContext(ctx, "tcp", addr)
 	}
 	d, err := proxy.SOCKS5("tcp", proxyAddr, nil, forward{ctx, m.opts.Dialer})
 	if err != nil {
