@@ -50,3 +50,21 @@ func TestParseConfig(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add(`{"mainchain_url":"u:p@127.0.0.1:1","sidechain_number":2,"db_path":"x","start_height":"3","poll_interval":"1s"}`)
+	f.Add(`{"sidechain_number":"300"}`)
+	f.Add(`null`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		cfg, err := ParseConfig([]byte(raw))
+		if err != nil {
+			if sdk.KindOf(err) != sdk.KindInvalidArgument {
+				t.Fatalf("error of kind %v: %v", sdk.KindOf(err), err)
+			}
+			return
+		}
+		if cfg.MainchainURL == "" || cfg.DBPath == "" || cfg.StartHeight < 0 || cfg.PollInterval <= 0 || cfg.MainTimeout <= 0 {
+			t.Fatalf("accepted %s as %+v", raw, cfg)
+		}
+	})
+}

@@ -324,3 +324,22 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseParams(f *testing.F) {
+	f.Add(`["` + strings.Repeat("0", 64) + `", 5]`)
+	f.Add(`["x", "7"]`)
+	f.Add(`[null, null]`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, params string) {
+		p, err := ParseParams(json.RawMessage(params))
+		if err != nil {
+			if sdk.KindOf(err) != sdk.KindInvalidArgument {
+				t.Fatalf("error of kind %v: %v", sdk.KindOf(err), err)
+			}
+			return
+		}
+		if p.Height < 0 || !strings.EqualFold(p.TxHash.String(), p.Sent) {
+			t.Fatalf("accepted %s as %+v", params, p)
+		}
+	})
+}
