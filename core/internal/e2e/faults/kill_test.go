@@ -2,10 +2,10 @@ package faults
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,22 +130,23 @@ func TestKill9DuringSync(t *testing.T) {
 }
 
 // churn sends transactions with a regtest wallet and mines a block every
-// few of them until stopped.
+// few of them until stopped. Stopping waits for the operation under way,
+// so that the wallet never misses a transaction the node accepted.
 type churn struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
-	txs    int
-	blocks int
+	stopped atomic.Bool
+	done    chan struct{}
+	err     error
+	txs     int
+	blocks  int
 }
 
 func startChurn(node *regtest.Node, w *regtest.Wallet, seed uint64) *churn {
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &churn{cancel: cancel, done: make(chan struct{})}
+	c := &churn{done: make(chan struct{})}
 	rng := rand.New(rand.NewPCG(seed, 1))
 	go func() {
 		defer close(c.done)
-		for i := 0; ctx.Err() == nil; i++ {
+		for !c.stopped.Load() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			err := payNew(ctx, node, w, 100+rng.IntN(40), 1+rng.IntN(3))
 			if err == nil {
 				c.txs++
@@ -156,16 +157,12 @@ func startChurn(node *regtest.Node, w *regtest.Wallet, seed uint64) *churn {
 					}
 				}
 			}
+			cancel()
 			if err != nil {
-				if ctx.Err() == nil {
-					c.err = err
-				}
+				c.err = err
 				return
 			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Duration(10+rng.IntN(60)) * time.Millisecond):
-			}
+			time.Sleep(time.Duration(10+rng.IntN(60)) * time.Millisecond)
 		}
 	}()
 	return c
@@ -173,11 +170,8 @@ func startChurn(node *regtest.Node, w *regtest.Wallet, seed uint64) *churn {
 
 // stop ends the churn and returns its error, if any.
 func (c *churn) stop() error {
-	c.cancel()
+	c.stopped.Store(true)
 	<-c.done
-	if errors.Is(c.err, context.Canceled) {
-		return nil
-	}
 	return c.err
 }
 
