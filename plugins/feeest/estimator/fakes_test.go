@@ -1,0 +1,138 @@
+package estimator
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/amber-electrum/amber/sdk"
+)
+
+// fakeFees is an in-memory sdk.FeeHost.
+type fakeFees struct {
+	mu    sync.Mutex
+	bins  []sdk.FeeBin
+	stats sdk.MempoolStats
+	err   error
+}
+
+func (f *fakeFees) FeeHistogram(ctx context.Context) ([]sdk.FeeBin, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bins, f.err
+}
+
+func (f *fakeFees) MempoolStats(ctx context.Context) (sdk.MempoolStats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats, f.err
+}
+
+// serveFees serves impl over a loopback gRPC connection, as amberd serves
+// the fee host service on the broker, and returns the plugin-side client.
+func serveFees(t *testing.T, impl sdk.FeeHost) sdk.FeeHost {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := grpc.NewServer()
+	sdk.RegisterFeeHost(s, impl)
+	go func() { _ = s.Serve(ln) }()
+	t.Cleanup(s.Stop)
+	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cc.Close() })
+	return sdk.NewFeeHostClient(cc)
+}
+
+// fakeDaemon is a JSON-RPC daemon on httptest: Bitcoin Core-like with
+// smart set (estimatesmartfee, getnetworkinfo), btcd-like without.
+type fakeDaemon struct {
+	smart    bool
+	feerate  any     // estimatesmartfee feerate (nil: none)
+	legacy   float64 // estimatefee answer
+	relayFee float64
+
+	mu    sync.Mutex
+	calls []string // method and params, e.g. `estimatesmartfee [6,"ECONOMICAL"]`
+}
+
+func (d *fakeDaemon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Method string          `json:"method"`
+		Params json.RawMessage `json:"params"`
+		ID     json.RawMessage `json:"id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	d.mu.Lock()
+	d.calls = append(d.calls, strings.TrimSpace(req.Method+" "+string(req.Params)))
+	d.mu.Unlock()
+	var result any
+	var rpcErr map[string]any
+	missing := map[string]any{"code": -32601, "message": "Method not found"}
+	switch req.Method {
+	case "getblockcount":
+		result = 10
+	case "getblockhash":
+		result = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
+	case "getblockchaininfo":
+		result = map[string]any{"chain": "regtest", "blocks": 10}
+	case "estimatesmartfee":
+		if !d.smart {
+			rpcErr = missing
+			break
+		}
+		if d.feerate == nil {
+			result = map[string]any{"errors": []string{"Insufficient data"}, "blocks": 2}
+		} else {
+			result = map[string]any{"feerate": d.feerate, "blocks": 2}
+		}
+	case "estimatefee":
+		result = d.legacy
+	case "getnetworkinfo":
+		if !d.smart {
+			rpcErr = map[string]any{"code": -1, "message": "Command unimplemented"}
+			break
+		}
+		result = map[string]any{"version": 270000, "subversion": "/Satoshi:27.0.0/", "relayfee": d.relayFee}
+	case "getinfo":
+		result = map[string]any{"version": 240200, "relayfee": d.relayFee}
+	default:
+		rpcErr = missing
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"result": result, "error": rpcErr, "id": req.ID})
+}
+
+func (d *fakeDaemon) called(prefix string) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, c := range d.calls {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// start serves d and returns its daemon_url.
+func (d *fakeDaemon) start(t *testing.T) string {
+	srv := httptest.NewServer(d)
+	t.Cleanup(srv.Close)
+	return "u:p@" + strings.TrimPrefix(srv.URL, "http://")
+}

@@ -1,0 +1,20 @@
+// Command feeest is Amber's fee-estimation plugin: a method provider adding
+// feeest.estimatefee and feeest.relayfee, to which amberd routes the core's
+// blockchain.estimatefee and blockchain.relayfee when the plugin is loaded.
+// Estimates come from the daemon or from amberd's mempool fee histogram
+// (see package estimator for the configuration and the algorithm).
+package main
+
+import (
+	"log/slog"
+
+	"github.com/amber-electrum/amber/plugins/feeest/estimator"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+func main() {
+	// ServePlugin first: nothing may print to stdout before the handshake.
+	// slog.Default writes through the standard log package, which
+	// ServePlugin sends to stderr as hclog lines.
+	sdk.ServePlugin(sdk.PluginOpts{Methods: estimator.New(slog.Default())})
+}
