@@ -20,6 +20,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/metrics"
+	"github.com/amber-electrum/amber/core/internal/peers"
 	"github.com/amber-electrum/amber/core/internal/pluginhost"
 	"github.com/amber-electrum/amber/core/internal/session"
 	"github.com/amber-electrum/amber/core/internal/store"
@@ -70,6 +71,7 @@ type Server struct {
 	ix      *index.Index
 	mgr     *session.Manager
 	el      *electrum.Server
+	peers   *peers.Manager
 	admin   *admin.Server
 	metrics *metrics.Metrics
 	rpc     []*listener
@@ -85,6 +87,15 @@ type Server struct {
 	// life bounds background work that lives as long as the server.
 	life     context.Context
 	lifeStop context.CancelFunc
+}
+
+// countSubs is a session's number of subscriptions (electrum holds them;
+// it exists once New has built it, before any listener opens).
+func (s *Server) countSubs(sess *session.Session) int {
+	if s.el == nil {
+		return 0
+	}
+	return s.el.Subscriptions(sess)
 }
 
 // handleEvent forwards index events to the Electrum notifier once it
@@ -131,6 +142,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 			HardLimit: float64(cfg.CostHardLimit),
 		},
 		SessionTimeout: cfg.SessionTimeout,
+		CountSubs:      s.countSubs,
 	})
 	s.ix, err = index.Open(ctx, index.Options{
 		Store:            st,
@@ -146,6 +158,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	if err != nil {
 		return nil, fmt.Errorf("open index in %s: %w", cfg.DBDirectory, err)
 	}
+	s.peers = peers.New(s.peersOptions())
 	s.el = electrum.New(s.electrumOptions())
 	s.evMu.Lock()
 	s.notify = s.el.Notifier(s.life)
@@ -268,6 +281,7 @@ func (s *Server) Serve(ctx context.Context) error {
 				return err
 			}
 		}
+		go s.peers.Run(ctx) // after our services listen, so self-verification succeeds
 	case <-ctx.Done():
 	case <-s.stopReq:
 	}

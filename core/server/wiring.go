@@ -46,6 +46,7 @@ func (s *Server) electrumOptions() electrum.Options {
 		DropClient:        cfg.DropClientRegexp,
 		DropClientUnknown: cfg.DropClientUnknown,
 		DaemonTimeout:     cfg.RequestTimeout,
+		Peers:             s.peers,
 		Logger:            s.log.With("component", "electrum"),
 	}
 }
@@ -72,6 +73,7 @@ func (s *Server) adminOptions() admin.Options {
 		Index:              s.ix,
 		Sessions:           s.mgr,
 		Groups:             s.sessionGroups,
+		Peers:              adminPeers{s.peers},
 		Stats:              s.clientStats,
 		Plugins:            s.pluginStates,
 		Stop:               s.Stop,

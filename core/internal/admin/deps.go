@@ -75,4 +75,6 @@ type PeerInfo struct {
 	TryCount int    `json:"try_count"`
 	// Status is good, stale, never or bad.
 	Status string `json:"status"`
+	// Reason is why the peer is bad, or its last failure (Amber extension).
+	Reason string `json:"reason,omitempty"`
 }

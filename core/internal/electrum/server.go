@@ -18,6 +18,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/core/internal/merkle"
+	"github.com/amber-electrum/amber/core/internal/session"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -269,22 +270,24 @@ func (srv *Server) Close(s Sess) {
 	srv.sessMu.Lock()
 	delete(srv.sessions, st)
 	srv.sessMu.Unlock()
+	st.mu.Lock()
+	st.subs = nil
+	st.mu.Unlock()
 }
 
-// Subscriptions returns the number of script hash subscriptions of the
-// session with the given id (0 for an unknown session).
-func (srv *Server) Subscriptions(sessionID uint64) int {
-	srv.sessMu.Lock()
-	defer srv.sessMu.Unlock()
-	for st := range srv.sessions {
-		if st.sess.ID() == sessionID {
-			st.mu.Lock()
-			n := len(st.subs)
-			st.mu.Unlock()
-			return n
-		}
+// Subscriptions returns the number of script hash subscriptions of a
+// session (0 before it has any state). The session manager uses it for the
+// cost decay and admin's sessions and groups output.
+func (srv *Server) Subscriptions(s *session.Session) int { return subCount(s) }
+
+func subCount(s Sess) int {
+	st, ok := s.Value().(*state)
+	if !ok {
+		return 0
 	}
-	return 0
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.subs)
 }
 
 func (srv *Server) stateOf(s Sess) *state {

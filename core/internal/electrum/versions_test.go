@@ -241,14 +241,14 @@ func TestRequestCountsAndSubscriptions(t *testing.T) {
 	if srv.Stats().RequestCounts()["server.version"] != 2 {
 		t.Error("RequestCounts returned the live map")
 	}
-	if n := srv.Subscriptions(7); n != 2 {
-		t.Errorf("Subscriptions(7) = %d, want 2", n)
+	if n := subCount(s); n != 2 {
+		t.Errorf("subscriptions = %d, want 2", n)
 	}
-	if n := srv.Subscriptions(99); n != 0 {
-		t.Errorf("Subscriptions(unknown) = %d", n)
+	if n := subCount(&fakeSess{id: 99}); n != 0 {
+		t.Errorf("subscriptions of a session without state = %d", n)
 	}
 	srv.Close(s)
-	if n := srv.Subscriptions(7); n != 0 {
+	if n := subCount(s); n != 0 {
 		t.Errorf("Subscriptions after Close = %d", n)
 	}
 }

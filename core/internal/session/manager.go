@@ -28,6 +28,10 @@ type Options struct {
 	// Sleep waits d or until ctx ends (the throttling delay); nil means a
 	// timer. Tests inject a recorder.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// CountSubs, if set, returns a session's number of subscriptions; it
+	// takes precedence over a dispatcher that is a SubscriptionCounter
+	// (dispatchers are often wrapped, which hides the interface).
+	CountSubs func(*Session) int
 }
 
 // Manager owns the live sessions and their cost groups.
@@ -39,6 +43,7 @@ type Manager struct {
 	clock   cost.Clock
 	timeout time.Duration
 	sleep   func(ctx context.Context, d time.Duration) error
+	subs    func(*Session) int
 	logNew  atomic.Bool
 
 	excessive atomic.Int64 // sessions closed over the hard limit
@@ -67,7 +72,7 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 	}
 	m := &Manager{
 		log: logger, model: cost.NewModel(o.Costs), timeout: o.SessionTimeout,
-		sleep: o.Sleep, sessions: make(map[uint64]*Session),
+		sleep: o.Sleep, subs: o.CountSubs, sessions: make(map[uint64]*Session),
 	}
 	m.clock = m.model.Clock()
 	if m.sleep == nil {

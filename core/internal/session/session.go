@@ -174,6 +174,9 @@ func (s *Session) Groups() []string { return s.acct.Groups() }
 // Subscriptions returns the session's subscription count as reported by
 // its dispatcher (0 if the dispatcher is no SubscriptionCounter).
 func (s *Session) Subscriptions() int {
+	if f := s.mgr.subs; f != nil {
+		return f(s)
+	}
 	if sc, ok := s.disp.(SubscriptionCounter); ok {
 		return sc.Subscriptions(s)
 	}
