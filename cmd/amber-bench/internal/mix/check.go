@@ -95,7 +95,7 @@ func stripWitness(raw []byte) []byte {
 		p.skip(int(p.varint()))
 	}
 	ioEnd := p.i
-	if p.bad || len(raw) < 4 {
+	if p.bad || ioEnd > len(raw)-4 { // no room for the lock time: malformed
 		return raw
 	}
 	var out bytes.Buffer
