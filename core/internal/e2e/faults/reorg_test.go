@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,7 +108,7 @@ func TestReorgs(t *testing.T) {
 		if _, err := node.Generate(timeout(t, time.Minute), 2); err != nil {
 			t.Fatal(err)
 		}
-		checkOldState(t, clients, m0, buildModel(t, node))
+		checkOldState(t, clients, m0, buildModel(t, node), true)
 		if !a.Alive() {
 			t.Fatalf("amberd exited: %v", a.ExitErr())
 		}
@@ -130,7 +131,9 @@ func TestReorgs(t *testing.T) {
 				"Electrum service: it serves nothing instead of its last consistent state (%v)", gi.Amber.Sync.Error, err)
 			return
 		}
-		checkOldState(t, dialN(t, a.TCPAddr(), 2), m0, buildModel(t, node))
+		// Restarted, it has no mempool view (the daemon's mempool belongs
+		// to the other branch): the confirmed state must be the old one.
+		checkOldState(t, dialN(t, a.TCPAddr(), 2), m0, buildModel(t, node), false)
 	})
 }
 
@@ -156,12 +159,24 @@ func waitHalted(t *testing.T, a *harness.Amberd) *info {
 
 // checkOldState checks that amberd answers exactly as model old (its last
 // consistent state) for every script of old and of the daemon's new chain
-// cur, and serves none of cur's new blocks or transactions.
-func checkOldState(t *testing.T, clients []*harness.Client, old, cur *harness.Model) {
+// cur, and serves none of cur's new blocks or transactions. Without
+// mempool, amberd must have no mempool view and the confirmed part of
+// old's answers.
+func checkOldState(t *testing.T, clients []*harness.Client, old, cur *harness.Model, mempool bool) {
 	t.Helper()
 	ctx := timeout(t, time.Minute)
 	c := clients[0]
-	checkAll(t, clients, old, union(old, cur))
+	if mempool {
+		checkAll(t, clients, old, union(old, cur))
+	} else {
+		checkConfirmed(t, c, old, union(old, cur))
+		if err := checkHeaders(ctx, c, old); err != nil {
+			t.Error(err)
+		}
+		for _, err := range checkProofs(ctx, clients, old, 10) {
+			t.Error(err)
+		}
+	}
 	for h := old.Tip() + 1; h <= cur.Tip(); h++ {
 		if res, rerr := c.Call(ctx, "blockchain.block.header", h); rerr == nil {
 			t.Errorf("block.header %d above the old tip %d answered %s", h, old.Tip(), res)
@@ -178,5 +193,28 @@ func checkOldState(t *testing.T, clients []*harness.Client, old, cur *harness.Mo
 		}
 	} else {
 		t.Errorf("the new branch has no transaction the old chain lacks; the check proves nothing")
+	}
+}
+
+// checkConfirmed checks get_history and get_balance of every script in
+// shs against the confirmed part of m (an empty mempool view).
+func checkConfirmed(t *testing.T, c *harness.Client, m *harness.Model, shs []string) {
+	t.Helper()
+	ctx := timeout(t, time.Minute)
+	bad := 0
+	for _, sh := range shs {
+		var hist []harness.HistoryEntry
+		var bal harness.Balance
+		err := call(ctx, c, &hist, "blockchain.scripthash.get_history", sh)
+		if err == nil {
+			err = call(ctx, c, &bal, "blockchain.scripthash.get_balance", sh)
+		}
+		want := m.ConfirmedHistory(sh)
+		if err != nil || len(hist) != len(want) || (len(want) > 0 && !reflect.DeepEqual(hist, want)) ||
+			bal != (harness.Balance{Confirmed: m.Balance(sh).Confirmed}) {
+			if bad++; bad <= 10 {
+				t.Errorf("%s: history %v balance %+v (%v), want the confirmed history %v, balance %d", sh, hist, bal, err, want, m.Balance(sh).Confirmed)
+			}
+		}
 	}
 }
