@@ -6,11 +6,14 @@ BIN     := $(CURDIR)/bin
 
 .PHONY: build test devnet vet fmt clean proto fuzz
 
-## build: amberd, amberctl, the devnet tool and every plugin binary into ./bin
+## build: amberd, amberctl, the devnet and bench tools, every plugin (amber-<name>)
+## and the example plugin into ./bin
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./cmd/amberd ./cmd/amberctl ./cmd/amber-devnet
-	$(GO) build -o $(BIN)/amber-bitcoind ./plugins/bitcoind
+	$(GO) build -o $(BIN)/ ./cmd/amberd ./cmd/amberctl ./cmd/amber-devnet $(wildcard ./cmd/amber-bench)
+	@for p in plugins/*/main.go; do d=$$(dirname $$p); n=$$(basename $$d); \
+	  echo "$(GO) build -o $(BIN)/amber-$$n ./$$d"; $(GO) build -o $(BIN)/amber-$$n ./$$d || exit 1; done
+	cd examples/hello-method && $(GO) build -o $(BIN)/hello-method .
 
 ## test: every test of the root module and of the SDK module, real btcd and
 ## real Electrum wallet included (they must be installed: see .ci/run), then
@@ -19,6 +22,7 @@ test: build
 	$(GO) vet ./... && (cd sdk && $(GO) vet ./...)
 	AMBER_BIN=$(BIN) $(GO) test -count=1 -timeout 40m ./...
 	cd sdk && $(GO) test -count=1 -timeout 10m ./...
+	cd examples/hello-method && $(GO) vet ./... && $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 
 ## fuzz: run each native fuzz target for FUZZTIME (default 5s); a crasher is

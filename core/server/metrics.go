@@ -36,8 +36,12 @@ func (s *Server) newMetrics() *metrics.Metrics {
 				Halted: st.Halted, TxCount: st.TxCount, Reorgs: st.Reorgs}
 		}),
 		Plugins: metrics.PluginsFunc(func() []metrics.PluginInfo {
-			return []metrics.PluginInfo{{Name: ChainPlugin,
-				Running: s.plugin.State() == pluginhost.StateRunning, Restarts: s.plugin.Restarts()}}
+			var out []metrics.PluginInfo
+			for _, p := range s.allPlugins() {
+				out = append(out, metrics.PluginInfo{Name: p.Name(),
+					Running: p.State() == pluginhost.StateRunning, Restarts: p.Restarts()})
+			}
+			return out
 		}),
 	})
 }

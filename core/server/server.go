@@ -18,6 +18,8 @@ import (
 	"github.com/amber-electrum/amber/core/internal/config"
 	"github.com/amber-electrum/amber/core/internal/cost"
 	"github.com/amber-electrum/amber/core/internal/electrum"
+	"github.com/amber-electrum/amber/core/internal/extmethods"
+	"github.com/amber-electrum/amber/core/internal/hostsvc"
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/metrics"
 	"github.com/amber-electrum/amber/core/internal/peers"
@@ -72,6 +74,9 @@ type Server struct {
 	mgr     *session.Manager
 	el      *electrum.Server
 	peers   *peers.Manager
+	hosts   *hostsvc.Server        // host services for plugins
+	ext     *extmethods.Dispatcher // routes plugin methods, then electrum
+	methodP []*pluginhost.Plugin   // method-provider plugins
 	admin   *admin.Server
 	metrics *metrics.Metrics
 	rpc     []*listener
@@ -106,6 +111,9 @@ func (s *Server) handleEvent(ev index.Event) {
 	s.evMu.Unlock()
 	if notify != nil {
 		notify(ev)
+	}
+	if s.hosts != nil {
+		s.hosts.Publish(ev) // never blocks
 	}
 }
 
@@ -158,11 +166,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	if err != nil {
 		return nil, fmt.Errorf("open index in %s: %w", cfg.DBDirectory, err)
 	}
+	s.hosts = hostsvc.New(hostsvc.Options{Index: s.ix, Logger: s.log.With("component", "hostsvc")})
 	s.peers = peers.New(s.peersOptions())
 	s.el = electrum.New(s.electrumOptions())
+	s.ext = extmethods.New(extmethods.Options{Inner: s.el, CoreMethods: electrum.MethodNames(),
+		Gate: s.el.Gate, Logger: s.log.With("component", "extmethods")})
 	s.evMu.Lock()
 	s.notify = s.el.Notifier(s.life)
 	s.evMu.Unlock()
+	if err := s.launchMethodPlugins(ctx); err != nil {
+		return nil, err
+	}
 	s.admin = admin.New(s.adminOptions())
 	s.metrics = s.newMetrics()
 	if err := s.prepareListeners(); err != nil {
@@ -324,6 +338,16 @@ func (s *Server) shutdown(cancel context.CancelFunc, ixDone <-chan error) error 
 // closeBackends flushes and closes the index and store and stops the plugin.
 func (s *Server) closeBackends() {
 	s.lifeStop()
+	if s.hosts != nil {
+		s.hosts.Close() // ends the plugins' event streams
+	}
+	for _, p := range s.methodP {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := p.Shutdown(ctx); err != nil {
+			s.log.Warn("plugin shutdown", "plugin", p.Name(), "err", err)
+		}
+		cancel()
+	}
 	if s.ix != nil {
 		if err := s.ix.Close(); err != nil {
 			s.log.Error("closing index", "err", err)

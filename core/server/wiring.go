@@ -93,9 +93,13 @@ func (s *Server) sessionGroups() []admin.GroupInfo {
 }
 
 func (s *Server) pluginStates() []admin.PluginState {
-	d := s.plugin.Describe()
-	return []admin.PluginState{{Name: d.Name, Version: d.Version, SDKVersion: d.SDKVersion,
-		Capabilities: d.Capabilities, PID: s.plugin.PID(), State: s.plugin.State(), Restarts: s.plugin.Restarts()}}
+	var out []admin.PluginState
+	for _, p := range s.allPlugins() {
+		d := p.Describe()
+		out = append(out, admin.PluginState{Name: p.Name(), Version: d.Version, SDKVersion: d.SDKVersion,
+			Capabilities: d.Capabilities, PID: p.PID(), State: p.State(), Restarts: p.Restarts()})
+	}
+	return out
 }
 
 // prepareListeners builds a listener per configured service: rpc services
@@ -134,7 +138,7 @@ func (s *Server) prepareListeners() error {
 			s.rpc = append(s.rpc, l)
 			continue
 		}
-		l.disp = s.admin.WithLogNew(s.el)
+		l.disp = s.admin.WithLogNew(s.ext)
 		l.profile = session.Profile{
 			MaxSend:           cfg.MaxSend,
 			RequestTimeout:    cfg.RequestTimeout,

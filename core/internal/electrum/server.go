@@ -305,6 +305,24 @@ type call struct {
 	args []json.RawMessage
 }
 
+// Gate applies to a plugin method the rules that precede every core
+// method: with DROP_CLIENT_UNKNOWN, a session that has not identified
+// itself is refused and closed. (extmethods.Options.Gate)
+func (srv *Server) Gate(s *session.Session, method string) error {
+	st := srv.stateOf(s)
+	st.mu.Lock()
+	identified := st.identified
+	if !st.versionSeen {
+		st.early = true
+	}
+	st.mu.Unlock()
+	if srv.opts.DropClientUnknown && !identified {
+		s.CloseAfterReply()
+		return badRequest("use server.version to identify client")
+	}
+	return nil
+}
+
 // Handle answers one request of session s: it looks the method up in the
 // session's handler table, binds the parameters and runs the handler.
 func (srv *Server) Handle(ctx context.Context, s Sess, method string, params json.RawMessage) (any, error) {

@@ -3,6 +3,7 @@ package electrum
 import (
 	"context"
 	"maps"
+	"sort"
 )
 
 // handlerFunc answers one request. It returns a *jsonrpc.Error for errors the
@@ -130,4 +131,32 @@ func tableFor(v Version) *table {
 		}
 	}
 	return t
+}
+
+// removedMethods were client methods of older protocol versions; they stay
+// reserved so that no plugin can bring them back under the core's name.
+var removedMethods = []string{
+	"blockchain.address.get_balance", "blockchain.address.get_history", "blockchain.address.get_mempool",
+	"blockchain.address.listunspent", "blockchain.address.subscribe", "blockchain.block.get_header",
+	"blockchain.block.get_chunk", "blockchain.numblocks.subscribe", "blockchain.utxo.get_address",
+}
+
+// MethodNames lists every core client method name of every protocol
+// version, and the removed ones, sorted: the names plugins may not claim.
+func MethodNames() []string {
+	seen := map[string]bool{}
+	for _, t := range tables {
+		for name := range t.methods {
+			seen[name] = true
+		}
+	}
+	for _, name := range removedMethods {
+		seen[name] = true
+	}
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
