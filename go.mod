@@ -24,6 +24,7 @@ require (
 	github.com/spf13/afero v1.15.0
 	github.com/spf13/pflag v1.1.0
 	github.com/tidwall/buntdb v1.3.0
+	golang.org/x/net v0.41.0
 	google.golang.org/grpc v1.75.0
 )
 
@@ -55,7 +56,6 @@ require (
 	github.com/tidwall/tinyqueue v0.1.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.3 // indirect
 	golang.org/x/crypto v0.39.0 // indirect
-	golang.org/x/net v0.41.0 // indirect
 	golang.org/x/sys v0.33.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20250707201910-8d1bb00bc6a7 // indirect
