@@ -28,10 +28,10 @@ type floodReport struct {
 
 func runFlood(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("flood", flag.ContinueOnError)
-	lf := addLoadFlags(fs, "127.0.0.1:50001")
+	lf := addLoadFlags(fs, "127.0.0.1:50001", 120*time.Second) // a throttled flooder waits ~30 s per answer
 	clients := fs.Int("clients", 50, "well-behaved sessions")
 	pace := fs.Duration("pace", 100*time.Millisecond, "gap between a well-behaved session's requests")
-	phase := fs.Duration("phase", 30*time.Second, "length of each phase (baseline, then with the flooder)")
+	phase := fs.Duration("phase", 20*time.Second, "length of each phase (baseline, then with the flooder); past ~45 s paced sessions sharing one group throttle themselves (docs/benchmarks.md)")
 	depth := fs.Int("depth", 16, "flooder requests kept in flight (pipelining); 0: no flooder (a control run)")
 	floodMax := fs.Int64("flood-requests", 0, "stop the flooder after this many requests (0: the phase length)")
 	separate := fs.Bool("separate", false, "fresh well-behaved sessions for each phase (default: the same sessions run on through both phases)")

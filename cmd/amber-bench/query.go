@@ -33,15 +33,15 @@ type loadFlags struct {
 	check       *bool
 }
 
-func addLoadFlags(fs *flag.FlagSet, defServer string) *loadFlags {
+func addLoadFlags(fs *flag.FlagSet, defServer string, defTimeout time.Duration) *loadFlags {
 	return &loadFlags{
 		server:      fs.String("server", defServer, "Electrum TCP server host:port on 127.0.0.1"),
-		targetsFile: fs.String("targets", "", "expected-answers file written by `amber-bench chain` (enables answer checks)"),
+		targetsFile: fs.String("targets", "", "expected-answers file written by the chain subcommand (enables answer checks)"),
 		shFile:      fs.String("scripthashes", "", "file of script hashes, one a line (no answer checks; instead of -targets)"),
 		perWallet:   fs.Int("per-wallet", 3, "script hashes per session"),
 		samples:     fs.Int("samples", 2, "transaction.get + get_merkle per script hash per cycle"),
 		seed:        fs.Uint64("seed", 1, "seed of the sessions' choices"),
-		timeout:     fs.Duration("timeout", 30*time.Second, "per-request timeout"),
+		timeout:     fs.Duration("timeout", defTimeout, "per-request timeout"),
 		asJSON:      fs.Bool("json", false, "print the results as JSON"),
 		jsonOut:     fs.String("json-out", "", "also write the JSON results to this file"),
 		quiet:       fs.Bool("quiet", false, "no live status line"),
@@ -165,7 +165,7 @@ type queryReport struct {
 
 func runQuery(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("query", flag.ContinueOnError)
-	lf := addLoadFlags(fs, "127.0.0.1:50001")
+	lf := addLoadFlags(fs, "127.0.0.1:50001", 30*time.Second)
 	sessions := fs.Int("sessions", 100, "concurrent sessions")
 	duration := fs.Duration("duration", 30*time.Second, "run length per server (0: until -requests)")
 	requests := fs.Int64("requests", 0, "total requests per server (0: until -duration)")
