@@ -1,0 +1,7 @@
+// Package pythonplugin holds the Go test of the hello-py plugin, an Amber
+// method-provider plugin written in Python (hello_plugin.py, started through
+// the hello-plugin launcher). The test launches the launcher through
+// hashicorp/go-plugin exactly as amberd does (gRPC, AutoMTLS, an explicit
+// environment of PATH and HOME) and calls hello.py_world through
+// sdk.MethodsClient. See README.md.
+package pythonplugin

@@ -1,0 +1,193 @@
+package pythonplugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/sdktest"
+)
+
+const systemPython = "/usr/bin/python3"
+
+// requirePython skips (or, with CI set, fails) when Debian's python3 with
+// grpcio and cryptography, or protoc, is missing.
+func requirePython(t *testing.T) {
+	t.Helper()
+	var missing []string
+	if out, err := exec.Command(systemPython, "-c", "import grpc, cryptography, google.protobuf").CombinedOutput(); err != nil {
+		missing = append(missing, "python3-grpcio/python3-cryptography/python3-protobuf ("+strings.TrimSpace(string(out))+")")
+	}
+	if _, err := exec.LookPath("protoc"); err != nil {
+		missing = append(missing, "protoc")
+	}
+	if len(missing) == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI is set and the Python plugin cannot run: missing %s", strings.Join(missing, ", "))
+	}
+	t.Skipf("missing %s", strings.Join(missing, ", "))
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// launch starts the plugin as amberd's pluginhost does: go-plugin with
+// gRPC only, AutoMTLS, and an environment of PATH and HOME only.
+func launch(t *testing.T) (*plugin.Client, *sdk.MethodsClient, *logBuffer) {
+	t.Helper()
+	requirePython(t)
+	path, err := filepath.Abs("hello-plugin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets, err := sdk.VersionedPluginsFor(sdk.PluginOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	cmd := exec.Command(path)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sets,
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		SkipHostEnv:      true,
+		StartTimeout:     30 * time.Second,
+		Stderr:           testWriter{t},
+		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.MultiWriter(testWriter{t}, logs), Level: hclog.Warn}),
+	})
+	t.Cleanup(client.Kill)
+	rpc, err := client.Client()
+	if err != nil {
+		t.Fatalf("start the Python plugin: %v", err)
+	}
+	raw, err := rpc.Dispense(sdk.PluginMethods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, raw.(*sdk.MethodsClient), logs
+}
+
+// logBuffer keeps go-plugin's log lines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("plugin: %s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestPythonPlugin: handshake, health, Describe, Configure (with host
+// services offered, as amberd does), Methods, calls and errors, Shutdown.
+func TestPythonPlugin(t *testing.T) {
+	client, mc, logs := launch(t)
+	rpc, err := client.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rpc.Ping(); err != nil {
+		t.Errorf("health check (grpc.health.v1 \"plugin\"): %v", err)
+	}
+
+	d, err := mc.Describe(ctx(t))
+	if err != nil {
+		t.Fatalf("Describe: %v", err)
+	}
+	major, _, _ := strings.Cut(d.SDKVersion, ".")
+	if d.Name != "hello-py" || !slices.Contains(d.Capabilities, sdk.CapMethodProvider) || major != strconv.Itoa(sdk.ProtocolVersion) {
+		t.Errorf("Describe = %+v", d)
+	}
+
+	if err := mc.Configure(ctx(t), []byte(`{"colour":"red"}`)); sdk.KindOf(err) != sdk.KindInvalidArgument ||
+		!strings.Contains(err.Error(), "hello-py config: colour: unknown key") {
+		t.Errorf("Configure with an unknown key: %v, want invalid argument naming it", err)
+	}
+	if err := mc.ConfigureWithHost(ctx(t), []byte(`{}`), sdktest.NewFakeHost(3)); err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+
+	specs, err := mc.Methods(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sdk.MethodSpec{Name: "hello.py_world", MinArgs: 1, MaxArgs: 1, ParamNames: []string{"name"}, Cost: 0.1}
+	if len(specs) != 1 || specs[0].Name != want.Name || specs[0].MinArgs != 1 || specs[0].MaxArgs != 1 ||
+		!slices.Equal(specs[0].ParamNames, want.ParamNames) || specs[0].Cost != want.Cost {
+		t.Errorf("Methods = %+v, want [%+v]", specs, want)
+	}
+
+	for _, tc := range []struct {
+		params, want string
+		kind         sdk.Kind
+	}{
+		{`["amber"]`, `"hello, amber"`, 0},
+		{`["zoë"]`, `"hello, zoë"`, 0},
+		{`[42]`, "", sdk.KindInvalidArgument},
+		{`[null]`, "", sdk.KindInvalidArgument},
+	} {
+		res, err := mc.Call(ctx(t), "hello.py_world", json.RawMessage(tc.params), sdk.SessionInfo{ID: 7, Protocol: "1.4"})
+		if tc.want != "" {
+			if err != nil || string(res) != tc.want {
+				t.Errorf("hello.py_world%s = %s, %v; want %s", tc.params, res, err, tc.want)
+			}
+			continue
+		}
+		var se *sdk.Error
+		if !errors.As(err, &se) || se.Kind != tc.kind || se.Message != "name must be a string" {
+			t.Errorf("hello.py_world%s = %s, %v; want kind %v \"name must be a string\"", tc.params, res, err, tc.kind)
+		}
+	}
+	if _, err := mc.Call(ctx(t), "hello.nope", json.RawMessage(`[]`), sdk.SessionInfo{}); sdk.KindOf(err) != sdk.KindUnimplemented {
+		t.Errorf("unknown method: %v, want unimplemented", err)
+	}
+
+	t.Run("Conform", func(t *testing.T) { sdktest.ConformMethods(t, mc) })
+
+	if err := mc.Shutdown(ctx(t)); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	client.Kill() // GRPCController.Shutdown: the process must exit by itself
+	if !client.Exited() {
+		t.Errorf("the plugin process did not exit")
+	}
+	if strings.Contains(logs.String(), "failed to exit gracefully") {
+		t.Errorf("the plugin ignored GRPCController.Shutdown and was killed")
+	}
+}
