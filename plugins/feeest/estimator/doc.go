@@ -62,7 +62,13 @@
 //
 // "auto" uses the daemon when daemon_url is set and the daemon has
 // estimatesmartfee (Bitcoin Core), and the mempool otherwise (btcd, or no
-// daemon configured). The choice is made once, in Configure.
+// daemon configured). The choice is made once, in Configure, which with
+// daemon_url set waits for the daemon (through warm-up) within amberd's
+// start timeout and fails if it cannot be reached.
+//
+// Routed through the core, an answer is cached until the chain tip changes
+// (estimatefee) or for 60 s (relayfee): mempool estimates then follow the
+// mempool once per block.
 //
 // The mempool source needs amberd's fee host service (sdk.FeeHostAware);
 // without it estimatefee answers DAEMON_ERROR (KindUnavailable).
