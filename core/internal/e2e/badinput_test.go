@@ -203,7 +203,7 @@ func badVersions(t *testing.T, addr string, m *harness.Model) {
 		msg     string
 	}{
 		{"too old", "1.3", "unsupported protocol version: 1.3"},
-		{"too new range", []string{"1.5", "1.6"}, "unsupported protocol version: ['1.5', '1.6']"},
+		{"too new range", []string{"1.7", "1.8"}, "unsupported protocol version: ['1.7', '1.8']"},
 		{"garbage", "abc", "unsupported protocol version: abc"},
 	}
 	for _, tc := range tests {
