@@ -77,6 +77,11 @@ func generate(t *testing.T, node *regtest.Node, w *regtest.Wallet, spec regtest.
 	return info
 }
 
+// payableTypes has every script type, half of them P2PKH: below the segwit
+// height only P2PKH outputs can be spent, so a chain generated with these
+// leaves the wallet funds for later payments.
+var payableTypes = []regtest.ScriptType{regtest.P2PKH, regtest.P2WPKH, regtest.P2PKH, regtest.P2SH, regtest.P2PKH, regtest.P2TR}
+
 func newWallet(seed int64) *regtest.Wallet {
 	return regtest.NewWallet(seed, &chaincfg.RegressionNetParams)
 }

@@ -157,7 +157,7 @@ func pollInfo(ctx context.Context, a *harness.Amberd, ok func(*info) bool) (*inf
 func TestDaemonFaults(t *testing.T) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	w := newWallet(71)
-	chain := generate(t, node, w, regtest.Spec{Blocks: size(120, 140, 240), TxPerBlock: 4, Scripts: 30, MempoolTxs: 3})
+	chain := generate(t, node, w, regtest.Spec{Blocks: size(120, 140, 240), TxPerBlock: 4, Scripts: 30, MempoolTxs: 3, Types: payableTypes})
 	proxy, err := StartProxy(timeout(t, 10*time.Second), node.HostPort())
 	if err != nil {
 		t.Fatal(err)

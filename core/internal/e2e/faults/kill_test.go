@@ -79,7 +79,7 @@ func TestKill9DuringSync(t *testing.T) {
 	kills := size(3, 8, 20)
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	w := newWallet(81)
-	spec := regtest.Spec{Blocks: size(220, 320, 600), TxPerBlock: size(6, 10, 20), Scripts: 80, SameBlockSpends: true, MempoolTxs: 6}
+	spec := regtest.Spec{Blocks: size(220, 320, 600), TxPerBlock: size(6, 10, 20), Scripts: 80, SameBlockSpends: true, MempoolTxs: 6, Types: payableTypes}
 	generate(t, node, w, spec)
 	m := buildModel(t, node)
 	// A daemon 30 ms away: the sync then commits in several batches, so
@@ -185,7 +185,7 @@ func TestKill9SteadyState(t *testing.T) {
 	kills := size(3, 8, 20)
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	w := newWallet(91)
-	generate(t, node, w, regtest.Spec{Blocks: size(120, 150, 250), TxPerBlock: 5, Scripts: 40, MempoolTxs: 4})
+	generate(t, node, w, regtest.Spec{Blocks: size(120, 150, 250), TxPerBlock: 5, Scripts: 40, MempoolTxs: 4, Types: payableTypes})
 	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true,
 		DBDir: filepath.Join(t.TempDir(), "db")})
 	for round := 1; round <= kills; round++ {

@@ -67,7 +67,7 @@ func TestReorgs(t *testing.T) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	w := newWallet(61)
 	generate(t, node, w, regtest.Spec{Blocks: size(125, 160, 260), TxPerBlock: size(4, 6, 12), Scripts: 40,
-		SameBlockSpends: true, MempoolTxs: 4})
+		SameBlockSpends: true, MempoolTxs: 4, Types: payableTypes})
 	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true,
 		Env: map[string]string{"REORG_LIMIT": strconv.Itoa(reorgLimit)}})
 	clients := dialN(t, a.TCPAddr(), 2)
