@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,7 +106,7 @@ func (p *Proxy) Addr() string { return p.addr }
 // URL returns a DAEMON_URL "user:pass@127.0.0.1:port" for the proxy with
 // the credentials of daemonURL ("user:pass@host:port").
 func (p *Proxy) URL(daemonURL string) string {
-	if i := bytes.LastIndexByte([]byte(daemonURL), '@'); i >= 0 {
+	if i := strings.LastIndexByte(daemonURL, '@'); i >= 0 {
 		return daemonURL[:i+1] + p.addr
 	}
 	return p.addr
