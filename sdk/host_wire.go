@@ -29,6 +29,9 @@ func ServeHost(broker *plugin.GRPCBroker, impl Host) uint32 {
 // RegisterHost registers the HostServices service for impl on s.
 func RegisterHost(s grpc.ServiceRegistrar, impl Host) {
 	pluginv1.RegisterHostServicesServer(s, &hostServer{impl: impl})
+	if fh, ok := impl.(FeeHost); ok {
+		RegisterFeeHost(s, fh)
+	}
 }
 
 // hostServer serves a Host implementation (the host side) over gRPC.

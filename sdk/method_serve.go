@@ -192,9 +192,12 @@ func (s *lifecycleServer) connectHost(id uint32) error {
 	if err != nil {
 		return Errorf(KindUnavailable, "connect to host services (broker id %d): %w", id, err)
 	}
-	host := NewHostClient(conn)
+	host, fees := NewHostClient(conn), NewFeeHostClient(conn)
 	for _, h := range s.sp.hostAware() {
 		h.SetHost(host)
+		if fa, ok := h.(FeeHostAware); ok {
+			fa.SetFeeHost(fees)
+		}
 	}
 	s.hostID = id
 	return nil

@@ -44,7 +44,7 @@ func (s *Server) launchMethodPlugins(ctx context.Context) error {
 			return err
 		}
 		s.methodP = append(s.methodP, p)
-		if err := s.ext.Register(ctx, name, p.Methods()); err != nil {
+		if err := s.register(ctx, p); err != nil {
 			return fmt.Errorf("plugin %q (plugins.%s): %w", name, name, err)
 		}
 		d := p.Describe()
@@ -58,9 +58,26 @@ func (s *Server) launchMethodPlugins(ctx context.Context) error {
 func (s *Server) reregister(p *pluginhost.Plugin) {
 	ctx, cancel := context.WithTimeout(s.life, 30*time.Second)
 	defer cancel()
-	if err := s.ext.Register(ctx, p.Name(), p.Methods()); err != nil {
+	if err := s.register(ctx, p); err != nil {
 		s.log.Error("restarted plugin's methods refused; its previous methods stay routed", "plugin", p.Name(), "err", err)
 	}
+}
+
+// register routes a plugin's declared methods; a plugin declaring the fee
+// methods also answers the core's blockchain.estimatefee and relayfee.
+func (s *Server) register(ctx context.Context, p *pluginhost.Plugin) error {
+	specs, err := p.Methods().Methods(ctx)
+	if err != nil {
+		return fmt.Errorf("list methods: %w", err)
+	}
+	if err := s.ext.Register(ctx, p.Name(), p.Methods()); err != nil {
+		return err
+	}
+	if declaresFees(specs) {
+		s.daemon.use(p.Methods())
+		s.log.Info("fee estimates come from the plugin", "plugin", p.Name())
+	}
+	return nil
 }
 
 // allPlugins is the daemon client followed by the method plugins.

@@ -75,6 +75,7 @@ type Server struct {
 	el      *electrum.Server
 	peers   *peers.Manager
 	hosts   *hostsvc.Server        // host services for plugins
+	daemon  *feeRoute              // the chain backend; fee estimates from a fee plugin when one is loaded
 	ext     *extmethods.Dispatcher // routes plugin methods, then electrum
 	methodP []*pluginhost.Plugin   // method-provider plugins
 	admin   *admin.Server
@@ -168,6 +169,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	}
 	s.hosts = hostsvc.New(hostsvc.Options{Index: s.ix, Logger: s.log.With("component", "hostsvc")})
 	s.peers = peers.New(s.peersOptions())
+	s.daemon = &feeRoute{chain: s.plugin.Chain()}
 	s.el = electrum.New(s.electrumOptions())
 	s.ext = extmethods.New(extmethods.Options{Inner: s.el, CoreMethods: electrum.MethodNames(),
 		Gate: s.el.Gate, Logger: s.log.With("component", "extmethods")})

@@ -33,7 +33,7 @@ func (s *Server) electrumOptions() electrum.Options {
 	}
 	return electrum.Options{
 		Index:         s.ix,
-		Daemon:        s.plugin.Chain(),
+		Daemon:        s.daemon,
 		Genesis:       cfg.Network.GenesisHash,
 		ServerVersion: SoftwareVersion,
 		Banner: electrum.BannerOptions{
