@@ -281,6 +281,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	go func() { ixDone <- s.ix.Run(ctx) }()
 	go s.mgr.Run(ctx)
 	go s.serveMetrics(ctx)
+	go s.logSessions(ctx)
 	for _, l := range s.rpc {
 		if err := l.start(ctx); err != nil {
 			s.shutdown(cancel, ixDone)
