@@ -129,9 +129,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	}
 	s = &Server{cfg: cfg, log: opts.Logger, fs: opts.Fs, start: time.Now(), stopReq: make(chan struct{})}
 	s.life, s.lifeStop = context.WithCancel(context.Background())
+	// The named result s is nil when New returns an error: keep our own
+	// reference for the cleanup.
+	srv := s
 	defer func() {
 		if err != nil {
-			s.closeBackends()
+			srv.closeBackends()
 		}
 	}()
 	if err := os.MkdirAll(cfg.DBDirectory, 0o755); err != nil {
@@ -278,7 +281,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ixDone := make(chan error, 1)
-	go func() { ixDone <- s.ix.Run(ctx) }()
+	ixFailed := make(chan struct{})
+	go func() {
+		err := s.ix.Run(ctx)
+		if err != nil && ctx.Err() == nil {
+			close(ixFailed) // a fatal index error (store write failed, wrong chain)
+		}
+		ixDone <- err
+	}()
 	go s.mgr.Run(ctx)
 	go s.serveMetrics(ctx)
 	go s.logSessions(ctx)
@@ -301,9 +311,15 @@ func (s *Server) Serve(ctx context.Context) error {
 		go s.peers.Run(ctx) // after our services listen, so self-verification succeeds
 	case <-ctx.Done():
 	case <-s.stopReq:
+	case <-ixFailed:
+		s.log.Error("the index stopped on a fatal error; shutting down")
+		return s.shutdown(cancel, ixDone)
 	}
 	select {
 	case <-ctx.Done():
+	case <-ixFailed:
+		s.log.Error("the index stopped on a fatal error; shutting down")
+		return s.shutdown(cancel, ixDone)
 	case <-s.stopReq:
 		s.log.Info("stop requested through the admin RPC")
 	case <-s.plugin.Done():

@@ -378,8 +378,17 @@ func (srv *Server) currentTip() headerTip {
 	return headerTip{height: h, hash: hash, header: hdr}
 }
 
+// A daemon call gives up a little before the request's own deadline, so a
+// daemon that does not answer yields DAEMON_ERROR (2) rather than the
+// session's -102.
 func (srv *Server) daemonCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, srv.opts.DaemonTimeout)
+	d := srv.opts.DaemonTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		if rem := time.Until(dl); rem-rem/10 < d {
+			d = rem - rem/10
+		}
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // noDaemon answers every daemon call with an unavailable error (Options

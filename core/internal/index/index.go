@@ -144,6 +144,9 @@ func (ix *Index) halt(err error) {
 	ix.mu.Lock()
 	ix.halted, ix.errMsg = true, err.Error()
 	ix.mu.Unlock()
+	// A halted index still answers from its last consistent state: let the
+	// server open its client services (a restart during a refused reorg).
+	ix.syncedOnce.Do(func() { close(ix.synced) })
 }
 
 func (ix *Index) setErr(err error) {

@@ -20,11 +20,15 @@ var errTipMoved = errors.New("daemon tip moved during mempool round")
 // mempoolRound synchronises the mempool with the daemon (spec §5). It runs
 // with procMu held, so the DB height cannot change during the round.
 func (ix *Index) mempoolRound(ctx context.Context) (touchSet, error) {
-	ids, err := ix.chain.MempoolTxids(ctx)
+	cctx, cancel := context.WithTimeout(ctx, shortCallTimeout)
+	ids, err := ix.chain.MempoolTxids(cctx)
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("mempool txids: %w", err)
 	}
-	tip, err := ix.chain.Tip(ctx)
+	cctx, cancel = context.WithTimeout(ctx, shortCallTimeout)
+	tip, err := ix.chain.Tip(cctx)
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("tip: %w", err)
 	}
@@ -49,7 +53,9 @@ func (ix *Index) mempoolRound(ctx context.Context) (touchSet, error) {
 	pending := make(map[sdk.Hash]*newTx, len(fresh))
 	for i := 0; i < len(fresh); i += mempoolChunk {
 		chunk := fresh[i:min(i+mempoolChunk, len(fresh))]
-		raws, err := ix.chain.MempoolTransactions(ctx, chunk)
+		cctx, cancel := context.WithTimeout(ctx, fetchCallTimeout)
+		raws, err := ix.chain.MempoolTransactions(cctx, chunk)
+		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("mempool transactions: %w", err)
 		}

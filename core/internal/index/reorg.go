@@ -108,7 +108,9 @@ func (ix *Index) undoTo(ctx context.Context, st state, first int64) (touchSet, e
 func (ix *Index) findFork(ctx context.Context, height int64) (int64, error) {
 	start, count := height, int64(1)
 	for {
-		theirs, err := ix.chain.BlockHashes(ctx, start, int(count))
+		cctx, cancel := context.WithTimeout(ctx, shortCallTimeout)
+		theirs, err := ix.chain.BlockHashes(cctx, start, int(count))
+		cancel()
 		if err != nil {
 			return 0, fmt.Errorf("daemon block hashes: %w", err)
 		}

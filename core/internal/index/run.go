@@ -66,7 +66,11 @@ func (ix *Index) step(ctx context.Context) (wait bool, err error) {
 	if halted {
 		return true, nil
 	}
-	tip, err := ix.chain.Tip(ctx)
+	// The plugin retries an unreachable daemon until the deadline: bound
+	// the poll so the outage shows in Status (and getinfo) meanwhile.
+	tctx, cancel := context.WithTimeout(ctx, shortCallTimeout)
+	tip, err := ix.chain.Tip(tctx)
+	cancel()
 	if err != nil {
 		return true, fmt.Errorf("daemon tip: %w", err)
 	}
@@ -139,6 +143,15 @@ func (ix *Index) daemonBehind(ctx context.Context, tip sdk.Tip) (bool, error) {
 	}
 	return len(ours) == 1 && ours[0] == tip.Hash, nil
 }
+
+// Daemon calls of the follow loop are bounded, so that an unreachable
+// daemon (the plugin retries until the deadline) shows in Status instead of
+// holding the loop: small calls (tip, mempool txids, block hashes) and one
+// chunk of mempool transactions.
+const (
+	shortCallTimeout = 5 * time.Second
+	fetchCallTimeout = 30 * time.Second
+)
 
 func (ix *Index) notify(touched touchSet, reorg, mempool bool) {
 	if ix.opts.Notify == nil {
