@@ -3,8 +3,6 @@ package hostsvc
 import (
 	"context"
 
-	"google.golang.org/grpc"
-
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/sdk"
 )
@@ -56,7 +54,5 @@ func (s *Server) MempoolStats(ctx context.Context) (sdk.MempoolStats, error) {
 	return sdk.MempoolStats{Txs: int64(st.MempoolTxs), Bytes: st.MempoolBytes}, nil
 }
 
-// RegisterFees registers the fee host service (sdk.FeeHost, gRPC service
-// amber.plugin.v1.HostFees) for srv on s: call it next to sdk.RegisterHost
-// on the broker server that serves the host services to a plugin.
-func RegisterFees(s grpc.ServiceRegistrar, srv *Server) { sdk.RegisterFeeHost(s, srv) }
+// sdk.RegisterHost registers the fee service (amber.plugin.v1.HostFees)
+// along with the host services, since *Server is an sdk.FeeHost.

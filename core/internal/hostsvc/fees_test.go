@@ -24,7 +24,8 @@ type feeFakeIndex struct {
 func (f *feeFakeIndex) FeeHistogram() []index.FeeBin { return f.bins }
 func (f *feeFakeIndex) Status() index.Status         { return f.status }
 
-// feeWire serves srv's fee service (if register) on a loopback gRPC server
+// feeWire serves srv's host services, with the fee service if register, on
+// a loopback gRPC server
 // and returns the plugin-side client.
 func feeWire(t *testing.T, srv *Server, register bool) *sdk.FeeHostClient {
 	t.Helper()
@@ -33,9 +34,10 @@ func feeWire(t *testing.T, srv *Server, register bool) *sdk.FeeHostClient {
 		t.Fatal(err)
 	}
 	s := grpc.NewServer()
-	sdk.RegisterHost(s, srv)
 	if register {
-		RegisterFees(s, srv)
+		sdk.RegisterHost(s, srv) // registers the fee service too: *Server is an sdk.FeeHost
+	} else {
+		sdk.RegisterHost(s, struct{ sdk.Host }{srv}) // hides the FeeHost methods
 	}
 	go func() { _ = s.Serve(ln) }()
 	t.Cleanup(s.Stop)

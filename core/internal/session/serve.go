@@ -31,6 +31,10 @@ func (s *Session) writeLoop(done chan<- struct{}) {
 	defer s.conn.Close()
 	defer s.cancel()
 	for msg := range s.out {
+		// Counted before the write: once the client has the message, every
+		// counter already shows it.
+		s.counters.SendCount.Add(1)
+		s.counters.SendBytes.Add(int64(len(msg)))
 		if err := s.conn.WriteMessage(s.ctx, msg); err != nil {
 			s.log.Debug("write failed, closing session", "session", s.id, "err", err)
 			s.cancel()
@@ -40,8 +44,6 @@ func (s *Session) writeLoop(done chan<- struct{}) {
 			}
 			return
 		}
-		s.counters.SendCount.Add(1)
-		s.counters.SendBytes.Add(int64(len(msg)))
 		s.chargeBandwidth(len(msg))
 		if f := s.prof.ObserveBytes; f != nil {
 			f(0, len(msg))
