@@ -35,3 +35,27 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestStrAndRepr(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{`"abc"`, "abc"},
+		{`5`, "5"},
+		{`-1.5`, "-1.5"},
+		{`null`, "None"},
+		{`true`, "True"},
+		{`[1,"a",null]`, "[1, 'a', None]"},
+		{`{"b":false,"a":"x'y"}`, `{'a': "x'y", 'b': False}`},
+		{`"it's"`, "it's"},
+		{`["tab\there"]`, `['tab\there']`},
+	} {
+		if got := Str([]byte(tc.raw)); got != tc.want {
+			t.Errorf("Str(%s) = %q, want %q", tc.raw, got, tc.want)
+		}
+	}
+	if got := Str(nil); got != "None" {
+		t.Errorf("Str(nil) = %q", got)
+	}
+	if got := Quote(`a'b"c`); got != `'a\'b"c'` {
+		t.Errorf("Quote = %q", got)
+	}
+}

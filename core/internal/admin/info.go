@@ -8,7 +8,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/session"
-	"github.com/amber-electrum/amber/core/pyfmt"
+	"github.com/amber-electrum/amber/sdk/pyfmt"
 )
 
 // AmberKey is the one getinfo key beyond ElectrumX's: Amber's sync progress

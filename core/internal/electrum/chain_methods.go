@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/amber-electrum/amber/core/pyfmt"
+	"github.com/amber-electrum/amber/sdk/pyfmt"
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/merkle"

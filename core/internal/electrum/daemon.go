@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/amber-electrum/amber/sdk/pyfmt"
+
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"
 )
@@ -26,7 +28,7 @@ func daemonError(err error) error {
 	var se *sdk.Error
 	if errors.As(err, &se) && (se.Kind == sdk.KindDaemon || se.Kind == sdk.KindRejected) {
 		return &jsonrpc.Error{Code: code, Message: fmt.Sprintf("daemon error: DaemonError({'code': %d, 'message': %s})",
-			se.DaemonCode, pyQuote(se.DaemonMessage))}
+			se.DaemonCode, pyfmt.Quote(se.DaemonMessage))}
 	}
 	return &jsonrpc.Error{Code: code, Message: "daemon error: " + err.Error()}
 }
@@ -68,7 +70,7 @@ func estimateFee(ctx context.Context, c *call) (any, error) {
 	if raw := c.args[1]; raw != nil && string(raw) != "null" {
 		s, ok := jsonString(raw)
 		if !ok || (s != "CONSERVATIVE" && s != "ECONOMICAL") {
-			return nil, badRequest("unknown estimatefee mode: %s", pyStr(raw))
+			return nil, badRequest("unknown estimatefee mode: %s", pyfmt.Str(raw))
 		}
 		mode = s
 	}
@@ -165,7 +167,7 @@ func transactionBroadcast(ctx context.Context, c *call) (any, error) {
 	c.s.AddCost(0.25 + float64(len(rawTx))/5000)
 	if !ok {
 		return nil, badRequest("the transaction was rejected by network rules.\n\n%s\n[%s]",
-			"JSON value is not a string as expected", pyStr(raw))
+			"JSON value is not a string as expected", pyfmt.Str(raw))
 	}
 	dctx, cancel := c.srv.daemonCtx(ctx)
 	defer cancel()

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/amber-electrum/amber/sdk/pyfmt"
+
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -33,7 +35,7 @@ func transactionBroadcastPackage(ctx context.Context, c *call) (any, error) {
 	var raws []string
 	if raw := c.args[0]; len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &raws) != nil {
 		c.s.AddCost(0.25)
-		return nil, badRequest("%s is not a list of raw transactions", pyStr(raw))
+		return nil, badRequest("%s is not a list of raw transactions", pyfmt.Str(raw))
 	}
 	verbose, jerr := parseBool(c.args[1], "verbose")
 	if jerr != nil {

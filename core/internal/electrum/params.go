@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/amber-electrum/amber/sdk/pyfmt"
+
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"
@@ -45,7 +47,7 @@ func parseScripthash(raw json.RawMessage) (index.HashX, string, *jsonrpc.Error) 
 	var hx index.HashX
 	b, ok := hex32(raw)
 	if !ok {
-		return hx, "", badRequest("%s is not a valid script hash", pyStr(raw))
+		return hx, "", badRequest("%s is not a valid script hash", pyfmt.Str(raw))
 	}
 	for i := range hx {
 		hx[i] = b[31-i]
@@ -69,7 +71,7 @@ func parseTxHash(raw json.RawMessage) (sdk.Hash, *jsonrpc.Error) {
 	var h sdk.Hash
 	b, ok := hex32(raw)
 	if !ok {
-		return h, badRequest("%s should be a transaction hash", pyStr(raw))
+		return h, badRequest("%s should be a transaction hash", pyfmt.Str(raw))
 	}
 	for i := range h {
 		h[i] = b[31-i]
@@ -83,7 +85,7 @@ func parseTxHash(raw json.RawMessage) (sdk.Hash, *jsonrpc.Error) {
 // accepts, are refused, following the spec's Go recommendation; values
 // beyond int64 are refused too.
 func nonNegInt(raw json.RawMessage) (int64, *jsonrpc.Error) {
-	fail := badRequest("%s should be a non-negative integer", pyStr(raw))
+	fail := badRequest("%s should be a non-negative integer", pyfmt.Str(raw))
 	text := string(bytes.TrimSpace(raw))
 	if s, ok := jsonString(raw); ok {
 		text = strings.TrimSpace(s)

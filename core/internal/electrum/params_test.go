@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amber-electrum/amber/core/pyfmt"
+	"github.com/amber-electrum/amber/sdk/pyfmt"
 )
 
 func TestNonNegInt(t *testing.T) {
@@ -50,8 +50,8 @@ func TestPyRepr(t *testing.T) {
 		`"abc"`: `abc`, `null`: `None`, `true`: `True`, `[1,"a",null,false]`: `[1, 'a', None, False]`,
 		`{"b":1,"a":"x"}`: `{'a': 'x', 'b': 1}`, `["it's"]`: `["it's"]`, `1.50`: `1.50`,
 	} {
-		if got := pyStr(json.RawMessage(in)); got != want {
-			t.Errorf("pyStr(%s) = %s, want %s", in, got, want)
+		if got := pyfmt.Str(json.RawMessage(in)); got != want {
+			t.Errorf("pyfmt.Str(%s) = %s, want %s", in, got, want)
 		}
 	}
 	if got := pyfmt.Thousands(1234567); got != "1,234,567" {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/amber-electrum/amber/sdk/pyfmt"
+
 	"github.com/spf13/afero"
 )
 
@@ -22,7 +24,7 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 		return nil, badRequest("server.version already sent")
 	}
 	if raw := c.args[0]; raw != nil && !isEmptyName(raw) {
-		name := pyStr(raw)
+		name := pyfmt.Str(raw)
 		if re := c.srv.opts.DropClient; re != nil {
 			if loc := re.FindStringIndex(name); loc != nil && loc[0] == 0 {
 				c.s.CloseAfterReply()
@@ -47,7 +49,7 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 	}
 	if v == nil {
 		c.s.CloseAfterReply()
-		return nil, badRequest("unsupported protocol version: %s", pyStr(c.args[1]))
+		return nil, badRequest("unsupported protocol version: %s", pyfmt.Str(c.args[1]))
 	}
 	c.st.mu.Lock()
 	c.st.table = tableFor(v)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/amber-electrum/amber/core/pyfmt"
+	"github.com/amber-electrum/amber/sdk/pyfmt"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 )

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math"
 
+	"github.com/amber-electrum/amber/sdk/pyfmt"
+
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -120,7 +122,7 @@ func parseScriptHash(raw json.RawMessage) (sdk.Hash, error) {
 			return h, nil
 		}
 	}
-	return sdk.Hash{}, sdk.Errorf(sdk.KindInvalidArgument, "%s is not a valid script hash", pyStr(raw))
+	return sdk.Hash{}, sdk.Errorf(sdk.KindInvalidArgument, "%s is not a valid script hash", pyfmt.Str(raw))
 }
 
 // parseCursor accepts null or a string ("" is the first page).
@@ -130,7 +132,7 @@ func parseCursor(raw json.RawMessage) (string, error) {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", sdk.Errorf(sdk.KindInvalidArgument, "cursor %s should be a string or null", pyStr(raw))
+		return "", sdk.Errorf(sdk.KindInvalidArgument, "cursor %s should be a string or null", pyfmt.Str(raw))
 	}
 	return s, nil
 }
@@ -143,7 +145,7 @@ func parseLimit(raw json.RawMessage) (int, error) {
 	}
 	var f float64
 	if err := json.Unmarshal(raw, &f); err != nil || f < 1 || f != math.Trunc(f) {
-		return 0, sdk.Errorf(sdk.KindInvalidArgument, "limit %s should be a positive integer", pyStr(raw))
+		return 0, sdk.Errorf(sdk.KindInvalidArgument, "limit %s should be a positive integer", pyfmt.Str(raw))
 	}
 	return int(min(f, MaxLimit)), nil
 }
