@@ -30,14 +30,7 @@ test: build
 ## saved under the package's testdata/fuzz/ and from then on replayed by go test
 FUZZTIME ?= 5s
 fuzz:
-	@set -e; for mod in . sdk; do \
-	  (cd $$mod && grep -rl --include='*_test.go' --exclude-dir=sdk --exclude-dir=examples '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r dir; do \
-	    for name in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
-	      echo "fuzz $$mod/$$dir $$name ($(FUZZTIME))"; \
-	      $(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$dir > /tmp/amber-fuzz.log 2>&1 || { cat /tmp/amber-fuzz.log; exit 1; }; \
-	    done; \
-	  done); \
-	done; echo "fuzz: all targets passed"
+	FUZZTIME=$(FUZZTIME) GO=$(GO) ./.ci/fuzz
 
 ## devnet: btcd regtest + a starter chain + amberd on 127.0.0.1:50001 (Ctrl-C stops all)
 devnet: build
