@@ -5,10 +5,6 @@
 package main
 
 import (
-	"log/slog"
-	"os"
-	"strings"
-
 	"github.com/amber-electrum/amber/plugins/bitcoind/backend"
 	"github.com/amber-electrum/amber/sdk"
 )
@@ -16,27 +12,5 @@ import (
 func main() {
 	// Serve is the first thing main does: nothing may print to stdout
 	// before the go-plugin handshake. backend.New does no I/O.
-	sdk.Serve(sdk.ServeOpts{ChainBackend: backend.New(hclogJSON())})
-}
-
-// hclogJSON returns a slog logger writing hclog-style JSON lines on stderr
-// (@level, @message, @timestamp), which the host re-emits with their levels.
-func hclogJSON() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{
-		Level: slog.LevelDebug,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) > 0 {
-				return a
-			}
-			switch a.Key {
-			case slog.LevelKey:
-				return slog.String("@level", strings.ToLower(a.Value.String()))
-			case slog.MessageKey:
-				a.Key = "@message"
-			case slog.TimeKey:
-				return slog.String("@timestamp", a.Value.Time().Format("2006-01-02T15:04:05.000000Z07:00"))
-			}
-			return a
-		},
-	}))
+	sdk.Serve(sdk.ServeOpts{ChainBackend: backend.New(sdk.NewLogger())})
 }

@@ -8,10 +8,6 @@
 package main
 
 import (
-	"log/slog"
-	"os"
-	"strings"
-
 	"github.com/amber-electrum/amber/plugins/bmm/plugin"
 	"github.com/amber-electrum/amber/sdk"
 )
@@ -19,23 +15,5 @@ import (
 func main() {
 	// Nothing may print to stdout before the go-plugin handshake; New does
 	// no I/O.
-	sdk.ServePlugin(sdk.PluginOpts{Methods: plugin.New(stderrLogger())})
-}
-
-// stderrLogger writes JSON lines with hclog's key names (@level, @message,
-// @timestamp), which amberd re-emits with their levels.
-func stderrLogger() *slog.Logger {
-	keys := map[string]string{slog.LevelKey: "@level", slog.MessageKey: "@message", slog.TimeKey: "@timestamp"}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{
-		Level: slog.LevelDebug,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if k, ok := keys[a.Key]; ok && len(groups) == 0 {
-				if a.Key == slog.LevelKey {
-					return slog.String(k, strings.ToLower(a.Value.String()))
-				}
-				a.Key = k
-			}
-			return a
-		},
-	}))
+	sdk.ServePlugin(sdk.PluginOpts{Methods: plugin.New(sdk.NewLogger())})
 }

@@ -6,15 +6,11 @@
 package main
 
 import (
-	"log/slog"
-
 	"github.com/amber-electrum/amber/plugins/feeest/estimator"
 	"github.com/amber-electrum/amber/sdk"
 )
 
 func main() {
 	// ServePlugin first: nothing may print to stdout before the handshake.
-	// slog.Default writes through the standard log package, which
-	// ServePlugin sends to stderr as hclog lines.
-	sdk.ServePlugin(sdk.PluginOpts{Methods: estimator.New(slog.Default())})
+	sdk.ServePlugin(sdk.PluginOpts{Methods: estimator.New(sdk.NewLogger())})
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/amber-electrum/amber/sdk/pyfmt"
+
 	"github.com/amber-electrum/amber/plugins/bitcoind/backend"
 	"github.com/amber-electrum/amber/sdk"
 )
@@ -240,27 +242,10 @@ func encodeRate(r float64) json.RawMessage {
 	return json.RawMessage(strconv.FormatFloat(r, 'f', -1, 64))
 }
 
-// display formats a parameter for an error message like the core (Python's
-// str()) for strings, numbers, null and booleans; arrays and objects are
-// shown as JSON.
-func display(raw json.RawMessage) string {
-	var s string
-	switch t := string(bytes.TrimSpace(raw)); {
-	case raw == nil || t == "null":
-		return "None"
-	case t == "true" || t == "false":
-		return strings.ToUpper(t[:1]) + t[1:]
-	case json.Unmarshal(raw, &s) == nil:
-		return s
-	default:
-		return t
-	}
-}
-
 // parseNumber validates number like the core: a non-negative integer, as
 // a JSON number or a string of digits.
 func parseNumber(raw json.RawMessage) (int64, error) {
-	fail := sdk.Errorf(sdk.KindInvalidArgument, "%s should be a non-negative integer", display(raw))
+	fail := sdk.Errorf(sdk.KindInvalidArgument, "%s should be a non-negative integer", pyfmt.Str(raw))
 	text := string(bytes.TrimSpace(raw))
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
@@ -283,7 +268,7 @@ func parseMode(raw json.RawMessage) (string, error) {
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil || (s != "CONSERVATIVE" && s != "ECONOMICAL") {
-		return "", sdk.Errorf(sdk.KindInvalidArgument, "unknown estimatefee mode: %s", display(raw))
+		return "", sdk.Errorf(sdk.KindInvalidArgument, "unknown estimatefee mode: %s", pyfmt.Str(raw))
 	}
 	return s, nil
 }
