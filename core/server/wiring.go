@@ -138,7 +138,7 @@ func (s *Server) prepareListeners() error {
 			s.rpc = append(s.rpc, l)
 			continue
 		}
-		l.disp = s.admin.WithLogNew(s.ext)
+		l.disp = s.ext
 		l.profile = session.Profile{
 			MaxSend:           cfg.MaxSend,
 			RequestTimeout:    cfg.RequestTimeout,

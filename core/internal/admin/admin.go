@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/amber-electrum/amber/coins"
@@ -81,8 +80,6 @@ type Server struct {
 	log     *slog.Logger
 	methods map[string]method
 
-	logNew atomic.Bool // log sessions opened from now on
-
 	mu      sync.Mutex
 	counts  map[string]int64 // admin requests by method
 	current string           // daemon label after the last daemon_url
@@ -127,7 +124,6 @@ func New(opts Options) *Server {
 func (s *Server) Opened(sess *session.Session) {
 	sess.SetClient("RPC")
 	sess.SetProtocol("RPC")
-	s.markNew(sess)
 }
 
 // Closed implements session.Dispatcher.
@@ -166,31 +162,9 @@ func (s *Server) RequestCounts() map[string]int64 {
 	return out
 }
 
-// LogNew reports whether sessions opened now should be logged (admin
-// `log new` / `log all`).
-func (s *Server) LogNew() bool { return s.logNew.Load() }
-
-// WithLogNew wraps a client dispatcher so that sessions it opens are logged
-// while `log new` (or `log all`) is in effect.
-func (s *Server) WithLogNew(d session.Dispatcher) session.Dispatcher {
-	return logNewDispatcher{Dispatcher: d, s: s}
-}
-
-type logNewDispatcher struct {
-	session.Dispatcher
-	s *Server
-}
-
-func (d logNewDispatcher) Opened(sess *session.Session) {
-	d.s.markNew(sess)
-	d.Dispatcher.Opened(sess)
-}
-
-func (s *Server) markNew(sess *session.Session) {
-	if s.logNew.Load() {
-		sess.SetLogged(true)
-	}
-}
+// LogNew reports whether sessions opened now are logged (admin `log new`
+// / `log all`); the session manager applies it.
+func (s *Server) LogNew() bool { return s.opts.Sessions.LogNew() }
 
 func (s *Server) stop(context.Context, *session.Session, []json.RawMessage) (any, error) {
 	if s.opts.Stop != nil {

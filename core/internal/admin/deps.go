@@ -31,6 +31,10 @@ type DaemonSwitcher interface {
 // SessionSource lists the live sessions (*session.Manager satisfies it).
 type SessionSource interface {
 	Sessions() []*session.Session
+	// SetLogNew and LogNew control the request logging of sessions that
+	// start from now on (`log new`, `log all`, `log none`).
+	SetLogNew(on bool)
+	LogNew() bool
 }
 
 // Optional session methods, used when the session package provides them.

@@ -126,8 +126,8 @@ func (clientDispatcher) Dispatch(_ context.Context, s *session.Session, method s
 }
 
 // rig is a session manager with an rpc:// listener served by the admin
-// dispatcher and a tcp:// listener served by clientDispatcher (wrapped by
-// WithLogNew), both real transport listeners on 127.0.0.1.
+// dispatcher and a tcp:// listener served by clientDispatcher, both real
+// transport listeners on 127.0.0.1.
 type rig struct {
 	t        *testing.T
 	mgr      *session.Manager
@@ -186,7 +186,7 @@ func newRig(t *testing.T, mutate func(*Options)) *rig {
 		}
 	}
 	go serve(rpc, r.admin, session.Profile{Concurrency: 20})
-	go serve(tcp, r.admin.WithLogNew(clientDispatcher{}), session.Profile{Concurrency: 7})
+	go serve(tcp, clientDispatcher{}, session.Profile{Concurrency: 7})
 	t.Cleanup(func() {
 		rpc.Close()
 		tcp.Close()

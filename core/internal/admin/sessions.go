@@ -241,19 +241,19 @@ func (s *Server) logSessions(_ context.Context, _ *session.Session, args []json.
 		for _, x := range s.liveSessions() {
 			x.SetLogged(true)
 		}
-		s.logNew.Store(true)
+		s.opts.Sessions.SetLogNew(true)
 		result = append(result, "logging all sessions")
 	}
 	if r.specials["none"] {
 		for _, x := range s.liveSessions() {
 			x.SetLogged(false)
 		}
-		s.logNew.Store(false)
+		s.opts.Sessions.SetLogNew(false)
 		result = append(result, "logging no sessions")
 	}
 	if r.specials["new"] {
-		on := !s.logNew.Load()
-		s.logNew.Store(on)
+		on := !s.opts.Sessions.LogNew()
+		s.opts.Sessions.SetLogNew(on)
 		add("new sessions", on)
 	}
 	toggled := map[uint64]bool{}

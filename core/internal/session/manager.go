@@ -28,9 +28,9 @@ type Options struct {
 	// Sleep waits d or until ctx ends (the throttling delay); nil means a
 	// timer. Tests inject a recorder.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// CountSubs, if set, returns a session's number of subscriptions; it
-	// takes precedence over a dispatcher that is a SubscriptionCounter
-	// (dispatchers are often wrapped, which hides the interface).
+	// CountSubs, if set, returns a session's number of subscriptions (the
+	// dispatcher holds them): it slows the session's cost decay and shows
+	// in group statistics. nil counts none.
 	CountSubs func(*Session) int
 }
 

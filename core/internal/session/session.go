@@ -36,13 +36,6 @@ type Dispatcher interface {
 	Closed(s *Session)
 }
 
-// SubscriptionCounter is implemented by dispatchers that hold
-// subscriptions. The count slows the session's cost decay and shows in
-// group statistics.
-type SubscriptionCounter interface {
-	Subscriptions(s *Session) int
-}
-
 // Costs charged by the session itself (sessions-and-costs.md §2).
 const (
 	ConnectionCost   = 5.0
@@ -171,14 +164,11 @@ func (s *Session) Throttled() bool { return s.acct.Throttled() }
 // Groups returns the names of the session's cost groups.
 func (s *Session) Groups() []string { return s.acct.Groups() }
 
-// Subscriptions returns the session's subscription count as reported by
-// its dispatcher (0 if the dispatcher is no SubscriptionCounter).
+// Subscriptions returns the session's subscription count as the manager's
+// CountSubs reports it (0 without one).
 func (s *Session) Subscriptions() int {
 	if f := s.mgr.subs; f != nil {
 		return f(s)
-	}
-	if sc, ok := s.disp.(SubscriptionCounter); ok {
-		return sc.Subscriptions(s)
 	}
 	return 0
 }

@@ -223,15 +223,11 @@ func TestIdleSweep(t *testing.T) {
 	}
 }
 
-// subDispatcher reports 1000 subscriptions per session.
-type subDispatcher struct{ *dispatcher }
-
-func (subDispatcher) Subscriptions(*Session) int { return 1000 }
-
 func TestPeriodicRecalcGrowsConcurrency(t *testing.T) {
 	r := newRig(0)
+	r.m.subs = func(*Session) int { return 1000 } // Options.CountSubs
 	p := Profile{Concurrency: 4, SoftLimit: 1000, HardLimit: 10000}
-	s, _, _ := r.serve(t, "81.2.69.10", subDispatcher{echoDispatcher()}, p)
+	s, _, _ := r.serve(t, "81.2.69.10", echoDispatcher(), p)
 	if s.Subscriptions() != 1000 {
 		t.Fatalf("subscriptions = %d", s.Subscriptions())
 	}
