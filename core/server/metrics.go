@@ -20,6 +20,7 @@ func (s *Server) newMetrics() *metrics.Metrics {
 		Logger:       s.log.With("component", "metrics"),
 		SessionKinds: []string{"TCP", "SSL", "WS", "WSS", "RPC"},
 		AllowRemote:  s.cfg.MetricsAllowRemote,
+		Pprof:        s.cfg.MetricsPprof,
 		Sessions: metrics.SessionsFunc(func() []metrics.SessionInfo {
 			ss := s.mgr.Sessions()
 			out := make([]metrics.SessionInfo, 0, len(ss))

@@ -58,6 +58,7 @@ type Config struct {
 	MempoolPollInterval      time.Duration `koanf:"mempool_poll_interval"`
 	MetricsListen            string        `koanf:"metrics_listen"`
 	MetricsAllowRemote       bool          `koanf:"metrics_allow_remote"`
+	MetricsPprof             bool          `koanf:"metrics_pprof"`
 	RPCAllowRemote           bool          `koanf:"rpc_allow_remote"`
 	PeerAllowPrivate         bool          `koanf:"peer_allow_private"`
 	PeerSeedsSpec            string        `koanf:"peer_seeds"`

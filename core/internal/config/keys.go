@@ -90,6 +90,7 @@ var keyDefs = []keyDef{
 	{name: "blacklist_url", exName: "BLACKLIST_URL", kind: kindString, def: "", help: "peer blacklist URL (empty = coin default)"},
 	{name: "mempool_poll_interval", kind: kindDuration, def: 5 * time.Second, unit: time.Second, help: "mempool poll period (bare number: seconds)"},
 	{name: "metrics_listen", kind: kindString, def: "", help: "metrics HTTP listen address, empty = off"},
+	{name: "metrics_pprof", kind: kindBool, def: false, help: "also serve Go's /debug/pprof/ profiles on the metrics endpoint"},
 	{name: "metrics_allow_remote", kind: kindBool, def: false, help: "allow the metrics endpoint on a non-loopback address"},
 	{name: "rpc_allow_remote", kind: kindBool, def: false, help: "allow the admin RPC on a non-loopback address (it has no authentication)"},
 	{name: "peer_allow_private", exName: "PEER_ALLOW_PRIVATE", kind: kindBool, def: false, help: "accept peers on private and loopback addresses (private networks, tests)"},

@@ -68,6 +68,8 @@ type Options struct {
 
 	// AllowRemote lets Serve listen on a non-loopback address.
 	AllowRemote bool
+	// Pprof also serves net/http/pprof's /debug/pprof/ handlers.
+	Pprof bool
 	// NoRuntimeMetrics leaves out the Go runtime and process collectors.
 	NoRuntimeMetrics bool
 
@@ -80,6 +82,7 @@ type Metrics struct {
 	reg         *prometheus.Registry
 	log         *slog.Logger
 	allowRemote bool
+	pprof       bool
 
 	known func(string) bool
 	seen  cowMap[string, struct{}] // dynamic mode: methods accepted so far
@@ -116,6 +119,7 @@ func New(opts Options) *Metrics {
 		reg:         prometheus.NewRegistry(),
 		log:         log,
 		allowRemote: opts.AllowRemote,
+		pprof:       opts.Pprof,
 		known:       opts.KnownMethods,
 	}
 	if m.known == nil && opts.Methods != nil {

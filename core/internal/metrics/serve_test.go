@@ -163,3 +163,30 @@ func TestServeStopsOnCancel(t *testing.T) {
 		t.Errorf("Serve after cancel = %v, want nil", err)
 	}
 }
+
+func TestServePprofOnlyWhenAsked(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		m := New(Options{NoRuntimeMetrics: true, Pprof: on})
+		ctx, cancel := context.WithCancel(t.Context())
+		ln, err := m.Listen(ctx, "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- m.ServeListener(ctx, ln) }()
+		resp, err := http.Get("http://" + ln.Addr().String() + "/debug/pprof/goroutine?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := http.StatusNotFound
+		if on {
+			want = http.StatusOK
+		}
+		if resp.StatusCode != want {
+			t.Errorf("Pprof=%v: GET /debug/pprof/goroutine = %s, want %d", on, resp.Status, want)
+		}
+		cancel()
+		<-done
+	}
+}
