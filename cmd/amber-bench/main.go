@@ -24,6 +24,9 @@ var commands = []command{
 	{"chain", "build a regtest chain and write its expected answers", runChain},
 	{"query", "wallet-mix load against an Electrum server (and an echo server)", runQuery},
 	{"flood", "well-behaved wallets with and without one get_history flooder", runFlood},
+	{"sync", "index time of a fresh amberd vs the raw block fetch rate of the daemon", runSync},
+	{"subscribe", "many subscribed idle sessions: memory each, block-to-notification time", runSubscribe},
+	{"chart", "SVG charts from the JSON results of the other subcommands", runChart},
 }
 
 func main() {
@@ -48,7 +51,7 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(os.Stderr, "usage: amber-bench <command> [flags]   (amber-bench <command> -h for flags)")
 	for _, c := range commands {
-		fmt.Fprintf(os.Stderr, "  %-6s %s\n", c.name, c.short)
+		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.short)
 	}
 	return flag.ErrHelp
 }
