@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Error is a JSON-RPC error reply.
@@ -34,6 +35,19 @@ type Conn struct {
 	err     error // set once the read loop ended
 	done    chan struct{}
 	notes   atomic.Int64
+	opts    Options
+}
+
+// Options tune a connection. The zero value is what Dial and New use.
+type Options struct {
+	// ReadBuffer is the size of the read buffer (default 64 KiB). Longer
+	// lines still work; many idle connections want a small buffer.
+	ReadBuffer int
+	// OnNotify, if set, is called on the connection's read goroutine for
+	// every server notification (a message with a method and no id), with
+	// the time the line was read. It must not block for long: replies wait
+	// behind it.
+	OnNotify func(m Message, at time.Time)
 }
 
 type reply struct {
@@ -43,17 +57,30 @@ type reply struct {
 
 // Dial connects to addr (host:port) over TCP.
 func Dial(ctx context.Context, addr string) (*Conn, error) {
+	return DialOptions(ctx, addr, Options{})
+}
+
+// DialOptions connects to addr (host:port) over TCP with options o.
+func DialOptions(ctx context.Context, addr string, o Options) (*Conn, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
-	return New(c), nil
+	return NewOptions(c, o), nil
 }
 
 // New wraps an established connection and starts its read loop.
-func New(c net.Conn) *Conn {
-	cn := &Conn{c: c, w: bufio.NewWriter(c), pending: map[uint64]chan reply{}, done: make(chan struct{})}
+func New(c net.Conn) *Conn { return NewOptions(c, Options{}) }
+
+// NewOptions wraps an established connection with options o and starts its
+// read loop.
+func NewOptions(c net.Conn, o Options) *Conn {
+	if o.ReadBuffer <= 0 {
+		o.ReadBuffer = 64 << 10
+	}
+	cn := &Conn{c: c, w: bufio.NewWriterSize(c, min(4096, o.ReadBuffer)), pending: map[uint64]chan reply{},
+		done: make(chan struct{}), opts: o}
 	go cn.readLoop()
 	return cn
 }
@@ -127,10 +154,11 @@ func (c *Conn) forget(id uint64) {
 }
 
 // Message is one decoded incoming line: a reply (ID set) or a notification
-// (Method set).
+// (Method set, with its Params).
 type Message struct {
 	ID     *uint64
 	Method string
+	Params json.RawMessage
 	Result json.RawMessage
 	Err    *Error
 }
@@ -140,6 +168,7 @@ func ParseMessage(line []byte) (Message, error) {
 	var raw struct {
 		ID     json.RawMessage `json:"id"`
 		Method string          `json:"method"`
+		Params json.RawMessage `json:"params"`
 		Result json.RawMessage `json:"result"`
 		Error  *struct {
 			Code    int    `json:"code"`
@@ -149,7 +178,7 @@ func ParseMessage(line []byte) (Message, error) {
 	if err := json.Unmarshal(line, &raw); err != nil {
 		return Message{}, fmt.Errorf("bad message: %w", err)
 	}
-	m := Message{Method: raw.Method, Result: raw.Result}
+	m := Message{Method: raw.Method, Params: raw.Params, Result: raw.Result}
 	if raw.Error != nil {
 		m.Err = &Error{Code: raw.Error.Code, Message: raw.Error.Message}
 	}
@@ -167,7 +196,7 @@ func ParseMessage(line []byte) (Message, error) {
 }
 
 func (c *Conn) readLoop() {
-	r := bufio.NewReaderSize(c.c, 64<<10)
+	r := bufio.NewReaderSize(c.c, c.opts.ReadBuffer)
 	var err error
 	for {
 		var line []byte
@@ -183,6 +212,9 @@ func (c *Conn) readLoop() {
 		if m.ID == nil {
 			if m.Method != "" {
 				c.notes.Add(1)
+				if c.opts.OnNotify != nil {
+					c.opts.OnNotify(m, time.Now())
+				}
 			}
 			continue // a notification, or an error without id (ignored)
 		}
