@@ -162,3 +162,28 @@ type Summary struct {
 func (r *Recorder) Summary() Summary {
 	return Summary{Count: r.Count(), Mean: r.Mean(), P50: r.Percentile(50), P99: r.Percentile(99), P999: r.Percentile(99.9), Max: r.Max()}
 }
+
+// Bucket is one bucket of a histogram export: Count samples that are at
+// most LE and above the LE of the bucket before it.
+type Bucket struct {
+	LE    time.Duration `json:"le_ns"`
+	Count int64         `json:"count"`
+}
+
+// Buckets returns the non-empty buckets in increasing order of LE (nil when
+// empty). The counts add up to Count(); the last LE is the largest sample
+// (values beyond the histogram's range land there too).
+func (r *Recorder) Buckets() []Bucket {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Bucket
+	for i, c := range r.counts {
+		if c > 0 {
+			out = append(out, Bucket{LE: time.Duration(upper(i)), Count: c})
+		}
+	}
+	if len(out) > 0 {
+		out[len(out)-1].LE = r.max // the top bucket holds the max
+	}
+	return out
+}

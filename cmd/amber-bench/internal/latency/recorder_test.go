@@ -1,6 +1,7 @@
 package latency
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -122,5 +123,62 @@ func TestMergeConcurrent(t *testing.T) {
 	}
 	if merged.Count() != 8000 || merged.Percentile(50) < 500*time.Microsecond || merged.Percentile(50) > 505*time.Microsecond {
 		t.Fatalf("merged p50 = %v count %d", merged.Percentile(50), merged.Count())
+	}
+}
+
+func TestBucketsExport(t *testing.T) {
+	tests := []struct {
+		name    string
+		samples []time.Duration
+		want    []Bucket
+	}{
+		{"empty", nil, nil},
+		{"exact small values", []time.Duration{3, 1, 3, 0, -2}, []Bucket{{0, 2}, {1, 1}, {3, 2}}},
+		{"top bucket clamped to the max", []time.Duration{1000, 1001}, []Bucket{{1001, 2}}},
+		{"beyond the range", []time.Duration{time.Millisecond, 1 << 62}, []Bucket{{time.Duration(upper(bucket(int64(time.Millisecond)))), 1}, {1 << 62, 1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r Recorder
+			for _, s := range tt.samples {
+				r.Record(s)
+			}
+			if got := r.Buckets(); !slices.Equal(got, tt.want) {
+				t.Fatalf("Buckets = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// The export agrees with the recorder: counts add up, LEs increase, and
+// the nearest-rank percentile read from the buckets is Percentile's.
+func TestBucketsAgreeWithPercentile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var r Recorder
+	for range 5000 {
+		r.Record(time.Duration(rng.ExpFloat64() * float64(time.Millisecond)))
+	}
+	bs := r.Buckets()
+	var total int64
+	for i, b := range bs {
+		if b.Count <= 0 || (i > 0 && b.LE <= bs[i-1].LE) {
+			t.Fatalf("bucket %d = %+v after %+v", i, b, bs[max(i-1, 0)])
+		}
+		total += b.Count
+	}
+	if total != r.Count() || bs[len(bs)-1].LE != r.Max() {
+		t.Fatalf("total %d (want %d), last LE %v (want max %v)", total, r.Count(), bs[len(bs)-1].LE, r.Max())
+	}
+	for _, p := range []float64{1, 50, 90, 99, 99.9} {
+		rank := int64(math.Ceil(p / 100 * float64(total)))
+		var cum int64
+		for _, b := range bs {
+			if cum += b.Count; cum >= rank {
+				if want := r.Percentile(p); max(b.LE, r.Percentile(0)) != want {
+					t.Errorf("p%v from buckets = %v, Percentile = %v", p, b.LE, want)
+				}
+				break
+			}
+		}
 	}
 }

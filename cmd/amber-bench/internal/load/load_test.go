@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/echo"
+	"github.com/amber-electrum/amber/cmd/amber-bench/internal/latency"
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/mix"
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/targets"
 )
@@ -98,6 +99,24 @@ func TestRunAgainstEcho(t *testing.T) {
 	}
 	if sum != 400 || !seen[mix.Version] || !seen[mix.Merkle] || !seen[mix.Ping] {
 		t.Fatalf("per-method counts sum to %d; methods %v", sum, seen)
+	}
+	// The histograms carry every sample: overall and per method.
+	hsum := func(bs []latency.Bucket) (n int64) {
+		for _, b := range bs {
+			n += b.Count
+		}
+		return n
+	}
+	if n := hsum(r.Histogram); n != 400 || r.Histogram[len(r.Histogram)-1].LE != r.All.Max {
+		t.Fatalf("overall histogram holds %d samples, top %v (max %v)", n, r.Histogram[len(r.Histogram)-1].LE, r.All.Max)
+	}
+	for _, m := range r.Methods {
+		if n := hsum(m.Histogram); n != m.Count {
+			t.Fatalf("%s histogram holds %d samples, count %d", m.Method, n, m.Count)
+		}
+	}
+	if r.ChainHeight != echoTargets().Height {
+		t.Fatalf("chain height %d, want %d", r.ChainHeight, echoTargets().Height)
 	}
 	// With checks on, echoed params are wrong answers for history requests.
 	r, err = Run(ctx, Options{Addr: srv.Addr(), Sessions: 1, Requests: 20, Mix: echoTargets(), Check: true})

@@ -42,21 +42,28 @@ type MethodResult struct {
 	Method string `json:"method"`
 	latency.Summary
 	Errors int64 `json:"errors"`
+	// Histogram is the method's latency distribution (non-empty buckets).
+	Histogram []latency.Bucket `json:"histogram,omitempty"`
 }
 
 // Result is what Run measured.
 type Result struct {
-	Label    string        `json:"label"`
-	Addr     string        `json:"addr"`
-	Sessions int           `json:"sessions"`
-	Pace     time.Duration `json:"pace_ns"`
-	Elapsed  time.Duration `json:"elapsed_ns"`
+	Label string `json:"label"`
+	Addr  string `json:"addr"`
+	// ChainHeight is the chain height of the wallet mix (Options.Mix).
+	ChainHeight int64         `json:"chain_height,omitempty"`
+	Sessions    int           `json:"sessions"`
+	Pace        time.Duration `json:"pace_ns"`
+	Elapsed     time.Duration `json:"elapsed_ns"`
 	// Requests counts answered requests (errors included); Rate is
 	// Requests per second of Elapsed.
 	Requests int64           `json:"requests"`
 	Rate     float64         `json:"rate"`
 	All      latency.Summary `json:"all"`
-	Methods  []MethodResult  `json:"methods"`
+	// Histogram is the latency distribution of all requests (non-empty
+	// buckets of All).
+	Histogram []latency.Bucket `json:"histogram,omitempty"`
+	Methods   []MethodResult   `json:"methods"`
 	// Errors counts failures by kind: the JSON-RPC error code, "check"
 	// (wrong answer), "closed" (connection lost), "timeout", "dial".
 	Errors            map[string]int64 `json:"errors"`
@@ -310,15 +317,15 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 func (st *stats) result(o Options, elapsed time.Duration) *Result {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	r := &Result{Label: o.Label, Addr: o.Addr, Sessions: o.Sessions, Pace: o.Pace, Elapsed: elapsed,
-		Requests: st.answered.Load(), All: st.all.Summary(), Errors: map[string]int64{},
+	r := &Result{Label: o.Label, Addr: o.Addr, ChainHeight: o.Mix.Height, Sessions: o.Sessions, Pace: o.Pace, Elapsed: elapsed,
+		Requests: st.answered.Load(), All: st.all.Summary(), Histogram: st.all.Buckets(), Errors: map[string]int64{},
 		FirstCheckFailure: st.firstBad, Reconnects: st.reconn.Load(), Notifications: st.notes.Load()}
 	r.Rate = float64(r.Requests) / elapsed.Seconds()
 	for k, v := range st.errors {
 		r.Errors[k] = v
 	}
 	for m, rec := range st.methods {
-		r.Methods = append(r.Methods, MethodResult{Method: m, Summary: rec.Summary(), Errors: st.methodErr[m]})
+		r.Methods = append(r.Methods, MethodResult{Method: m, Summary: rec.Summary(), Errors: st.methodErr[m], Histogram: rec.Buckets()})
 	}
 	slices.SortFunc(r.Methods, func(a, b MethodResult) int { return int(b.Count - a.Count) })
 	return r
