@@ -1,0 +1,11 @@
+// Package syncbench measures how fast blocks can be fetched raw from a
+// bitcoind-compatible daemon (the physical limit of an indexer's sync) and
+// holds the progress series amber-bench sync reports: (time, height)
+// points, thinned to a bounded length, and the rates derived from them.
+//
+// Fetch fetches every block 0..tip the way a fast indexer does: batched
+// JSON-RPC getblockhash, then getblock <hash> 0 for the same batch, with a
+// number of batches in flight; it hex-decodes each block and counts its
+// bytes and transactions (TxCount reads the varint after the 80-byte
+// header, no full decode).
+package syncbench
