@@ -270,12 +270,15 @@ func (i Info) ChainPlugin() int {
 	return 0
 }
 
+// ErrExited is returned (wrapped) by Info once amberd has exited.
+var ErrExited = errors.New("amberproc: amberd exited")
+
 // Info calls getinfo on the admin RPC (one connection, kept and redialled
 // when lost). It fails at once if amberd has exited.
 func (p *Proc) Info(ctx context.Context) (Info, error) {
 	select {
 	case <-p.done:
-		return Info{}, fmt.Errorf("amberproc: amberd exited (%v)", p.ExitErr())
+		return Info{}, fmt.Errorf("%w (%v)", ErrExited, p.ExitErr())
 	default:
 	}
 	p.mu.Lock()

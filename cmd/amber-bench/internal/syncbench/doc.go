@@ -8,4 +8,9 @@
 // number of batches in flight; it hex-decodes each block and counts its
 // bytes and transactions (TxCount reads the varint after the 80-byte
 // header, no full decode).
+//
+// Watch follows an indexer being synced (an amberproc.Proc): it polls the
+// admin getinfo until the daemon's tip is indexed and the index reports
+// synced, sampling the height and the RSS of the indexer and of its chain
+// plugin at every poll.
 package syncbench
