@@ -46,6 +46,7 @@ func (s *Server) electrumOptions() electrum.Options {
 		DropClient:        cfg.DropClientRegexp,
 		DropClientUnknown: cfg.DropClientUnknown,
 		DaemonTimeout:     cfg.RequestTimeout,
+		TxCacheBytes:      int64(cfg.TxCacheMB) << 20,
 		Peers:             s.peers,
 		Logger:            s.log.With("component", "electrum"),
 	}

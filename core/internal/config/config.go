@@ -30,6 +30,7 @@ type Config struct {
 	DonationAddress          string        `koanf:"donation_address"`
 	ReorgLimit               int           `koanf:"reorg_limit"`
 	CacheMB                  int           `koanf:"cache_mb"`
+	TxCacheMB                int           `koanf:"tx_cache_mb"`
 	MaxSend                  int           `koanf:"max_send"`
 	MaxRecv                  int           `koanf:"max_recv"`
 	MaxSessions              int           `koanf:"max_sessions"`

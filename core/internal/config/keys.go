@@ -63,6 +63,7 @@ var keyDefs = []keyDef{
 	{name: "donation_address", exName: "DONATION_ADDRESS", kind: kindString, def: "", help: "server.donation_address result"},
 	{name: "reorg_limit", exName: "REORG_LIMIT", kind: kindInt, def: 0, help: "deepest reorg survivable without re-indexing (0 = coin default)"},
 	{name: "cache_mb", exName: "CACHE_MB", kind: kindInt, def: 1200, help: "sync cache budget in MB"},
+	{name: "tx_cache_mb", kind: kindInt, def: 32, help: "blockchain.transaction.get answer cache in MB (0 = off)"},
 	{name: "max_send", exName: "MAX_SEND", kind: kindInt, def: 1_000_000, help: "largest response in bytes (values below 350000 are raised to 350000)"},
 	{name: "max_recv", exName: "MAX_RECV", kind: kindInt, def: 1_000_000, help: "largest incoming message in bytes"},
 	{name: "max_sessions", exName: "MAX_SESSIONS", kind: kindInt, def: 1000, help: "maximum client sessions"},

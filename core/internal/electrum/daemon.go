@@ -148,13 +148,11 @@ func transactionGet(ctx context.Context, c *call) (any, error) {
 		return nil, jerr
 	}
 	c.s.AddCost(1.0)
-	dctx, cancel := c.srv.daemonCtx(ctx)
-	defer cancel()
-	res, err := c.srv.daemon.Transaction(dctx, txid, verbose)
+	res, err := c.srv.transaction(ctx, txid, verbose)
 	if err != nil {
 		return nil, daemonError(err)
 	}
-	return json.RawMessage(res), nil
+	return res, nil
 }
 
 func transactionBroadcast(ctx context.Context, c *call) (any, error) {

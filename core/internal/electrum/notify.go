@@ -34,6 +34,7 @@ func (srv *Server) apply(ev index.Event) (headerTip, bool) {
 	if ev.Reorg {
 		srv.history.clear()
 		srv.blocks.clear()
+		srv.txs.clear()
 		srv.headerTree.Reset()
 	} else {
 		srv.history.evict(ev.Touched)

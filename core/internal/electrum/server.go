@@ -99,6 +99,9 @@ type Options struct {
 	DaemonTimeout time.Duration
 	// NotifyConcurrency bounds the sessions notified at once (default 32).
 	NotifyConcurrency int
+	// TxCacheBytes bounds the raw-transaction cache of
+	// blockchain.transaction.get (see txcache.go); 0 turns it off.
+	TxCacheBytes int64
 	// Peers serves server.peers.subscribe and server.add_peer; nil means
 	// peer discovery is off (an empty list, every peer refused).
 	Peers  Peers
@@ -126,6 +129,7 @@ type Server struct {
 	history *historyCache
 	blocks  *blockCache
 	fees    *feeCache
+	txs     *txCache
 	// headerTree caches chunk roots of the block-hash tree for cp_height
 	// proofs; reset on reorg.
 	headerTree merkle.HeaderTree
@@ -152,6 +156,9 @@ type Stats struct {
 	HistoryLookups, HistoryHits atomic.Int64
 	TxidLookups, TxidHits       atomic.Int64
 	TxsSent                     atomic.Int64
+	// TxLookups and TxHits count transaction.get cache lookups and hits;
+	// TxCoalesced counts misses that joined a daemon call in flight.
+	TxLookups, TxHits, TxCoalesced atomic.Int64
 
 	reqMu    sync.Mutex
 	requests map[string]int64
@@ -213,6 +220,7 @@ func New(opts Options) *Server {
 		history:  newHistoryCache(1000),
 		blocks:   newBlockCache(1000),
 		fees:     newFeeCache(),
+		txs:      newTxCache(max(opts.TxCacheBytes, 0)),
 		sessions: make(map[*state]struct{}),
 		now:      time.Now,
 	}
@@ -224,6 +232,9 @@ func New(opts Options) *Server {
 
 // Stats returns the server's cache counters.
 func (srv *Server) Stats() *Stats { return &srv.stats }
+
+// TxCacheUsage returns the transaction cache's entry count and bytes.
+func (srv *Server) TxCacheUsage() (entries int, bytes int64) { return srv.txs.usage() }
 
 // historyLimit is the confirmed-history size at which "history too large"
 // is returned.
