@@ -153,3 +153,48 @@ func FuzzBindParams(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBindParamsPositional checks the positional binding against
+// encoding/json: the same elements, or an error exactly when json.Unmarshal
+// fails.
+func FuzzBindParamsPositional(f *testing.F) {
+	f.Add([]byte(`["aa", true]`))
+	f.Add([]byte(` [ {"a":[1,"]"]} , "\"x\"" ,null ] `))
+	f.Add([]byte(`[1,2,3]`))
+	f.Add([]byte(`[1,`))
+	f.Add([]byte(`[]`))
+	names := []string{"a", "b", "c"}
+	f.Fuzz(func(t *testing.T, params []byte) {
+		p := bytes.TrimSpace(params)
+		if len(p) == 0 || p[0] != '[' {
+			return
+		}
+		var want []json.RawMessage
+		uerr := json.Unmarshal(p, &want)
+		got, err := BindParams("m", params, names, 0)
+		switch {
+		case uerr != nil:
+			if err == nil || err.Code != InvalidRequest {
+				t.Fatalf("invalid params %q bound: %q %v", params, got, err)
+			}
+			return
+		case len(want) > len(names):
+			if err == nil || err.Code != InvalidParams {
+				t.Fatalf("%d params bound to %d names: %v", len(want), len(names), err)
+			}
+			return
+		case err != nil:
+			t.Fatalf("valid params %q refused: %v", params, err)
+		}
+		for i, w := range want {
+			if !bytes.Equal(got[i], w) {
+				t.Fatalf("slot %d = %q, want %q", i, got[i], w)
+			}
+		}
+		for _, g := range got[len(want):] {
+			if g != nil {
+				t.Fatalf("absent slot bound to %q", g)
+			}
+		}
+	})
+}

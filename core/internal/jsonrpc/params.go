@@ -22,10 +22,15 @@ func BindParams(method string, params json.RawMessage, names []string, required 
 	}
 	switch p[0] {
 	case '[':
-		var args []json.RawMessage
-		if err := json.Unmarshal(p, &args); err != nil {
+		// The elements are sliced out of params (no copy, no reflection):
+		// this runs for every request.
+		if !json.Valid(p) {
+			var args []json.RawMessage
+			err := json.Unmarshal(p, &args)
 			return nil, Errorf(InvalidRequest, "invalid request params: %v", err)
 		}
+		args := make([]json.RawMessage, 0, len(names))
+		forEachElement(p, func(elem []byte) { args = append(args, json.RawMessage(elem)) })
 		s := "s"
 		if len(args) == 1 {
 			s = ""
