@@ -1,6 +1,7 @@
 package latency
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -150,35 +151,52 @@ func TestBucketsExport(t *testing.T) {
 	}
 }
 
-// The export agrees with the recorder: counts add up, LEs increase, and
-// the nearest-rank percentile read from the buckets is Percentile's.
+// The export agrees with the recorder at every resolution: counts add up,
+// LEs increase, and the nearest-rank percentile read from the buckets is
+// Percentile's (exactly at full resolution, within 1/n at n per octave).
 func TestBucketsAgreeWithPercentile(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var r Recorder
 	for range 5000 {
-		r.Record(time.Duration(rng.ExpFloat64() * float64(time.Millisecond)))
+		r.Record(time.Microsecond + time.Duration(rng.ExpFloat64()*float64(time.Millisecond)))
 	}
-	bs := r.Buckets()
-	var total int64
-	for i, b := range bs {
-		if b.Count <= 0 || (i > 0 && b.LE <= bs[i-1].LE) {
-			t.Fatalf("bucket %d = %+v after %+v", i, b, bs[max(i-1, 0)])
-		}
-		total += b.Count
-	}
-	if total != r.Count() || bs[len(bs)-1].LE != r.Max() {
-		t.Fatalf("total %d (want %d), last LE %v (want max %v)", total, r.Count(), bs[len(bs)-1].LE, r.Max())
-	}
-	for _, p := range []float64{1, 50, 90, 99, 99.9} {
-		rank := int64(math.Ceil(p / 100 * float64(total)))
-		var cum int64
-		for _, b := range bs {
-			if cum += b.Count; cum >= rank {
-				if want := r.Percentile(p); max(b.LE, r.Percentile(0)) != want {
-					t.Errorf("p%v from buckets = %v, Percentile = %v", p, b.LE, want)
-				}
-				break
+	r.Record(50) // an exact small value
+	for _, n := range []int{128, 200, 32, 16, 1, 0} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			bs := r.BucketsPerOctave(n)
+			if n == 128 && !slices.Equal(bs, r.Buckets()) {
+				t.Fatal("BucketsPerOctave(128) != Buckets()")
 			}
-		}
+			var total int64
+			for i, b := range bs {
+				if b.Count <= 0 || (i > 0 && b.LE <= bs[i-1].LE) {
+					t.Fatalf("bucket %d = %+v after %+v", i, b, bs[max(i-1, 0)])
+				}
+				total += b.Count
+			}
+			if total != r.Count() || bs[len(bs)-1].LE != r.Max() || bs[0] != (Bucket{50, 1}) {
+				t.Fatalf("total %d (want %d), first %+v, last LE %v (want max %v)", total, r.Count(), bs[0], bs[len(bs)-1].LE, r.Max())
+			}
+			per := float64(min(max(n, 1), 128))
+			if n == 200 {
+				per = 128
+			}
+			for _, p := range []float64{1, 50, 90, 99, 99.9} {
+				rank := int64(math.Ceil(p / 100 * float64(total)))
+				var cum int64
+				for _, b := range bs {
+					if cum += b.Count; cum >= rank {
+						want := r.Percentile(p)
+						if b.LE < want || float64(b.LE-want) > float64(want)*2/per+1 {
+							t.Errorf("p%v from buckets = %v, Percentile = %v", p, b.LE, want)
+						}
+						if per == 128 && b.LE != want {
+							t.Errorf("p%v from full buckets = %v, Percentile = %v", p, b.LE, want)
+						}
+						break
+					}
+				}
+			}
+		})
 	}
 }

@@ -37,6 +37,11 @@ type Options struct {
 	Status  *Status       // nil: no status line
 }
 
+// HistogramPerOctave is the resolution of the histograms in a Result: 16
+// buckets per power of two, each at most 1/16 of its values wide (enough
+// to draw a distribution; the percentiles are computed at full resolution).
+const HistogramPerOctave = 16
+
 // MethodResult is the figures of one method.
 type MethodResult struct {
 	Method string `json:"method"`
@@ -318,14 +323,14 @@ func (st *stats) result(o Options, elapsed time.Duration) *Result {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	r := &Result{Label: o.Label, Addr: o.Addr, ChainHeight: o.Mix.Height, Sessions: o.Sessions, Pace: o.Pace, Elapsed: elapsed,
-		Requests: st.answered.Load(), All: st.all.Summary(), Histogram: st.all.Buckets(), Errors: map[string]int64{},
+		Requests: st.answered.Load(), All: st.all.Summary(), Histogram: st.all.BucketsPerOctave(HistogramPerOctave), Errors: map[string]int64{},
 		FirstCheckFailure: st.firstBad, Reconnects: st.reconn.Load(), Notifications: st.notes.Load()}
 	r.Rate = float64(r.Requests) / elapsed.Seconds()
 	for k, v := range st.errors {
 		r.Errors[k] = v
 	}
 	for m, rec := range st.methods {
-		r.Methods = append(r.Methods, MethodResult{Method: m, Summary: rec.Summary(), Errors: st.methodErr[m], Histogram: rec.Buckets()})
+		r.Methods = append(r.Methods, MethodResult{Method: m, Summary: rec.Summary(), Errors: st.methodErr[m], Histogram: rec.BucketsPerOctave(HistogramPerOctave)})
 	}
 	slices.SortFunc(r.Methods, func(a, b MethodResult) int { return int(b.Count - a.Count) })
 	return r
