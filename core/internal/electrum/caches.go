@@ -1,6 +1,7 @@
 package electrum
 
 import (
+	"hash"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -15,6 +16,12 @@ import (
 type historyEntry struct {
 	confirmed []index.Confirmed
 	tooLarge  bool
+	// digest is the SHA-256 state after the confirmed part of the status
+	// pre-image (cloned, never written after the fill), preLen that
+	// part's length and status the status without a mempool part.
+	digest hash.Hash
+	preLen int
+	status *string
 }
 
 // historyCache maps hashX to its confirmed history. Touched hashXs are

@@ -1,14 +1,13 @@
 package electrum
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
-	"strconv"
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
@@ -18,10 +17,10 @@ import (
 // matches it).
 const tooLargeMsg = "history too large"
 
-// confirmedHistory returns the confirmed history of hx through the cache
-// and the lookup cost H (protocol.md §5). A history at or above the limit
-// is a BAD_REQUEST carrying the lookup cost.
-func (srv *Server) confirmedHistory(ctx context.Context, hx index.HashX) ([]index.Confirmed, float64, error) {
+// confirmedHistory returns the confirmed history of hx (with its status
+// digest) through the cache and the lookup cost H (protocol.md §5). A
+// history at or above the limit is a BAD_REQUEST carrying the lookup cost.
+func (srv *Server) confirmedHistory(ctx context.Context, hx index.HashX) (historyEntry, float64, error) {
 	srv.stats.HistoryLookups.Add(1)
 	e, gen, ok := srv.history.get(hx)
 	cost := 0.1
@@ -34,20 +33,22 @@ func (srv *Server) confirmedHistory(ctx context.Context, hx index.HashX) ([]inde
 		case errors.Is(err, index.ErrHistoryTooLarge):
 			e = historyEntry{tooLarge: true}
 		case err != nil:
-			return nil, 0, fmt.Errorf("history: %w", err)
+			return historyEntry{}, 0, fmt.Errorf("history: %w", err)
 		default:
 			e = historyEntry{confirmed: conf, tooLarge: len(conf) >= limit}
 		}
 		if e.tooLarge {
 			e.confirmed = nil
+		} else {
+			e.digest, e.preLen, e.status = confirmedDigest(e.confirmed)
 		}
 		srv.history.put(hx, e, gen)
 		cost += 0.1 + 0.001*float64(len(e.confirmed))
 	}
 	if e.tooLarge {
-		return nil, cost, &jsonrpc.Error{Code: jsonrpc.BadRequest, Message: tooLargeMsg, Cost: cost}
+		return historyEntry{}, cost, &jsonrpc.Error{Code: jsonrpc.BadRequest, Message: tooLargeMsg, Cost: cost}
 	}
-	return e.confirmed, cost, nil
+	return e, cost, nil
 }
 
 // mempoolHistory returns the mempool part in the canonical order used for
@@ -81,20 +82,14 @@ func compareInt(a, b int64) int {
 
 // statusString is the pre-image of a script hash status (§2.4).
 func statusString(conf []index.Confirmed, mem []index.MempoolEntry) []byte {
-	var b bytes.Buffer
+	var b []byte
 	for _, e := range conf {
-		b.WriteString(e.TxHash.String())
-		b.WriteByte(':')
-		b.WriteString(strconv.FormatInt(e.Height, 10))
-		b.WriteByte(':')
+		b = appendStatusItem(b, e.TxHash, e.Height)
 	}
 	for _, e := range mem {
-		b.WriteString(e.TxHash.String())
-		b.WriteByte(':')
-		b.WriteString(strconv.FormatInt(e.Height, 10))
-		b.WriteByte(':')
+		b = appendStatusItem(b, e.TxHash, e.Height)
 	}
-	return b.Bytes()
+	return b
 }
 
 // Status returns the status of a history (§2.4): nil for an empty history,
@@ -112,14 +107,27 @@ func Status(conf []index.Confirmed, mem []index.MempoolEntry) *string {
 // status computes the status of hx, charges its cost to the session, and
 // reports whether it depends on mempool transactions.
 func (srv *Server) status(ctx context.Context, s Sess, hx index.HashX) (*string, bool, error) {
-	conf, cost, err := srv.confirmedHistory(ctx, hx)
+	e, cost, err := srv.confirmedHistory(ctx, hx)
 	if err != nil {
 		return nil, false, err
 	}
 	mem := srv.mempoolHistory(hx)
-	pre := statusString(conf, mem)
-	s.AddCost(cost + 0.1 + 0.00002*float64(len(pre)))
-	return Status(conf, mem), len(mem) > 0, nil
+	status, n := e.status, e.preLen
+	if len(mem) > 0 {
+		// Continue the cached hash of the confirmed part.
+		h := e.digest.(hash.Cloner)
+		d, err := h.Clone()
+		if err != nil {
+			return nil, false, fmt.Errorf("status: %w", err)
+		}
+		pre := statusString(nil, mem)
+		d.Write(pre)
+		n += len(pre)
+		st := hex.EncodeToString(d.Sum(nil))
+		status = &st
+	}
+	s.AddCost(cost + 0.1 + 0.00002*float64(n))
+	return status, len(mem) > 0, nil
 }
 
 type confirmedItem struct {
@@ -133,30 +141,18 @@ type mempoolItem struct {
 	Fee    int64  `json:"fee"`
 }
 
-func mempoolItems(mem []index.MempoolEntry) []any {
-	out := make([]any, len(mem))
-	for i, e := range mem {
-		out[i] = mempoolItem{e.TxHash.String(), e.Height, e.Fee}
-	}
-	return out
-}
-
 func scripthashGetHistory(ctx context.Context, c *call) (any, error) {
 	hx, _, jerr := parseScripthash(c.args[0])
 	if jerr != nil {
 		return nil, jerr
 	}
-	conf, cost, err := c.srv.confirmedHistory(ctx, hx)
+	e, cost, err := c.srv.confirmedHistory(ctx, hx)
 	if err != nil {
 		return nil, err
 	}
 	mem := c.srv.mempoolHistory(hx)
 	c.s.AddCost(cost + 0.25 + float64(len(mem))/50)
-	out := make([]any, 0, len(conf)+len(mem))
-	for _, e := range conf {
-		out = append(out, confirmedItem{e.TxHash.String(), e.Height})
-	}
-	return append(out, mempoolItems(mem)...), nil
+	return encodeHistory(e.confirmed, mem), nil
 }
 
 func scripthashGetMempool(_ context.Context, c *call) (any, error) {
@@ -166,7 +162,7 @@ func scripthashGetMempool(_ context.Context, c *call) (any, error) {
 	}
 	mem := c.srv.mempoolHistory(hx)
 	c.s.AddCost(0.25 + float64(len(mem))/50)
-	return mempoolItems(mem), nil
+	return encodeHistory(nil, mem), nil
 }
 
 func scripthashGetBalance(ctx context.Context, c *call) (any, error) {
@@ -202,11 +198,7 @@ func scripthashListUnspent(ctx context.Context, c *call) (any, error) {
 		return nil, fmt.Errorf("listunspent: %w", err)
 	}
 	c.s.AddCost(1.0 + float64(n)/50)
-	out := make([]utxoItem, len(utxos))
-	for i, u := range utxos {
-		out[i] = utxoItem{u.TxHash.String(), u.TxPos, u.Height, u.Value}
-	}
-	return out, nil
+	return encodeUTXOs(utxos), nil
 }
 
 func scripthashSubscribe(ctx context.Context, c *call) (any, error) {
