@@ -61,7 +61,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	n := cfg.Sessions * cfg.Subs
 	rep.KeyOffset = cfg.KeyOffset
 	if rep.KeyOffset < 0 {
-		rep.KeyOffset = AutoOffset(tip, n)
+		if rep.KeyOffset, err = FreshOffset(ctx, cfg.Seed, AutoOffset(tip, n), n, HasHistory(cfg.Server)); err != nil {
+			return nil, err
+		}
 	}
 	start := time.Now()
 	flat, err := DeriveScripts(cfg.Seed, rep.KeyOffset, n)

@@ -1,6 +1,7 @@
 package subbench
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -62,10 +63,33 @@ func DeriveScripts(seed int64, offset, n int) ([]Script, error) {
 	return out, nil
 }
 
-// AutoOffset is the default key-index offset for a chain whose tip is at
-// height tip when n scripts are needed: far above the indices the chain
-// generator and the wallet's change key use, and different at every tip
-// height, so a run that mined a block leaves the next run fresh scripts.
+// AutoOffset is the first candidate key-index offset for a chain whose tip
+// is at height tip when n scripts are needed: far above the indices the
+// chain generator and the wallet's change key use, and different at every
+// tip height. FreshOffset moves on from it past earlier runs.
 func AutoOffset(tip int64, n int) int {
 	return 1<<32 + int(tip)*max(n, 1)
+}
+
+// FreshOffset returns the first offset start + k*n (k < 1000) whose first
+// script (the funded script of session 0) has no history on the Electrum
+// server at addr, so that a run never reuses the scripts of an earlier run
+// at the same tip (one that mined no block). has reports whether a script
+// hash has history.
+func FreshOffset(ctx context.Context, seed int64, start, n int, has func(ctx context.Context, sh string) (bool, error)) (int, error) {
+	for k := range 1000 {
+		off := start + k*max(n, 1)
+		s, err := DeriveScripts(seed, off, 1)
+		if err != nil {
+			return 0, err
+		}
+		used, err := has(ctx, s[0].Hash)
+		if err != nil {
+			return 0, err
+		}
+		if !used {
+			return off, nil
+		}
+	}
+	return 0, fmt.Errorf("no fresh key offset from %d in 1000 steps of %d", start, n)
 }

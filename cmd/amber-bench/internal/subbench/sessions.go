@@ -217,3 +217,24 @@ func WaitTip(ctx context.Context, addr string, tip int64, timeout time.Duration)
 		}
 	}
 }
+
+// HasHistory returns a FreshOffset probe asking the server at addr for
+// blockchain.scripthash.get_history (one connection per probe).
+func HasHistory(addr string) func(ctx context.Context, sh string) (bool, error) {
+	return func(ctx context.Context, sh string) (bool, error) {
+		c, err := rpcclient.Dial(ctx, addr)
+		if err != nil {
+			return false, err
+		}
+		defer c.Close()
+		raw, err := c.Call(ctx, "blockchain.scripthash.get_history", sh)
+		if err != nil {
+			return false, err
+		}
+		var h []json.RawMessage
+		if err := json.Unmarshal(raw, &h); err != nil {
+			return false, fmt.Errorf("get_history: %w", err)
+		}
+		return len(h) > 0, nil
+	}
+}

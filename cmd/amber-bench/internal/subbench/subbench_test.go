@@ -2,8 +2,10 @@ package subbench
 
 import (
 	"bufio"
+	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -388,5 +390,23 @@ func TestFindMetric(t *testing.T) {
 	}
 	if _, err := findMetric(bufio.NewScanner(strings.NewReader("x 1\n")), HeapInuseMetric); err == nil {
 		t.Fatal("missing metric not reported")
+	}
+}
+
+func TestFreshOffset(t *testing.T) {
+	ctx := context.Background()
+	used := map[string]bool{}
+	for _, off := range []int{100, 110} { // two earlier runs of 10 scripts at the same tip
+		s, _ := DeriveScripts(3, off, 1)
+		used[s[0].Hash] = true
+	}
+	calls := 0
+	has := func(_ context.Context, sh string) (bool, error) { calls++; return used[sh], nil }
+	off, err := FreshOffset(ctx, 3, 100, 10, has)
+	if err != nil || off != 120 || calls != 3 {
+		t.Fatalf("offset %d after %d probes (%v), want 120 after 3", off, calls, err)
+	}
+	if _, err := FreshOffset(ctx, 3, 100, 10, func(context.Context, string) (bool, error) { return false, errors.New("down") }); err == nil {
+		t.Fatal("probe error not returned")
 	}
 }
