@@ -152,7 +152,8 @@ func transactionGet(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, daemonError(err)
 	}
-	return res, nil
+	// Validated once, when the daemon answered (fillTx).
+	return jsonrpc.Encoded(res), nil
 }
 
 func transactionBroadcast(ctx context.Context, c *call) (any, error) {

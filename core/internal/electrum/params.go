@@ -20,23 +20,55 @@ func badRequest(format string, args ...any) *jsonrpc.Error {
 	return jsonrpc.Errorf(jsonrpc.BadRequest, format, args...)
 }
 
-// jsonString decodes raw as a JSON string.
+// jsonString decodes raw as a JSON string. A string of printable ASCII
+// without escapes (every hash parameter) is sliced out; others go through
+// encoding/json.
 func jsonString(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	if inner, ok := plainString(raw); ok {
+		return string(inner), true
+	}
 	var s string
-	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+	if json.Unmarshal(raw, &s) != nil {
 		return "", false
 	}
 	return s, true
 }
 
-// hex32 decodes a 64-character hex string (any case) into its 32 bytes in
-// string order.
-func hex32(raw json.RawMessage) ([]byte, bool) {
-	s, ok := jsonString(raw)
-	if !ok || len(s) != 64 {
+// plainString returns the contents of the JSON string raw when it is
+// printable ASCII without escapes.
+func plainString(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return nil, false
 	}
-	b, err := hex.DecodeString(s)
+	inner := raw[1 : len(raw)-1]
+	for _, c := range inner {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return nil, false
+		}
+	}
+	return inner, true
+}
+
+// hex32 decodes a 64-character hex string (any case) into its 32 bytes in
+// string order.
+func hex32(raw json.RawMessage) ([32]byte, bool) {
+	var b [32]byte
+	inner, ok := plainString(raw)
+	if !ok {
+		// Escaped or non-ASCII: only the general decoder can tell.
+		s, ok := jsonString(raw)
+		if !ok {
+			return b, false
+		}
+		inner = []byte(s)
+	}
+	if len(inner) != 64 {
+		return b, false
+	}
+	_, err := hex.Decode(b[:], inner)
 	return b, err == nil
 }
 
@@ -85,17 +117,17 @@ func parseTxHash(raw json.RawMessage) (sdk.Hash, *jsonrpc.Error) {
 // accepts, are refused, following the spec's Go recommendation; values
 // beyond int64 are refused too.
 func nonNegInt(raw json.RawMessage) (int64, *jsonrpc.Error) {
-	fail := badRequest("%s should be a non-negative integer", pyfmt.Str(raw))
+	fail := func() *jsonrpc.Error { return badRequest("%s should be a non-negative integer", pyfmt.Str(raw)) }
 	text := string(bytes.TrimSpace(raw))
 	if s, ok := jsonString(raw); ok {
 		text = strings.TrimSpace(s)
 	}
 	if strings.ContainsAny(text, ".eE") {
-		return 0, fail
+		return 0, fail()
 	}
 	n, err := strconv.ParseInt(text, 10, 64)
 	if err != nil || n < 0 {
-		return 0, fail
+		return 0, fail()
 	}
 	return n, nil
 }

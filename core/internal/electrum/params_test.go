@@ -1,6 +1,8 @@
 package electrum
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -162,6 +164,31 @@ func FuzzVersion(f *testing.F) {
 		}
 		if ParseVersion(v.String()).Compare(v) != 0 && len(v) != 1 {
 			t.Fatalf("String does not round-trip: %v -> %s", v, v.String())
+		}
+	})
+}
+
+// FuzzJSONString: the fast path of jsonString and hex32 agrees with
+// encoding/json on every valid JSON value.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"`, `"\u00e9"`, `"é"`, `5`, `"` + strings.Repeat("aB", 32) + `"`, `"\u0041` + strings.Repeat("a", 63) + `"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !json.Valid(raw) {
+			return
+		}
+		var want string
+		werr := json.Unmarshal(raw, &want)
+		got, ok := jsonString(raw)
+		if ok != (werr == nil) || got != want {
+			t.Fatalf("jsonString(%q) = %q %v, want %q %v", raw, got, ok, want, werr)
+		}
+		b, ok := hex32(raw)
+		wb, herr := hex.DecodeString(want)
+		wantOK := werr == nil && len(want) == 64 && herr == nil
+		if ok != wantOK || (ok && !bytes.Equal(b[:], wb)) {
+			t.Fatalf("hex32(%q) = %x %v, want %v", raw, b, ok, wantOK)
 		}
 	})
 }

@@ -194,10 +194,10 @@ func EncodeNotification(d Dialect, method string, params any) ([]byte, error) {
 	return finish(buf), nil
 }
 
-// Encoded is a result the caller has already encoded as valid JSON (the
-// core's hand-written encoders of hot results): it is written as is,
-// without the validity check a json.RawMessage gets. Never put data from
-// outside the process (plugins, daemon) in an Encoded.
+// Encoded is a result the caller guarantees to be valid JSON (the core's
+// hand-written encoders of hot results, or cached plugin answers checked
+// with json.Valid when they arrived): it is written as is, without the
+// validity check a json.RawMessage gets on every reply.
 type Encoded []byte
 
 // MarshalJSON returns e itself ("null" when nil).
