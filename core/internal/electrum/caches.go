@@ -7,6 +7,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/amber-electrum/amber/core/internal/index"
+	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/core/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
@@ -24,29 +25,47 @@ type historyEntry struct {
 	status *string
 }
 
-// historyCache maps hashX to its confirmed history. Touched hashXs are
-// evicted on every index event and the whole cache is cleared on reorg. A
-// generation counter keeps a fill that raced with an eviction from
-// re-inserting stale data.
-type historyCache struct {
+// hxCache maps hashX to an answer derived from its history: the confirmed
+// history (historyCache), listunspent and get_balance. Touched hashXs are
+// evicted on every index event (mempool rounds included) and the whole
+// cache is cleared on reorg. A generation counter keeps a fill that raced
+// with an eviction from re-inserting stale data.
+type hxCache[V any] struct {
 	mu  sync.Mutex
 	gen uint64
-	c   *lru.Cache[index.HashX, historyEntry]
+	c   *lru.Cache[index.HashX, V]
 }
 
-func newHistoryCache(size int) *historyCache {
-	c, _ := lru.New[index.HashX, historyEntry](size)
-	return &historyCache{c: c}
+// historyCache maps hashX to its confirmed history.
+type historyCache = hxCache[historyEntry]
+
+func newHistoryCache(size int) *historyCache { return newHXCache[historyEntry](size) }
+
+func newHXCache[V any](size int) *hxCache[V] {
+	c, _ := lru.New[index.HashX, V](size)
+	return &hxCache[V]{c: c}
 }
 
-func (h *historyCache) get(hx index.HashX) (historyEntry, uint64, bool) {
+// utxoEntry is a cached listunspent answer and the index's cost count.
+type utxoEntry struct {
+	result jsonrpc.Encoded
+	n      int
+}
+
+// balanceEntry is a cached get_balance answer and the index's cost count.
+type balanceEntry struct {
+	confirmed, unconfirmed int64
+	n                      int
+}
+
+func (h *hxCache[V]) get(hx index.HashX) (V, uint64, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e, ok := h.c.Get(hx)
 	return e, h.gen, ok
 }
 
-func (h *historyCache) put(hx index.HashX, e historyEntry, gen uint64) {
+func (h *hxCache[V]) put(hx index.HashX, e V, gen uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if gen == h.gen {
@@ -54,7 +73,7 @@ func (h *historyCache) put(hx index.HashX, e historyEntry, gen uint64) {
 	}
 }
 
-func (h *historyCache) evict(touched map[index.HashX]struct{}) {
+func (h *hxCache[V]) evict(touched map[index.HashX]struct{}) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.gen++
@@ -63,7 +82,7 @@ func (h *historyCache) evict(touched map[index.HashX]struct{}) {
 	}
 }
 
-func (h *historyCache) clear() {
+func (h *hxCache[V]) clear() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.gen++

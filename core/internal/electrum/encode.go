@@ -113,3 +113,13 @@ func encodeUTXOs(utxos []index.UTXO) jsonrpc.Encoded {
 	}
 	return append(buf, ']')
 }
+
+// encodeBalance is the get_balance result.
+func encodeBalance(confirmed, unconfirmed int64) jsonrpc.Encoded {
+	buf := make([]byte, 0, 64)
+	buf = append(buf, `{"confirmed":`...)
+	buf = strconv.AppendInt(buf, confirmed, 10)
+	buf = append(buf, `,"unconfirmed":`...)
+	buf = strconv.AppendInt(buf, unconfirmed, 10)
+	return append(buf, '}')
+}

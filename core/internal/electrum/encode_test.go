@@ -46,6 +46,7 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 		{"no utxos", string(encodeUTXOs(nil)), reflectUTXOs([]index.UTXO{})},
 		{"utxos", string(encodeUTXOs(utxos)), reflectUTXOs(utxos)},
 		{"hash hex", string(appendHashHex(nil, conf[1].TxHash)), conf[1].TxHash.String()},
+		{"balance", string(encodeBalance(-5, 21e14)), `{"confirmed":-5,"unconfirmed":2100000000000000}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,4 +126,49 @@ func deref(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// TestUTXOAndBalanceCache: listunspent and get_balance answers are reused
+// until an event touches their hashX or a reorg.
+func TestUTXOAndBalanceCache(t *testing.T) {
+	before := []index.UTXO{{TxHash: rep(0xaa), TxPos: 1, Height: 1, Value: 5000}}
+	after := []index.UTXO{{TxHash: rep(0xaa), TxPos: 1, Height: 1, Value: 5000}, {TxHash: rep(0xab), TxPos: 0, Height: 3, Value: 7}}
+	tests := []struct {
+		name  string
+		event func(ix *fakeIndex) index.Event
+		fresh bool // the answer after the event reflects the change
+	}{
+		{"no event", nil, false},
+		{"another hashX touched", func(ix *fakeIndex) index.Event { return touchEvent(ix, hxBig) }, false},
+		{"hashX touched", func(ix *fakeIndex) index.Event { return touchEvent(ix, hxA) }, true},
+		{"reorg", reorgEvent, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, ix, _ := newFixture(t)
+			ix.mu.Lock()
+			ix.utxos[hxA] = before
+			ix.mu.Unlock()
+			s := &fakeSess{}
+			lu := func() string { r, _ := do(t, srv, s, "blockchain.scripthash.listunspent", `[`+q(shA)+`]`); return r }
+			bal := func() string { r, _ := do(t, srv, s, "blockchain.scripthash.get_balance", `[`+q(shA)+`]`); return r }
+			lu0, bal0 := lu(), bal()
+			ix.mu.Lock()
+			ix.utxos[hxA] = after
+			ix.mu.Unlock()
+			if tc.event != nil {
+				srv.HandleEvent(tc.event(ix))
+			}
+			wantLU, wantBal := lu0, bal0
+			if tc.fresh {
+				wantLU, wantBal = reflectUTXOs(after), `{"confirmed":5007,"unconfirmed":-1234}`
+			}
+			if got := lu(); got != wantLU {
+				t.Errorf("listunspent %s, want %s", got, wantLU)
+			}
+			if got := bal(); got != wantBal {
+				t.Errorf("get_balance %s, want %s", got, wantBal)
+			}
+		})
+	}
 }

@@ -33,11 +33,15 @@ func (srv *Server) apply(ev index.Event) (headerTip, bool) {
 	defer srv.eventSeq.Add(1)
 	if ev.Reorg {
 		srv.history.clear()
+		srv.utxos.clear()
+		srv.balances.clear()
 		srv.blocks.clear()
 		srv.txs.clear()
 		srv.headerTree.Reset()
 	} else {
 		srv.history.evict(ev.Touched)
+		srv.utxos.evict(ev.Touched)
+		srv.balances.evict(ev.Touched)
 	}
 	tip := headerTip{height: ev.Height, hash: ev.TipHash, header: ev.Header}
 	if tip.header == nil {

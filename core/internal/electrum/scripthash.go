@@ -170,15 +170,17 @@ func scripthashGetBalance(ctx context.Context, c *call) (any, error) {
 	if jerr != nil {
 		return nil, jerr
 	}
-	conf, unconf, n, err := c.srv.ix.Balance(ctx, hx)
-	if err != nil {
-		return nil, fmt.Errorf("balance: %w", err)
+	b, gen, ok := c.srv.balances.get(hx)
+	if !ok {
+		conf, unconf, n, err := c.srv.ix.Balance(ctx, hx)
+		if err != nil {
+			return nil, fmt.Errorf("balance: %w", err)
+		}
+		b = balanceEntry{conf, unconf, n}
+		c.srv.balances.put(hx, b, gen)
 	}
-	c.s.AddCost(1.0 + float64(n)/50)
-	return struct {
-		Confirmed   int64 `json:"confirmed"`
-		Unconfirmed int64 `json:"unconfirmed"`
-	}{conf, unconf}, nil
+	c.s.AddCost(1.0 + float64(b.n)/50)
+	return encodeBalance(b.confirmed, b.unconfirmed), nil
 }
 
 type utxoItem struct {
@@ -193,12 +195,17 @@ func scripthashListUnspent(ctx context.Context, c *call) (any, error) {
 	if jerr != nil {
 		return nil, jerr
 	}
-	utxos, n, err := c.srv.ix.ListUnspent(ctx, hx)
-	if err != nil {
-		return nil, fmt.Errorf("listunspent: %w", err)
+	u, gen, ok := c.srv.utxos.get(hx)
+	if !ok {
+		utxos, n, err := c.srv.ix.ListUnspent(ctx, hx)
+		if err != nil {
+			return nil, fmt.Errorf("listunspent: %w", err)
+		}
+		u = utxoEntry{encodeUTXOs(utxos), n}
+		c.srv.utxos.put(hx, u, gen)
 	}
-	c.s.AddCost(1.0 + float64(n)/50)
-	return encodeUTXOs(utxos), nil
+	c.s.AddCost(1.0 + float64(u.n)/50)
+	return u.result, nil
 }
 
 func scripthashSubscribe(ctx context.Context, c *call) (any, error) {

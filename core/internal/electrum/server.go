@@ -127,9 +127,13 @@ type Server struct {
 	log    *slog.Logger
 
 	history *historyCache
-	blocks  *blockCache
-	fees    *feeCache
-	txs     *txCache
+	// utxos and balances cache listunspent and get_balance answers, with
+	// the history cache's eviction.
+	utxos    *hxCache[utxoEntry]
+	balances *hxCache[balanceEntry]
+	blocks   *blockCache
+	fees     *feeCache
+	txs      *txCache
 	// headerTree caches chunk roots of the block-hash tree for cp_height
 	// proofs; reset on reorg.
 	headerTree merkle.HeaderTree
@@ -218,6 +222,8 @@ func New(opts Options) *Server {
 	srv := &Server{
 		opts: opts, ix: opts.Index, daemon: opts.Daemon, log: log,
 		history:  newHistoryCache(1000),
+		utxos:    newHXCache[utxoEntry](1000),
+		balances: newHXCache[balanceEntry](1000),
 		blocks:   newBlockCache(1000),
 		fees:     newFeeCache(),
 		txs:      newTxCache(max(opts.TxCacheBytes, 0)),
