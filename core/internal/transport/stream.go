@@ -60,6 +60,12 @@ type streamConn struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// watchOnce arms one lasting watch on the first cancellable context
+	// without a deadline passed to a read or write (a session's own
+	// context): calls with it skip the per-call context.AfterFunc.
+	watchOnce sync.Once
+	watched   context.Context
 }
 
 func newStreamConn(nc net.Conn, kind string, opts Options) *streamConn {
@@ -100,11 +106,39 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
+// deadlines is watch for this connection. A session passes its own
+// context to every read and write; registering and removing an AfterFunc
+// for it on each message cost ~6 % of amberd's CPU under load, so the
+// first such context (cancellable, no deadline) gets one lasting watch that
+// moves both deadlines into the past when it is done. Other contexts are
+// watched per call.
+func (c *streamConn) deadlines(ctx context.Context, set func(time.Time) error, limit time.Time) func() bool {
+	c.watchOnce.Do(func() {
+		if _, has := ctx.Deadline(); ctx.Done() != nil && !has {
+			c.watched = ctx
+			context.AfterFunc(ctx, func() {
+				_ = c.nc.SetReadDeadline(longAgo)
+				_ = c.nc.SetWriteDeadline(longAgo)
+			})
+		}
+	})
+	if ctx != c.watched {
+		return watch(ctx, set, limit)
+	}
+	_ = set(limit)
+	if ctx.Err() != nil {
+		// Done between the caller's check and set: the lasting watch may
+		// have fired before set overwrote its deadline.
+		_ = set(longAgo)
+	}
+	return func() bool { return ctx.Err() != nil }
+}
+
 func (c *streamConn) ReadMessage(ctx context.Context) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	stop := watch(ctx, c.nc.SetReadDeadline, time.Time{})
+	stop := c.deadlines(ctx, c.nc.SetReadDeadline, time.Time{})
 	msg, err := c.lines.next()
 	stop()
 	if err != nil {
@@ -123,7 +157,7 @@ func (c *streamConn) WriteMessage(ctx context.Context, msg []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	stop := watch(ctx, c.nc.SetWriteDeadline, time.Now().Add(c.writeTimeout))
+	stop := c.deadlines(ctx, c.nc.SetWriteDeadline, time.Now().Add(c.writeTimeout))
 	c.wbuf = append(append(c.wbuf[:0], msg...), '\n')
 	n, err := c.nc.Write(c.wbuf)
 	stop()
