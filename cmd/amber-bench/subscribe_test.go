@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/amberproc"
+	"github.com/amber-electrum/amber/cmd/amber-bench/internal/charts"
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/subbench"
 	"github.com/amber-electrum/amber/core/regtest"
 )
@@ -117,7 +118,7 @@ func TestSubscribeRealBtcd(t *testing.T) {
 				t.Fatalf("event %d: notifications %v, want %v", i, e.Kinds, want)
 			}
 		}
-		n := 0
+		var n int64
 		for _, b := range e.Histogram {
 			n += b.Count
 		}
@@ -150,6 +151,14 @@ func TestSubscribeRealBtcd(t *testing.T) {
 		t.Fatalf("the first block pays %d outputs of 10000 sat to P2WPKH, want %d", paid, sessions)
 	}
 	checkSubscribeContract(t, jsonPath)
+	// The chart subcommand reads it.
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := charts.ParseSubscribe(data); err != nil {
+		t.Fatalf("chart input: %v", err)
+	}
 }
 
 // waitListening waits until amberd's TCP service accepts connections (it

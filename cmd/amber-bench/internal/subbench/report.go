@@ -63,12 +63,12 @@ type Funding struct {
 
 // Event is one measured event.
 type Event struct {
-	Kind      string          `json:"kind"` // "mempool" or "block"
-	Height    int64           `json:"height"`
-	Sessions  int             `json:"sessions"`
-	Notified  int             `json:"notified"`
-	Latency   latency.Summary `json:"latency"`
-	Histogram []Bucket        `json:"histogram"`
+	Kind      string           `json:"kind"` // "mempool" or "block"
+	Height    int64            `json:"height"`
+	Sessions  int              `json:"sessions"`
+	Notified  int              `json:"notified"`
+	Latency   latency.Summary  `json:"latency"`
+	Histogram []latency.Bucket `json:"histogram"` // non-empty, not cumulative (latency.Recorder.BucketsPerOctave)
 
 	// T0 says what the latencies are measured from; Trigger is how long
 	// that call took (its start is Trigger before t0).
@@ -89,13 +89,17 @@ type Event struct {
 
 const sampleSize = 10
 
+// HistogramPerOctave is the resolution of the exported histograms (the
+// same as the query subcommand's).
+const HistogramPerOctave = 16
+
 // event turns a finished round into an Event.
 func event(kind string, height int64, r *Result, t0 string, trig time.Duration, expects []string, waited time.Duration, timedOut bool) Event {
 	e := Event{Kind: kind, Height: height, Sessions: r.Sessions, Notified: r.Notified, Latency: r.Latency.Summary(),
-		Histogram: Histogram(r.Values, 10), T0: t0, Trigger: trig, Expects: expects, First: r.Latency.Percentile(0),
+		Histogram: r.Latency.BucketsPerOctave(HistogramPerOctave), T0: t0, Trigger: trig, Expects: expects, First: r.Latency.Percentile(0),
 		Missing: len(r.Missing), Early: r.Early, Kinds: r.Kinds, Extra: len(r.Extra), TimedOut: timedOut, Waited: waited}
 	if e.Histogram == nil {
-		e.Histogram = []Bucket{}
+		e.Histogram = []latency.Bucket{}
 	}
 	e.MissingSample = r.Missing[:min(len(r.Missing), sampleSize)]
 	e.ExtraSample = r.Extra[:min(len(r.Extra), sampleSize)]

@@ -2,9 +2,7 @@ package subbench
 
 import (
 	"fmt"
-	"math"
 	"slices"
-	"time"
 
 	"github.com/btcsuite/btcd/wire"
 )
@@ -26,53 +24,4 @@ func SplitOutputs(outs []*wire.TxOut, per int) ([][]*wire.TxOut, error) {
 		chunks = append(chunks, slices.Clip(outs[lo:hi]))
 	}
 	return chunks, nil
-}
-
-// Bucket is one histogram bucket: Count samples were > the previous
-// bucket's LE and <= LE (not cumulative).
-type Bucket struct {
-	LE    int64 `json:"le_ns"`
-	Count int   `json:"count"`
-}
-
-// Histogram sorts values into log-spaced buckets, perDecade per power of
-// ten (upper bounds 10^(k/perDecade) ns rounded up; the first bucket holds
-// everything up to 1 µs), from the bucket of the smallest value to the
-// bucket of the largest: empty buckets in between are kept so that a chart
-// shows the gaps.
-func Histogram(values []time.Duration, perDecade int) []Bucket {
-	if len(values) == 0 || perDecade <= 0 {
-		return nil
-	}
-	floor := 3 * perDecade // 1 µs
-	idx := func(v time.Duration) int {
-		if v <= time.Microsecond {
-			return floor
-		}
-		k := int(math.Ceil(math.Log10(float64(v)) * float64(perDecade)))
-		for k > 0 && le(k-1, perDecade) >= int64(v) { // float rounding
-			k--
-		}
-		for le(k, perDecade) < int64(v) {
-			k++
-		}
-		return k
-	}
-	lo, hi := math.MaxInt, 0
-	counts := map[int]int{}
-	for _, v := range values {
-		k := idx(v)
-		counts[k]++
-		lo, hi = min(lo, k), max(hi, k)
-	}
-	out := make([]Bucket, 0, hi-lo+1)
-	for k := lo; k <= hi; k++ {
-		out = append(out, Bucket{LE: le(k, perDecade), Count: counts[k]})
-	}
-	return out
-}
-
-// le is the upper bound of bucket k: 10^(k/perDecade) ns, rounded up.
-func le(k, perDecade int) int64 {
-	return int64(math.Ceil(math.Pow(10, float64(k)/float64(perDecade)) - 1e-9))
 }

@@ -323,39 +323,6 @@ func TestSplitOutputs(t *testing.T) {
 	}
 }
 
-func TestHistogram(t *testing.T) {
-	ms := time.Millisecond
-	vals := []time.Duration{0, 900 * ms, 1000 * ms, 1001 * ms, 1300 * ms, 5 * time.Second}
-	h := Histogram(vals, 10)
-	total := 0
-	prev := int64(0)
-	for _, b := range h {
-		if b.LE <= prev {
-			t.Fatalf("bounds not increasing: %+v", h)
-		}
-		prev = b.LE
-		total += b.Count
-	}
-	if total != len(vals) {
-		t.Fatalf("%d samples in buckets, want %d: %+v", total, len(vals), h)
-	}
-	if h[0].LE != 1000 || h[0].Count != 1 || h[len(h)-1].LE != 5011872337 || h[len(h)-1].Count != 1 {
-		t.Fatalf("first/last bucket: %+v / %+v", h[0], h[len(h)-1])
-	}
-	// 0.9 s and 1 s exactly are in the bucket (0.794 s, 1 s]; 1.001 s in
-	// the next one.
-	for i, b := range h {
-		if b.LE == int64(time.Second) {
-			if b.Count != 2 || h[i+1].Count != 1 {
-				t.Fatalf("around 1 s: %+v %+v", b, h[i+1])
-			}
-		}
-	}
-	if Histogram(nil, 10) != nil {
-		t.Fatal("empty histogram")
-	}
-}
-
 func TestTopoOrderAndStatuses(t *testing.T) {
 	parent := wire.NewMsgTx(2)
 	parent.AddTxIn(wire.NewTxIn(&wire.OutPoint{Index: 7}, nil, nil))
