@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 
 	"github.com/amber-electrum/amber/sdk/pyfmt"
 
@@ -90,15 +91,54 @@ func (s *Session) readLoop() {
 			}
 			return
 		}
-		go func(r *jsonrpc.Request) {
-			// Release only after the reply is queued: run() waits for
-			// in-flight requests before it closes the send queue.
-			defer s.release()
-			if resp := s.process(r); resp != nil {
-				s.reply(resp)
-			}
-		}(reqs[0])
+		go s.serveOne(reqs[0])
 	}
+}
+
+// serveOne answers a single (non-batch) request on its own goroutine and
+// releases its slot. Release comes only after the reply is queued: run()
+// waits for in-flight requests before it closes the send queue.
+//
+// Under a request deadline the handler runs on this goroutine and the
+// -102 answer comes from a context.AfterFunc, whichever finishes first
+// replying and releasing: the same behaviour as dispatch's waiting
+// goroutine (a handler that overruns finishes unobserved in the
+// background) without a second goroutine and a channel per request.
+func (s *Session) serveOne(r *jsonrpc.Request) {
+	if s.prof.RequestTimeout <= 0 || r.Err != nil || r.Notification {
+		defer s.release()
+		if resp := s.process(r); resp != nil {
+			s.reply(resp)
+		}
+		return
+	}
+	start := s.clock.Now()
+	ctx, cancel := context.WithTimeout(s.ctx, s.prof.RequestTimeout)
+	defer cancel()
+	var state atomic.Int32 // 0 running, 1 answered, 2 timed out
+	stop := context.AfterFunc(ctx, func() {
+		if !state.CompareAndSwap(0, 2) {
+			return
+		}
+		e := timedOut()
+		resp := s.errorReply(r, e)
+		s.observe(r.Method, e.Code, s.clock.Now().Sub(start))
+		s.reply(resp)
+		s.release()
+	})
+	var result any
+	err := s.throttleSleep(ctx)
+	if err == nil {
+		result, err = s.disp.Dispatch(ctx, s, r.Method, r.Params)
+	}
+	if !state.CompareAndSwap(0, 1) {
+		return // answered -102 already
+	}
+	stop()
+	resp, code := s.encodeAnswer(r, result, err)
+	s.observe(r.Method, code, s.clock.Now().Sub(start))
+	s.reply(resp)
+	s.release()
 }
 
 // acquire takes a concurrency slot. It fails when the session ends, and
@@ -212,6 +252,13 @@ func (s *Session) answer(r *jsonrpc.Request) ([]byte, int) {
 		return nil, 0
 	}
 	result, err := s.dispatch(r)
+	return s.encodeAnswer(r, result, err)
+}
+
+// encodeAnswer encodes the outcome of running r (which was answerable:
+// no decode error, not a notification).
+func (s *Session) encodeAnswer(r *jsonrpc.Request, result any, err error) ([]byte, int) {
+	d := s.Dialect()
 	if err != nil {
 		var e *jsonrpc.Error
 		if !errors.As(err, &e) {

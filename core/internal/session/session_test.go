@@ -228,6 +228,36 @@ func TestRequestTimeoutAnswersServerBusy(t *testing.T) {
 	}
 }
 
+// TestLateAnswerDropped: a handler finishing after its -102 was sent is
+// not answered a second time, and its slot was already released at the
+// timeout (one slot: the next request runs while the late one still hangs).
+func TestLateAnswerDropped(t *testing.T) {
+	release, finished := make(chan struct{}), make(chan struct{})
+	d := &dispatcher{handlers: map[string]func(context.Context, *Session, json.RawMessage) (any, error){
+		"late": func(context.Context, *Session, json.RawMessage) (any, error) {
+			<-release
+			defer close(finished)
+			return "late", nil
+		},
+		"echo": echo,
+	}}
+	_, c, _ := start(t, d, Profile{RequestTimeout: 50 * time.Millisecond, Concurrency: 1})
+	c.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"late"}`)
+	if got := c.read(t); !strings.Contains(got, `-102`) || !strings.Contains(got, `"id":1`) {
+		t.Fatalf("first answer %s, want -102 for id 1", got)
+	}
+	c.in <- []byte(`{"jsonrpc":"2.0","id":2,"method":"echo","params":[2]}`)
+	if got := c.read(t); got != `{"jsonrpc":"2.0","result":[2],"id":2}` {
+		t.Fatalf("second answer %s", got)
+	}
+	close(release)
+	<-finished
+	c.in <- []byte(`{"jsonrpc":"2.0","id":3,"method":"echo","params":[3]}`)
+	if got := c.read(t); got != `{"jsonrpc":"2.0","result":[3],"id":3}` {
+		t.Fatalf("after the late handler: %s (a second answer to id 1?)", got)
+	}
+}
+
 func TestConcurrencyLimit(t *testing.T) {
 	gate := make(chan struct{})
 	var entered atomic.Int32
