@@ -23,7 +23,14 @@ type historyEntry struct {
 	digest hash.Hash
 	preLen int
 	status *string
+	// confJSON is the encoded confirmed items, comma-separated without
+	// brackets, for histories of at most encodedHistoryMax entries (so the
+	// cache's memory stays ~100 KB per hashX at most).
+	confJSON []byte
 }
+
+// encodedHistoryMax bounds the histories whose encoding is cached.
+const encodedHistoryMax = 1000
 
 // hxCache maps hashX to an answer derived from its history: the confirmed
 // history (historyCache), listunspent and get_balance. Touched hashXs are
@@ -89,11 +96,12 @@ func (h *hxCache[V]) clear() {
 	h.c.Purge()
 }
 
-// merkleCacheMin is the block size from which merkle interior levels are
-// cached (sessions-and-costs.md §7).
+// merkleCacheMin is the block size from which a cached merkle tree is
+// charged the warm cost (sessions-and-costs.md §7); smaller blocks' trees
+// are cached as well but charged as computed.
 const merkleCacheMin = 200
 
-// blockCache caches block txid lists and, for big blocks, merkle trees,
+// blockCache caches block txid lists and merkle trees,
 // keyed by height. Both are cleared on reorg; a fill that started before a
 // reorg is dropped.
 type blockCache struct {

@@ -10,7 +10,6 @@ import (
 	"github.com/amber-electrum/amber/sdk/pyfmt"
 
 	"github.com/amber-electrum/amber/core/internal/index"
-	"github.com/amber-electrum/amber/core/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -225,14 +224,13 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 // branch returns the merkle branch of position pos and its cost (M).
 func (srv *Server) branch(height int64, txids []sdk.Hash, gen uint64, pos int) ([]string, float64) {
 	n := float64(len(txids))
-	if len(txids) < merkleCacheMin {
-		br, _ := merkle.Branch(txids, pos)
-		return displayHashes(br), n / 2500
-	}
+	// Small blocks' trees are cached too (a few KB each; wallets ask for
+	// the same recent blocks again and again) but charged as uncached:
+	// the warm discount stays with the blocks §7 caches.
 	t, warm := srv.blocks.tree(height, txids, gen)
 	br, _ := t.Branch(pos)
 	cost := n / 2500
-	if warm {
+	if warm && len(txids) >= merkleCacheMin {
 		cost = 10 * math.Sqrt(n) / 2500
 	}
 	return displayHashes(br), cost

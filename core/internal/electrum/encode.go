@@ -74,18 +74,30 @@ func appendMempoolItem(dst []byte, e index.MempoolEntry) []byte {
 	return append(dst, '}')
 }
 
-// encodeHistory is the get_history result: confirmed then mempool items.
-func encodeHistory(conf []index.Confirmed, mem []index.MempoolEntry) jsonrpc.Encoded {
-	buf := make([]byte, 0, 2+itemSize*(len(conf)+len(mem)))
-	buf = append(buf, '[')
+// appendConfirmedItems appends the confirmed items, comma-separated.
+func appendConfirmedItems(dst []byte, conf []index.Confirmed) []byte {
 	for i, e := range conf {
 		if i > 0 {
-			buf = append(buf, ',')
+			dst = append(dst, ',')
 		}
-		buf = appendConfirmedItem(buf, e)
+		dst = appendConfirmedItem(dst, e)
 	}
+	return dst
+}
+
+// encodeHistory is the get_history result: confirmed then mempool items.
+func encodeHistory(conf []index.Confirmed, mem []index.MempoolEntry) jsonrpc.Encoded {
+	return encodeHistoryFrom(appendConfirmedItems(make([]byte, 0, itemSize*len(conf)), conf), mem)
+}
+
+// encodeHistoryFrom is encodeHistory with the confirmed items already
+// encoded (appendConfirmedItems).
+func encodeHistoryFrom(confJSON []byte, mem []index.MempoolEntry) jsonrpc.Encoded {
+	buf := make([]byte, 0, 2+len(confJSON)+itemSize*len(mem))
+	buf = append(buf, '[')
+	buf = append(buf, confJSON...)
 	for i, e := range mem {
-		if i > 0 || len(conf) > 0 {
+		if i > 0 || len(confJSON) > 0 {
 			buf = append(buf, ',')
 		}
 		buf = appendMempoolItem(buf, e)

@@ -116,6 +116,10 @@ func TestCachedStatusDigest(t *testing.T) {
 				if wantCost := 0.1 + 0.00002*float64(len(statusString(tc.conf, tc.mem))); pass != "cold" && !near(s.takeCost(), 0.1+wantCost) {
 					t.Errorf("%s: cost differs from the pre-image's", pass)
 				}
+				// get_history from the cached encoding (mem is in canonical order).
+				if got, want := mustDo(t, srv, "blockchain.scripthash.get_history", `[`+q(shA)+`]`), reflectHistory(tc.conf, tc.mem); got != want {
+					t.Errorf("%s: get_history\n got %s\nwant %s", pass, got, want)
+				}
 			}
 		})
 	}
@@ -171,4 +175,40 @@ func TestUTXOAndBalanceCache(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSmallBlockTreeCached: a small block's merkle tree is cached, its
+// branch unchanged and its cost still the uncached one.
+func TestSmallBlockTreeCached(t *testing.T) {
+	srv, _, _ := newFixture(t)
+	s := &fakeSess{}
+	params := `[` + q(rep(0x22).String()) + `, 1]`
+	first, jerr := do(t, srv, s, "blockchain.transaction.get_merkle", params)
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	if n := srv.blocks.trees.Len(); n != 1 {
+		t.Fatalf("%d cached trees after get_merkle in a 3-tx block, want 1", n)
+	}
+	// Cold tree, warm txid list; then both warm.
+	srv.blocks.trees.Purge()
+	s.takeCost()
+	do(t, srv, s, "blockchain.transaction.get_merkle", params)
+	cost1 := s.takeCost()
+	second, _ := do(t, srv, s, "blockchain.transaction.get_merkle", params)
+	if second != first {
+		t.Errorf("warm branch %s, cold %s", second, first)
+	}
+	if cost2 := s.takeCost(); cost2 != cost1 {
+		t.Errorf("warm cost %v, cold %v: small blocks keep the uncached cost", cost2, cost1)
+	}
+}
+
+func mustDo(t *testing.T, srv *Server, method, params string) string {
+	t.Helper()
+	res, jerr := do(t, srv, &fakeSess{}, method, params)
+	if jerr != nil {
+		t.Fatalf("%s: %v", method, jerr)
+	}
+	return res
 }

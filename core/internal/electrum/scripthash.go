@@ -41,6 +41,9 @@ func (srv *Server) confirmedHistory(ctx context.Context, hx index.HashX) (histor
 			e.confirmed = nil
 		} else {
 			e.digest, e.preLen, e.status = confirmedDigest(e.confirmed)
+			if len(e.confirmed) <= encodedHistoryMax {
+				e.confJSON = appendConfirmedItems(nil, e.confirmed)
+			}
 		}
 		srv.history.put(hx, e, gen)
 		cost += 0.1 + 0.001*float64(len(e.confirmed))
@@ -152,6 +155,9 @@ func scripthashGetHistory(ctx context.Context, c *call) (any, error) {
 	}
 	mem := c.srv.mempoolHistory(hx)
 	c.s.AddCost(cost + 0.25 + float64(len(mem))/50)
+	if e.confJSON != nil || len(e.confirmed) == 0 {
+		return encodeHistoryFrom(e.confJSON, mem), nil
+	}
 	return encodeHistory(e.confirmed, mem), nil
 }
 
