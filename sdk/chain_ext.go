@@ -13,6 +13,8 @@ const (
 	CapBroadcastPackage = "broadcast-package"
 	// CapMempoolInfo: the backend implements MempoolInfoer.
 	CapMempoolInfo = "mempool-info"
+	// CapChainEvents: the backend implements ChainWatcher.
+	CapChainEvents = "chain-events"
 )
 
 // PackageTxError is one rejected transaction of a package.
@@ -53,4 +55,38 @@ type MempoolInfo struct {
 // mempool.get_info).
 type MempoolInfoer interface {
 	MempoolInfo(ctx context.Context) (MempoolInfo, error)
+}
+
+// ChainEventKind says what a ChainEvent hints at.
+type ChainEventKind int
+
+const (
+	// EventBlock: the best chain changed (a block was connected).
+	EventBlock ChainEventKind = iota + 1
+	// EventMempool: a transaction entered the mempool.
+	EventMempool
+)
+
+// ChainEvent is a hint from the daemon's push notifications (btcd's
+// websocket notifyblocks, bitcoind's waitfornewblock, ZMQ, ...). It is only
+// a hint: the host re-reads Tip and the mempool itself, so a backend may
+// coalesce, repeat or (rarely) miss events; the host's polling covers a
+// missed one.
+type ChainEvent struct {
+	Kind ChainEventKind
+	// Height and Hash of the connected block, or the txid of a mempool
+	// event, when the daemon said; zero otherwise.
+	Height int64
+	Hash   Hash
+}
+
+// ChainWatcher pushes chain events, so that the host follows a new block at
+// once instead of at its next poll.
+type ChainWatcher interface {
+	// WatchChain calls notify for each event until ctx is done (then it
+	// returns nil) or the daemon's notification channel fails (an error;
+	// the host retries later). Mempool events are sent only when mempool is
+	// set. KindUnimplemented means the daemon has no notification channel.
+	// notify must not block for long.
+	WatchChain(ctx context.Context, mempool bool, notify func(ChainEvent)) error
 }

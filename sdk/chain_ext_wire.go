@@ -2,6 +2,8 @@ package sdk
 
 import (
 	"context"
+	"errors"
+	"io"
 
 	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
 )
@@ -45,10 +47,73 @@ func (s *chainServer) MempoolInfo(ctx context.Context, _ *pluginv1.MempoolInfoRe
 		IncrementalRelayFee: info.IncrementalRelayFee}, nil
 }
 
+// WatchChain serves ChainBackend.WatchChain: codes.Unimplemented when the
+// implementation is not a ChainWatcher.
+func (s *chainServer) WatchChain(r *pluginv1.WatchChainRequest, stream pluginv1.ChainBackend_WatchChainServer) error {
+	w, ok := s.impl.(ChainWatcher)
+	if !ok {
+		return unimplemented("WatchChain")
+	}
+	ctx, cancel := context.WithCancelCause(stream.Context())
+	defer cancel(nil)
+	err := w.WatchChain(ctx, r.GetMempool(), func(ev ChainEvent) {
+		m := &pluginv1.ChainEvent{Kind: pluginv1.ChainEvent_Kind(ev.Kind), Height: ev.Height}
+		if ev.Hash != (Hash{}) {
+			m.Hash = ev.Hash[:]
+		}
+		if err := stream.Send(m); err != nil {
+			cancel(err) // the host went away: end the watch
+		}
+	})
+	if cerr := context.Cause(ctx); err == nil && cerr != nil && stream.Context().Err() == nil {
+		err = cerr
+	}
+	return ToStatus(err)
+}
+
 var (
 	_ PackageBroadcaster = (*ChainClient)(nil)
 	_ MempoolInfoer      = (*ChainClient)(nil)
+	_ ChainWatcher       = (*ChainClient)(nil)
 )
+
+// WatchChain implements ChainWatcher over one server stream. Events of an
+// unknown kind (a newer plugin) are dropped; a malformed hash is dropped
+// with the event's kind kept.
+func (c *ChainClient) WatchChain(ctx context.Context, mempool bool, notify func(ChainEvent)) error {
+	ctx, done, err := c.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	stream, err := c.chain.WatchChain(ctx, &pluginv1.WatchChainRequest{Mempool: mempool}, c.opts...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return c.fail(err)
+	}
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, io.EOF) {
+				return Errorf(KindUnavailable, "plugin ended the chain event stream")
+			}
+			return c.fail(err)
+		}
+		ev := ChainEvent{Kind: ChainEventKind(m.GetKind()), Height: m.GetHeight()}
+		if ev.Kind != EventBlock && ev.Kind != EventMempool {
+			continue
+		}
+		if h, err := HashFromBytes(m.GetHash()); err == nil && len(m.GetHash()) > 0 {
+			ev.Hash = h
+		}
+		notify(ev)
+	}
+}
 
 // BroadcastPackage implements PackageBroadcaster. A plugin without the RPC
 // (an older SDK, or an implementation that is not a PackageBroadcaster)

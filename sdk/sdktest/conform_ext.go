@@ -27,6 +27,20 @@ func conformExt(t *testing.T, backend sdk.ChainBackend, ctx func(*testing.T) con
 				t.Errorf("MempoolInfo = %+v, %v; want fee rates >= 0, nil", info, err)
 			}
 		}
+		if slices.Contains(d.Capabilities, sdk.CapChainEvents) {
+			w, ok := backend.(sdk.ChainWatcher)
+			if !ok {
+				t.Fatalf("%q listed but %T is not an sdk.ChainWatcher", sdk.CapChainEvents, backend)
+			}
+			// A watch must end with nil when its context ends.
+			wctx, cancel := context.WithCancel(ctx(t))
+			done := make(chan error, 1)
+			go func() { done <- w.WatchChain(wctx, true, func(sdk.ChainEvent) {}) }()
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("WatchChain after cancel = %v, want nil", err)
+			}
+		}
 		if slices.Contains(d.Capabilities, sdk.CapBroadcastPackage) {
 			pb, ok := backend.(sdk.PackageBroadcaster)
 			if !ok {

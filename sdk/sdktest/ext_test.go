@@ -1,9 +1,11 @@
 package sdktest_test
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/amber-electrum/amber/sdk"
@@ -72,5 +74,64 @@ func TestOptionalOverWire(t *testing.T) {
 	}
 	if _, err := bare.(sdk.MempoolInfoer).MempoolInfo(t.Context()); sdk.KindOf(err) != sdk.KindUnimplemented {
 		t.Errorf("MempoolInfo on a plain backend: %v, want unimplemented", err)
+	}
+}
+
+// TestWatchChainOverWire: chain events cross the gRPC stream in order,
+// mempool events only when asked; cancelling ends the watch with nil; a
+// failing watch reports its kind; a plugin without it is unimplemented.
+func TestWatchChainOverWire(t *testing.T) {
+	fake := sdktest.NewFake(3)
+	wired := sdktest.NewChain(t, fake)
+	w, ok := wired.(sdk.ChainWatcher)
+	if !ok {
+		t.Fatalf("client adapter %T is not a ChainWatcher", wired)
+	}
+	tip := fake.Chain[2]
+	sent := []sdk.ChainEvent{
+		{Kind: sdk.EventMempool, Hash: sdktest.DoubleSHA256([]byte{9})},
+		{Kind: sdk.EventBlock, Height: tip.Height, Hash: tip.Hash},
+		{Kind: sdk.EventBlock},
+	}
+	for _, mempool := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(t.Context())
+		got := make(chan sdk.ChainEvent, 8)
+		done := make(chan error, 1)
+		go func() { done <- w.WatchChain(ctx, mempool, func(ev sdk.ChainEvent) { got <- ev }) }()
+		for fake.Watching() == 0 {
+			runtime.Gosched()
+		}
+		fake.Publish(sdk.ChainEvent{}) // no kind: the client drops it
+		for _, ev := range sent {
+			fake.Publish(ev)
+		}
+		want := sent
+		if !mempool {
+			want = sent[1:]
+		}
+		for i, ev := range want {
+			if g := <-got; g != ev {
+				t.Errorf("mempool=%v: event %d = %+v, want %+v", mempool, i, g, ev)
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("WatchChain after cancel = %v, want nil", err)
+		}
+		for fake.Watching() != 0 { // the plugin side ends after the client
+			runtime.Gosched()
+		}
+	}
+
+	fake.Lock()
+	fake.Fail = map[string]error{"WatchChain": sdk.Errorf(sdk.KindUnavailable, "websocket closed")}
+	fake.Unlock()
+	if err := w.WatchChain(t.Context(), false, func(sdk.ChainEvent) {}); sdk.KindOf(err) != sdk.KindUnavailable {
+		t.Errorf("failing watch: %v, want unavailable", err)
+	}
+
+	bare := sdktest.NewChain(t, plain{sdktest.NewFake(2)})
+	if err := bare.(sdk.ChainWatcher).WatchChain(t.Context(), false, func(sdk.ChainEvent) {}); sdk.KindOf(err) != sdk.KindUnimplemented {
+		t.Errorf("WatchChain on a plain backend: %v, want unimplemented", err)
 	}
 }

@@ -34,6 +34,7 @@ type Fake struct {
 	Packages   [][]string        // packages passed to BroadcastPackage
 	Rejects    map[string]string // raw tx hex -> reason BroadcastPackage rejects it with
 	MempoolFee sdk.MempoolInfo   // MempoolInfo answer
+	watchers   map[chan sdk.ChainEvent]bool
 }
 
 var _ sdk.ChainBackend = (*Fake)(nil)
@@ -46,7 +47,7 @@ func NewFake(n int) *Fake {
 			Name:         "fake",
 			Version:      "0.0.1",
 			SDKVersion:   sdk.Version,
-			Capabilities: []string{sdk.CapChainBackend, sdk.CapBroadcastPackage, sdk.CapMempoolInfo},
+			Capabilities: []string{sdk.CapChainBackend, sdk.CapBroadcastPackage, sdk.CapMempoolInfo, sdk.CapChainEvents},
 			Coin:         "Bitcoin",
 			Network:      "regtest",
 		},

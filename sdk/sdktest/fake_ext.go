@@ -12,7 +12,64 @@ import (
 var (
 	_ sdk.PackageBroadcaster = (*Fake)(nil)
 	_ sdk.MempoolInfoer      = (*Fake)(nil)
+	_ sdk.ChainWatcher       = (*Fake)(nil)
 )
+
+// WatchChain implements sdk.ChainWatcher: it delivers what Publish sends
+// (mempool events only when asked) until ctx is done. Fail["WatchChain"]
+// makes it return that error at once.
+func (f *Fake) WatchChain(ctx context.Context, mempool bool, notify func(sdk.ChainEvent)) error {
+	ch := make(chan sdk.ChainEvent, 64)
+	if err := f.begin(ctx, "WatchChain"); err != nil {
+		f.mu.Unlock()
+		if ctx.Err() != nil {
+			return nil // a watch ends with nil when its context does
+		}
+		return err
+	}
+	if f.watchers == nil {
+		f.watchers = map[chan sdk.ChainEvent]bool{}
+	}
+	f.watchers[ch] = true
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.watchers, ch)
+		f.mu.Unlock()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-ch:
+			if ev.Kind == sdk.EventBlock || mempool {
+				notify(ev)
+			}
+		}
+	}
+}
+
+// Watching reports how many WatchChain calls are running.
+func (f *Fake) Watching() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.watchers)
+}
+
+// Publish sends ev to every running WatchChain (dropped for a watcher
+// that is 64 events behind, as a real daemon's hints may be) and reports
+// how many watchers there were.
+func (f *Fake) Publish(ev sdk.ChainEvent) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.watchers {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+	return len(f.watchers)
+}
 
 // BroadcastPackage implements sdk.PackageBroadcaster like bitcoind's
 // submitpackage: a package with a transaction that is not hex is refused as

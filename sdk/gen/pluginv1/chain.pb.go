@@ -23,6 +23,57 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ChainEvent_Kind int32
+
+const (
+	ChainEvent_KIND_UNSPECIFIED ChainEvent_Kind = 0
+	// A block was connected (or the best chain otherwise changed).
+	ChainEvent_KIND_BLOCK ChainEvent_Kind = 1
+	// A transaction entered the mempool.
+	ChainEvent_KIND_MEMPOOL ChainEvent_Kind = 2
+)
+
+// Enum value maps for ChainEvent_Kind.
+var (
+	ChainEvent_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "KIND_BLOCK",
+		2: "KIND_MEMPOOL",
+	}
+	ChainEvent_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED": 0,
+		"KIND_BLOCK":       1,
+		"KIND_MEMPOOL":     2,
+	}
+)
+
+func (x ChainEvent_Kind) Enum() *ChainEvent_Kind {
+	p := new(ChainEvent_Kind)
+	*p = x
+	return p
+}
+
+func (x ChainEvent_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChainEvent_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_amber_plugin_v1_chain_proto_enumTypes[0].Descriptor()
+}
+
+func (ChainEvent_Kind) Type() protoreflect.EnumType {
+	return &file_amber_plugin_v1_chain_proto_enumTypes[0]
+}
+
+func (x ChainEvent_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChainEvent_Kind.Descriptor instead.
+func (ChainEvent_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_amber_plugin_v1_chain_proto_rawDescGZIP(), []int{29, 0}
+}
+
 type TipRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1340,6 +1391,114 @@ func (x *MempoolInfoResponse) GetIncrementalRelayFee() float64 {
 	return 0
 }
 
+type WatchChainRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// mempool asks for mempool events too (new transactions accepted).
+	Mempool       bool `protobuf:"varint,1,opt,name=mempool,proto3" json:"mempool,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchChainRequest) Reset() {
+	*x = WatchChainRequest{}
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchChainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchChainRequest) ProtoMessage() {}
+
+func (x *WatchChainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchChainRequest.ProtoReflect.Descriptor instead.
+func (*WatchChainRequest) Descriptor() ([]byte, []int) {
+	return file_amber_plugin_v1_chain_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *WatchChainRequest) GetMempool() bool {
+	if x != nil {
+		return x.Mempool
+	}
+	return false
+}
+
+// ChainEvent is one hint: the host re-reads the tip or the mempool itself.
+type ChainEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  ChainEvent_Kind        `protobuf:"varint,1,opt,name=kind,proto3,enum=amber.plugin.v1.ChainEvent_Kind" json:"kind,omitempty"`
+	// height and hash of the connected block when the daemon said (else 0 and
+	// empty); the txid for a mempool event when known.
+	Height        int64  `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	Hash          []byte `protobuf:"bytes,3,opt,name=hash,proto3" json:"hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChainEvent) Reset() {
+	*x = ChainEvent{}
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChainEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChainEvent) ProtoMessage() {}
+
+func (x *ChainEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_amber_plugin_v1_chain_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChainEvent.ProtoReflect.Descriptor instead.
+func (*ChainEvent) Descriptor() ([]byte, []int) {
+	return file_amber_plugin_v1_chain_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ChainEvent) GetKind() ChainEvent_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return ChainEvent_KIND_UNSPECIFIED
+}
+
+func (x *ChainEvent) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *ChainEvent) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
 var File_amber_plugin_v1_chain_proto protoreflect.FileDescriptor
 
 const file_amber_plugin_v1_chain_proto_rawDesc = "" +
@@ -1413,7 +1572,19 @@ const file_amber_plugin_v1_chain_proto_rawDesc = "" +
 	"\x13MempoolInfoResponse\x12&\n" +
 	"\x0fmempool_min_fee\x18\x01 \x01(\x01R\rmempoolMinFee\x12'\n" +
 	"\x10min_relay_tx_fee\x18\x02 \x01(\x01R\rminRelayTxFee\x122\n" +
-	"\x15incremental_relay_fee\x18\x03 \x01(\x01R\x13incrementalRelayFee2\x90\t\n" +
+	"\x15incremental_relay_fee\x18\x03 \x01(\x01R\x13incrementalRelayFee\"-\n" +
+	"\x11WatchChainRequest\x12\x18\n" +
+	"\amempool\x18\x01 \x01(\bR\amempool\"\xae\x01\n" +
+	"\n" +
+	"ChainEvent\x124\n" +
+	"\x04kind\x18\x01 \x01(\x0e2 .amber.plugin.v1.ChainEvent.KindR\x04kind\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x03R\x06height\x12\x12\n" +
+	"\x04hash\x18\x03 \x01(\fR\x04hash\">\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\x0e\n" +
+	"\n" +
+	"KIND_BLOCK\x10\x01\x12\x10\n" +
+	"\fKIND_MEMPOOL\x10\x022\xe1\t\n" +
 	"\fChainBackend\x12@\n" +
 	"\x03Tip\x12\x1b.amber.plugin.v1.TipRequest\x1a\x1c.amber.plugin.v1.TipResponse\x12X\n" +
 	"\vBlockHashes\x12#.amber.plugin.v1.BlockHashesRequest\x1a$.amber.plugin.v1.BlockHashesResponse\x12B\n" +
@@ -1428,7 +1599,9 @@ const file_amber_plugin_v1_chain_proto_rawDesc = "" +
 	"DaemonInfo\x12\".amber.plugin.v1.DaemonInfoRequest\x1a#.amber.plugin.v1.DaemonInfoResponse\x12^\n" +
 	"\rSetDaemonURLs\x12%.amber.plugin.v1.SetDaemonURLsRequest\x1a&.amber.plugin.v1.SetDaemonURLsResponse\x12g\n" +
 	"\x10BroadcastPackage\x12(.amber.plugin.v1.BroadcastPackageRequest\x1a).amber.plugin.v1.BroadcastPackageResponse\x12X\n" +
-	"\vMempoolInfo\x12#.amber.plugin.v1.MempoolInfoRequest\x1a$.amber.plugin.v1.MempoolInfoResponseB;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
+	"\vMempoolInfo\x12#.amber.plugin.v1.MempoolInfoRequest\x1a$.amber.plugin.v1.MempoolInfoResponse\x12O\n" +
+	"\n" +
+	"WatchChain\x12\".amber.plugin.v1.WatchChainRequest\x1a\x1b.amber.plugin.v1.ChainEvent0\x01B;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_amber_plugin_v1_chain_proto_rawDescOnce sync.Once
@@ -1442,71 +1615,78 @@ func file_amber_plugin_v1_chain_proto_rawDescGZIP() []byte {
 	return file_amber_plugin_v1_chain_proto_rawDescData
 }
 
-var file_amber_plugin_v1_chain_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_amber_plugin_v1_chain_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_amber_plugin_v1_chain_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_amber_plugin_v1_chain_proto_goTypes = []any{
-	(*TipRequest)(nil),                  // 0: amber.plugin.v1.TipRequest
-	(*TipResponse)(nil),                 // 1: amber.plugin.v1.TipResponse
-	(*BlockHashesRequest)(nil),          // 2: amber.plugin.v1.BlockHashesRequest
-	(*BlockHashesResponse)(nil),         // 3: amber.plugin.v1.BlockHashesResponse
-	(*BlocksRequest)(nil),               // 4: amber.plugin.v1.BlocksRequest
-	(*Block)(nil),                       // 5: amber.plugin.v1.Block
-	(*TransactionRequest)(nil),          // 6: amber.plugin.v1.TransactionRequest
-	(*TransactionResponse)(nil),         // 7: amber.plugin.v1.TransactionResponse
-	(*BroadcastRequest)(nil),            // 8: amber.plugin.v1.BroadcastRequest
-	(*BroadcastResponse)(nil),           // 9: amber.plugin.v1.BroadcastResponse
-	(*MempoolTxidsRequest)(nil),         // 10: amber.plugin.v1.MempoolTxidsRequest
-	(*MempoolTxidsResponse)(nil),        // 11: amber.plugin.v1.MempoolTxidsResponse
-	(*MempoolTransactionsRequest)(nil),  // 12: amber.plugin.v1.MempoolTransactionsRequest
-	(*MempoolTransaction)(nil),          // 13: amber.plugin.v1.MempoolTransaction
-	(*MempoolTransactionsResponse)(nil), // 14: amber.plugin.v1.MempoolTransactionsResponse
-	(*RelayFeeRequest)(nil),             // 15: amber.plugin.v1.RelayFeeRequest
-	(*RelayFeeResponse)(nil),            // 16: amber.plugin.v1.RelayFeeResponse
-	(*EstimateFeeRequest)(nil),          // 17: amber.plugin.v1.EstimateFeeRequest
-	(*EstimateFeeResponse)(nil),         // 18: amber.plugin.v1.EstimateFeeResponse
-	(*DaemonInfoRequest)(nil),           // 19: amber.plugin.v1.DaemonInfoRequest
-	(*DaemonInfoResponse)(nil),          // 20: amber.plugin.v1.DaemonInfoResponse
-	(*SetDaemonURLsRequest)(nil),        // 21: amber.plugin.v1.SetDaemonURLsRequest
-	(*SetDaemonURLsResponse)(nil),       // 22: amber.plugin.v1.SetDaemonURLsResponse
-	(*BroadcastPackageRequest)(nil),     // 23: amber.plugin.v1.BroadcastPackageRequest
-	(*PackageTxError)(nil),              // 24: amber.plugin.v1.PackageTxError
-	(*BroadcastPackageResponse)(nil),    // 25: amber.plugin.v1.BroadcastPackageResponse
-	(*MempoolInfoRequest)(nil),          // 26: amber.plugin.v1.MempoolInfoRequest
-	(*MempoolInfoResponse)(nil),         // 27: amber.plugin.v1.MempoolInfoResponse
+	(ChainEvent_Kind)(0),                // 0: amber.plugin.v1.ChainEvent.Kind
+	(*TipRequest)(nil),                  // 1: amber.plugin.v1.TipRequest
+	(*TipResponse)(nil),                 // 2: amber.plugin.v1.TipResponse
+	(*BlockHashesRequest)(nil),          // 3: amber.plugin.v1.BlockHashesRequest
+	(*BlockHashesResponse)(nil),         // 4: amber.plugin.v1.BlockHashesResponse
+	(*BlocksRequest)(nil),               // 5: amber.plugin.v1.BlocksRequest
+	(*Block)(nil),                       // 6: amber.plugin.v1.Block
+	(*TransactionRequest)(nil),          // 7: amber.plugin.v1.TransactionRequest
+	(*TransactionResponse)(nil),         // 8: amber.plugin.v1.TransactionResponse
+	(*BroadcastRequest)(nil),            // 9: amber.plugin.v1.BroadcastRequest
+	(*BroadcastResponse)(nil),           // 10: amber.plugin.v1.BroadcastResponse
+	(*MempoolTxidsRequest)(nil),         // 11: amber.plugin.v1.MempoolTxidsRequest
+	(*MempoolTxidsResponse)(nil),        // 12: amber.plugin.v1.MempoolTxidsResponse
+	(*MempoolTransactionsRequest)(nil),  // 13: amber.plugin.v1.MempoolTransactionsRequest
+	(*MempoolTransaction)(nil),          // 14: amber.plugin.v1.MempoolTransaction
+	(*MempoolTransactionsResponse)(nil), // 15: amber.plugin.v1.MempoolTransactionsResponse
+	(*RelayFeeRequest)(nil),             // 16: amber.plugin.v1.RelayFeeRequest
+	(*RelayFeeResponse)(nil),            // 17: amber.plugin.v1.RelayFeeResponse
+	(*EstimateFeeRequest)(nil),          // 18: amber.plugin.v1.EstimateFeeRequest
+	(*EstimateFeeResponse)(nil),         // 19: amber.plugin.v1.EstimateFeeResponse
+	(*DaemonInfoRequest)(nil),           // 20: amber.plugin.v1.DaemonInfoRequest
+	(*DaemonInfoResponse)(nil),          // 21: amber.plugin.v1.DaemonInfoResponse
+	(*SetDaemonURLsRequest)(nil),        // 22: amber.plugin.v1.SetDaemonURLsRequest
+	(*SetDaemonURLsResponse)(nil),       // 23: amber.plugin.v1.SetDaemonURLsResponse
+	(*BroadcastPackageRequest)(nil),     // 24: amber.plugin.v1.BroadcastPackageRequest
+	(*PackageTxError)(nil),              // 25: amber.plugin.v1.PackageTxError
+	(*BroadcastPackageResponse)(nil),    // 26: amber.plugin.v1.BroadcastPackageResponse
+	(*MempoolInfoRequest)(nil),          // 27: amber.plugin.v1.MempoolInfoRequest
+	(*MempoolInfoResponse)(nil),         // 28: amber.plugin.v1.MempoolInfoResponse
+	(*WatchChainRequest)(nil),           // 29: amber.plugin.v1.WatchChainRequest
+	(*ChainEvent)(nil),                  // 30: amber.plugin.v1.ChainEvent
 }
 var file_amber_plugin_v1_chain_proto_depIdxs = []int32{
-	13, // 0: amber.plugin.v1.MempoolTransactionsResponse.transactions:type_name -> amber.plugin.v1.MempoolTransaction
-	24, // 1: amber.plugin.v1.BroadcastPackageResponse.errors:type_name -> amber.plugin.v1.PackageTxError
-	0,  // 2: amber.plugin.v1.ChainBackend.Tip:input_type -> amber.plugin.v1.TipRequest
-	2,  // 3: amber.plugin.v1.ChainBackend.BlockHashes:input_type -> amber.plugin.v1.BlockHashesRequest
-	4,  // 4: amber.plugin.v1.ChainBackend.Blocks:input_type -> amber.plugin.v1.BlocksRequest
-	6,  // 5: amber.plugin.v1.ChainBackend.Transaction:input_type -> amber.plugin.v1.TransactionRequest
-	8,  // 6: amber.plugin.v1.ChainBackend.Broadcast:input_type -> amber.plugin.v1.BroadcastRequest
-	10, // 7: amber.plugin.v1.ChainBackend.MempoolTxids:input_type -> amber.plugin.v1.MempoolTxidsRequest
-	12, // 8: amber.plugin.v1.ChainBackend.MempoolTransactions:input_type -> amber.plugin.v1.MempoolTransactionsRequest
-	15, // 9: amber.plugin.v1.ChainBackend.RelayFee:input_type -> amber.plugin.v1.RelayFeeRequest
-	17, // 10: amber.plugin.v1.ChainBackend.EstimateFee:input_type -> amber.plugin.v1.EstimateFeeRequest
-	19, // 11: amber.plugin.v1.ChainBackend.DaemonInfo:input_type -> amber.plugin.v1.DaemonInfoRequest
-	21, // 12: amber.plugin.v1.ChainBackend.SetDaemonURLs:input_type -> amber.plugin.v1.SetDaemonURLsRequest
-	23, // 13: amber.plugin.v1.ChainBackend.BroadcastPackage:input_type -> amber.plugin.v1.BroadcastPackageRequest
-	26, // 14: amber.plugin.v1.ChainBackend.MempoolInfo:input_type -> amber.plugin.v1.MempoolInfoRequest
-	1,  // 15: amber.plugin.v1.ChainBackend.Tip:output_type -> amber.plugin.v1.TipResponse
-	3,  // 16: amber.plugin.v1.ChainBackend.BlockHashes:output_type -> amber.plugin.v1.BlockHashesResponse
-	5,  // 17: amber.plugin.v1.ChainBackend.Blocks:output_type -> amber.plugin.v1.Block
-	7,  // 18: amber.plugin.v1.ChainBackend.Transaction:output_type -> amber.plugin.v1.TransactionResponse
-	9,  // 19: amber.plugin.v1.ChainBackend.Broadcast:output_type -> amber.plugin.v1.BroadcastResponse
-	11, // 20: amber.plugin.v1.ChainBackend.MempoolTxids:output_type -> amber.plugin.v1.MempoolTxidsResponse
-	14, // 21: amber.plugin.v1.ChainBackend.MempoolTransactions:output_type -> amber.plugin.v1.MempoolTransactionsResponse
-	16, // 22: amber.plugin.v1.ChainBackend.RelayFee:output_type -> amber.plugin.v1.RelayFeeResponse
-	18, // 23: amber.plugin.v1.ChainBackend.EstimateFee:output_type -> amber.plugin.v1.EstimateFeeResponse
-	20, // 24: amber.plugin.v1.ChainBackend.DaemonInfo:output_type -> amber.plugin.v1.DaemonInfoResponse
-	22, // 25: amber.plugin.v1.ChainBackend.SetDaemonURLs:output_type -> amber.plugin.v1.SetDaemonURLsResponse
-	25, // 26: amber.plugin.v1.ChainBackend.BroadcastPackage:output_type -> amber.plugin.v1.BroadcastPackageResponse
-	27, // 27: amber.plugin.v1.ChainBackend.MempoolInfo:output_type -> amber.plugin.v1.MempoolInfoResponse
-	15, // [15:28] is the sub-list for method output_type
-	2,  // [2:15] is the sub-list for method input_type
-	2,  // [2:2] is the sub-list for extension type_name
-	2,  // [2:2] is the sub-list for extension extendee
-	0,  // [0:2] is the sub-list for field type_name
+	14, // 0: amber.plugin.v1.MempoolTransactionsResponse.transactions:type_name -> amber.plugin.v1.MempoolTransaction
+	25, // 1: amber.plugin.v1.BroadcastPackageResponse.errors:type_name -> amber.plugin.v1.PackageTxError
+	0,  // 2: amber.plugin.v1.ChainEvent.kind:type_name -> amber.plugin.v1.ChainEvent.Kind
+	1,  // 3: amber.plugin.v1.ChainBackend.Tip:input_type -> amber.plugin.v1.TipRequest
+	3,  // 4: amber.plugin.v1.ChainBackend.BlockHashes:input_type -> amber.plugin.v1.BlockHashesRequest
+	5,  // 5: amber.plugin.v1.ChainBackend.Blocks:input_type -> amber.plugin.v1.BlocksRequest
+	7,  // 6: amber.plugin.v1.ChainBackend.Transaction:input_type -> amber.plugin.v1.TransactionRequest
+	9,  // 7: amber.plugin.v1.ChainBackend.Broadcast:input_type -> amber.plugin.v1.BroadcastRequest
+	11, // 8: amber.plugin.v1.ChainBackend.MempoolTxids:input_type -> amber.plugin.v1.MempoolTxidsRequest
+	13, // 9: amber.plugin.v1.ChainBackend.MempoolTransactions:input_type -> amber.plugin.v1.MempoolTransactionsRequest
+	16, // 10: amber.plugin.v1.ChainBackend.RelayFee:input_type -> amber.plugin.v1.RelayFeeRequest
+	18, // 11: amber.plugin.v1.ChainBackend.EstimateFee:input_type -> amber.plugin.v1.EstimateFeeRequest
+	20, // 12: amber.plugin.v1.ChainBackend.DaemonInfo:input_type -> amber.plugin.v1.DaemonInfoRequest
+	22, // 13: amber.plugin.v1.ChainBackend.SetDaemonURLs:input_type -> amber.plugin.v1.SetDaemonURLsRequest
+	24, // 14: amber.plugin.v1.ChainBackend.BroadcastPackage:input_type -> amber.plugin.v1.BroadcastPackageRequest
+	27, // 15: amber.plugin.v1.ChainBackend.MempoolInfo:input_type -> amber.plugin.v1.MempoolInfoRequest
+	29, // 16: amber.plugin.v1.ChainBackend.WatchChain:input_type -> amber.plugin.v1.WatchChainRequest
+	2,  // 17: amber.plugin.v1.ChainBackend.Tip:output_type -> amber.plugin.v1.TipResponse
+	4,  // 18: amber.plugin.v1.ChainBackend.BlockHashes:output_type -> amber.plugin.v1.BlockHashesResponse
+	6,  // 19: amber.plugin.v1.ChainBackend.Blocks:output_type -> amber.plugin.v1.Block
+	8,  // 20: amber.plugin.v1.ChainBackend.Transaction:output_type -> amber.plugin.v1.TransactionResponse
+	10, // 21: amber.plugin.v1.ChainBackend.Broadcast:output_type -> amber.plugin.v1.BroadcastResponse
+	12, // 22: amber.plugin.v1.ChainBackend.MempoolTxids:output_type -> amber.plugin.v1.MempoolTxidsResponse
+	15, // 23: amber.plugin.v1.ChainBackend.MempoolTransactions:output_type -> amber.plugin.v1.MempoolTransactionsResponse
+	17, // 24: amber.plugin.v1.ChainBackend.RelayFee:output_type -> amber.plugin.v1.RelayFeeResponse
+	19, // 25: amber.plugin.v1.ChainBackend.EstimateFee:output_type -> amber.plugin.v1.EstimateFeeResponse
+	21, // 26: amber.plugin.v1.ChainBackend.DaemonInfo:output_type -> amber.plugin.v1.DaemonInfoResponse
+	23, // 27: amber.plugin.v1.ChainBackend.SetDaemonURLs:output_type -> amber.plugin.v1.SetDaemonURLsResponse
+	26, // 28: amber.plugin.v1.ChainBackend.BroadcastPackage:output_type -> amber.plugin.v1.BroadcastPackageResponse
+	28, // 29: amber.plugin.v1.ChainBackend.MempoolInfo:output_type -> amber.plugin.v1.MempoolInfoResponse
+	30, // 30: amber.plugin.v1.ChainBackend.WatchChain:output_type -> amber.plugin.v1.ChainEvent
+	17, // [17:31] is the sub-list for method output_type
+	3,  // [3:17] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_amber_plugin_v1_chain_proto_init() }
@@ -1519,13 +1699,14 @@ func file_amber_plugin_v1_chain_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_amber_plugin_v1_chain_proto_rawDesc), len(file_amber_plugin_v1_chain_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   28,
+			NumEnums:      1,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_amber_plugin_v1_chain_proto_goTypes,
 		DependencyIndexes: file_amber_plugin_v1_chain_proto_depIdxs,
+		EnumInfos:         file_amber_plugin_v1_chain_proto_enumTypes,
 		MessageInfos:      file_amber_plugin_v1_chain_proto_msgTypes,
 	}.Build()
 	File_amber_plugin_v1_chain_proto = out.File

@@ -34,6 +34,7 @@ const (
 	ChainBackend_SetDaemonURLs_FullMethodName       = "/amber.plugin.v1.ChainBackend/SetDaemonURLs"
 	ChainBackend_BroadcastPackage_FullMethodName    = "/amber.plugin.v1.ChainBackend/BroadcastPackage"
 	ChainBackend_MempoolInfo_FullMethodName         = "/amber.plugin.v1.ChainBackend/MempoolInfo"
+	ChainBackend_WatchChain_FullMethodName          = "/amber.plugin.v1.ChainBackend/WatchChain"
 )
 
 // ChainBackendClient is the client API for ChainBackend service.
@@ -61,6 +62,10 @@ type ChainBackendClient interface {
 	// was built with an older SDK, answers codes.Unimplemented.
 	BroadcastPackage(ctx context.Context, in *BroadcastPackageRequest, opts ...grpc.CallOption) (*BroadcastPackageResponse, error)
 	MempoolInfo(ctx context.Context, in *MempoolInfoRequest, opts ...grpc.CallOption) (*MempoolInfoResponse, error)
+	// WatchChain streams hints that the daemon's best chain (and, if asked,
+	// its mempool) changed, until the client cancels or the daemon's
+	// notification channel fails (sdk.ChainWatcher). Optional, like the two above.
+	WatchChain(ctx context.Context, in *WatchChainRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChainEvent], error)
 }
 
 type chainBackendClient struct {
@@ -210,6 +215,25 @@ func (c *chainBackendClient) MempoolInfo(ctx context.Context, in *MempoolInfoReq
 	return out, nil
 }
 
+func (c *chainBackendClient) WatchChain(ctx context.Context, in *WatchChainRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChainEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ChainBackend_ServiceDesc.Streams[1], ChainBackend_WatchChain_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchChainRequest, ChainEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ChainBackend_WatchChainClient = grpc.ServerStreamingClient[ChainEvent]
+
 // ChainBackendServer is the server API for ChainBackend service.
 // All implementations must embed UnimplementedChainBackendServer
 // for forward compatibility.
@@ -235,6 +259,10 @@ type ChainBackendServer interface {
 	// was built with an older SDK, answers codes.Unimplemented.
 	BroadcastPackage(context.Context, *BroadcastPackageRequest) (*BroadcastPackageResponse, error)
 	MempoolInfo(context.Context, *MempoolInfoRequest) (*MempoolInfoResponse, error)
+	// WatchChain streams hints that the daemon's best chain (and, if asked,
+	// its mempool) changed, until the client cancels or the daemon's
+	// notification channel fails (sdk.ChainWatcher). Optional, like the two above.
+	WatchChain(*WatchChainRequest, grpc.ServerStreamingServer[ChainEvent]) error
 	mustEmbedUnimplementedChainBackendServer()
 }
 
@@ -283,6 +311,9 @@ func (UnimplementedChainBackendServer) BroadcastPackage(context.Context, *Broadc
 }
 func (UnimplementedChainBackendServer) MempoolInfo(context.Context, *MempoolInfoRequest) (*MempoolInfoResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method MempoolInfo not implemented")
+}
+func (UnimplementedChainBackendServer) WatchChain(*WatchChainRequest, grpc.ServerStreamingServer[ChainEvent]) error {
+	return status.Errorf(codes.Unimplemented, "method WatchChain not implemented")
 }
 func (UnimplementedChainBackendServer) mustEmbedUnimplementedChainBackendServer() {}
 func (UnimplementedChainBackendServer) testEmbeddedByValue()                      {}
@@ -532,6 +563,17 @@ func _ChainBackend_MempoolInfo_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ChainBackend_WatchChain_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchChainRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ChainBackendServer).WatchChain(m, &grpc.GenericServerStream[WatchChainRequest, ChainEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ChainBackend_WatchChainServer = grpc.ServerStreamingServer[ChainEvent]
+
 // ChainBackend_ServiceDesc is the grpc.ServiceDesc for ChainBackend service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -592,6 +634,11 @@ var ChainBackend_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Blocks",
 			Handler:       _ChainBackend_Blocks_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchChain",
+			Handler:       _ChainBackend_WatchChain_Handler,
 			ServerStreams: true,
 		},
 	},
