@@ -17,8 +17,10 @@ import (
 
 // TestPluginKilledDaemonErrors kills the amber-bitcoind plugin with SIGKILL
 // under a running amberd. Daemon pass-through methods must then fail with
-// DAEMON_ERROR (2) instead of hanging, index-served methods must still
-// answer correctly, amberd must stay up and amberctl getinfo must work.
+// DAEMON_ERROR (2) instead of hanging, a confirmed transaction fetched before
+// the kill must still be served from the transaction cache, index-served
+// methods must still answer correctly, amberd must stay up and amberctl
+// getinfo must work.
 func TestPluginKilledDaemonErrors(t *testing.T) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	_, info := generate(t, node, 41, regtest.Spec{Blocks: 120, TxPerBlock: 3, Scripts: 12})
@@ -49,12 +51,26 @@ func TestPluginKilledDaemonErrors(t *testing.T) {
 	}
 	waitGone(t, pid)
 
+	// The confirmed transaction fetched before the kill is answered from the
+	// transaction cache (tx_cache_mb, on by default) while the plugin is down.
+	hexTx = ""
+	if err := c.CallInto(timeout(t, 30*time.Second), &hexTx, "blockchain.transaction.get", txid.String()); err != nil || hexTx != regtest.TxHex(rawTx) {
+		t.Errorf("transaction.get of the tx fetched before the kill, with the plugin down: %v (got %d hex chars, want %d)",
+			err, len(hexTx), len(regtest.TxHex(rawTx)))
+	}
+
+	// Daemon-bound calls for a transaction never requested before the kill
+	// (so not in the cache) must fail with DAEMON_ERROR.
+	uncached := info.Confirmed[len(info.Confirmed)-1]
+	if uncached == txid {
+		t.Fatalf("the chain has one confirmed transaction only: %s", txid)
+	}
 	daemonCalls := []struct {
 		method string
 		params []any
 	}{
-		{"blockchain.transaction.get", []any{txid.String()}},
-		{"blockchain.transaction.get", []any{txid.String(), true}},
+		{"blockchain.transaction.get", []any{uncached.String()}},
+		{"blockchain.transaction.get", []any{uncached.String(), true}},
 		{"blockchain.transaction.broadcast", []any{regtest.TxHex(rawTx)}},
 		{"blockchain.estimatefee", []any{2}},
 		{"blockchain.relayfee", []any{}},
