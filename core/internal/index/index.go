@@ -43,6 +43,11 @@ type Index struct {
 
 	mp   *mempool
 	hist histogramCache
+
+	// Chain-event hints (watch.go).
+	wake               chan struct{}
+	mempoolWakePending atomic.Bool
+	chainEvents        atomic.Int64
 }
 
 // Open loads the index state from opts.Store. Every commit is atomic, so
@@ -81,6 +86,7 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	ix := &Index{
 		st: opts.Store, chain: opts.Chain, genesis: opts.Genesis, log: opts.Logger,
 		opts: opts, reorgLimit: opts.ReorgLimit, synced: make(chan struct{}), mp: newMempool(),
+		wake: make(chan struct{}, 1),
 	}
 	ix.tip.height = -1
 	ix.daemonHeight.Store(-1)

@@ -28,6 +28,11 @@ func fatal(err error) error { return &fatalError{err} }
 // ReorgLimit or another chain inconsistency halts following (Status.Halted)
 // while queries keep answering from the last consistent state.
 func (ix *Index) Run(ctx context.Context) error {
+	if !ix.opts.NoChainEvents {
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go ix.watch(wctx)
+	}
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -51,6 +56,7 @@ func (ix *Index) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				return nil
 			case <-time.After(ix.opts.PollInterval):
+			case <-ix.wake:
 			}
 		}
 	}

@@ -77,8 +77,11 @@ type Options struct {
 	Genesis sdk.Hash
 	// ReorgLimit is the number of recent blocks with undo data (default 200).
 	ReorgLimit int
-	// PollInterval between tip and mempool polls (default 5s).
+	// PollInterval between tip and mempool polls (default 5s). When the
+	// Chain is also an sdk.ChainWatcher, its events wake the index early.
 	PollInterval time.Duration
+	// NoChainEvents: poll only, even when the Chain can push events.
+	NoChainEvents bool
 	// HistogramRefresh is the minimum age of the fee histogram before it is
 	// rebuilt after a mempool round (default 120s).
 	HistogramRefresh time.Duration

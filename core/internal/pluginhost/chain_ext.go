@@ -13,6 +13,7 @@ import (
 var (
 	_ sdk.PackageBroadcaster = (*hostChain)(nil)
 	_ sdk.MempoolInfoer      = (*hostChain)(nil)
+	_ sdk.ChainWatcher       = (*hostChain)(nil)
 )
 
 func unimplemented(method string) error {
@@ -36,5 +37,17 @@ func (h *hostChain) MempoolInfo(ctx context.Context) (sdk.MempoolInfo, error) {
 			return sdk.MempoolInfo{}, unimplemented("MempoolInfo")
 		}
 		return mi.MempoolInfo(ctx)
+	})
+}
+
+// WatchChain watches through the current instance; a restart ends the watch
+// with an error, and the caller's next watch reaches the new instance.
+func (h *hostChain) WatchChain(ctx context.Context, mempool bool, notify func(sdk.ChainEvent)) error {
+	return callErr(ctx, h.p, func(c sdk.ChainBackend) error {
+		w, ok := c.(sdk.ChainWatcher)
+		if !ok {
+			return unimplemented("WatchChain")
+		}
+		return w.WatchChain(ctx, mempool, notify)
 	})
 }
