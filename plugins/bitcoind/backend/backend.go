@@ -45,9 +45,11 @@ func New(log *slog.Logger) *Backend {
 
 // baseCaps are the capabilities of every connection (BroadcastPackage and
 // MempoolInfo have fallbacks for daemons without submitpackage or a full
-// getmempoolinfo).
+// getmempoolinfo; WatchChain answers KindUnimplemented for a daemon with no
+// notification channel at all).
 func baseCaps() []string {
-	return []string{sdk.CapChainBackend, sdk.CapVerboseTx, sdk.CapBroadcastPackage, sdk.CapMempoolInfo}
+	return []string{sdk.CapChainBackend, sdk.CapVerboseTx, sdk.CapBroadcastPackage, sdk.CapMempoolInfo,
+		sdk.CapChainEvents}
 }
 
 // Describe names the plugin; after Configure it also names the chain and
