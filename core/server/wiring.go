@@ -60,6 +60,7 @@ func (s *Server) clientStats() admin.ClientStats {
 		TxsSent:       st.TxsSent.Load(),
 		HistoryCache:  admin.CacheStats{Lookups: st.HistoryLookups.Load(), Hits: st.HistoryHits.Load()},
 		TxHashesCache: admin.CacheStats{Lookups: st.TxidLookups.Load(), Hits: st.TxidHits.Load()},
+		TxCache:       admin.NewTxCacheStats(st.TxLookups.Load(), st.TxHits.Load(), st.TxCoalesced.Load(), s.el.TxCacheUsage, int64(s.cfg.TxCacheMB)<<20),
 	}
 }
 

@@ -58,10 +58,38 @@ type ClientStats struct {
 	TxsSent       int64
 	// Subs maps a session id to its number of subscriptions.
 	Subs map[uint64]int
+	// TxCache is the blockchain.transaction.get cache, an Amber extra
+	// (getinfo's "amber"."tx_cache").
+	TxCache TxCacheStats
 }
 
 // CacheStats are a cache's counters.
 type CacheStats struct{ Lookups, Hits, Entries int64 }
+
+// TxCacheStats are the blockchain.transaction.get cache's counters:
+// Coalesced counts misses that joined a daemon call already in flight,
+// Bytes is the memory accounted to the entries, LimitBytes the budget
+// (tx_cache_mb; 0 = nothing is kept).
+type TxCacheStats struct {
+	Lookups    int64 `json:"lookups"`
+	Hits       int64 `json:"hits"`
+	Coalesced  int64 `json:"coalesced"`
+	Entries    int64 `json:"entries"`
+	Bytes      int64 `json:"bytes"`
+	LimitBytes int64 `json:"limit_bytes"`
+}
+
+// NewTxCacheStats builds TxCacheStats from the cache's counters, its usage
+// function (entries and bytes, as electrum.Server.TxCacheUsage; nil for
+// none) and its byte budget.
+func NewTxCacheStats(lookups, hits, coalesced int64, usage func() (int, int64), limitBytes int64) TxCacheStats {
+	st := TxCacheStats{Lookups: lookups, Hits: hits, Coalesced: coalesced, LimitBytes: limitBytes}
+	if usage != nil {
+		entries, bytes := usage()
+		st.Entries, st.Bytes = int64(entries), bytes
+	}
+	return st
+}
 
 // PluginState describes one loaded plugin for getinfo.
 type PluginState struct {

@@ -83,6 +83,20 @@ func TestGetinfo(t *testing.T) {
 			t.Errorf("getinfo %q = %s, want %s", key, got, want)
 		}
 	}
+	// Amber's extras: the transaction cache's counters under "amber".
+	var amber map[string]json.RawMessage
+	if err := json.Unmarshal(info[AmberKey], &amber); err != nil {
+		t.Fatalf("getinfo %q: %v", AmberKey, err)
+	}
+	if got, want := string(amber["tx_cache"]),
+		`{"lookups":50,"hits":30,"coalesced":5,"entries":12,"bytes":9000,"limit_bytes":33554432}`; got != want {
+		t.Errorf("getinfo amber.tx_cache = %s, want %s", got, want)
+	}
+	for _, k := range []string{"sync", "plugins"} {
+		if _, ok := amber[k]; !ok {
+			t.Errorf("getinfo amber.%s missing: %v", k, amber)
+		}
+	}
 	var counts map[string]int64
 	json.Unmarshal(info["request counts"], &counts)
 	if counts["getinfo"] != 1 || counts["server.version"] != 2 || counts["invalid method"] != 1 {
@@ -422,5 +436,25 @@ func TestStop(t *testing.T) {
 	case <-r.stopped:
 	case <-time.After(5 * time.Second):
 		t.Error("Stop not called")
+	}
+}
+
+func TestNewTxCacheStats(t *testing.T) {
+	tests := []struct {
+		name  string
+		usage func() (int, int64)
+		limit int64
+		want  TxCacheStats
+	}{
+		{"no usage function", nil, 0, TxCacheStats{Lookups: 7, Hits: 3, Coalesced: 1}},
+		{"usage", func() (int, int64) { return 4, 1234 }, 1 << 20,
+			TxCacheStats{Lookups: 7, Hits: 3, Coalesced: 1, Entries: 4, Bytes: 1234, LimitBytes: 1 << 20}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := NewTxCacheStats(7, 3, 1, tt.usage, tt.limit); got != tt.want {
+				t.Errorf("NewTxCacheStats = %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

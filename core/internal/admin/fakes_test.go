@@ -158,7 +158,8 @@ func newRig(t *testing.T, mutate func(*Options)) *rig {
 		},
 		Stats: func() ClientStats {
 			return ClientStats{RequestCounts: map[string]int64{"server.version": 2, "invalid method": 1},
-				HistoryCache: CacheStats{Lookups: 1234567, Hits: 1000, Entries: 3}, TxsSent: 4}
+				HistoryCache: CacheStats{Lookups: 1234567, Hits: 1000, Entries: 3}, TxsSent: 4,
+				TxCache: TxCacheStats{Lookups: 50, Hits: 30, Coalesced: 5, Entries: 12, Bytes: 9000, LimitBytes: 32 << 20}}
 		},
 		Stop: func() { close(r.stopped) },
 	}

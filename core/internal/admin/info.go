@@ -11,8 +11,8 @@ import (
 	"github.com/amber-electrum/amber/sdk/pyfmt"
 )
 
-// AmberKey is the one getinfo key beyond ElectrumX's: Amber's sync progress
-// and plugin states live under it so that the other keys are exactly the
+// AmberKey is the one getinfo key beyond ElectrumX's: Amber's sync progress,
+// plugin states and transaction cache counters live under it so that the other keys are exactly the
 // spec's.
 const AmberKey = "amber"
 
@@ -103,7 +103,8 @@ func (s *Server) getinfo(context.Context, *session.Session, []json.RawMessage) (
 				"mempool bytes": st.MempoolBytes, "reorgs": st.Reorgs, "halted": st.Halted,
 				"error": st.Error,
 			},
-			"plugins": plugins,
+			"plugins":  plugins,
+			"tx_cache": cs.TxCache,
 		},
 	}, nil
 }

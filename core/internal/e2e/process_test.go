@@ -116,6 +116,23 @@ func TestPluginKilledDaemonErrors(t *testing.T) {
 	if h, _ := gi["db height"].(float64); int64(h) != m.Tip() {
 		t.Errorf("getinfo db height %v, want %d", gi["db height"], m.Tip())
 	}
+	// getinfo's amber.tx_cache counts the hit served while the plugin was
+	// down and the misses around it; the default budget is tx_cache_mb 32.
+	var tc struct {
+		Amber struct {
+			TxCache *struct {
+				Lookups, Hits, Entries, Bytes int64
+				LimitBytes                    int64 `json:"limit_bytes"`
+			} `json:"tx_cache"`
+		} `json:"amber"`
+	}
+	if err := json.Unmarshal([]byte(out), &tc); err != nil || tc.Amber.TxCache == nil {
+		t.Fatalf("getinfo amber.tx_cache missing (%v)\n%s", err, out)
+	}
+	if x := tc.Amber.TxCache; x.Hits < 1 || x.Lookups < x.Hits+3 || x.Entries < 1 ||
+		x.Bytes <= 0 || x.Bytes > x.LimitBytes || x.LimitBytes != 32<<20 {
+		t.Errorf("getinfo amber.tx_cache %+v: want >= 1 hit, >= 3 misses (one before the kill, two after), >= 1 entry, 0 < bytes <= limit_bytes = 32 MiB", *x)
+	}
 }
 
 // TestPluginRestartKeepsSessions kills the plugin under a running amberd
