@@ -129,14 +129,17 @@ func (s *bunt) Update(ctx context.Context, fn func(RWTx) error) error {
 		return err
 	}
 	return s.db.Update(func(tx *buntdb.Tx) error {
-		w := &buntRWTx{buntTx: buntTx{tx: tx}, touched: make(map[string]struct{})}
+		w := &buntRWTx{buntTx: buntTx{tx: tx}}
 		if err := fn(w); err != nil {
 			return err
 		}
-		if len(w.touched) == 0 {
+		if err := w.flush(); err != nil {
+			return err
+		}
+		if w.records == 0 {
 			return nil
 		}
-		_, _, err := tx.Set(markerKey, strconv.Itoa(len(w.touched)+1), nil)
+		_, _, err := tx.Set(markerKey, strconv.Itoa(w.records+1), nil)
 		return err
 	})
 }
@@ -179,36 +182,3 @@ func (t buntTx) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
 
 // bytesOf views an immutable buntdb string as bytes without copying.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
-type buntRWTx struct {
-	buntTx
-	touched map[string]struct{} // keys that will produce an AOF record
-}
-
-func (t *buntRWTx) Set(key, value []byte) error {
-	k := string(key)
-	if k == markerKey {
-		return ErrReservedKey
-	}
-	if _, _, err := t.tx.Set(k, string(value), nil); err != nil {
-		return fmt.Errorf("store: set: %w", err)
-	}
-	t.touched[k] = struct{}{}
-	return nil
-}
-
-func (t *buntRWTx) Delete(key []byte) error {
-	k := string(key)
-	if k == markerKey {
-		return ErrReservedKey
-	}
-	_, err := t.tx.Delete(k)
-	switch {
-	case err == nil:
-		t.touched[k] = struct{}{}
-	case errors.Is(err, buntdb.ErrNotFound):
-	default:
-		return fmt.Errorf("store: delete: %w", err)
-	}
-	return nil
-}
