@@ -106,18 +106,19 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile)
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	s := &Session{
-		id:     m.nextID.Add(1) - 1,
-		conn:   conn,
-		mgr:    m,
-		disp:   d,
-		prof:   p,
-		log:    m.log,
-		ctx:    sctx,
-		cancel: cancel,
-		clock:  m.clock,
-		start:  m.clock.Now(),
-		lim:    newLimiter(p.Concurrency),
-		out:    make(chan []byte, sendQueueLength),
+		id:        m.nextID.Add(1) - 1,
+		conn:      conn,
+		mgr:       m,
+		disp:      d,
+		prof:      p,
+		log:       m.log,
+		ctx:       sctx,
+		cancel:    cancel,
+		clock:     m.clock,
+		start:     m.clock.Now(),
+		lim:       newLimiter(p.Concurrency),
+		q:         sendQueue{limit: sendQueueLength},
+		writerEnd: make(chan struct{}),
 	}
 	s.acct = m.model.Open(cost.Spec{
 		Limits: p.Limits(), Addr: conn.RemoteAddr(), NoGroups: p.NoGroups,

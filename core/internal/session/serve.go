@@ -10,28 +10,36 @@ import (
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 )
 
-// run is the session's life: a reader on this goroutine, a writer on
-// another. It returns when the connection is finished.
+// run is the session's life: the reader on this goroutine. A writer
+// goroutine runs only while messages are queued (see sendQueue), so an
+// idle session costs one goroutine. It returns when the connection is
+// finished.
 func (s *Session) run() {
-	writerDone := make(chan struct{})
-	go s.writeLoop(writerDone)
 	s.readLoop()
 	// The client stopped sending (EOF) or the session is closing: let the
 	// requests already read finish and be answered, then close.
 	s.inflight.Wait()
 	s.Close()
-	<-writerDone
+	<-s.writerEnd
 	s.cancel()
 	s.conn.Close()
 }
 
-// writeLoop writes queued messages in order until the queue is closed,
-// then closes the connection (which also ends the reader).
-func (s *Session) writeLoop(done chan<- struct{}) {
-	defer close(done)
-	defer s.conn.Close()
-	defer s.cancel()
-	for msg := range s.out {
+// writeLoop writes queued messages in order until the queue is empty
+// (the next push starts a new writer) or closed and written; then it
+// closes the connection (which also ends the reader).
+func (s *Session) writeLoop() {
+	for {
+		msg, st := s.q.next()
+		switch st {
+		case qIdle:
+			return
+		case qDrained:
+			s.cancel()
+			s.conn.Close()
+			close(s.writerEnd)
+			return
+		}
 		// Counted before the write: once the client has the message, every
 		// counter already shows it.
 		s.counters.SendCount.Add(1)
@@ -41,9 +49,8 @@ func (s *Session) writeLoop(done chan<- struct{}) {
 			s.cancel()
 			s.conn.Close()
 			s.Close()
-			for range s.out { // drain so senders never block on a dead session
-			}
-			return
+			s.q.discard() // next reports qDrained: senders get net.ErrClosed
+			continue
 		}
 		s.chargeBandwidth(len(msg))
 		if f := s.prof.ObserveBytes; f != nil {

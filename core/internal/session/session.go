@@ -59,9 +59,9 @@ type Session struct {
 	clock     cost.Clock
 	acct      *cost.Account
 	lim       *limiter
-	out       chan []byte
+	q         sendQueue     // replies and notifications to write
+	writerEnd chan struct{} // closed once the queue is closed and written
 	closing   atomic.Bool
-	sendMu    sync.RWMutex // guards out against send-after-close
 	closeOnce sync.Once
 	dialect   atomic.Int32 // jsonrpc.Dialect, fixed by the first message
 
@@ -194,31 +194,32 @@ func (s *Session) Notify(method string, params any) error {
 func (s *Session) Dialect() jsonrpc.Dialect { return jsonrpc.Dialect(s.dialect.Load()) }
 
 func (s *Session) send(msg []byte) error {
-	s.sendMu.RLock()
 	if s.closing.Load() {
-		s.sendMu.RUnlock()
 		return net.ErrClosed
 	}
-	select {
-	case s.out <- msg:
-		s.sendMu.RUnlock()
-		return nil
-	default:
-		s.sendMu.RUnlock()
+	start, err := s.q.push(msg)
+	if err == ErrSendQueueFull {
 		s.log.Warn("send queue full, closing session", "session", s.id)
 		s.Close()
-		return ErrSendQueueFull
+		return err
 	}
+	if err != nil {
+		return err
+	}
+	if start {
+		go s.writeLoop()
+	}
+	return nil
 }
 
 // Close ends the session: queued messages are flushed for up to a second,
 // then the connection is closed.
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
-		s.sendMu.Lock()
 		s.closing.Store(true)
-		close(s.out)
-		s.sendMu.Unlock()
+		if s.q.close() {
+			go s.writeLoop() // nothing queued: it closes the connection
+		}
 		go func() {
 			t := time.NewTimer(closeGracePeriod)
 			defer t.Stop()
