@@ -45,7 +45,7 @@ func TestParseErrors(t *testing.T) {
 		{"sync ok", ps, `{"command":"sync","raw_fetch":{"series":[{"t_s":0,"height":0},{"t_s":1,"height":5}]}}`, ""},
 		{"sync no series", ps, `{"command":"sync"}`, "no series"},
 		{"sync back in time", ps, `{"command":"sync","amberd":{"series":[{"t_s":2},{"t_s":1}]}}`, "back in time"},
-		{"sync negative height", ps, `{"command":"sync","amberd":{"series":[{"t_s":1,"height":-1}]}}`, "out of range"},
+		{"sync negative height", ps, `{"command":"sync","amberd":{"series":[{"t_s":1,"height":-2}]}}`, "out of range"},
 		{"sync negative ratio", ps, `{"command":"sync","ratio":-0.5,"amberd":{"series":[{"t_s":1}]}}`, "chain figures"},
 		{"subscribe ok", pu, `{"command":"subscribe","events":[{"kind":"block","latency":{"count":1,"max_ns":3}}]}`, ""},
 		{"subscribe no events", pu, `{"command":"subscribe","events":[]}`, "no events"},

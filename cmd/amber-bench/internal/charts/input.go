@@ -144,7 +144,7 @@ func ParseSync(data []byte) (*Sync, error) {
 			return nil, bad("sync: %s: negative or non-finite figures", run.name)
 		}
 		for i, p := range r.Series {
-			if !finite(p.T) || p.T < 0 || p.T > 1e9 || p.Height < 0 || p.RSSBytes < 0 {
+			if !finite(p.T) || p.T < 0 || p.T > 1e9 || p.Height < -1 || p.RSSBytes < 0 { // -1: nothing fetched yet
 				return nil, bad("sync: %s: series point %d out of range: %+v", run.name, i, p)
 			}
 			if i > 0 && p.T < r.Series[i-1].T {
