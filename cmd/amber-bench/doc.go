@@ -10,6 +10,17 @@
 //	                            run as the transport's physical limit
 //	amber-bench flood  [flags]  well-behaved paced wallets, without and then
 //	                            with one pipelining get_history flooder
+//	amber-bench sync   [flags]  raw block fetch rate of the daemon beside the
+//	                            time a fresh amberd takes to index the same
+//	                            chain (blocks/s, tx/s, peak RSS, index size)
+//	amber-bench subscribe [flags] 10,000 sessions x 10 script hash
+//	                            subscriptions: memory per idle session and
+//	                            the time from a mempool payment or a block to
+//	                            each session's last notification
+//	amber-bench chart  [flags]  SVG charts (gonum/plot) from the JSON results
+//	                            of query, sync and subscribe
+//
+// .ci/bench runs them all in one go, as docs/benchmarks.md was made.
 //
 // Each subcommand prints a human report on stdout (or JSON with -json) and a
 // live status line on stderr. See docs/benchmarks.md for measured numbers
