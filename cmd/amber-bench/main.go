@@ -88,3 +88,16 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// writeJSONFile writes v as indented JSON to a new file at path.
+func writeJSONFile(path string, v any) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = writeJSON(fh, v)
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

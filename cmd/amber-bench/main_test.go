@@ -109,3 +109,20 @@ func TestFloodEcho(t *testing.T) {
 		}
 	}
 }
+
+// flagErrorCase is a command line that must fail with an error containing
+// want.
+type flagErrorCase struct {
+	args []string
+	want string
+}
+
+func checkFlagErrors(t *testing.T, cases []flagErrorCase) {
+	t.Helper()
+	for _, tc := range cases {
+		err := dispatch(context.Background(), tc.args, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -53,15 +53,7 @@ func addLoadFlags(fs *flag.FlagSet, defServer string, defTimeout time.Duration) 
 // to the -json-out file if set.
 func (lf *loadFlags) output(stdout io.Writer, rep any, text func(io.Writer)) error {
 	if *lf.jsonOut != "" {
-		fh, err := os.Create(*lf.jsonOut)
-		if err != nil {
-			return err
-		}
-		err = writeJSON(fh, rep)
-		if cerr := fh.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeJSONFile(*lf.jsonOut, rep); err != nil {
 			return err
 		}
 	}

@@ -85,15 +85,7 @@ func runSubscribe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *jsonOut != "" {
-		fh, err := os.Create(*jsonOut)
-		if err != nil {
-			return err
-		}
-		err = writeJSON(fh, rep)
-		if cerr := fh.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeJSONFile(*jsonOut, rep); err != nil {
 			return err
 		}
 	}

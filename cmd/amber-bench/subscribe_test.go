@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,22 +17,13 @@ import (
 )
 
 func TestSubscribeFlagErrors(t *testing.T) {
-	ctx := context.Background()
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	checkFlagErrors(t, []flagErrorCase{
 		{[]string{"subscribe"}, "-daemon is required"},
 		{[]string{"subscribe", "-daemon", "u:p@10.0.0.1:18443"}, "only 127.0.0.1"},
 		{[]string{"subscribe", "-daemon", "u:p@127.0.0.1:18443", "-server", "192.168.0.1:50001"}, "only 127.0.0.1"},
 		{[]string{"subscribe", "-daemon", "u:p@127.0.0.1:18443", "-metrics", "10.1.1.1:9100"}, "only 127.0.0.1"},
 		{[]string{"subscribe", "-daemon", "u:p@127.0.0.1:18443", "-subs", "0"}, "must be > 0"},
-	} {
-		err := dispatch(ctx, tc.args, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
-		}
-	}
+	})
 }
 
 // subscribe end to end: a real btcd, a real amberd (polling its daemon

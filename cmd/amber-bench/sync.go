@@ -374,15 +374,7 @@ func loadAvg() [3]float64 {
 
 func writeSyncOutput(stdout io.Writer, f *syncFlags, rep *syncReport) error {
 	if f.jsonOut != "" {
-		fh, err := os.Create(f.jsonOut)
-		if err != nil {
-			return err
-		}
-		err = writeJSON(fh, rep)
-		if cerr := fh.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeJSONFile(f.jsonOut, rep); err != nil {
 			return err
 		}
 	}

@@ -77,21 +77,12 @@ func TestReportEnv(t *testing.T) {
 }
 
 func TestSyncFlagErrors(t *testing.T) {
-	ctx := context.Background()
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	checkFlagErrors(t, []flagErrorCase{
 		{[]string{"sync"}, "-daemon"},
 		{[]string{"sync", "-daemon", "u:p@10.0.0.1:18443"}, "only 127.0.0.1"},
 		{[]string{"sync", "-daemon", "u:p@127.0.0.1:1", "-env", "NOEQUALS"}, "NAME=value"},
 		{[]string{"sync", "-daemon", "u:p@127.0.0.1:1", "-amberd", "/nonexistent/amberd"}, "no such file"},
-	} {
-		err := dispatch(ctx, tc.args, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
-		}
-	}
+	})
 }
 
 // sync end to end: a real btcd with a small chain, real amberd and plugin
