@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/load"
+	"github.com/amber-electrum/amber/sdk/pyfmt"
 )
 
 // GetHistoryTarget is issue #5's target for get_history's p99 (at 1,000
@@ -60,12 +61,12 @@ func QueryCharts(q *Query, server string) ([]Chart, error) {
 
 // runDesc says what was run: "50 sessions, 10 s, chain height 200".
 func runDesc(r *load.Result, withHeight bool) string {
-	s := fmt.Sprintf("%s sessions, %s s", commas(int64(r.Sessions)), num(r.Elapsed.Seconds()))
+	s := fmt.Sprintf("%s sessions, %s s", pyfmt.Thousands(int64(r.Sessions)), num(r.Elapsed.Seconds()))
 	if r.Pace > 0 {
 		s += fmt.Sprintf(", one request per %s ms each", num(float64(r.Pace)/1e6))
 	}
 	if withHeight && r.ChainHeight > 0 {
-		s += fmt.Sprintf(", chain height %s", commas(r.ChainHeight))
+		s += fmt.Sprintf(", chain height %s", pyfmt.Thousands(r.ChainHeight))
 	}
 	return s
 }
@@ -123,7 +124,7 @@ func queryMethods(r *load.Result, name string) (Chart, error) {
 		return Chart{}, bad("query: %s: no per-method figures", r.Label)
 	}
 	title := fmt.Sprintf("%s latency per method", name)
-	p := newPlot(fmt.Sprintf("%s: p50, p99, p99.9\n%s, %s requests", title, runDesc(r, !isEcho(r)), commas(r.Requests)),
+	p := newPlot(fmt.Sprintf("%s: p50, p99, p99.9\n%s, %s requests", title, runDesc(r, !isEcho(r)), pyfmt.Thousands(r.Requests)),
 		"latency (ms, log scale)", "")
 	n := len(rows)
 	names := make([]string, n)

@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/latency"
+	"github.com/amber-electrum/amber/sdk/pyfmt"
 )
 
 // Chart is one SVG document.
@@ -163,28 +164,10 @@ func num(v float64) string {
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
 	if math.Abs(v) >= 1000 {
-		return commas(int64(math.Round(v)))
+		return pyfmt.Thousands(int64(math.Round(v)))
 	}
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'e', 2, 64), 64)
 	return strconv.FormatFloat(r, 'f', -1, 64)
-}
-
-// commas formats n with thousands separators.
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // logAxis makes a a log axis from lo to hi (both > 0), widened to whole

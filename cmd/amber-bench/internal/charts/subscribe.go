@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/amber-electrum/amber/sdk/pyfmt"
 	"gonum.org/v1/plot/plotter"
 )
 
@@ -17,7 +18,7 @@ const NotifyTarget = time.Second
 func SubscribeCharts(s *Subscribe) ([]Chart, error) {
 	title := "Notification latency over sessions"
 	sub := fmt.Sprintf("%s sessions × %s subscriptions; from the event to a session's last notification",
-		commas(s.Sessions), commas(s.SubsPerSession))
+		pyfmt.Thousands(s.Sessions), pyfmt.Thousands(s.SubsPerSession))
 	if s.Memory.PerSessionBytes > 0 {
 		sub += fmt.Sprintf("\n%s KiB RSS per idle session", num(s.Memory.PerSessionBytes/1024))
 	}
@@ -39,7 +40,7 @@ func SubscribeCharts(s *Subscribe) ([]Chart, error) {
 		if e.Height > 0 {
 			label += fmt.Sprintf(" %d", e.Height)
 		}
-		label += fmt.Sprintf(": %s/%s notified, p99 %s ms, max %s ms", commas(e.Notified), commas(e.Sessions),
+		label += fmt.Sprintf(": %s/%s notified, p99 %s ms, max %s ms", pyfmt.Thousands(e.Notified), pyfmt.Thousands(e.Sessions),
 			num(ms(e.Latency.P99)), num(ms(e.Latency.Max)))
 		if !c.exact {
 			label += " [percentiles only]"

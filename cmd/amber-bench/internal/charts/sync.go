@@ -3,6 +3,7 @@ package charts
 import (
 	"fmt"
 
+	"github.com/amber-electrum/amber/sdk/pyfmt"
 	"gonum.org/v1/plot/plotter"
 )
 
@@ -13,7 +14,7 @@ const mib = 1 << 20
 // ("sync-rss", when the series has RSS figures).
 func SyncCharts(s *Sync) ([]Chart, error) {
 	title := "Sync from scratch: height over time"
-	sub := fmt.Sprintf("chain height %s, %s txs", commas(s.Chain.Height), commas(s.Chain.Txs))
+	sub := fmt.Sprintf("chain height %s, %s txs", pyfmt.Thousands(s.Chain.Height), pyfmt.Thousands(s.Chain.Txs))
 	if s.Chain.Bytes > 0 {
 		sub += fmt.Sprintf(", %s MiB", num(float64(s.Chain.Bytes)/mib))
 	}
@@ -64,7 +65,7 @@ func SyncCharts(s *Sync) ([]Chart, error) {
 		return out, nil
 	}
 	title = "amberd memory during the sync"
-	sub = fmt.Sprintf("to height %s: peak RSS %s MiB", commas(s.Chain.Height), num(max(float64(s.Amberd.PeakRSSBytes)/mib, rMax)))
+	sub = fmt.Sprintf("to height %s: peak RSS %s MiB", pyfmt.Thousands(s.Chain.Height), num(max(float64(s.Amberd.PeakRSSBytes)/mib, rMax)))
 	if s.Amberd.IndexBytes > 0 {
 		sub += fmt.Sprintf(", index %s MiB on disk", num(float64(s.Amberd.IndexBytes)/mib))
 	}
