@@ -47,6 +47,7 @@ type Index struct {
 	// Chain-event hints (watch.go).
 	wake               chan struct{}
 	mempoolWakePending atomic.Bool
+	mempoolWokeAt      atomic.Int64 // unix ns of the last mempool-event wake
 	chainEvents        atomic.Int64
 }
 

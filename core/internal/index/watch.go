@@ -9,7 +9,7 @@ import (
 
 // Push hints from the daemon plugin (sdk.ChainWatcher): a block event wakes
 // the processor at once instead of at its next poll; mempool events wake it
-// at most once per mempoolWakeGap, so a flood of transactions costs a few
+// at once and then at most once per mempoolWakeGap, so a flood of transactions costs a few
 // mempool rounds a second, not one round per transaction. Polling stays on
 // as the safety net for a missed or late hint.
 const (
@@ -36,8 +36,17 @@ func (ix *Index) onChainEvent(ev sdk.ChainEvent) {
 		ix.wakeUp()
 		return
 	}
+	// Leading edge: the first transaction after a quiet gap wakes at once;
+	// later ones within the gap share one trailing wake at its end.
+	now := time.Now().UnixNano()
+	last := ix.mempoolWokeAt.Load()
+	if now-last >= int64(mempoolWakeGap) && ix.mempoolWokeAt.CompareAndSwap(last, now) {
+		ix.wakeUp()
+		return
+	}
 	if ix.mempoolWakePending.CompareAndSwap(false, true) {
-		time.AfterFunc(mempoolWakeGap, func() {
+		time.AfterFunc(time.Duration(last+int64(mempoolWakeGap)-now), func() {
+			ix.mempoolWokeAt.Store(time.Now().UnixNano())
 			ix.mempoolWakePending.Store(false)
 			ix.wakeUp()
 		})

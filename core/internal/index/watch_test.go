@@ -178,3 +178,39 @@ func TestWatchGivesUpOnlyWhenUnimplemented(t *testing.T) {
 		})
 	}
 }
+
+// TestMempoolEventsCoalesce: the first mempool event wakes the processor at
+// once; a burst right after it costs one more wake, not one per event.
+func TestMempoolEventsCoalesce(t *testing.T) {
+	sc := newSmallChain()
+	fc := &fakeChain{}
+	fc.set(sc.blocks)
+	ix := newTestIndex(t, fc, nil, nil)
+	ix.onChainEvent(sdk.ChainEvent{Kind: sdk.EventMempool})
+	select {
+	case <-ix.wake:
+	default:
+		t.Fatal("the first mempool event did not wake the processor at once")
+	}
+	for range 50 {
+		ix.onChainEvent(sdk.ChainEvent{Kind: sdk.EventMempool})
+	}
+	wakes := 0
+	deadline := time.After(2 * time.Second) // many times mempoolWakeGap
+	for done := false; !done; {
+		select {
+		case <-ix.wake:
+			wakes++
+		case <-deadline:
+			done = true
+		}
+	}
+	// One trailing wake; a second only if this machine stalled for a whole
+	// gap inside the burst.
+	if wakes < 1 || wakes > 2 {
+		t.Errorf("a burst of 50 mempool events gave %d wakes, want 1 (2 at most)", wakes)
+	}
+	if n := ix.chainEvents.Load(); n != 51 {
+		t.Errorf("events counted %d, want 51", n)
+	}
+}
