@@ -75,6 +75,8 @@ func (ix *Index) applyBlock(tx store.RWTx, st state, p *parsedBlock, touched tou
 		undo := &undoRecord{txCountBefore: st.txCount}
 		txids := make([]byte, 0, 32*len(p.txids))
 		var hxs []HashX
+		// Scratch buffers for keys and values (the store copies them).
+		kb, kb2, vb := make([]byte, 0, 64), make([]byte, 0, 64), make([]byte, 0, 64)
 		for i, mtx := range p.msg.Transactions {
 			txid := &p.txids[i]
 			txnum := st.txCount + uint64(i)
@@ -86,7 +88,8 @@ func (ix *Index) applyBlock(tx store.RWTx, st state, p *parsedBlock, touched tou
 			if i > 0 {
 				for _, in := range mtx.TxIn {
 					op := outpoint{txid: sdk.Hash(in.PreviousOutPoint.Hash), vout: in.PreviousOutPoint.Index}
-					ok := outKey(&op.txid, op.vout)
+					kb = appendOutKey(kb[:0], &op.txid, op.vout)
+					ok := kb
 					raw, err := tx.Get(ok)
 					if errors.Is(err, store.ErrNotFound) {
 						return st, fmt.Errorf("%w: block %d tx %s spends unknown output %s:%d", errChain, h, txid, op.txid, op.vout)
@@ -101,7 +104,8 @@ func (ix *Index) applyBlock(tx store.RWTx, st state, p *parsedBlock, touched tou
 					if err := tx.Delete(ok); err != nil {
 						return st, err
 					}
-					if err := tx.Delete(utxoKey(ov.hx, ov.txnum, op.vout)); err != nil {
+					kb2 = appendUTXOKey(kb2[:0], ov.hx, ov.txnum, op.vout)
+					if err := tx.Delete(kb2); err != nil {
 						return st, err
 					}
 					undo.spent = append(undo.spent, spentOut{op: op, outVal: ov})
@@ -114,10 +118,14 @@ func (ix *Index) applyBlock(tx store.RWTx, st state, p *parsedBlock, touched tou
 				}
 				hx := HashXFromScript(out.PkScript)
 				ov := outVal{hx: hx, txnum: txnum, value: out.Value, height: h}
-				if err := tx.Set(utxoKey(hx, txnum, uint32(vout)), utxoVal(out.Value, txid, h)); err != nil {
+				kb = appendUTXOKey(kb[:0], hx, txnum, uint32(vout))
+				vb = appendUTXOVal(vb[:0], out.Value, txid, h)
+				if err := tx.Set(kb, vb); err != nil {
 					return st, err
 				}
-				if err := tx.Set(outKey(txid, uint32(vout)), ov.encode()); err != nil {
+				kb = appendOutKey(kb[:0], txid, uint32(vout))
+				vb = ov.appendTo(vb[:0])
+				if err := tx.Set(kb, vb); err != nil {
 					return st, err
 				}
 				undo.created = append(undo.created, outpoint{txid: *txid, vout: uint32(vout)})
@@ -125,7 +133,8 @@ func (ix *Index) applyBlock(tx store.RWTx, st state, p *parsedBlock, touched tou
 			}
 			hv := histVal(txid, h)
 			for _, hx := range hxs {
-				if err := tx.Set(histKey(hx, txnum), hv); err != nil {
+				kb = appendHistKey(kb[:0], hx, txnum)
+				if err := tx.Set(kb, hv); err != nil {
 					return st, err
 				}
 				undo.hist = append(undo.hist, histRef{hx: hx, txnum: txnum})

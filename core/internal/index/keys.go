@@ -45,29 +45,35 @@ func put5(b []byte, v uint64) {
 
 func get5(b []byte) uint64 { return uint64(b[0])<<32 | uint64(binary.BigEndian.Uint32(b[1:])) }
 
-func histKey(hx HashX, txnum uint64) []byte {
-	k := make([]byte, 17)
-	k[0] = pHist
-	copy(k[1:], hx[:])
-	put5(k[12:], txnum)
-	return k
+func histKey(hx HashX, txnum uint64) []byte { return appendHistKey(make([]byte, 0, 17), hx, txnum) }
+
+func appendHistKey(b []byte, hx HashX, txnum uint64) []byte {
+	b = append(b, pHist)
+	b = append(b, hx[:]...)
+	return append5(b, txnum)
 }
 
 func utxoKey(hx HashX, txnum uint64, vout uint32) []byte {
-	k := make([]byte, 21)
-	k[0] = pUTXO
-	copy(k[1:], hx[:])
-	put5(k[12:], txnum)
-	binary.BigEndian.PutUint32(k[17:], vout)
-	return k
+	return appendUTXOKey(make([]byte, 0, 21), hx, txnum, vout)
 }
 
-func outKey(txid *sdk.Hash, vout uint32) []byte {
-	k := make([]byte, 37)
-	k[0] = pOut
-	copy(k[1:], txid[:])
-	binary.BigEndian.PutUint32(k[33:], vout)
-	return k
+func appendUTXOKey(b []byte, hx HashX, txnum uint64, vout uint32) []byte {
+	b = append(b, pUTXO)
+	b = append(b, hx[:]...)
+	b = append5(b, txnum)
+	return binary.BigEndian.AppendUint32(b, vout)
+}
+
+func outKey(txid *sdk.Hash, vout uint32) []byte { return appendOutKey(make([]byte, 0, 37), txid, vout) }
+
+func appendOutKey(b []byte, txid *sdk.Hash, vout uint32) []byte {
+	b = append(b, pOut)
+	b = append(b, txid[:]...)
+	return binary.BigEndian.AppendUint32(b, vout)
+}
+
+func append5(b []byte, v uint64) []byte {
+	return append(b, byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
 }
 
 func hxPrefix(p byte, hx HashX) []byte {
@@ -85,13 +91,13 @@ type outVal struct {
 	height int64
 }
 
-func (o outVal) encode() []byte {
-	b := make([]byte, outValLen)
-	copy(b, o.hx[:])
-	put5(b[11:], o.txnum)
-	binary.BigEndian.PutUint64(b[16:], uint64(o.value))
-	binary.BigEndian.PutUint32(b[24:], uint32(o.height))
-	return b
+func (o outVal) encode() []byte { return o.appendTo(make([]byte, 0, outValLen)) }
+
+func (o outVal) appendTo(b []byte) []byte {
+	b = append(b, o.hx[:]...)
+	b = append5(b, o.txnum)
+	b = binary.BigEndian.AppendUint64(b, uint64(o.value))
+	return binary.BigEndian.AppendUint32(b, uint32(o.height))
 }
 
 func decodeOutVal(b []byte) (outVal, error) {
@@ -107,11 +113,13 @@ func decodeOutVal(b []byte) (outVal, error) {
 }
 
 func utxoVal(value int64, txid *sdk.Hash, height int64) []byte {
-	b := make([]byte, utxoValLen)
-	binary.BigEndian.PutUint64(b, uint64(value))
-	copy(b[8:], txid[:])
-	binary.BigEndian.PutUint32(b[40:], uint32(height))
-	return b
+	return appendUTXOVal(make([]byte, 0, utxoValLen), value, txid, height)
+}
+
+func appendUTXOVal(b []byte, value int64, txid *sdk.Hash, height int64) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(value))
+	b = append(b, txid[:]...)
+	return binary.BigEndian.AppendUint32(b, uint32(height))
 }
 
 func histVal(txid *sdk.Hash, height int64) []byte {

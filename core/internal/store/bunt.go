@@ -95,7 +95,12 @@ func OpenMemory() Store {
 	return &bunt{db: db}
 }
 
-type bunt struct{ db *buntdb.DB }
+type bunt struct {
+	db *buntdb.DB
+	// spare is a write buffer kept between Updates (guarded by buntdb's
+	// writer lock), see buntRWTx.reuse.
+	spare writeBuffer
+}
 
 // compact rewrites the file as one group: the marker carries the total key
 // count, which is exactly the number of records Shrink writes.
@@ -129,7 +134,9 @@ func (s *bunt) Update(ctx context.Context, fn func(RWTx) error) error {
 		return err
 	}
 	return s.db.Update(func(tx *buntdb.Tx) error {
-		w := &buntRWTx{buntTx: buntTx{tx: tx}}
+		w := &buntRWTx{buntTx: buntTx{tx: tx}, writeBuffer: s.spare}
+		s.spare = writeBuffer{}
+		defer func() { s.spare = w.reuse() }()
 		if err := fn(w); err != nil {
 			return err
 		}

@@ -22,13 +22,37 @@ import (
 // transaction that Update commits (or rolls back) with its marker record.
 type buntRWTx struct {
 	buntTx
-	pend map[string]pendingWrite
+	writeBuffer
 	// records counts the AOF records the transaction has produced so far
 	// (the marker's value is records+1).
 	records int
 	// flushed holds the keys that already have a record in this
 	// transaction; nil until a Scan forced a flush in the middle of it.
 	flushed map[string]struct{}
+}
+
+// writeBuffer holds the buffered writes. Its map and key slice are reused by
+// the next transaction while transactions stay large (initial sync), so the
+// map is not regrown from empty for every batch of blocks.
+type writeBuffer struct {
+	pend map[string]pendingWrite
+	keys []string
+	// peak is the most keys pend has held; used lets reuse drop a buffer
+	// that has become much larger than the transactions using it.
+	peak, used int
+}
+
+// reuse returns the buffer for the next transaction: emptied, or the zero
+// value when it is small (cheap to regrow) or far larger than this
+// transaction needed (iterating and clearing a big sparse map costs time
+// proportional to its size, and it pins memory after initial sync).
+func (w *writeBuffer) reuse() writeBuffer {
+	if w.peak < 4096 || w.used < w.peak/4 {
+		return writeBuffer{}
+	}
+	clear(w.pend)
+	clear(w.keys)
+	return writeBuffer{pend: w.pend, keys: w.keys[:0], peak: w.peak}
 }
 
 // pendingWrite is a buffered Set (del false) or Delete (del true).
@@ -101,12 +125,18 @@ func (t *buntRWTx) flush() error {
 	if len(t.pend) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(t.pend))
+	t.used = max(t.used, len(t.pend))
+	t.peak = max(t.peak, len(t.pend))
+	keys := t.keys[:0]
 	for k := range t.pend {
 		keys = append(keys, k)
 	}
+	t.keys = keys
 	slices.Sort(keys)
 	mid := t.flushed != nil
+	if !mid && len(keys) >= 256 {
+		presizeTxMaps(t.tx, len(keys))
+	}
 	for _, k := range keys {
 		p := t.pend[k]
 		if p.del {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/tidwall/buntdb"
 )
 
 // TestBuntBufferedWrites runs random transactions (sets, deletes, write
@@ -99,5 +101,30 @@ func TestBuntBufferedWrites(t *testing.T) {
 				t.Fatalf("reopened store = %v, want %v", got, model)
 			}
 		})
+	}
+}
+
+// TestPresizeTxMaps pins that presizeTxMaps still finds buntdb's
+// per-transaction maps (an upgrade that renames them would silently lose
+// the optimisation) and that a presized transaction still commits.
+func TestPresizeTxMaps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	s, err := OpenBunt(path, BuntOptions{Sync: SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.(*bunt).db.Update(func(tx *buntdb.Tx) error {
+		if !presizeTxMaps(tx, 1000) {
+			t.Error("presizeTxMaps found no maps to presize in buntdb's write context")
+		}
+		_, _, err := tx.Set("a", "b", nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, s); got["a"] != "b" {
+		t.Fatalf("store = %v", got)
 	}
 }

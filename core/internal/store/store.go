@@ -32,6 +32,7 @@ type Tx interface {
 }
 
 // RWTx is a read-write transaction. Reads see the transaction's own writes.
+// Set and Delete copy key and value: the caller may reuse its buffers.
 type RWTx interface {
 	Tx
 	Set(key, value []byte) error
