@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -31,15 +32,24 @@ type buntRWTx struct {
 	flushed map[string]struct{}
 }
 
-// writeBuffer holds the buffered writes. Its map and key slice are reused by
-// the next transaction while transactions stay large (initial sync), so the
-// map is not regrown from empty for every batch of blocks.
+// writeBuffer holds the buffered writes: ents in first-write order, pend
+// maps a key to its index in ents. Map and slice are reused by the next
+// transaction while transactions stay large (initial sync), so they are
+// not regrown from empty for every batch of blocks.
 type writeBuffer struct {
-	pend map[string]pendingWrite
-	keys []string
-	// peak is the most keys pend has held; used lets reuse drop a buffer
-	// that has become much larger than the transactions using it.
+	pend map[string]int32
+	ents []pendingWrite
+	// peak is the most entries the buffer has held; used lets reuse drop
+	// a buffer that has become much larger than the transactions using it.
 	peak, used int
+}
+
+// pendingWrite is a buffered Set (del false) or Delete (del true) of key;
+// a dropped entry (written, then deleted, and absent from buntdb) has
+// dropped set and is skipped by flush.
+type pendingWrite struct {
+	key, val     string
+	del, dropped bool
 }
 
 // reuse returns the buffer for the next transaction: emptied, or the zero
@@ -47,22 +57,34 @@ type writeBuffer struct {
 // transaction needed (iterating and clearing a big sparse map costs time
 // proportional to its size, and it pins memory after initial sync).
 func (w *writeBuffer) reuse() writeBuffer {
+	w.used = max(w.used, len(w.ents))
+	w.peak = max(w.peak, w.used)
 	if w.peak < 4096 || w.used < w.peak/4 {
 		return writeBuffer{}
 	}
 	clear(w.pend)
-	clear(w.keys)
-	return writeBuffer{pend: w.pend, keys: w.keys[:0], peak: w.peak}
+	clear(w.ents)
+	return writeBuffer{pend: w.pend, ents: w.ents[:0], peak: w.peak}
 }
 
-// pendingWrite is a buffered Set (del false) or Delete (del true).
-type pendingWrite struct {
-	val string
-	del bool
+func (w *writeBuffer) lookup(key []byte) (*pendingWrite, bool) {
+	i, ok := w.pend[string(key)]
+	if !ok {
+		return nil, false
+	}
+	return &w.ents[i], true
+}
+
+func (w *writeBuffer) add(p pendingWrite) {
+	if w.pend == nil {
+		w.pend = make(map[string]int32, 1024)
+	}
+	w.pend[p.key] = int32(len(w.ents))
+	w.ents = append(w.ents, p)
 }
 
 func (t *buntRWTx) Get(key []byte) ([]byte, error) {
-	if p, ok := t.pend[string(key)]; ok {
+	if p, ok := t.lookup(key); ok {
 		if p.del {
 			return nil, ErrNotFound
 		}
@@ -82,14 +104,14 @@ func (t *buntRWTx) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
 }
 
 func (t *buntRWTx) Set(key, value []byte) error {
-	k := string(key)
-	if k == markerKey {
+	if string(key) == markerKey {
 		return ErrReservedKey
 	}
-	if t.pend == nil {
-		t.pend = make(map[string]pendingWrite, 1024)
+	if p, ok := t.lookup(key); ok {
+		p.val, p.del = string(value), false
+		return nil
 	}
-	t.pend[k] = pendingWrite{val: string(value)}
+	t.add(pendingWrite{key: string(key), val: string(value)})
 	return nil
 }
 
@@ -97,65 +119,62 @@ func (t *buntRWTx) Delete(key []byte) error {
 	if string(key) == markerKey {
 		return ErrReservedKey
 	}
-	if p, ok := t.pend[string(key)]; ok {
-		if p.del {
-			return nil
-		}
-		// Written in this transaction: if buntdb does not hold the key
-		// (as seen by this transaction), dropping the buffered write is
-		// the whole delete.
-		if _, err := t.tx.Get(string(key)); errors.Is(err, buntdb.ErrNotFound) {
-			delete(t.pend, string(key))
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("store: delete: %w", err)
-		}
-		t.pend[string(key)] = pendingWrite{del: true}
+	p, ok := t.lookup(key)
+	if !ok {
+		t.add(pendingWrite{key: string(key), del: true})
 		return nil
 	}
-	if t.pend == nil {
-		t.pend = make(map[string]pendingWrite, 1024)
+	if p.del {
+		return nil
 	}
-	t.pend[string(key)] = pendingWrite{del: true}
+	// Written in this transaction: if buntdb does not hold the key (as
+	// seen by this transaction), dropping the buffered write is the whole
+	// delete.
+	if _, err := t.tx.Get(p.key); errors.Is(err, buntdb.ErrNotFound) {
+		p.dropped = true
+		p.val = ""
+		delete(t.pend, p.key)
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("store: delete: %w", err)
+	}
+	p.val, p.del = "", true
 	return nil
 }
 
 // flush applies the buffered writes to the buntdb transaction in key order.
 func (t *buntRWTx) flush() error {
-	if len(t.pend) == 0 {
+	if len(t.ents) == 0 {
 		return nil
 	}
-	t.used = max(t.used, len(t.pend))
-	t.peak = max(t.peak, len(t.pend))
-	keys := t.keys[:0]
-	for k := range t.pend {
-		keys = append(keys, k)
-	}
-	t.keys = keys
-	slices.Sort(keys)
+	t.used = max(t.used, len(t.ents))
+	ents := slices.DeleteFunc(t.ents, func(p pendingWrite) bool { return p.dropped })
+	slices.SortFunc(ents, func(a, b pendingWrite) int { return cmp.Compare(a.key, b.key) })
 	mid := t.flushed != nil
-	if !mid && len(keys) >= 256 {
-		presizeTxMaps(t.tx, len(keys))
+	if !mid && len(ents) >= 256 {
+		presizeTxMaps(t.tx, len(ents))
 	}
-	for _, k := range keys {
-		p := t.pend[k]
+	for i := range ents {
+		p := &ents[i]
 		if p.del {
-			if _, err := t.tx.Delete(k); errors.Is(err, buntdb.ErrNotFound) {
+			if _, err := t.tx.Delete(p.key); errors.Is(err, buntdb.ErrNotFound) {
 				continue
 			} else if err != nil {
 				return fmt.Errorf("store: delete: %w", err)
 			}
-		} else if _, _, err := t.tx.Set(k, p.val, nil); err != nil {
+		} else if _, _, err := t.tx.Set(p.key, p.val, nil); err != nil {
 			return fmt.Errorf("store: set: %w", err)
 		}
 		if mid {
-			if _, ok := t.flushed[k]; ok {
+			if _, ok := t.flushed[p.key]; ok {
 				continue
 			}
-			t.flushed[k] = struct{}{}
+			t.flushed[p.key] = struct{}{}
 		}
 		t.records++
 	}
 	clear(t.pend)
+	clear(t.ents)
+	t.ents = t.ents[:0]
 	return nil
 }
