@@ -120,7 +120,9 @@ func (ix *Index) applyBlock(tx store.RWTx, st state, p *parsedBlock, touched tou
 				ov := outVal{hx: hx, txnum: txnum, value: out.Value, height: h}
 				kb = appendUTXOKey(kb[:0], hx, txnum, uint32(vout))
 				vb = appendUTXOVal(vb[:0], out.Value, txid, h)
-				if err := tx.Set(kb, vb); err != nil {
+				// tx_nums are never reused (undoBlock deletes the rows of
+				// the tx_nums it gives back), so no U row has this key.
+				if err := setFresh(tx, kb, vb); err != nil {
 					return st, err
 				}
 				kb = appendOutKey(kb[:0], txid, uint32(vout))
@@ -159,6 +161,15 @@ func (ix *Index) applyBlock(tx store.RWTx, st state, p *parsedBlock, touched tou
 	}
 	st.height, st.tip = h, p.hash
 	return st, nil
+}
+
+// setFresh writes a key that is absent from tx, letting the store skip a
+// lookup if the key is deleted again in the same transaction.
+func setFresh(tx store.RWTx, k, v []byte) error {
+	if f, ok := tx.(store.FreshSetter); ok {
+		return f.SetFresh(k, v)
+	}
+	return tx.Set(k, v)
 }
 
 func appendUnique(s []HashX, hx HashX) []HashX {

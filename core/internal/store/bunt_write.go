@@ -50,6 +50,9 @@ type writeBuffer struct {
 type pendingWrite struct {
 	key, val     string
 	del, dropped bool
+	// fresh: buntdb (as this transaction sees it) does not hold key: it
+	// was added by SetFresh, and a flush empties the buffer.
+	fresh bool
 }
 
 // reuse returns the buffer for the next transaction: emptied, or the zero
@@ -115,6 +118,19 @@ func (t *buntRWTx) Set(key, value []byte) error {
 	return nil
 }
 
+// SetFresh implements FreshSetter.
+func (t *buntRWTx) SetFresh(key, value []byte) error {
+	if string(key) == markerKey {
+		return ErrReservedKey
+	}
+	if p, ok := t.lookup(key); ok {
+		p.val, p.del = string(value), false
+		return nil
+	}
+	t.add(pendingWrite{key: string(key), val: string(value), fresh: true})
+	return nil
+}
+
 func (t *buntRWTx) Delete(key []byte) error {
 	if string(key) == markerKey {
 		return ErrReservedKey
@@ -130,6 +146,11 @@ func (t *buntRWTx) Delete(key []byte) error {
 	// Written in this transaction: if buntdb does not hold the key (as
 	// seen by this transaction), dropping the buffered write is the whole
 	// delete.
+	if p.fresh {
+		p.dropped, p.val = true, ""
+		delete(t.pend, p.key)
+		return nil
+	}
 	if _, err := t.tx.Get(p.key); errors.Is(err, buntdb.ErrNotFound) {
 		p.dropped = true
 		p.val = ""

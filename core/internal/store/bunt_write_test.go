@@ -43,7 +43,16 @@ func TestBuntBufferedWrites(t *testing.T) {
 				err := s.Update(ctx, func(tx RWTx) error {
 					for op := 0; op < 1+r.Intn(30); op++ {
 						k := key()
+						_, present := next[k]
 						switch n := r.Intn(10); {
+						case n == 0 && !present:
+							// The key is absent as the transaction sees
+							// it: the SetFresh contract.
+							v := fmt.Sprintf("f%d.%d", commit, op)
+							if err := tx.(FreshSetter).SetFresh([]byte(k), []byte(v)); err != nil {
+								return err
+							}
+							next[k] = v
 						case n < 5:
 							v := fmt.Sprintf("v%d.%d", commit, op)
 							if err := tx.Set([]byte(k), []byte(v)); err != nil {

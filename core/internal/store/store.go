@@ -39,3 +39,13 @@ type RWTx interface {
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(key []byte) error
 }
+
+// FreshSetter is implemented by RWTxs that can skip work for keys the
+// caller knows to be new.
+type FreshSetter interface {
+	// SetFresh is Set for a key that the caller guarantees is absent as
+	// the transaction sees it now (never written, or deleted). A later
+	// Delete of the key in the same transaction can then drop the
+	// buffered write without looking the key up.
+	SetFresh(key, value []byte) error
+}
