@@ -14,27 +14,33 @@ import (
 // '\r' is removed. Partial state survives read errors such as timeouts, so
 // a later call continues the same line.
 type lineReader struct {
-	r          *bufio.Reader
+	r          *lineBuf
 	max        int
 	acc        []byte // the current line so far, when it spans buffer fills
 	discarding bool   // inside an oversized line
 	oversized  func() // called once per discarded line
 }
 
-const readBufSize = 8 << 10
+// Read buffer sizes: a quiet connection reads into smallBufSize bytes of
+// its own; one whose reads fill that borrows a readBufSize buffer from a
+// pool until its reads stop filling it.
+const (
+	smallBufSize = 512
+	readBufSize  = 8 << 10
+)
 
 func newLineReader(r io.Reader, max int, oversized func()) *lineReader {
-	return newLineReaderSize(r, max, readBufSize, oversized)
+	return newLineReaderSize(r, max, smallBufSize, readBufSize, oversized)
 }
 
-func newLineReaderSize(r io.Reader, max, bufSize int, oversized func()) *lineReader {
-	return &lineReader{r: bufio.NewReaderSize(r, bufSize), max: max, oversized: oversized}
+func newLineReaderSize(r io.Reader, max, small, large int, oversized func()) *lineReader {
+	return &lineReader{r: newLineBuf(r, small, large), max: max, oversized: oversized}
 }
 
 // next returns the next non-empty line, freshly allocated.
 func (l *lineReader) next() ([]byte, error) {
 	for {
-		frag, err := l.r.ReadSlice('\n')
+		frag, err := l.r.readSlice()
 		switch {
 		case err == nil:
 		case errors.Is(err, bufio.ErrBufferFull):

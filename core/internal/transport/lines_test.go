@@ -95,21 +95,23 @@ func TestLineFraming(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var chunks [][]byte
-			for _, c := range tt.chunks {
-				chunks = append(chunks, []byte(c))
-			}
-			n := 0
-			lr := newLineReaderSize(&chunkReader{chunks: chunks}, 32, 16, func() { n++ })
-			got := strs(readAll(t, lr))
-			if len(got) == 0 {
-				got = nil
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-			if n != tt.oversized {
-				t.Errorf("oversized %d, want %d", n, tt.oversized)
+			for _, sz := range bufSizes {
+				var chunks [][]byte // chunkReader consumes them
+				for _, c := range tt.chunks {
+					chunks = append(chunks, []byte(c))
+				}
+				n := 0
+				lr := newLineReaderSize(&chunkReader{chunks: chunks}, 32, sz.small, sz.large, func() { n++ })
+				got := strs(readAll(t, lr))
+				if len(got) == 0 {
+					got = nil
+				}
+				if !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("buffers %v: got %q, want %q", sz, got, tt.want)
+				}
+				if n != tt.oversized {
+					t.Errorf("buffers %v: oversized %d, want %d", sz, n, tt.oversized)
+				}
 			}
 		})
 	}
@@ -136,10 +138,17 @@ func (r *timeoutReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// bufSizes are the small and large read buffers the framing tests run
+// with: fixed like a bufio.Reader, and growing from tiny ones.
+var bufSizes = []struct{ small, large int }{{16, 16}, {4, 16}, {1, 8}, {3, 64}}
+
 func TestLineReaderResumesAfterTimeout(t *testing.T) {
 	stream := []byte("first\n" + string(bytes.Repeat([]byte("y"), 30)) + "\nlast\n")
-	for failAt := 0; failAt <= len(stream); failAt++ {
-		lr := newLineReaderSize(&timeoutReader{r: bytes.NewReader(stream), failAt: failAt}, 32, 16, func() {})
+	for failAt, sz := 0, bufSizes[0]; failAt <= len(stream); failAt++ {
+		if failAt%2 == 1 {
+			sz = bufSizes[1+failAt/2%(len(bufSizes)-1)]
+		}
+		lr := newLineReaderSize(&timeoutReader{r: bytes.NewReader(stream), failAt: failAt}, 32, sz.small, sz.large, func() {})
 		var got []string
 		for {
 			msg, err := lr.next()
@@ -176,11 +185,57 @@ func FuzzLineFraming(f *testing.F) {
 		}
 		chunks = append(chunks, rest)
 		n := 0
-		lr := newLineReaderSize(&chunkReader{chunks: chunks}, max, 16, func() { n++ })
+		sz := bufSizes[int(maxByte)%len(bufSizes)]
+		lr := newLineReaderSize(&chunkReader{chunks: chunks}, max, sz.small, sz.large, func() { n++ })
 		got := readAll(t, lr)
 		want, wantN := model(stream, max)
 		if !reflect.DeepEqual(strs(got), strs(want)) || n != wantN {
 			t.Fatalf("max %d: got %q (%d oversized), want %q (%d)", max, got, n, want, wantN)
 		}
 	})
+}
+
+// TestLineBufFollowsTraffic: reads that fill the small buffer move to a
+// large one; once a read drains the source and its lines are consumed, the
+// next read goes back to the small buffer.
+func TestLineBufFollowsTraffic(t *testing.T) {
+	burst := bytes.Repeat([]byte("abcd\n"), 20)
+	tests := []struct {
+		name      string
+		chunks    []string
+		wantLarge bool // a large buffer was used
+	}{
+		{"quiet", []string{"ab\n", "cd\n", "ef\n"}, false},
+		{"burst then quiet", []string{string(burst), "x\n", "y\n"}, true},
+		{"long line", []string{string(bytes.Repeat([]byte("z"), 40)) + "\n", "q\n"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var chunks [][]byte
+			for _, c := range tt.chunks {
+				chunks = append(chunks, []byte(c))
+			}
+			lr := newLineReaderSize(&chunkReader{chunks: chunks}, 100, 8, 64, func() {})
+			usedLarge := false
+			var last []byte
+			for {
+				msg, err := lr.next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				last = msg
+				usedLarge = usedLarge || lr.r.big != nil
+			}
+			if usedLarge != tt.wantLarge {
+				t.Errorf("large buffer used = %v, want %v", usedLarge, tt.wantLarge)
+			}
+			if lr.r.big != nil || len(lr.r.buf) != 8 {
+				t.Errorf("after the last line %q: large buffer held (%v) or buffer of %d bytes, want the 8-byte one",
+					last, lr.r.big != nil, len(lr.r.buf))
+			}
+		})
+	}
 }
