@@ -8,6 +8,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/e2e/harness"
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/sdk/pyfmt"
 	"github.com/btcsuite/btcd/wire"
 )
 
@@ -119,7 +120,7 @@ func badParams(t *testing.T, c *harness.Client, m *harness.Model) {
 		}
 	}
 	unknownTx := strings.Repeat("ab", 32)
-	notOnDisk := "db error: DBError('block " + commas(tip+1) + " not on disk (>" + commas(tip) + ")')"
+	notOnDisk := "db error: DBError('block " + pyfmt.Thousands(tip+1) + " not on disk (>" + pyfmt.Thousands(tip) + ")')"
 	tests := []struct {
 		name   string
 		method string
@@ -136,13 +137,13 @@ func badParams(t *testing.T, c *harness.Client, m *harness.Model) {
 		{"get_history too many", "blockchain.scripthash.get_history", []any{sh, sh}, wantErr{-32602, "", codeOnly}},
 		{"block.header string", "blockchain.block.header", []any{"x"}, wantErr{1, "x should be a non-negative integer", exact}},
 		{"block.header negative", "blockchain.block.header", []any{-1}, wantErr{1, "-1 should be a non-negative integer", exact}},
-		{"block.header above tip", "blockchain.block.header", []any{tip + 1}, wantErr{1, "height " + commas(tip+1) + " out of range", exact}},
-		{"block.header cp below height", "blockchain.block.header", []any{5, 2}, wantErr{1, "require header height 5 <= cp_height 2 <= chain height " + commas(tip), exact}},
-		{"block.header cp above tip", "blockchain.block.header", []any{1, tip + 10}, wantErr{1, "require header height 1 <= cp_height " + commas(tip+10) + " <= chain height " + commas(tip), exact}},
+		{"block.header above tip", "blockchain.block.header", []any{tip + 1}, wantErr{1, "height " + pyfmt.Thousands(tip+1) + " out of range", exact}},
+		{"block.header cp below height", "blockchain.block.header", []any{5, 2}, wantErr{1, "require header height 5 <= cp_height 2 <= chain height " + pyfmt.Thousands(tip), exact}},
+		{"block.header cp above tip", "blockchain.block.header", []any{1, tip + 10}, wantErr{1, "require header height 1 <= cp_height " + pyfmt.Thousands(tip+10) + " <= chain height " + pyfmt.Thousands(tip), exact}},
 		{"block.header cp string", "blockchain.block.header", []any{1, "y"}, wantErr{1, "y should be a non-negative integer", exact}},
 		{"block.headers count string", "blockchain.block.headers", []any{0, "z"}, wantErr{1, "z should be a non-negative integer", exact}},
 		{"block.headers negative start", "blockchain.block.headers", []any{-3, 1}, wantErr{1, "-3 should be a non-negative integer", exact}},
-		{"block.headers cp below last", "blockchain.block.headers", []any{10, 5, 12}, wantErr{1, "require header height 14 <= cp_height 12 <= chain height " + commas(tip), exact}},
+		{"block.headers cp below last", "blockchain.block.headers", []any{10, 5, 12}, wantErr{1, "require header height 14 <= cp_height 12 <= chain height " + pyfmt.Thousands(tip), exact}},
 		{"estimatefee string", "blockchain.estimatefee", []any{"x"}, wantErr{1, "x should be a non-negative integer", exact}},
 		{"estimatefee mode", "blockchain.estimatefee", []any{2, "FAST"}, wantErr{1, "unknown estimatefee mode: FAST", exact}},
 		{"transaction.get short hash", "blockchain.transaction.get", []any{"abc"}, wantErr{1, "abc should be a transaction hash", exact}},
@@ -151,9 +152,9 @@ func badParams(t *testing.T, c *harness.Client, m *harness.Model) {
 		{"get_merkle short hash", "blockchain.transaction.get_merkle", []any{"12", 1}, wantErr{1, "12 should be a transaction hash", exact}},
 		{"get_merkle height string", "blockchain.transaction.get_merkle", []any{txid, "h"}, wantErr{1, "h should be a non-negative integer", exact}},
 		{"get_merkle above tip", "blockchain.transaction.get_merkle", []any{txid, tip + 1}, wantErr{1, notOnDisk, exact}},
-		{"get_merkle wrong block", "blockchain.transaction.get_merkle", []any{txid, h1 + 1}, wantErr{1, "tx " + txid + " not in block at height " + commas(h1+1), exact}},
+		{"get_merkle wrong block", "blockchain.transaction.get_merkle", []any{txid, h1 + 1}, wantErr{1, "tx " + txid + " not in block at height " + pyfmt.Thousands(h1+1), exact}},
 		{"get_merkle genesis", "blockchain.transaction.get_merkle", []any{m.BlockTxids(0)[0].String(), 0}, wantErr{1, "", codeOnly}},
-		{"id_from_pos position", "blockchain.transaction.id_from_pos", []any{h1, 999}, wantErr{1, "no tx at position 999 in block at height " + commas(h1), exact}},
+		{"id_from_pos position", "blockchain.transaction.id_from_pos", []any{h1, 999}, wantErr{1, "no tx at position 999 in block at height " + pyfmt.Thousands(h1), exact}},
 		{"id_from_pos merkle flag", "blockchain.transaction.id_from_pos", []any{h1, 0, "yes"}, wantErr{1, `"merkle" must be a boolean`, exact}},
 		{"id_from_pos above tip", "blockchain.transaction.id_from_pos", []any{tip + 1, 0}, wantErr{1, notOnDisk, exact}},
 		{"id_from_pos negative", "blockchain.transaction.id_from_pos", []any{-1, 0}, wantErr{1, "-1 should be a non-negative integer", exact}},
