@@ -17,7 +17,10 @@ build:
 
 ## test: every test of the root module and of the SDK module, real btcd and
 ## real Electrum wallet included (they must be installed: see .ci/run), then
-## every fuzz target for FUZZTIME each
+## every fuzz target for FUZZTIME each. Under CI (CI set) the fault tests run
+## at full size too (AMBER_LONG_TESTS=1: 20 kill -9 points, a 60 s outage).
+AMBER_LONG_TESTS ?= $(if $(CI),1,)
+export AMBER_LONG_TESTS
 test: build
 	$(GO) vet ./... && (cd sdk && $(GO) vet ./...)
 	AMBER_BIN=$(BIN) $(GO) test -count=1 -timeout 40m ./...
