@@ -63,7 +63,7 @@ func QueryCharts(q *Query, server string) ([]Chart, error) {
 func runDesc(r *load.Result, withHeight bool) string {
 	s := fmt.Sprintf("%s sessions, %s s", pyfmt.Thousands(int64(r.Sessions)), num(r.Elapsed.Seconds()))
 	if r.Pace > 0 {
-		s += fmt.Sprintf(", one request per %s ms each", num(float64(r.Pace)/1e6))
+		s += fmt.Sprintf(", paced %s ms", num(float64(r.Pace)/1e6))
 	}
 	if withHeight && r.ChainHeight > 0 {
 		s += fmt.Sprintf(", chain height %s", pyfmt.Thousands(r.ChainHeight))
