@@ -101,7 +101,7 @@ func (s *Server) getinfo(context.Context, *session.Session, []json.RawMessage) (
 				"synced": st.Synced, "db height": st.DBHeight, "daemon height": st.DaemonHeight,
 				"percent": percent(st.DBHeight, st.DaemonHeight), "mempool txs": st.MempoolTxs,
 				"mempool bytes": st.MempoolBytes, "reorgs": st.Reorgs, "halted": st.Halted,
-				"error": st.Error,
+				"error": st.Error, "chain events": st.ChainEvents,
 			},
 			"plugins":  plugins,
 			"tx_cache": cs.TxCache,

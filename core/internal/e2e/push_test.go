@@ -85,4 +85,16 @@ func TestChainEventsFromBtcd(t *testing.T) {
 			len(p) == 1 && p[0].Height == 102
 	})
 	wait("script-hash notification for the confirmation", scriptNote)
+
+	out, code := a.Ctl("--json", "getinfo")
+	var info struct {
+		Amber struct {
+			Sync struct {
+				ChainEvents int64 `json:"chain events"`
+			} `json:"sync"`
+		} `json:"amber"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Amber.Sync.ChainEvents < 2 {
+		t.Errorf("getinfo amber.sync: %d chain events (exit %d), want >= 2 (a transaction and a block)\n%s", info.Amber.Sync.ChainEvents, code, out)
+	}
 }

@@ -174,7 +174,7 @@ func (ix *Index) Status() Status {
 	s := Status{
 		DBHeight: ix.tip.height, DBTip: ix.tip.tip, DaemonHeight: ix.daemonHeight.Load(),
 		TxCount: ix.tip.txCount, MempoolTxs: ntx, MempoolBytes: nbytes, ReorgLimit: ix.reorgLimit,
-		Reorgs: ix.reorgs.Load(), Commits: ix.commits.Load(), Halted: ix.halted, Error: ix.errMsg,
+		Reorgs: ix.reorgs.Load(), Commits: ix.commits.Load(), ChainEvents: ix.chainEvents.Load(), Halted: ix.halted, Error: ix.errMsg,
 	}
 	select {
 	case <-ix.synced:

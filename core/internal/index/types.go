@@ -129,6 +129,9 @@ type Status struct {
 	// Commits counts the index's atomic store commits since start
 	// (admin getinfo db_flush_count).
 	Commits int64
+	// ChainEvents counts the push hints received from the daemon plugin
+	// (0 when it sends none and the index only polls).
+	ChainEvents int64
 }
 
 // The daemon plugin's interface satisfies Chain.

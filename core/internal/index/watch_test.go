@@ -115,7 +115,7 @@ func TestChainEventWakesIndex(t *testing.T) {
 		t.Errorf("WatchChain calls asked mempool=%v, want [true]", chain.mempool)
 	}
 	chain.mu.Unlock()
-	if n := ix.chainEvents.Load(); n != 2 {
+	if n := ix.Status().ChainEvents; n != 2 {
 		t.Errorf("events counted %d, want 2", n)
 	}
 }
