@@ -7,41 +7,32 @@ import (
 	"github.com/amber-electrum/amber/sdk"
 )
 
-// On disk, hashes are display hex strings so that the file stays readable.
-
-type hexHash sdk.Hash
-
-func (h hexHash) MarshalText() ([]byte, error) { return []byte(sdk.Hash(h).String()), nil }
-
-func (h *hexHash) UnmarshalText(b []byte) error {
-	v, err := sdk.ParseHash(string(b))
-	*h = hexHash(v)
-	return err
-}
+// On disk, hashes are display hex strings (sdk.Hash's text form) so that
+// the file stays readable.
 
 type acceptRec struct {
-	H    hexHash `json:"h"`
-	Vout uint32  `json:"vout"`
+	H    sdk.Hash `json:"h"`
+	Vout uint32   `json:"vout"`
 }
 
 type blockRec struct {
 	Height  int64       `json:"height"`
-	Hash    hexHash     `json:"hash"`
-	Prev    hexHash     `json:"prev"`
+	Hash    sdk.Hash    `json:"hash"`
+	Prev    sdk.Hash    `json:"prev"`
 	Accepts []acceptRec `json:"accepts,omitempty"`
 }
 
 type entryRec struct {
-	Hash   hexHash `json:"hash"`
-	Height int64   `json:"height"`
-	TxPos  int     `json:"tx_pos"`
-	Vout   uint32  `json:"vout"`
+	Hash   sdk.Hash `json:"hash"`
+	Height int64    `json:"height"`
+	TxPos  int      `json:"tx_pos"`
+	Vout   uint32   `json:"vout"`
 }
 
 func encodeBlock(b Block) string {
-	r := blockRec{Height: b.Height, Hash: hexHash(b.Hash), Prev: hexHash(b.Prev)}
+	r := blockRec{Height: b.Height, Hash: b.Hash, Prev: b.Prev}
 	for _, a := range b.Accepts {
-		r.Accepts = append(r.Accepts, acceptRec{hexHash(a.HStar), a.Vout})
+		r.Accepts = append(r.Accepts, acceptRec{a.HStar, a.Vout})
 	}
 	return marshal(r)
 }
@@ -51,15 +42,15 @@ func decodeBlock(s string) (Block, error) {
 	if err := unmarshal(s, &r); err != nil {
 		return Block{}, err
 	}
-	b := Block{Height: r.Height, Hash: sdk.Hash(r.Hash), Prev: sdk.Hash(r.Prev)}
+	b := Block{Height: r.Height, Hash: r.Hash, Prev: r.Prev}
 	for _, a := range r.Accepts {
-		b.Accepts = append(b.Accepts, Accept{sdk.Hash(a.H), a.Vout})
+		b.Accepts = append(b.Accepts, Accept{a.H, a.Vout})
 	}
 	return b, nil
 }
 
 func encodeEntry(e Entry) string {
-	return marshal(entryRec{hexHash(e.MainHash), e.MainHeight, e.TxPos, e.Vout})
+	return marshal(entryRec{e.MainHash, e.MainHeight, e.TxPos, e.Vout})
 }
 
 func decodeEntry(s string) (Entry, error) {
@@ -67,7 +58,7 @@ func decodeEntry(s string) (Entry, error) {
 	if err := unmarshal(s, &r); err != nil {
 		return Entry{}, err
 	}
-	return Entry{sdk.Hash(r.Hash), r.Height, r.TxPos, r.Vout}, nil
+	return Entry{r.Hash, r.Height, r.TxPos, r.Vout}, nil
 }
 
 func marshal(v any) string {

@@ -72,14 +72,9 @@ func Open(path string, meta Meta, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, errDB(fmt.Errorf("open %s: %w", path, err))
 	}
-	var cfg buntdb.Config
-	if err := db.ReadConfig(&cfg); err == nil {
-		cfg.SyncPolicy = buntdb.Always
-		err = db.SetConfig(cfg)
-	}
-	if err != nil {
+	if err := syncAlways(db); err != nil {
 		db.Close()
-		return nil, errDB(err)
+		return nil, errDB(fmt.Errorf("open %s: %w", path, err))
 	}
 	s := &Store{db: db, meta: meta, log: log}
 	if err := s.init(); err != nil {
@@ -87,6 +82,28 @@ func Open(path string, meta Meta, log *slog.Logger) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// configurer is the part of *buntdb.DB that syncAlways uses.
+type configurer interface {
+	ReadConfig(*buntdb.Config) error
+	SetConfig(buntdb.Config) error
+}
+
+// syncAlways makes every committed transaction fsync before it returns
+// (buntdb.Always), so that a block record and its index entries survive a
+// crash together. A failure of either step is returned: the store must not
+// run with a weaker policy than it asked for.
+func syncAlways(db configurer) error {
+	var cfg buntdb.Config
+	if err := db.ReadConfig(&cfg); err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	cfg.SyncPolicy = buntdb.Always
+	if err := db.SetConfig(cfg); err != nil {
+		return fmt.Errorf("set sync policy: %w", err)
+	}
+	return nil
 }
 
 // Close closes the file.
@@ -306,6 +323,47 @@ func (s *Store) Disconnect(height int64, hash sdk.Hash) error {
 		}
 		return nil
 	})
+}
+
+// Reset removes every block record and index entry in one transaction
+// (the meta record stays): the store is empty, as on first start, and
+// following restarts at the start height.
+func (s *Store) Reset() error {
+	return s.update(func(tx *buntdb.Tx) error {
+		var keys []string
+		err := tx.Ascend("", func(k, _ string) bool {
+			if strings.HasPrefix(k, blkPrefix) || strings.HasPrefix(k, hsPrefix) {
+				keys = append(keys, k)
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// First returns the record of the first followed block (the lowest
+// height); ok is false for an empty store.
+func (s *Store) First() (b Block, ok bool, err error) {
+	err = s.view(func(tx *buntdb.Tx) error {
+		var v string
+		if err := tx.AscendKeys(blkPrefix+"*", func(_, val string) bool {
+			v, ok = val, true
+			return false
+		}); err != nil || !ok {
+			return err
+		}
+		b, err = decodeBlock(v)
+		return err
+	})
+	return b, ok, err
 }
 
 // Len returns the number of block records and index entries, for logs

@@ -193,3 +193,98 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("Len = %d, %d", n, e)
 	}
 }
+
+// fakeConfig fails ReadConfig or SetConfig on demand and records what was
+// set.
+type fakeConfig struct {
+	readErr, setErr error
+	set             *buntdb.Config
+}
+
+func (f *fakeConfig) ReadConfig(c *buntdb.Config) error {
+	*c = buntdb.Config{SyncPolicy: buntdb.EverySecond, AutoShrinkPercentage: 100}
+	return f.readErr
+}
+
+func (f *fakeConfig) SetConfig(c buntdb.Config) error {
+	if f.setErr != nil {
+		return f.setErr
+	}
+	f.set = &c
+	return nil
+}
+
+// TestSyncPolicyFailureIsReported: a store that cannot get the fsync
+// policy it asks for reports it instead of running without it.
+func TestSyncPolicyFailureIsReported(t *testing.T) {
+	readErr, setErr := errors.New("read refused"), errors.New("set refused")
+	tests := []struct {
+		name string
+		cfg  fakeConfig
+		want error
+	}{
+		{"read fails", fakeConfig{readErr: readErr}, readErr},
+		{"set fails", fakeConfig{setErr: setErr}, setErr},
+		{"both work", fakeConfig{}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := syncAlways(&tc.cfg)
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("syncAlways = %v, want %v", err, tc.want)
+			}
+			if tc.want == nil {
+				if tc.cfg.set == nil || tc.cfg.set.SyncPolicy != buntdb.Always || tc.cfg.set.AutoShrinkPercentage != 100 {
+					t.Fatalf("set %+v, want the read config with SyncPolicy Always", tc.cfg.set)
+				}
+			} else if tc.cfg.set != nil {
+				t.Fatalf("config set after a failure: %+v", tc.cfg.set)
+			}
+		})
+	}
+	// On a real, closed database both steps fail, and the error names it.
+	db, err := buntdb.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := syncAlways(db); !errors.Is(err, buntdb.ErrDatabaseClosed) {
+		t.Fatalf("closed db: %v", err)
+	}
+	// An open one gets the policy.
+	s := open(t, ":memory:", Meta{})
+	defer s.Close()
+	var cfg buntdb.Config
+	if err := s.db.ReadConfig(&cfg); err != nil || cfg.SyncPolicy != buntdb.Always {
+		t.Fatalf("sync policy %v (%v), want Always", cfg.SyncPolicy, err)
+	}
+}
+
+func TestResetAndFirst(t *testing.T) {
+	s := open(t, ":memory:", Meta{Sidechain: 1, StartHeight: 10})
+	defer s.Close()
+	if _, ok, err := s.First(); ok || err != nil {
+		t.Fatalf("First of an empty store: %v %v", ok, err)
+	}
+	blocks := chain([]Accept{{h(1), 1}}, nil, []Accept{{h(2), 3}})
+	for _, b := range blocks {
+		mustConnect(t, s, b)
+	}
+	if f, ok, err := s.First(); !ok || err != nil || f.Height != 10 || f.Hash != blocks[0].Hash {
+		t.Fatalf("First = %+v %v %v", f, ok, err)
+	}
+	if err := s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if n, e, err := s.Len(); n != 0 || e != 0 || err != nil {
+		t.Fatalf("Len after Reset = %d, %d, %v", n, e, err)
+	}
+	if _, ok := lookup(t, s, h(2)); ok {
+		t.Fatal("entry kept by Reset")
+	}
+	if s.Meta() != (Meta{Sidechain: 1, StartHeight: 10}) {
+		t.Fatalf("meta %+v", s.Meta())
+	}
+	// Empty again: any first block connects.
+	mustConnect(t, s, Block{Height: 10, Hash: h(0xD0), Prev: h(0xD1)})
+}
