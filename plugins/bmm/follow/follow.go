@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
@@ -23,6 +24,9 @@ type Mainchain interface {
 // Store is the part of *store.Store the follower writes.
 type Store interface {
 	Cursor() (store.Block, bool, error)
+	First() (store.Block, bool, error)
+	Len() (blocks, entries int, err error)
+	Reset() error
 	Connect(store.Block) error
 	Disconnect(height int64, hash sdk.Hash) error
 }
@@ -36,6 +40,9 @@ type Options struct {
 	// SyncTimeout bounds one Sync inside Run; default 2m. A sync cut short
 	// resumes where it stopped.
 	SyncTimeout time.Duration
+	// CallTimeout bounds each mainchain call; default 10s. A call that
+	// cannot reach the node within it marks the node down (MainDown).
+	CallTimeout time.Duration
 	Logger      *slog.Logger // nil: discard
 }
 
@@ -46,6 +53,9 @@ type Follower struct {
 	opts Options
 	log  *slog.Logger
 	kick chan struct{}
+
+	mu   sync.Mutex
+	down error // the last mainchain call's transport failure; nil after a success
 }
 
 // New returns a Follower.
@@ -56,17 +66,85 @@ func New(main Mainchain, st Store, opts Options) *Follower {
 	if opts.SyncTimeout <= 0 {
 		opts.SyncTimeout = 2 * time.Minute
 	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 10 * time.Second
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Follower{main: main, st: st, opts: opts, log: log, kick: make(chan struct{}, 1)}
+	f := &Follower{st: st, opts: opts, log: log, kick: make(chan struct{}, 1)}
+	f.main = observed{main, f}
+	return f
+}
+
+// MainDown implements proof.Health: it returns the error of the last
+// mainchain call when that call could not reach the node (a transport
+// failure or no answer within CallTimeout), and nil once a call got an
+// answer (an error answer included: the node is up). While the node is
+// down it also asks Run to poll at once, so a node that came back is
+// noticed without waiting for the poll interval.
+func (f *Follower) MainDown() error {
+	f.mu.Lock()
+	down := f.down
+	f.mu.Unlock()
+	if down != nil {
+		f.Kick()
+	}
+	return down
+}
+
+// observe records what a mainchain call says about the node. ctx is the
+// caller's context: a call cut short by it says nothing about the node.
+func (f *Follower) observe(ctx context.Context, err error) {
+	if err != nil && ctx.Err() != nil {
+		return
+	}
+	var down error
+	if k := sdk.KindOf(err); err != nil && (k == sdk.KindUnavailable || k == sdk.KindTimeout) {
+		down = err
+	}
+	f.mu.Lock()
+	f.down = down
+	f.mu.Unlock()
+}
+
+// observed is the Mainchain as the follower calls it: every call bounded by
+// CallTimeout and its outcome recorded for MainDown.
+type observed struct {
+	m Mainchain
+	f *Follower
+}
+
+func (o observed) BlockCount(ctx context.Context) (int64, error) {
+	cctx, cancel := context.WithTimeout(ctx, o.f.opts.CallTimeout)
+	defer cancel()
+	n, err := o.m.BlockCount(cctx)
+	o.f.observe(ctx, err)
+	return n, err
+}
+
+func (o observed) BlockHash(ctx context.Context, height int64) (sdk.Hash, error) {
+	cctx, cancel := context.WithTimeout(ctx, o.f.opts.CallTimeout)
+	defer cancel()
+	h, err := o.m.BlockHash(cctx, height)
+	o.f.observe(ctx, err)
+	return h, err
+}
+
+func (o observed) Block(ctx context.Context, hash sdk.Hash) (mainchain.Block, error) {
+	cctx, cancel := context.WithTimeout(ctx, o.f.opts.CallTimeout)
+	defer cancel()
+	b, err := o.m.Block(cctx, hash)
+	o.f.observe(ctx, err)
+	return b, err
 }
 
 // Result says what one Sync did.
 type Result struct {
 	Connected    int   // blocks added
-	Disconnected int   // blocks undone (reorg)
+	Disconnected int   // blocks undone (reorg) or dropped (rebuild)
+	Refused      int   // blocks added without their several accepts of our sidechain
 	Height       int64 // cursor height afterwards; StartHeight-1 when empty
 }
 
@@ -97,6 +175,13 @@ func (f *Follower) Sync(ctx context.Context) (Result, error) {
 					return res, err
 				}
 				if !onChain {
+					rebuilt, err := f.rebuildIfReplaced(ctx, count, &res)
+					if err != nil {
+						return res, err
+					}
+					if rebuilt {
+						continue
+					}
 					if err := f.disconnect(cur, &res); err != nil {
 						return res, err
 					}
@@ -141,18 +226,55 @@ func (f *Follower) Sync(ctx context.Context) (Result, error) {
 			continue
 		}
 		rec := store.Block{Height: next, Hash: hash, Prev: prev}
-		for _, a := range bip301.ForSidechain(blk.Transactions[0], f.opts.Sidechain) {
-			rec.Accepts = append(rec.Accepts, store.Accept{HStar: sdk.Hash(a.HStar), Vout: a.Vout})
+		found := bip301.ForSidechain(blk.Transactions[0], f.opts.Sidechain)
+		if len(found) == 1 {
+			rec.Accepts = []store.Accept{{HStar: sdk.Hash(found[0].HStar), Vout: found[0].Vout}}
 		}
 		if err := f.st.Connect(rec); err != nil {
 			return res, err
 		}
 		res.Connected++
 		res.Height = next
-		if len(rec.Accepts) > 0 {
-			f.log.Debug("bmm: mainchain block with BMM accepts", "height", next, "hash", hash, "accepts", len(rec.Accepts))
+		switch {
+		case len(found) > 1:
+			// As the reference enforcer (MultipleBmmBlocks): BIP301 allows
+			// one Accept per sidechain per mainchain block, so a coinbase
+			// with several accepts none of them.
+			res.Refused++
+			f.log.Warn("bmm: mainchain coinbase holds several BMM Accepts for our sidechain: none is recorded",
+				"height", next, "hash", hash, "sidechain_number", f.opts.Sidechain, "accepts", len(found))
+		case len(found) == 1:
+			f.log.Debug("bmm: mainchain block with a BMM Accept", "height", next, "hash", hash, "h*", rec.Accepts[0].HStar)
 		}
 	}
+}
+
+// rebuildIfReplaced handles a cursor that left the best chain: when the
+// first followed block left it too (the node restarted with a new chain, as
+// btcd regtest does, or reorganised below everything followed), nothing in
+// the store is on the best chain, so it is emptied in one transaction and
+// following restarts at the start height instead of undoing block by block.
+func (f *Follower) rebuildIfReplaced(ctx context.Context, count int64, res *Result) (bool, error) {
+	first, ok, err := f.st.First()
+	if err != nil || !ok {
+		return false, err
+	}
+	onChain, err := f.onBestChain(ctx, first, count)
+	if err != nil || onChain {
+		return false, err
+	}
+	blocks, _, err := f.st.Len()
+	if err != nil {
+		return false, err
+	}
+	if err := f.st.Reset(); err != nil {
+		return false, err
+	}
+	res.Disconnected += blocks
+	res.Height = f.opts.StartHeight - 1
+	f.log.Warn("bmm: the mainchain no longer holds the first followed block (node restarted with a new chain, or a reorg below it): rebuilding the BMM index from the start height",
+		"first_height", first.Height, "first_hash", first.Hash, "dropped_blocks", blocks, "node_height", count)
+	return true, nil
 }
 
 // onBestChain reports whether the cursor block is still the best-chain

@@ -27,7 +27,7 @@ func setup(t *testing.T, start int64) (*testchain.Fake, *store.Store, *Follower)
 	return main, st, New(main, st, Options{Sidechain: sc, StartHeight: start})
 }
 
-func sync(t *testing.T, f *Follower) Result {
+func syncOnce(t *testing.T, f *Follower) Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -58,7 +58,7 @@ func TestFollowAndReorg(t *testing.T) {
 	main.Mine()                                                        // 3
 	main.MineLayout(bip301.Pushed, acc(4))                             // 4
 
-	if res := sync(t, f); res.Connected != 3 || res.Disconnected != 0 || res.Height != 4 {
+	if res := syncOnce(t, f); res.Connected != 3 || res.Disconnected != 0 || res.Height != 4 {
 		t.Fatalf("first sync %+v", res)
 	}
 	for _, tc := range []struct {
@@ -69,7 +69,7 @@ func TestFollowAndReorg(t *testing.T) {
 			t.Errorf("h*(%d) at %d, want %d", tc.b, got, tc.want)
 		}
 	}
-	if res := sync(t, f); res.Connected != 0 || res.Disconnected != 0 {
+	if res := syncOnce(t, f); res.Connected != 0 || res.Disconnected != 0 {
 		t.Fatalf("idle sync %+v", res)
 	}
 
@@ -79,7 +79,7 @@ func TestFollowAndReorg(t *testing.T) {
 	main.Mine(acc(5)) // 3'
 	main.Mine()       // 4'
 	main.Mine(acc(4)) // 5'
-	if res := sync(t, f); res.Disconnected != 2 || res.Connected != 3 || res.Height != 5 {
+	if res := syncOnce(t, f); res.Disconnected != 2 || res.Connected != 3 || res.Height != 5 {
 		t.Fatalf("reorg sync %+v", res)
 	}
 	if got := where(t, st, 4); got != 5 {
@@ -95,7 +95,7 @@ func TestFollowAndReorg(t *testing.T) {
 
 	// A shorter best chain that drops the commitment: the store follows it.
 	main.Rewind(3)
-	if res := sync(t, f); res.Disconnected != 2 || res.Height != 3 {
+	if res := syncOnce(t, f); res.Disconnected != 2 || res.Height != 3 {
 		t.Fatalf("shorter chain sync %+v", res)
 	}
 	if got := where(t, st, 4); got != -1 {
@@ -107,10 +107,10 @@ func TestReorgBelowStart(t *testing.T) {
 	main, st, f := setup(t, 2)
 	main.Mine()
 	main.Mine(acc(1))
-	sync(t, f)
+	syncOnce(t, f)
 	main.Rewind(1)
 	main.Mine(acc(2))
-	if res := sync(t, f); res.Disconnected != 1 || res.Connected != 1 {
+	if res := syncOnce(t, f); res.Disconnected != 1 || res.Connected != 1 {
 		t.Fatalf("sync %+v", res)
 	}
 	if where(t, st, 1) != -1 || where(t, st, 2) != 2 {
@@ -121,7 +121,7 @@ func TestReorgBelowStart(t *testing.T) {
 func TestStartAboveTip(t *testing.T) {
 	main, st, f := setup(t, 5)
 	main.Mine(acc(1))
-	if res := sync(t, f); res.Connected != 0 || res.Height != 4 {
+	if res := syncOnce(t, f); res.Connected != 0 || res.Height != 4 {
 		t.Fatalf("sync %+v", res)
 	}
 	if _, ok, _ := st.Cursor(); ok {

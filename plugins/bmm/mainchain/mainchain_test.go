@@ -82,3 +82,28 @@ func TestDialRejectsBadURL(t *testing.T) {
 	}
 	rc.Close()
 }
+
+func TestIsHeightOutOfRange(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"bitcoind", sdk.DaemonError(-8, "Block height out of range"), true},
+		{"btcd", sdk.DaemonError(-1, "Block number out of range"), true},
+		{"btcd wrapped", fmt.Errorf("getblockhash 9: %w", sdk.DaemonError(-1, "Block number out of range")), true},
+		{"btcd other -1", sdk.DaemonError(-1, "Command unimplemented"), false},
+		{"not found", sdk.DaemonError(-5, "Block not found"), false},
+		{"unavailable", sdk.Errorf(sdk.KindUnavailable, "connection refused"), false},
+		{"plain", fmt.Errorf("out of range"), false},
+		{"nil", nil, false},
+	}
+	for _, tc := range tests {
+		if got := IsHeightOutOfRange(tc.err); got != tc.want {
+			t.Errorf("%s: IsHeightOutOfRange(%v) = %v", tc.name, tc.err, got)
+		}
+	}
+	if !IsBlockNotFound(sdk.DaemonError(-5, "Block not found")) || IsBlockNotFound(sdk.DaemonError(-8, "x")) {
+		t.Error("IsBlockNotFound")
+	}
+}

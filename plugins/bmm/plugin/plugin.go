@@ -99,12 +99,14 @@ func (p *Plugin) Configure(ctx context.Context, raw []byte) error {
 		return sdk.Errorf(sdk.KindInvalidArgument, "bmm config: mainchain_url: %w", err)
 	}
 	fol := follow.New(main, st, follow.Options{
-		Sidechain: cfg.Sidechain, StartHeight: cfg.StartHeight, PollInterval: cfg.PollInterval, Logger: p.log,
+		Sidechain: cfg.Sidechain, StartHeight: cfg.StartHeight, PollInterval: cfg.PollInterval,
+		CallTimeout: cfg.MainTimeout, Logger: p.log,
 	})
 	runCtx, cancel := context.WithCancel(context.Background())
 	r := &running{
 		cfg: cfg, st: st, rc: rc, fol: fol, cancel: cancel, done: make(chan struct{}),
-		b: &proof.Builder{Side: proof.HostSidechain(host), Main: main, Index: st, Sidechain: cfg.Sidechain, MainTimeout: cfg.MainTimeout},
+		b: &proof.Builder{Side: proof.HostSidechain(host), Main: main, Index: st, Sidechain: cfg.Sidechain,
+			MainTimeout: cfg.MainTimeout, Health: fol},
 	}
 	go func() {
 		defer close(r.done)

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
@@ -36,6 +35,14 @@ type Index interface {
 	Lookup(hstar sdk.Hash) (store.Entry, bool, error)
 }
 
+// Health says whether the mainchain node is known to be down
+// (*follow.Follower implements it).
+type Health interface {
+	// MainDown returns why the node is down when the follower's last poll
+	// failed to reach it, and nil when it is up (or not yet polled).
+	MainDown() error
+}
+
 // DefaultMainTimeout bounds the mainchain calls of one request.
 const DefaultMainTimeout = 10 * time.Second
 
@@ -48,6 +55,10 @@ type Builder struct {
 	// MainTimeout bounds the mainchain calls of one request; default
 	// DefaultMainTimeout.
 	MainTimeout time.Duration
+	// Health, when set, lets a request fail at once with DAEMON_ERROR
+	// while the mainchain node is known to be down, instead of waiting
+	// MainTimeout for it.
+	Health Health
 }
 
 // Result is the JSON result of blockchain.transaction.bmm_merkle.
@@ -100,6 +111,11 @@ func (b *Builder) Build(ctx context.Context, p Params) (*Result, error) {
 	if !ok {
 		return nil, noAccept
 	}
+	if b.Health != nil {
+		if down := b.Health.MainDown(); down != nil {
+			return nil, sdk.Errorf(sdk.KindUnavailable, "mainchain node is down (the last poll failed): %v", down)
+		}
+	}
 
 	timeout := b.MainTimeout
 	if timeout <= 0 {
@@ -107,31 +123,49 @@ func (b *Builder) Build(ctx context.Context, p Params) (*Result, error) {
 	}
 	mctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	best, err := b.Main.BlockHash(mctx, e.MainHeight)
-	var de *sdk.Error
-	if errors.As(err, &de) && de.Kind == sdk.KindDaemon && de.DaemonCode == -8 {
-		return nil, noAccept // the best chain got shorter than the indexed block
+	// onBest returns nil when e's block is the best-chain block at its
+	// height, noAccept when it is not (reorganised away, or the best chain
+	// got shorter: the follower will catch up), else the call's error.
+	onBest := func() error {
+		best, err := b.Main.BlockHash(mctx, e.MainHeight)
+		switch {
+		case mainchain.IsHeightOutOfRange(err):
+			return noAccept
+		case err != nil:
+			return mainErr(ctx, "getblockhash", err)
+		case best != e.MainHash:
+			return noAccept
+		}
+		return nil
 	}
-	if err != nil {
-		return nil, mainErr(ctx, "getblockhash", err)
-	}
-	if best != e.MainHash {
-		return nil, noAccept // reorganised away; the follower will catch up
+	if err := onBest(); err != nil {
+		return nil, err
 	}
 	blk, err := b.Main.Block(mctx, e.MainHash)
 	if err != nil {
+		if sdk.KindOf(err) == sdk.KindDaemon {
+			// The node knew the block a moment ago; a node that lost it
+			// (restarted with another chain) has another best chain too.
+			if again := onBest(); again == noAccept {
+				return nil, noAccept
+			}
+		}
 		return nil, mainErr(ctx, "getblock", err)
+	}
+	// A reorg between the two calls must not let a block that just left
+	// the best chain be served: check again after the fetch.
+	if err := onBest(); err != nil {
+		return nil, err
 	}
 	return b.result(p, branch, pos, hstar, e, blk)
 }
 
 func (b *Builder) result(p Params, branch []string, pos int, hstar sdk.Hash, e store.Entry, blk mainchain.Block) (*Result, error) {
 	cb := blk.Transactions[0]
-	found := slices.ContainsFunc(bip301.ForSidechain(cb, b.Sidechain), func(f bip301.Found) bool {
-		return sdk.Hash(f.HStar) == hstar
-	})
-	if !found {
-		return nil, sdk.Errorf(sdk.KindInternal, "mainchain block %s has no BMM Accept for %s: index out of step", blk.Hash, hstar)
+	accepts := bip301.ForSidechain(cb, b.Sidechain)
+	if len(accepts) != 1 || sdk.Hash(accepts[0].HStar) != hstar {
+		return nil, sdk.Errorf(sdk.KindInternal, "mainchain block %s does not hold exactly one BMM Accept, of %s, for sidechain %d: index out of step",
+			blk.Hash, hstar, b.Sidechain)
 	}
 	ids := make([]sdk.Hash, len(blk.Transactions))
 	for i, tx := range blk.Transactions {
@@ -145,7 +179,10 @@ func (b *Builder) result(p Params, branch []string, pos int, hstar sdk.Hash, e s
 	if err := blk.Header.Serialize(&hdr); err != nil {
 		return nil, sdk.Errorf(sdk.KindInternal, "serialize mainchain header: %w", err)
 	}
-	if err := cb.SerializeNoWitness(&cbRaw); err != nil {
+	// As the block carries it: with its witness (the witness reserved
+	// value of a segwit block) when it has one. A client hashes the
+	// non-witness serialisation for the txid (docs/bmm.md).
+	if err := cb.Serialize(&cbRaw); err != nil {
 		return nil, sdk.Errorf(sdk.KindInternal, "serialize coinbase: %w", err)
 	}
 	if branch == nil {

@@ -41,11 +41,11 @@ func verify(r *Result, txid sdk.Hash, sideHeader []byte, sc uint8) error {
 	if len(cb.TxIn) != 1 || cb.TxIn[0].PreviousOutPoint.Index != wire.MaxPrevOutIndex || cb.TxIn[0].PreviousOutPoint.Hash != ([32]byte{}) {
 		return fail("coinbase is not a coinbase transaction")
 	}
-	accepted := false
-	for _, f := range bip301.ForSidechain(&cb, sc) {
-		accepted = accepted || sdk.Hash(f.HStar) == hstar
+	accepts := bip301.ForSidechain(&cb, sc)
+	if len(accepts) > 1 {
+		return fail("coinbase holds %d BMM Accepts for sidechain %d: it accepts none", len(accepts), sc)
 	}
-	if !accepted {
+	if len(accepts) == 0 || sdk.Hash(accepts[0].HStar) != hstar {
 		return fail("coinbase holds no BMM Accept for sidechain %d and h* %s", sc, hstar)
 	}
 	mhRaw, err := hex.DecodeString(r.BMM.MainHeader)
@@ -60,7 +60,9 @@ func verify(r *Result, txid sdk.Hash, sideHeader []byte, sc uint8) error {
 	if err != nil {
 		return fail("coinbase_merkle: %v", err)
 	}
-	if merkle.Root(merkle.DoubleSHA256(cbRaw), cbBranch, 0) != sdk.Hash(mh.MerkleRoot) {
+	// The txid is the hash of the non-witness serialisation, whether or
+	// not the coinbase was sent with its witness.
+	if merkle.Root(sdk.Hash(cb.TxHash()), cbBranch, 0) != sdk.Hash(mh.MerkleRoot) {
 		return fail("coinbase branch does not lead to main_header's merkle root")
 	}
 	if merkle.DoubleSHA256(mhRaw).String() != r.BMM.MainBlockHash {

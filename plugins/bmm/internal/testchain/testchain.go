@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
@@ -46,6 +47,25 @@ func Coinbase(height int64, value int64, tag int64, layout bip301.Layout, accept
 		tx.AddTxOut(a.TxOut(layout))
 	}
 	return tx
+}
+
+// AddWitnessCommitment makes txs[0], a coinbase, carry what BIP141 asks of
+// a block with witness data: the witness reserved value (32 zero bytes) as
+// its input's witness and, as a new last output, the commitment to the
+// witness merkle root of txs. Call it before NewBlock (the coinbase's txid
+// changes).
+func AddWitnessCommitment(txs []*wire.MsgTx) {
+	cb := txs[0]
+	cb.TxIn[0].Witness = wire.TxWitness{make([]byte, 32)}
+	utxs := make([]*btcutil.Tx, len(txs))
+	for i, tx := range txs {
+		utxs[i] = btcutil.NewTx(tx)
+	}
+	root := blockchain.CalcMerkleRoot(utxs, true) // the coinbase counts as zero
+	var buf [64]byte
+	copy(buf[:32], root[:]) // then the 32-byte reserved value, zero
+	script := append([]byte{txscript.OP_RETURN, 0x24, 0xaa, 0x21, 0xa9, 0xed}, chainhash.DoubleHashB(buf[:])...)
+	cb.AddTxOut(wire.NewTxOut(0, script))
 }
 
 // NewBlock returns a block on prev with txs (the coinbase first), the
@@ -95,6 +115,9 @@ type Fake struct {
 	tag    int64
 	// Fail, when set, makes every call return it.
 	Fail error
+	// Btcd makes getblockhash past the tip answer as btcd does (-1 "Block
+	// number out of range") instead of bitcoind's -8.
+	Btcd bool
 	// Calls counts the calls made.
 	Calls int
 }
@@ -113,6 +136,16 @@ func (f *Fake) Mine(accepts ...bip301.Accept) sdk.Hash {
 
 // MineLayout is Mine with a choice of layout.
 func (f *Fake) MineLayout(l bip301.Layout, accepts ...bip301.Accept) sdk.Hash {
+	return f.mine(l, false, accepts)
+}
+
+// MineWitness is Mine with a segwit coinbase: the witness reserved value
+// as its witness and a witness commitment output after the accepts.
+func (f *Fake) MineWitness(accepts ...bip301.Accept) sdk.Hash {
+	return f.mine(bip301.Raw, true, accepts)
+}
+
+func (f *Fake) mine(l bip301.Layout, witness bool, accepts []bip301.Accept) sdk.Hash {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	tip := f.chain[len(f.chain)-1]
@@ -121,8 +154,11 @@ func (f *Fake) MineLayout(l bip301.Layout, accepts ...bip301.Accept) sdk.Hash {
 	extra := wire.NewMsgTx(1)
 	extra.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Hash: chainhash.Hash{byte(f.tag)}}})
 	extra.AddTxOut(wire.NewTxOut(1, []byte{txscript.OP_TRUE}))
-	b := NewBlock(tip.BlockHash(), RegtestBits, tip.Header.Timestamp.Add(time.Second),
-		Coinbase(height, 50e8, f.tag, l, accepts...), extra)
+	txs := []*wire.MsgTx{Coinbase(height, 50e8, f.tag, l, accepts...), extra}
+	if witness {
+		AddWitnessCommitment(txs)
+	}
+	b := NewBlock(tip.BlockHash(), RegtestBits, tip.Header.Timestamp.Add(time.Second), txs...)
 	f.chain = append(f.chain, b)
 	h := sdk.Hash(b.BlockHash())
 	f.byHash[h] = b
@@ -170,6 +206,9 @@ func (f *Fake) BlockHash(ctx context.Context, height int64) (sdk.Hash, error) {
 		return sdk.Hash{}, err
 	}
 	if height < 0 || height >= int64(len(f.chain)) {
+		if f.Btcd {
+			return sdk.Hash{}, sdk.DaemonError(-1, "Block number out of range")
+		}
 		return sdk.Hash{}, sdk.DaemonError(-8, "Block height out of range")
 	}
 	return sdk.Hash(f.chain[height].BlockHash()), nil
