@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/amber-electrum/amber/core/regtest"
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
@@ -115,9 +116,13 @@ func (r *rig) checkProofs(t *testing.T, ctx context.Context, height int64, mainH
 			t.Fatal(err)
 		}
 		var cbBuf bytes.Buffer
-		mb.Transactions[0].SerializeNoWitness(&cbBuf)
+		mb.Transactions[0].Serialize(&cbBuf) // as the block carries it
 		if !bytes.Equal(cbRaw, cbBuf.Bytes()) {
 			t.Fatalf("coinbase is not the mainchain block's coinbase")
+		}
+		var cbTx wire.MsgTx
+		if err := cbTx.Deserialize(bytes.NewReader(cbRaw)); err != nil {
+			t.Fatal(err)
 		}
 		found := false
 		for _, f := range bip301.ForSidechain(mb.Transactions[0], sidechainNumber) {
@@ -131,7 +136,10 @@ func (r *rig) checkProofs(t *testing.T, ctx context.Context, height int64, mainH
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := merkle.Root(merkle.DoubleSHA256(cbRaw), cbBranch, 0); got != sdk.Hash(mb.Header.MerkleRoot) {
+		// The txid: the hash of the non-witness serialisation.
+		var legacy bytes.Buffer
+		cbTx.SerializeNoWitness(&legacy)
+		if got := merkle.Root(merkle.DoubleSHA256(legacy.Bytes()), cbBranch, 0); got != sdk.Hash(mb.Header.MerkleRoot) {
 			t.Fatalf("coinbase branch gives %s, main header has %s", got, mb.Header.MerkleRoot)
 		}
 		// 5. dSHA256(main_header) == main_block_hash, on M's best chain.

@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/amber-electrum/amber/core/regtest"
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
@@ -63,6 +66,14 @@ func (s nodeSide) TxMerkle(ctx context.Context, txid sdk.Hash, height int64) ([]
 // it and checks that it became the tip. tag keeps competing blocks apart.
 func submit(t *testing.T, ctx context.Context, m *regtest.Node, tag int64, l bip301.Layout, accepts ...bip301.Accept) sdk.Hash {
 	t.Helper()
+	return submitBlock(t, ctx, m, tag, false, l, accepts...)
+}
+
+// submitBlock is submit with a choice of a segwit coinbase (the witness
+// reserved value as its witness and a witness commitment output; the node
+// must have segwit active, from height 432 on btcd regtest).
+func submitBlock(t *testing.T, ctx context.Context, m *regtest.Node, tag int64, witness bool, l bip301.Layout, accepts ...bip301.Accept) sdk.Hash {
+	t.Helper()
 	tipHash, err := m.GetBestBlockHash(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +86,11 @@ func submit(t *testing.T, ctx context.Context, m *regtest.Node, tag int64, l bip
 	if err != nil {
 		t.Fatal(err)
 	}
-	cb := testchain.Coinbase(height+1, 50e8, tag, l, accepts...)
+	subsidy := blockchain.CalcBlockSubsidy(int32(height+1), &chaincfg.RegressionNetParams) // halves every 150 blocks
+	cb := testchain.Coinbase(height+1, subsidy, tag, l, accepts...)
+	if witness {
+		testchain.AddWitnessCommitment([]*wire.MsgTx{cb})
+	}
 	b := testchain.NewBlock(chainhash.Hash(tipHash), tip.Header.Bits, tip.Header.Timestamp.Add(1e9), cb)
 	var buf bytes.Buffer
 	if err := b.Serialize(&buf); err != nil {

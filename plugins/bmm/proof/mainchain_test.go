@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -273,4 +274,36 @@ func mustHash(t *testing.T, s string) sdk.Hash {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// TestShorterOverJSONRPC: the same as TestMainchainShorter with the
+// daemons' replies going through the plugin's JSON-RPC client (the fake
+// answers as bitcoind or btcd would, over HTTP).
+func TestShorterOverJSONRPC(t *testing.T) {
+	for _, btcd := range []bool{false, true} {
+		e := newEnv(t)
+		e.main.Btcd = btcd
+		srv := httptest.NewServer(e.main.Handler())
+		t.Cleanup(srv.Close)
+		mc, rc, err := mainchain.Dial("u:p@"+strings.TrimPrefix(srv.URL, "http://"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(rc.Close)
+		e.b.Main = mc
+		e.main.Mine()
+		e.main.Mine(e.accept(1))
+		e.sync(t)
+		if _, err := e.build(1, 0); err != nil {
+			t.Fatalf("btcd=%v: %v", btcd, err)
+		}
+		_, herr := mc.BlockHash(context.Background(), 9)
+		if !mainchain.IsHeightOutOfRange(herr) {
+			t.Fatalf("btcd=%v: reply past the tip %v", btcd, herr)
+		}
+		e.main.Rewind(1)
+		if _, err := e.build(1, 0); !isNoAccept(err) {
+			t.Fatalf("btcd=%v: shorter chain over JSON-RPC: %v", btcd, err)
+		}
+	}
 }
