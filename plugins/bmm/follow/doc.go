@@ -8,10 +8,23 @@
 // parent hash must equal the cursor's hash; on a mismatch (a mainchain
 // reorganisation) it disconnects cursor blocks one by one, removing their
 // commitments, until it reaches the fork point, then follows the new branch.
-// A reorg that replaces the start block itself empties the store and
-// following restarts at the start height.
+// Every followed block's record is kept, so a reorg of any depth is undone.
+// When the first followed block itself is no longer on the best chain (the
+// node restarted with a new chain, as btcd regtest does, or reorganised
+// below the start height) nothing stored is trusted: the store is emptied
+// in one transaction and following restarts at the start height.
+//
+// BIP301 allows one BMM Accept per sidechain per mainchain block: a
+// coinbase with several Accepts for the plugin's sidechain number records
+// none of them (the reference enforcer rejects such a block as
+// MultipleBmmBlocks), logged once with the block hash.
+//
+// Every mainchain call is bounded by Options.CallTimeout; a call that
+// cannot reach the node marks it down and any answer marks it up again.
+// MainDown reports that state to the proof builder, so requests fail fast
+// while the node is known to be down.
 //
 // Sync catches up once; Run polls with Sync until its context ends and
 // never gives up on errors (an unreachable node is retried after the poll
-// interval).
+// interval, or at once when MainDown is asked while the node is down).
 package follow

@@ -7,4 +7,7 @@
 // Errors keep the rpc client's kinds: sdk.KindUnavailable when the node
 // cannot be reached before the context ends, sdk.KindDaemon for a JSON-RPC
 // error, sdk.KindInternal for a reply that does not decode.
+// IsHeightOutOfRange recognises both nodes' answer to getblockhash past the
+// tip (bitcoind -8, btcd -1 "Block number out of range"); getblock returns
+// the block as the node serves it, witness data included.
 package mainchain

@@ -14,8 +14,11 @@
 //	db_path           required  the plugin's buntdb file
 //	poll_interval     "5s"      how often the mainchain is polled (Go duration
 //	                            or seconds)
-//	mainchain_timeout "10s"     bound on the mainchain calls of one request;
-//	                            past it the request fails with DAEMON_ERROR
+//	mainchain_timeout "10s"     bound on the mainchain calls of one request
+//	                            and on each call of the follower; past it the
+//	                            request fails with DAEMON_ERROR. While the
+//	                            follower's last call found the node down,
+//	                            requests fail at once instead
 //
 // An unknown key, or a bad value, is a KindInvalidArgument error naming the
 // key. The plugin needs amberd's host services (the sidechain's headers and
@@ -24,7 +27,10 @@
 // The method: blockchain.transaction.bmm_merkle(tx_hash, height), from
 // protocol 1.4, declared with cost 1.0. bmm.md prices it as get_merkle
 // (0.1 to about 0.35 plus n/2500 for an n-transaction block) plus 1.0 when
-// a mainchain call was needed; every answered call makes one (getblockhash
-// and getblock), and the host charges the declared cost only, so the
+// a mainchain call was needed; every answered call makes one (getblockhash,
+// getblock, getblockhash again), and the host charges the declared cost only, so the
 // get_merkle part is left out: a slight under-charge for large blocks.
+//
+// docs/bmm.md states what a light client verifies and how the plugin
+// answers, errors included.
 package plugin

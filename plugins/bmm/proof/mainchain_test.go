@@ -307,3 +307,18 @@ func TestShorterOverJSONRPC(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyRejectsTrailingCoinbaseBytes(t *testing.T) {
+	e := newEnv(t)
+	e.main.Mine(e.accept(1))
+	e.sync(t)
+	r, err := e.build(1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.BMM.Coinbase += "00"
+	hdr, _ := e.side.Header(context.Background(), 1)
+	if err := Verify(r, e.side.txid(1, 0), hdr, sc); err == nil || !strings.Contains(err.Error(), "after the transaction") {
+		t.Fatalf("coinbase with a trailing byte: %v", err)
+	}
+}

@@ -35,8 +35,12 @@ func verify(r *Result, txid sdk.Hash, sideHeader []byte, sc uint8) error {
 		return fail("coinbase: %v", err)
 	}
 	var cb wire.MsgTx
-	if err := cb.Deserialize(bytes.NewReader(cbRaw)); err != nil {
+	rd := bytes.NewReader(cbRaw)
+	if err := cb.Deserialize(rd); err != nil {
 		return fail("coinbase: %v", err)
+	}
+	if rd.Len() != 0 {
+		return fail("coinbase: %d bytes after the transaction", rd.Len())
 	}
 	if len(cb.TxIn) != 1 || cb.TxIn[0].PreviousOutPoint.Index != wire.MaxPrevOutIndex || cb.TxIn[0].PreviousOutPoint.Hash != ([32]byte{}) {
 		return fail("coinbase is not a coinbase transaction")
