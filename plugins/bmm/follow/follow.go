@@ -157,7 +157,8 @@ func (f *Follower) Sync(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("getblockcount: %w", err)
 	}
-	verified := false // the cursor was checked against the best chain
+	verified := false    // the cursor was checked against the best chain
+	firstOnBest := false // the first followed block was found on the best chain
 	for {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -175,7 +176,7 @@ func (f *Follower) Sync(ctx context.Context) (Result, error) {
 					return res, err
 				}
 				if !onChain {
-					rebuilt, err := f.rebuildIfReplaced(ctx, count, &res)
+					rebuilt, err := f.rebuildIfReplaced(ctx, count, &res, &firstOnBest)
 					if err != nil {
 						return res, err
 					}
@@ -254,13 +255,20 @@ func (f *Follower) Sync(ctx context.Context) (Result, error) {
 // btcd regtest does, or reorganised below everything followed), nothing in
 // the store is on the best chain, so it is emptied in one transaction and
 // following restarts at the start height instead of undoing block by block.
-func (f *Follower) rebuildIfReplaced(ctx context.Context, count int64, res *Result) (bool, error) {
+//
+// firstOnBest spares the check during one Sync once it found the first
+// block on the best chain (a reorg is then undone block by block).
+func (f *Follower) rebuildIfReplaced(ctx context.Context, count int64, res *Result, firstOnBest *bool) (bool, error) {
+	if *firstOnBest {
+		return false, nil
+	}
 	first, ok, err := f.st.First()
 	if err != nil || !ok {
 		return false, err
 	}
 	onChain, err := f.onBestChain(ctx, first, count)
 	if err != nil || onChain {
+		*firstOnBest = onChain
 		return false, err
 	}
 	blocks, _, err := f.st.Len()
