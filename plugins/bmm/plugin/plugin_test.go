@@ -98,6 +98,17 @@ func TestEndToEnd(t *testing.T) {
 	if k := sdk.KindOf(err); k != sdk.KindUnavailable && k != sdk.KindDaemon {
 		t.Fatalf("mainchain down: %v (kind %v)", err, k)
 	}
+	// Once the follower's poll has failed, requests fail at once, naming it.
+	for !strings.Contains(fmt.Sprint(err), "mainchain node is down") {
+		if k := sdk.KindOf(err); (k != sdk.KindUnavailable && k != sdk.KindDaemon) || ctx.Err() != nil {
+			t.Fatalf("mainchain down: %v (kind %v)", err, k)
+		}
+		time.Sleep(20 * time.Millisecond)
+		_, err = call(txs[1], 4)
+	}
+	if sdk.KindOf(err) != sdk.KindUnavailable {
+		t.Fatalf("known down: %v", err)
+	}
 	if err := mc.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
