@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -267,9 +268,63 @@ func TestBtcdRestartRebuilds(t *testing.T) {
 	r.verified(t, ctx, 2)
 	r.verified(t, ctx, 3)
 
+	// A client asking all along: no request that starts after the restart
+	// may name an old block.
+	var params []proof.Params
+	for _, h := range []int64{2, 3} {
+		sh, _ := r.S.GetBlockHash(ctx, h)
+		sb, err := r.S.GetBlock(ctx, sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		params = append(params, proof.Params{TxHash: sdk.Hash(sb.Transactions[0].TxHash()), Height: h})
+	}
+	var restarted atomic.Bool
+	stop := make(chan struct{})
+	bad := make(chan string, 1)
+	asked := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { asked <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for _, p := range params {
+				after := restarted.Load()
+				res, err := r.b.Build(ctx, p)
+				if after {
+					n++
+				}
+				if after && err == nil && old[res.BMM.MainBlockHash] {
+					select {
+					case bad <- fmt.Sprintf("sidechain block %d served from old block %s", p.Height, res.BMM.MainBlockHash):
+					default:
+					}
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	defer func() {
+		close(stop)
+		n := <-asked
+		select {
+		case msg := <-bad:
+			t.Errorf("background client: %s", msg)
+		default:
+		}
+		if n == 0 && !t.Failed() {
+			t.Error("background client asked nothing after the restart")
+		}
+	}()
+
 	if err := r.M.Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
+	restarted.Store(true)
 	if n, err := r.M.GetBlockCount(ctx); err != nil || n != 0 {
 		t.Fatalf("M after restart at %d (%v), want the genesis block", n, err)
 	}
