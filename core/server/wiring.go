@@ -110,6 +110,7 @@ func (s *Server) prepareListeners() error {
 	cfg := s.cfg
 	var tlsOpts transport.Options
 	tlsOpts.MaxRecv = cfg.MaxRecv
+	tlsOpts.WSAllowedOrigins = cfg.WSAllowedOrigins
 	tlsOpts.Logger = s.log.With("component", "transport")
 	for _, svc := range cfg.Services {
 		if (svc.Proto == "ssl" || svc.Proto == "wss") && tlsOpts.TLSConfig == nil {
