@@ -124,3 +124,26 @@ func TestAdminRPCHardened(t *testing.T) {
 		t.Errorf("cookie file left after shutdown: %v", err)
 	}
 }
+
+// TestProtectionOffStopsStartup (issue 11.7): values that would turn a
+// protection off stop amberd at start with a message naming the key.
+func TestProtectionOffStopsStartup(t *testing.T) {
+	for key, env := range map[string]map[string]string{
+		"max_sessions":   {"MAX_SESSIONS": "0"},
+		"max_recv":       {"MAX_RECV": "0"},
+		"metrics_listen": {"AMBER_METRICS_LISTEN": "0.0.0.0:0"},
+	} {
+		a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: "u:p@127.0.0.1:1", Env: env})
+		select {
+		case <-a.Done():
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: amberd still running", key)
+		}
+		if a.ExitErr() == nil {
+			t.Errorf("%s: amberd exited 0", key)
+		}
+		if logs := a.Logs(); !strings.Contains(logs, key) {
+			t.Errorf("%s: the error does not name the key:\n%s", key, logs)
+		}
+	}
+}
