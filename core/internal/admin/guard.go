@@ -81,11 +81,10 @@ func Check(line []byte, cookie string) Verdict {
 		objs = []json.RawMessage{t}
 	}
 	for _, o := range objs {
-		var m struct {
-			Auth *string `json:"auth"`
-		}
-		if json.Unmarshal(o, &m) != nil || m.Auth == nil ||
-			subtle.ConstantTimeCompare([]byte(*m.Auth), []byte(cookie)) != 1 {
+		var m map[string]json.RawMessage // exact member names
+		var got string
+		if json.Unmarshal(o, &m) != nil || json.Unmarshal(m[AuthMember], &got) != nil ||
+			subtle.ConstantTimeCompare([]byte(got), []byte(cookie)) != 1 {
 			return NoAuth
 		}
 	}

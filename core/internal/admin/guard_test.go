@@ -223,8 +223,21 @@ func FuzzCheck(f *testing.F) {
 		if !json.Valid(tr) || (tr[0] != '{' && tr[0] != '[') {
 			t.Fatalf("accepted %q", line)
 		}
-		if cookie != "" && !strings.Contains(line, "auth") {
-			t.Fatalf("accepted %q without the cookie", line)
+		if cookie == "" {
+			return
+		}
+		var doc any
+		if err := json.Unmarshal(tr, &doc); err != nil {
+			t.Fatalf("accepted %q: %v", line, err)
+		}
+		items, ok := doc.([]any)
+		if !ok {
+			items = []any{doc}
+		}
+		for _, it := range items {
+			if m, ok := it.(map[string]any); !ok || m[AuthMember] != cookie {
+				t.Fatalf("accepted %q without the cookie %q", line, cookie)
+			}
 		}
 	})
 }
