@@ -25,8 +25,9 @@ func (e *connectError) Unwrap() error { return e.err }
 
 // call sends one JSON-RPC 2.0 request with by-name params over a
 // newline-framed TCP connection and returns the raw result. The reply may be
-// of any size (the CLI has no inbound limit).
-func call(ctx context.Context, host string, port int, method string, params map[string]any) (json.RawMessage, error) {
+// of any size (the CLI has no inbound limit). A non-empty cookie is sent in
+// the request's "auth" member (amberd's rpc_auth: cookie).
+func call(ctx context.Context, host string, port int, method string, params map[string]any, cookie string) (json.RawMessage, error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
@@ -37,7 +38,11 @@ func call(ctx context.Context, host string, port int, method string, params map[
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	req, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	msg := map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+	if cookie != "" {
+		msg["auth"] = cookie
+	}
+	req, err := json.Marshal(msg)
 	if err != nil {
 		return nil, err
 	}

@@ -5,10 +5,13 @@
 // (4-space indent, sorted keys) for everything else. --json prints the
 // compact JSON result instead.
 //
-//	amberctl [-p PORT] [--host HOST] [--timeout SECONDS] [--json] <method> [args...]
+//	amberctl [-p PORT] [--host HOST] [--cookie FILE] [--timeout SECONDS] [--json] <method> [args...]
 //
 // The port defaults to $AMBER_RPC_PORT, then $RPC_PORT, then 8000; the host
-// to 127.0.0.1. Exit status: 0 on success, 1 when amberd cannot be reached
+// to 127.0.0.1. When amberd runs with rpc_auth: cookie, every request
+// carries the cookie amberd wrote at start, read as bitcoin-cli reads
+// bitcoind's: from --cookie, else $AMBER_RPC_COOKIE_FILE, else rpc.cookie
+// in $AMBER_DB_DIRECTORY or $DB_DIRECTORY (amberd's own environment). Exit status: 0 on success, 1 when amberd cannot be reached
 // or answers with an error, 2 on usage errors.
 package main
 
@@ -53,6 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(port, "port", defaultPort(getenv), "admin RPC port (env AMBER_RPC_PORT, RPC_PORT)")
 	host := fs.String("host", "127.0.0.1", "admin RPC host")
 	asJSON := fs.Bool("json", false, "print the compact JSON result")
+	cookieFlag := fs.String("cookie", "", "admin cookie file (default: $AMBER_RPC_COOKIE_FILE, else rpc.cookie in $AMBER_DB_DIRECTORY or $DB_DIRECTORY)")
 	timeout := &seconds{30 * time.Second}
 	fs.Var(timeout, "timeout", "seconds for connecting and the request")
 	fs.Usage = func() { usage(fs, stderr) }
@@ -68,9 +72,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "amberctl %s: %v\n", fs.Arg(0), err)
 		return 2
 	}
+	cookie, err := readCookie(cookiePath(*cookieFlag, getenv))
+	if err != nil {
+		fmt.Fprintf(stderr, "amberctl: %v\n", err)
+		return 1
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout.d)
 	defer cancel()
-	result, err := call(ctx, *host, *port, m.name, params)
+	result, err := call(ctx, *host, *port, m.name, params, cookie)
 	var connErr *connectError
 	switch {
 	case errors.As(err, &connErr):
@@ -93,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func usage(fs *flag.FlagSet, w io.Writer) {
-	fmt.Fprintf(w, "usage: amberctl [-p PORT] [--host HOST] [--timeout SECONDS] [--json] <method> [args...]\n\nmethods:\n")
+	fmt.Fprintf(w, "usage: amberctl [-p PORT] [--host HOST] [--cookie FILE] [--timeout SECONDS] [--json] <method> [args...]\n\nmethods:\n")
 	for _, m := range methods {
 		fmt.Fprintf(w, "  %-28s %s\n", m.name+" "+m.usage, m.help)
 	}

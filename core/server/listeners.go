@@ -21,6 +21,8 @@ type listener struct {
 	disp    session.Dispatcher
 	profile session.Profile
 	log     *slog.Logger
+	// wrap, if set, wraps every accepted connection (the admin guard).
+	wrap func(transport.Conn) transport.Conn
 
 	mu  sync.Mutex
 	ln  transport.Listener
@@ -58,6 +60,9 @@ func (l *listener) accept(ctx context.Context, ln transport.Listener) {
 				continue
 			}
 			return
+		}
+		if l.wrap != nil {
+			conn = l.wrap(conn)
 		}
 		go l.mgr.Serve(ctx, conn, l.disp, l.profile)
 	}

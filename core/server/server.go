@@ -85,6 +85,7 @@ type Server struct {
 	stopReq chan struct{}
 	stopOne sync.Once
 
+	lim     limits // effective max_sessions, admin guard (limits.go)
 	pauseMu sync.Mutex
 	paused  bool
 
@@ -184,6 +185,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	}
 	s.admin = admin.New(s.adminOptions())
 	s.metrics = s.newMetrics()
+	if err := s.prepareLimits(openFileLimit()); err != nil {
+		return nil, err
+	}
 	if err := s.prepareListeners(); err != nil {
 		return nil, err
 	}
@@ -350,6 +354,7 @@ func (s *Server) shutdown(cancel context.CancelFunc, ixDone <-chan error) error 
 		err = fmt.Errorf("index: %w", e)
 	}
 	s.closeBackends()
+	s.removeCookie()
 	s.log.Info("stopped")
 	return err
 }

@@ -110,6 +110,7 @@ func (s *Server) prepareListeners() error {
 	cfg := s.cfg
 	var tlsOpts transport.Options
 	tlsOpts.MaxRecv = cfg.MaxRecv
+	tlsOpts.WSAllowedOrigins = cfg.WSAllowedOrigins
 	tlsOpts.Logger = s.log.With("component", "transport")
 	for _, svc := range cfg.Services {
 		if (svc.Proto == "ssl" || svc.Proto == "wss") && tlsOpts.TLSConfig == nil {
@@ -129,10 +130,11 @@ func (s *Server) prepareListeners() error {
 			if err := admin.CheckListenAddr(svc.Host, cfg.RPCAllowRemote); err != nil {
 				return err
 			}
-			if !admin.IsLoopbackHost(svc.Host) {
-				s.log.Warn("the admin RPC listens on a non-loopback address and has no authentication (rpc_allow_remote)", "host", svc.Host)
+			if !admin.IsLoopbackHost(svc.Host) && s.lim.guard.Cookie == "" {
+				s.log.Warn("the admin RPC listens on a non-loopback address and has no authentication (rpc_allow_remote; set rpc_auth: cookie)", "host", svc.Host)
 			}
 			l.disp = s.admin
+			l.wrap = s.lim.guard.Wrap // HTTP and non-JSON-RPC lines close the connection
 			// Admin sessions: the library's cost defaults, no
 			// response-size limit and no request deadline (admin-rpc.md §1).
 			l.profile = session.AdminProfile()
@@ -164,7 +166,7 @@ func (s *Server) prepareListeners() error {
 // admission closes the public listeners when the session count reaches
 // max_sessions and reopens them at 95 % of it (sessions-and-costs.md §6).
 func (s *Server) admission(n int) {
-	max := s.cfg.MaxSessions
+	max := s.lim.maxSessions // max_sessions clamped to the open-file limit
 	if max <= 0 {
 		return
 	}

@@ -6,5 +6,7 @@
 // Everything it reads or drives comes through small interfaces in Options
 // (the index, the daemon plugin's URL switch, the session list and groups,
 // the peer manager), so each can be faked in tests. CheckListenAddr guards
-// the listen address: the admin RPC has no authentication.
+// the listen address; Guard closes a connection on its first line that is
+// not JSON-RPC (HTTP included) and, with a cookie (WriteCookie, rpc_auth:
+// cookie), refuses requests that do not carry it.
 package admin

@@ -67,6 +67,12 @@ type Config struct {
 	PluginRestartMaxDelay    time.Duration `koanf:"plugin_restart_max_delay"`
 	PluginCrashLimit         int           `koanf:"plugin_crash_limit"`
 	PluginCrashWindow        time.Duration `koanf:"plugin_crash_window"`
+	// limits (issue 11.6, 11.8, 12.14)
+	RPCAuth                   string        `koanf:"rpc_auth"`
+	RPCCookieFile             string        `koanf:"rpc_cookie_file"`
+	WSAllowedOriginsSpec      string        `koanf:"ws_allowed_origins"`
+	DaemonPollIntervalBlocks  time.Duration `koanf:"daemon_poll_interval_blocks"`
+	DaemonPollIntervalMempool time.Duration `koanf:"daemon_poll_interval_mempool"`
 
 	// Plugins are the plugins.<name> blocks; plugins.bitcoind always exists.
 	Plugins map[string]*Plugin `koanf:"plugins"`
@@ -82,6 +88,9 @@ type Config struct {
 	ReportServices []Service `koanf:"-"`
 	// DropClientRegexp is DropClient compiled; nil when DropClient is empty.
 	DropClientRegexp *regexp.Regexp `koanf:"-"`
+	// WSAllowedOrigins is WSAllowedOriginsSpec split at commas; empty
+	// means any origin.
+	WSAllowedOrigins []string `koanf:"-"`
 	// ConfigFile is the file that was loaded, "" if none.
 	ConfigFile string `koanf:"-"`
 

@@ -73,6 +73,9 @@ func (c *Config) finish(sources map[string]string) error {
 	if c.BlacklistURL == "" {
 		c.BlacklistURL = nw.BlacklistURL
 	}
+	if err := c.finishLimits(sources, bad); err != nil {
+		return err
+	}
 	return c.finishPlugins(sources)
 }
 

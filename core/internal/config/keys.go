@@ -100,6 +100,12 @@ var keyDefs = []keyDef{
 	{name: "plugin_restart_max_delay", kind: kindDuration, def: 2 * time.Minute, unit: time.Second, help: "longest delay between plugin restarts (bare number: seconds)"},
 	{name: "plugin_crash_limit", kind: kindInt, def: 5, help: "crashes within plugin_crash_window that stop restarting a plugin (crash-loop breaker)"},
 	{name: "plugin_crash_window", kind: kindDuration, def: 10 * time.Minute, unit: time.Second, help: "window of the crash-loop breaker (bare number: seconds)"},
+	// limits (issue 11.6, 11.8, 12.14)
+	{name: "rpc_auth", kind: kindEnum, def: "none", enum: []string{"none", "cookie"}, help: "admin RPC authentication: none, or cookie (a secret written to rpc_cookie_file at start, required in every admin request)"},
+	{name: "rpc_cookie_file", kind: kindString, def: "", help: "admin RPC cookie file (empty = rpc.cookie in db_directory; relative paths from db_directory)"},
+	{name: "ws_allowed_origins", kind: kindList, def: "", help: "websocket Origin values allowed, comma-separated (empty = any origin; requests without Origin are always allowed)"},
+	{name: "daemon_poll_interval_blocks", exName: "DAEMON_POLL_INTERVAL_BLOCKS", kind: kindDuration, def: time.Duration(0), unit: time.Millisecond, help: "ElectrumX's block poll period (bare number: ms; 0 = unset); see mempool_poll_interval"},
+	{name: "daemon_poll_interval_mempool", exName: "DAEMON_POLL_INTERVAL_MEMPOOL", kind: kindDuration, def: time.Duration(0), unit: time.Millisecond, help: "ElectrumX's mempool poll period (bare number: ms; 0 = unset); see mempool_poll_interval"},
 }
 
 // pluginDefs describes the keys of a plugins.<name> block.

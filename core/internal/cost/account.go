@@ -76,7 +76,13 @@ func (a *Account) Limits() Limits { return a.limits }
 
 // Bump adds delta to the cost (never below zero) and recalculates when
 // the cost moved more than RecalcThreshold since the last recalculation.
+// A positive delta is capped at the limits' ChargeCeiling, so no single
+// charge can cost more than the hard limit; NaN is ignored.
 func (a *Account) Bump(delta float64) {
+	if math.IsNaN(delta) {
+		return
+	}
+	delta = math.Min(delta, a.limits.ChargeCeiling())
 	a.m.mu.Lock()
 	a.cost = math.Max(0, a.cost+delta)
 	var ch targetChange
@@ -151,7 +157,9 @@ func (a *Account) Throttled() bool {
 }
 
 // ExtraCost is the account's share of its groups' cost:
-// Σ weight × (group cost − own cost), computed now.
+// Σ weight × (group cost − own share), computed now, where a time-slice
+// group's term is capped at SliceShareCap × own cost and every member's
+// share (and what it retains after closing) at its ShareCeiling.
 func (a *Account) ExtraCost() float64 {
 	a.m.mu.Lock()
 	defer a.m.mu.Unlock()
@@ -160,11 +168,19 @@ func (a *Account) ExtraCost() float64 {
 
 func (a *Account) extraLocked() float64 {
 	extra := 0.0
+	own := a.shareLocked()
 	for _, g := range a.groups {
-		extra += g.weight * (g.costLocked() - a.cost)
+		x := g.weight * math.Max(0, g.costLocked()-own)
+		if g.slice {
+			x = math.Min(x, SliceShareCap*a.cost)
+		}
+		extra += x
 	}
 	return extra
 }
+
+// shareLocked is what the account's cost counts for in its groups.
+func (a *Account) shareLocked() float64 { return math.Min(a.cost, a.limits.ShareCeiling()) }
 
 // Groups returns the names of the account's groups.
 func (a *Account) Groups() []string {
@@ -176,8 +192,8 @@ func (a *Account) Groups() []string {
 }
 
 // Close removes the account: its cost as last computed (not decayed to
-// now) is added to the retained cost of each of its groups. Closing twice
-// is harmless.
+// now), capped at its ShareCeiling, is added to the retained cost of each
+// of its groups. Closing twice is harmless.
 func (a *Account) Close() {
 	a.m.mu.Lock()
 	defer a.m.mu.Unlock()
@@ -188,6 +204,6 @@ func (a *Account) Close() {
 	delete(a.m.accounts, a)
 	for _, g := range a.groups {
 		delete(g.members, a)
-		g.retained += a.cost
+		g.retained += a.shareLocked()
 	}
 }

@@ -123,27 +123,34 @@ func TestGroupShares(t *testing.T) {
 	m, _ := newTestModel()
 	a := m.Open(Spec{Limits: defaults, Addr: tcp("81.2.69.10"), Owner: "A"})
 	a.Bump(5000)
-	// B shares A's /24 and time slice: extra = 1.0×5000 + 0.03×5000 = 5150;
-	// f = (5150 − 1000)/9000 = 0.46111 → target ceil(5.389) = 6, throttled
-	// from its first request; sleep 0.46111 × 2.5 s = 1.1528 s.
+	// B shares A's /24 and time slice: extra = 1.0×5000 from the subnet;
+	// the slice's 0.03×5000 is capped at B's own cost (0):
+	// f = (5000 − 1000)/9000 = 0.4444 → target ceil(5.556) = 6, throttled
+	// from its first request; sleep 0.4444 × 2.5 s = 1.1111 s.
 	b := m.Open(Spec{Limits: defaults, Addr: tcp("81.2.69.200"), Owner: "B"})
-	if x := b.ExtraCost(); !near(x, 5150) {
-		t.Errorf("B extra = %v, want 5150", x)
+	if x := b.ExtraCost(); !near(x, 5000) {
+		t.Errorf("B extra = %v, want 5000", x)
 	}
 	if b.Target() != 6 || !b.Throttled() {
 		t.Errorf("B target = %d throttled %v, want 6 true", b.Target(), b.Throttled())
 	}
-	if s := b.Sleep(); s != 1152777777 { // 4150/9000 × 2.5e9 ns
+	if s := b.Sleep(); s != 1111111111 { // 4000/9000 × 2.5e9 ns
 		t.Errorf("B sleep = %v", s)
 	}
-	// C is private: only the time slice, 0.03 × 5000 = 150 → unthrottled.
+	// C is private: only the time slice, 0.03 × 5000 = 150 capped at C's
+	// own cost: 0 → unthrottled. After 100 of its own: min(150, 100).
 	c := m.Open(Spec{Limits: defaults, Addr: tcp("192.168.1.5"), Owner: "C"})
 	if g := c.Groups(); !reflect.DeepEqual(g, []string{"t0"}) {
 		t.Errorf("private session groups = %v, want [t0]", g)
 	}
-	if x := c.ExtraCost(); !near(x, 150) {
-		t.Errorf("C extra = %v, want 150", x)
+	if x := c.ExtraCost(); x != 0 {
+		t.Errorf("C extra = %v, want 0", x)
 	}
+	c.Bump(100)
+	if x := c.ExtraCost(); !near(x, 100) {
+		t.Errorf("C extra after 100 = %v, want 100 (slice share capped at own cost)", x)
+	}
+	c.Bump(-100)
 	if c.Target() != 10 {
 		t.Errorf("C target = %d, want 10", c.Target())
 	}
@@ -180,10 +187,11 @@ func TestRetainedCostAndRefund(t *testing.T) {
 	if len(gs) != 2 || gs[0].RetainedCost != 1500 || gs[1].RetainedCost != 1500 || len(gs[0].Owners) != 0 {
 		t.Fatalf("groups after close = %+v", gs)
 	}
-	// A reconnect at 100 s is still in slice t0: extra = 1500 + 0.03×1500 = 1545.
+	// A reconnect at 100 s is still in slice t0: extra = 1500 from the
+	// subnet, the slice's 0.03×1500 capped at its own cost (0).
 	d := m.Open(Spec{Limits: defaults, Addr: tcp("81.2.69.77")})
-	if x := d.ExtraCost(); !near(x, 1545) {
-		t.Errorf("reconnect extra = %v, want 1545", x)
+	if x := d.ExtraCost(); !near(x, 1500) {
+		t.Errorf("reconnect extra = %v, want 1500", x)
 	}
 	// Refund: 300 × 10000 / 5000 = 600 per period.
 	for i, want := range []float64{900, 300, 0, 0} {

@@ -55,6 +55,7 @@ func (m *Model) Clock() Clock { return m.clock }
 type group struct {
 	name     string
 	weight   float64
+	slice    bool // a time-slice group: shares capped by own cost
 	members  map[*Account]struct{}
 	retained float64
 }
@@ -62,7 +63,7 @@ type group struct {
 func (g *group) costLocked() float64 {
 	c := g.retained
 	for a := range g.members {
-		c += a.cost
+		c += a.shareLocked()
 	}
 	return c
 }
@@ -75,7 +76,9 @@ func (m *Model) groupsFor(addr net.Addr, now time.Time) []*group {
 	if name, ok := SubnetGroup(addr, m.cfg.IPv4Prefix, m.cfg.IPv6Prefix); ok {
 		out = append(out, m.groupLocked(name, SubnetWeight))
 	}
-	return append(out, m.groupLocked(SliceGroup(now.Sub(m.start)), SliceWeight))
+	g := m.groupLocked(SliceGroup(now.Sub(m.start)), SliceWeight)
+	g.slice = true
+	return append(out, g)
 }
 
 func (m *Model) groupLocked(name string, weight float64) *group {
@@ -190,7 +193,7 @@ func (m *Model) Groups() []GroupInfo {
 		gi := GroupInfo{Name: g.name, Weight: g.weight, RetainedCost: g.retained}
 		for a := range g.members {
 			gi.Owners = append(gi.Owners, a.owner)
-			gi.MembersCost += a.cost
+			gi.MembersCost += a.shareLocked()
 		}
 		out = append(out, gi)
 	}

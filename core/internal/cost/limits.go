@@ -29,6 +29,14 @@ const (
 	// ThrottledRatio: a session whose concurrency target is below this
 	// fraction of its initial concurrency counts as throttled.
 	ThrottledRatio = 0.8
+	// SliceShareCap bounds a session's share of its time-slice group
+	// relative to its own cost: share ≤ SliceShareCap × own cost. A
+	// session that has done little is never slowed by the others that
+	// connected in the same slice (a restart herd of polite wallets, or a
+	// stranger next to an abuser), while a flood of costly sessions
+	// opened together reaches its limits at 1/(1+SliceShareCap) of the
+	// cost one session alone would need.
+	SliceShareCap = 1.0
 )
 
 // Limits are one session kind's throttling parameters
@@ -92,6 +100,24 @@ func (l Limits) Sleep(f float64) time.Duration {
 	}
 	return time.Duration(f * float64(l.SleepMax))
 }
+
+// ChargeCeiling is the most a single charge (one Bump, i.e. one
+// handler's cost for one request) can add: the hard limit when the limits
+// throttle, unbounded otherwise (the cost then has no effect). A request
+// priced above it, such as a header range far past the tip whose count
+// was priced before being clamped, costs the session its hard limit
+// (it is disconnected) and no more.
+func (l Limits) ChargeCeiling() float64 {
+	if !l.Throttles() {
+		return math.Inf(1)
+	}
+	return l.Hard
+}
+
+// ShareCeiling is the most of one session's cost its groups see, as a
+// member and as retained cost after it closed: the hard limit when the
+// limits throttle (a session is disconnected there), unbounded otherwise.
+func (l Limits) ShareCeiling() float64 { return l.ChargeCeiling() }
 
 // Decay is the refund rate in cost per second for a session holding subs
 // subscriptions: hard / (divisor + 5 × subs).

@@ -131,9 +131,10 @@ func TestFloodUntilExcessiveResourceUsage(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 	// 127.0.0.1 has no subnet group; its time slice t0 keeps the cost it
-	// closed with: 21 errors × 100 (the -101 reply is charged too).
+	// closed with, 21 errors × 100 (the -101 reply is charged too), capped
+	// at the hard limit (cost.Limits.ShareCeiling): 2000.
 	gs := r.m.Groups()
-	if len(gs) != 1 || gs[0].Name != "t0" || gs[0].RetainedCost != 2100 || gs[0].Sessions != 0 {
+	if len(gs) != 1 || gs[0].Name != "t0" || gs[0].RetainedCost != 2000 || gs[0].Sessions != 0 {
 		t.Errorf("groups after close = %+v", gs)
 	}
 }
@@ -148,22 +149,23 @@ func TestGroupShareThrottlesSecondSession(t *testing.T) {
 	if a.ConcurrencyTarget() != 6 {
 		t.Errorf("A target = %d, want 6", a.ConcurrencyTarget())
 	}
-	// B shares A's /24 (weight 1) and slice t0 (0.03):
-	// extra = 5000 + 150 = 5150; f = 4150/9000 = 0.4611 → ceil(5.39) = 6;
-	// sleep 0.4611 × 2.5 s = 1.152777777 s.
+	// B shares A's /24 (weight 1) and slice t0 (0.03, but a slice share
+	// is capped at the session's own cost, 0 here; cost.SliceShareCap):
+	// extra = 5000; f = 4000/9000 = 0.4444 → ceil(5.56) = 6;
+	// sleep 0.4444 × 2.5 s = 1.111111111 s.
 	b, bc, _ := r.serve(t, "81.2.69.20", d, p)
-	if x := b.ExtraCost(); x < 5149.999 || x > 5150.001 {
-		t.Errorf("B extra cost = %v, want 5150", x)
+	if x := b.ExtraCost(); x < 4999.999 || x > 5000.001 {
+		t.Errorf("B extra cost = %v, want 5000", x)
 	}
 	if b.ConcurrencyTarget() != 6 || !b.Throttled() {
 		t.Errorf("B target %d throttled %v, want 6 true", b.ConcurrencyTarget(), b.Throttled())
 	}
 	bc.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[]}`)
 	bc.read(t)
-	if got := r.sl.got(); !reflect.DeepEqual(got, []time.Duration{1152777777}) {
-		t.Errorf("B sleeps = %v, want [1.152777777s]", got)
+	if got := r.sl.got(); !reflect.DeepEqual(got, []time.Duration{1111111111}) {
+		t.Errorf("B sleeps = %v, want [1.111111111s]", got)
 	}
-	// C is private: no subnet group; slice share 0.03 × 5000 = 150.
+	// C is private: no subnet group; slice share min(0.03 × 5000, own 0) = 0.
 	cs, cc, _ := r.serve(t, "192.168.1.5", d, p)
 	if g := cs.Groups(); !reflect.DeepEqual(g, []string{"t0"}) {
 		t.Errorf("C groups = %v", g)

@@ -83,7 +83,11 @@ type Options struct {
 	MaxRecv int
 	// WriteTimeout bounds each WriteMessage (default DefaultWriteTimeout).
 	WriteTimeout time.Duration
-	Logger       *slog.Logger // nil: slog.Default()
+	// WSAllowedOrigins, if not empty, are the only Origin header values a
+	// ws/wss upgrade may carry ("https://wallet.example"); requests without
+	// Origin are always accepted (ws_allowed_origins).
+	WSAllowedOrigins []string
+	Logger           *slog.Logger // nil: slog.Default()
 }
 
 func (o Options) withDefaults() Options {

@@ -9,15 +9,33 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
 
 // wsListener serves ws and wss: an http.Server on the socket upgrades every
-// request (any path, any Origin, so that browser wallets work) and hands the
-// websocket to Accept.
+// request (any path) and hands the websocket to Accept.
+//
+// Websocket behaviour (issue 11.8), as ElectrumX's aiorpcX/websockets:
+//   - a binary message is read exactly as a text one (aiorpcX encodes text
+//     to bytes and parses both as JSON); replies are always text; a text
+//     message that is not UTF-8 closes the websocket with 1007;
+//   - every client frame header is checked before its payload is read
+//     (wsGuardConn): a frame, or a fragmented message so far, claiming more
+//     than MaxRecv bytes is refused at once with close 1009, without
+//     allocating or waiting for the payload; an unmasked client frame is
+//     closed with 1002;
+//   - Origin: with Options.WSAllowedOrigins empty any Origin is accepted, so
+//     that browser wallets on any site work (the server holds no cookies or
+//     credentials, and every answer is public chain data); with a list, a
+//     request whose Origin header is not in it gets 403, while requests
+//     without an Origin (wallets, scripts: not browsers) are accepted;
+//   - one HTTP request per connection (no keep-alive), headers up to
+//     wsMaxHeaderBytes.
 type wsListener struct {
 	ln    net.Listener
 	srv   *http.Server
@@ -40,14 +58,17 @@ func newWSListener(ln net.Listener, svc Service, kind string, opts Options, log 
 		cfg.NextProtos = []string{"http/1.1"} // websockets need HTTP/1.1 hijacking
 		ln = tls.NewListener(ln, cfg)
 	}
+	ln = wsGuardListener{Listener: ln, maxRecv: opts.MaxRecv}
 	l.srv = &http.Server{
 		Handler:           l,
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    wsMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, netConnKey{}, c)
 		},
 	}
+	l.srv.SetKeepAlivesEnabled(false)
 	go func() {
 		if err := l.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			log.Error("websocket server stopped", "err", err)
@@ -67,7 +88,13 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if o := r.Header.Get("Origin"); o != "" && !originAllowed(l.opts.WSAllowedOrigins, o) {
+		l.log.Debug("websocket origin refused", "remote", remote, "origin", o)
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	// The Origin policy is ours (above): the library's same-host check is off.
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		l.log.Debug("websocket upgrade failed", "remote", remote, "err", err)
 		return // Accept has written the HTTP error
@@ -115,19 +142,42 @@ type wsConn struct {
 }
 
 func (c *wsConn) ReadMessage(ctx context.Context) ([]byte, error) {
-	_, msg, err := c.c.Read(ctx)
+	typ, msg, err := c.c.Read(ctx)
 	if err != nil {
 		switch {
-		case errors.Is(err, websocket.ErrMessageTooBig):
+		case errors.Is(err, websocket.ErrMessageTooBig), errors.Is(err, errFrameTooBig):
 			c.stats.oversized.Add(1)
 		case isCleanClose(err):
 			return nil, io.EOF
 		}
 		return nil, fmt.Errorf("transport: read %s: %w", c.kind, err)
 	}
+	if typ == websocket.MessageText && !utf8.Valid(msg) {
+		_ = c.c.Close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
+		return nil, fmt.Errorf("transport: read %s: text message is not UTF-8", c.kind)
+	}
 	c.stats.bytesIn.Add(uint64(len(msg)))
 	c.stats.msgsIn.Add(1)
 	return msg, nil
+}
+
+// wsMaxHeaderBytes bounds the HTTP upgrade request's header.
+const wsMaxHeaderBytes = 16 << 10
+
+// originAllowed reports whether origin may open a websocket: any when
+// allowed is empty, else an exact (case-insensitive) match of
+// scheme://host[:port].
+func originAllowed(allowed []string, origin string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	o := strings.ToLower(strings.TrimSuffix(origin, "/"))
+	for _, a := range allowed {
+		if strings.ToLower(a) == o {
+			return true
+		}
+	}
+	return false
 }
 
 func isCleanClose(err error) bool {
