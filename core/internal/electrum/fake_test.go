@@ -196,7 +196,13 @@ type fakeSess struct {
 	value      any
 	notes      []string // "method params-json"
 	failNotify bool
+	// fresh: do does not mark the session as having sent server.version
+	// (tests of the version-first rule); by default it does, so a test of
+	// one method needs no negotiation (the 1.4 table is used).
+	fresh bool
 }
+
+func (s *fakeSess) Client() string { s.mu.Lock(); defer s.mu.Unlock(); return s.client }
 
 func (s *fakeSess) ID() uint64               { return s.id }
 func (s *fakeSess) Kind() string             { return "tcp" }
@@ -313,11 +319,24 @@ func newFixture(t testing.TB) (*Server, *fakeIndex, *fakeDaemon) {
 }
 
 // do calls method on s and returns the result JSON or the error.
+// ready marks s as having sent server.version (1.4 table), for tests that
+// call Handle directly.
+func ready(srv *Server, s Sess) Sess {
+	st := srv.stateOf(s)
+	st.mu.Lock()
+	st.versionSeen = true
+	st.mu.Unlock()
+	return s
+}
+
 func do(t testing.TB, srv *Server, s Sess, method, params string) (string, *jsonrpc.Error) {
 	t.Helper()
 	var raw json.RawMessage
 	if params != "" {
 		raw = json.RawMessage(params)
+	}
+	if fs, ok := s.(*fakeSess); ok && !fs.fresh && method != "server.version" {
+		ready(srv, s)
 	}
 	res, err := srv.Handle(context.Background(), s, method, raw)
 	if err != nil {

@@ -169,3 +169,12 @@ func (m *Manager) blacklistedLocked(p *peer) bool {
 	sld := "*." + strings.Join(labels[max(0, len(labels)-2):], ".")
 	return m.blacklist[host] || m.blacklist[sld] || (p.ipAddr != "" && m.blacklist[p.ipAddr])
 }
+
+// ProxyAddress returns the detected SOCKS proxy's host:port, "" before one
+// is detected (upstream proxy_address; the Electrum layer uses it to tell
+// sessions that come through Tor).
+func (m *Manager) ProxyAddress() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.proxy
+}
