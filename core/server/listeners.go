@@ -21,6 +21,7 @@ type listener struct {
 	disp    session.Dispatcher
 	profile session.Profile
 	log     *slog.Logger
+	pad     *transport.PadOptions // reply padding (tcp/ssl with reply_padding)
 
 	mu  sync.Mutex
 	ln  transport.Listener
@@ -58,6 +59,9 @@ func (l *listener) accept(ctx context.Context, ln transport.Listener) {
 				continue
 			}
 			return
+		}
+		if l.pad != nil {
+			conn = transport.Pad(conn, *l.pad)
 		}
 		go l.mgr.Serve(ctx, conn, l.disp, l.profile)
 	}

@@ -150,6 +150,9 @@ func (s *Server) prepareListeners() error {
 			HardLimit:         float64(cfg.CostHardLimit),
 			RequestSleep:      cfg.RequestSleep,
 		}
+		if cfg.ReplyPadding && (svc.Proto == "tcp" || svc.Proto == "ssl") {
+			l.pad = &transport.PadOptions{Hold: cfg.ReplyPaddingHold}
+		}
 		s.observe(&l.profile, svc.Proto)
 		s.public = append(s.public, l)
 	}
