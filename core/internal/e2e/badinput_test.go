@@ -81,10 +81,11 @@ func TestBadInput(t *testing.T) {
 		Env: map[string]string{"MAX_SEND": "100000", "MAX_RECV": "100000"},
 	})
 	c := harness.Dial(t, a.TCPAddr())
-	waitCaughtUp(t, c, m)
+	// server.version first (ElectrumX 1.19+ refuses anything before it).
 	if v, err := c.Negotiate(ctx, "e2e", "1.4.2"); err != nil || len(v) != 2 || v[1] != "1.4.2" {
 		t.Fatalf("server.version 1.4.2 = %v, %v", v, err)
 	}
+	waitCaughtUp(t, c, m)
 
 	t.Run("params", func(t *testing.T) { badParams(t, c, m) })
 	t.Run("version", func(t *testing.T) { badVersions(t, a.TCPAddr(), m) })
