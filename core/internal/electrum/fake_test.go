@@ -132,15 +132,16 @@ func (f *fakeIndex) addBlock(tag byte) (int64, sdk.Hash, []byte) {
 
 // fakeDaemon is a scripted Daemon.
 type fakeDaemon struct {
-	mu        sync.Mutex
-	err       error
-	tx        []byte
-	txid      string
-	fee       float64
-	feeCalls  int
-	lastMode  string
-	lastBlock int
-	info      sdk.DaemonInfo
+	mu         sync.Mutex
+	err        error
+	tx         []byte
+	txid       string
+	fee        float64
+	feeCalls   int
+	lastMode   string
+	lastBlock  int
+	info       sdk.DaemonInfo
+	broadcasts int
 }
 
 func (d *fakeDaemon) Transaction(_ context.Context, txid sdk.Hash, verbose bool) ([]byte, error) {
@@ -154,6 +155,9 @@ func (d *fakeDaemon) Transaction(_ context.Context, txid sdk.Hash, verbose bool)
 }
 
 func (d *fakeDaemon) Broadcast(_ context.Context, raw string) (string, error) {
+	d.mu.Lock()
+	d.broadcasts++
+	d.mu.Unlock()
 	if d.err != nil {
 		return "", d.err
 	}
