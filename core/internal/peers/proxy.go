@@ -171,9 +171,13 @@ func (m *Manager) blacklistedLocked(p *peer) bool {
 }
 
 // ProxyAddress returns the detected SOCKS proxy's host:port, "" before one
-// is detected (upstream proxy_address; the Electrum layer uses it to tell
-// sessions that come through Tor).
+// is detected or when peer discovery is not on (upstream proxy_address:
+// ElectrumX detects its proxy only with PEER_DISCOVERY=on). The Electrum
+// layer uses it to tell sessions that come through Tor.
 func (m *Manager) ProxyAddress() string {
+	if m.mode != modeOn {
+		return ""
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.proxy
