@@ -21,6 +21,7 @@ type listener struct {
 	disp    session.Dispatcher
 	profile session.Profile
 	log     *slog.Logger
+	pad     *transport.PadOptions // reply padding (tcp/ssl with reply_padding)
 	// wrap, if set, wraps every accepted connection (the admin guard).
 	wrap func(transport.Conn) transport.Conn
 
@@ -60,6 +61,9 @@ func (l *listener) accept(ctx context.Context, ln transport.Listener) {
 				continue
 			}
 			return
+		}
+		if l.pad != nil {
+			conn = transport.Pad(conn, *l.pad)
 		}
 		if l.wrap != nil {
 			conn = l.wrap(conn)

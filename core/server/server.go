@@ -53,6 +53,7 @@ func Run(ctx context.Context, args, environ []string) error {
 	if err != nil {
 		return err
 	}
+	srv.reloadOnHUP(ctx)
 	return srv.Serve(ctx)
 }
 

@@ -41,14 +41,13 @@ func (s *Server) electrumOptions() electrum.Options {
 			TorFile:         cfg.Path(cfg.TorBannerFile),
 			DonationAddress: cfg.DonationAddress,
 		},
-		ReportServices:    report,
-		MaxSend:           cfg.MaxSend,
-		DropClient:        cfg.DropClientRegexp,
-		DropClientUnknown: cfg.DropClientUnknown,
-		DaemonTimeout:     cfg.RequestTimeout,
-		TxCacheBytes:      int64(cfg.TxCacheMB) << 20,
-		Peers:             s.peers,
-		Logger:            s.log.With("component", "electrum"),
+		ReportServices: report,
+		MaxSend:        cfg.MaxSend,
+		DropClient:     cfg.DropClientRegexp,
+		DaemonTimeout:  cfg.RequestTimeout,
+		TxCacheBytes:   int64(cfg.TxCacheMB) << 20,
+		Peers:          s.peers,
+		Logger:         s.log.With("component", "electrum"),
 	}
 }
 
@@ -152,6 +151,9 @@ func (s *Server) prepareListeners() error {
 			SoftLimit:         float64(cfg.CostSoftLimit),
 			HardLimit:         float64(cfg.CostHardLimit),
 			RequestSleep:      cfg.RequestSleep,
+		}
+		if cfg.ReplyPadding && (svc.Proto == "tcp" || svc.Proto == "ssl") {
+			l.pad = &transport.PadOptions{Hold: cfg.ReplyPaddingHold}
 		}
 		s.observe(&l.profile, svc.Proto)
 		s.public = append(s.public, l)

@@ -67,15 +67,15 @@ func TestGetinfo(t *testing.T) {
 	}
 	sort.Strings(keys)
 	want := []string{"amber", "coin", "daemon", "daemon height", "db height", "db_flush_count", "groups",
-		"history cache", "merkle cache", "peers", "pid", "request counts", "request total", "sessions",
-		"tx hashes cache", "txs sent", "uptime", "version"}
+		"history cache", "merkle txid cache", "peers", "pid", "request counts", "request total", "sessions",
+		"txids cache", "txs sent", "uptime", "version"}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("getinfo keys %v\nwant %v", keys, want)
 	}
 	for key, want := range map[string]string{
-		"coin": `"Bitcoin"`, "daemon": `"127.0.0.1:18443/"`, "daemon height": "121", "db height": "120",
-		"db_flush_count": "7", "groups": "2", "history cache": `"1,234,567 lookups 1,000 hits 3 entries"`,
-		"merkle cache": `"0 lookups 0 hits 0 entries"`, "txs sent": "4", "version": `"Amber test"`,
+		"coin": `"BitcoinRegtest"`, "daemon": `"127.0.0.1:18443/"`, "daemon height": "121", "db height": "120",
+		"db_flush_count": "7", "groups": "2", "history cache": `"1234567 lookups, 1000 hits, 3 entries"`,
+		"merkle txid cache": `"0 lookups, 0 hits, 0 entries"`, "txs sent": "4", "version": `"Amber test"`,
 		"peers": `{"bad":1,"good":2,"never":1,"stale":0,"total":4}`,
 		"pid":   strconv.Itoa(osPID()),
 	} {
@@ -331,14 +331,14 @@ func TestDaemonURL(t *testing.T) {
 		}
 	}
 	n := len(r.sw.urls)
-	expectErr(t, a, "daemon_url", []any{"127.0.0.1:5"}, jsonrpc.BadRequest, `an error occured: invalid daemon URL: "127.0.0.1:5"`)
-	expectErr(t, a, "daemon_url", []any{5}, jsonrpc.BadRequest, "an error occured: daemon_url must be a string, got 5")
+	expectErr(t, a, "daemon_url", []any{"127.0.0.1:5"}, jsonrpc.BadRequest, `an error occurred: invalid daemon URL: "127.0.0.1:5"`)
+	expectErr(t, a, "daemon_url", []any{5}, jsonrpc.BadRequest, "an error occurred: daemon_url must be a string, got 5")
 	if len(r.sw.urls) != n {
 		t.Error("a failed switch was recorded")
 	}
 
 	r2 := newRig(t, func(o *Options) { o.Switcher = nil })
-	expectErr(t, r2.dial(r2.rpcAddr), "daemon_url", nil, jsonrpc.BadRequest, "an error occured: the daemon plugin cannot switch URLs")
+	expectErr(t, r2.dial(r2.rpcAddr), "daemon_url", nil, jsonrpc.BadRequest, "an error occurred: the daemon plugin cannot switch URLs")
 }
 
 func TestReorg(t *testing.T) {

@@ -69,17 +69,17 @@ func firstURL(list string) string {
 func (s *Server) daemonURL(ctx context.Context, _ *session.Session, args []json.RawMessage) (any, error) {
 	list, ok := optString(args[0])
 	if !ok {
-		return nil, badRequest("an error occured: daemon_url must be a string, got %s", display(args[0]))
+		return nil, badRequest("an error occurred: daemon_url must be a string, got %s", display(args[0]))
 	}
 	if strings.TrimSpace(list) == "" {
 		list = s.opts.DaemonURL
 	}
 	if s.opts.Switcher == nil {
-		return nil, badRequest("an error occured: the daemon plugin cannot switch URLs")
+		return nil, badRequest("an error occurred: the daemon plugin cannot switch URLs")
 	}
 	urls := strings.Split(list, ",")
 	if err := s.opts.Switcher.SetDaemonURLs(ctx, urls); err != nil {
-		return nil, badRequest("an error occured: %s", errorText(err))
+		return nil, badRequest("an error occurred: %s", errorText(err))
 	}
 	label := DaemonLabel(urls[0], s.defaultRPCPort())
 	s.mu.Lock()

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"time"
 
@@ -76,26 +77,26 @@ func (s *Server) getinfo(context.Context, *session.Session, []json.RawMessage) (
 		groups = len(s.opts.Groups())
 	}
 	return map[string]any{
-		"coin":            s.opts.Coin,
-		"daemon":          s.daemonLabel(),
-		"daemon height":   st.DaemonHeight,
-		"db height":       st.DBHeight,
-		"db_flush_count":  st.Commits,
-		"groups":          groups,
-		"history cache":   cacheLine(cs.HistoryCache),
-		"merkle cache":    cacheLine(cs.MerkleCache),
-		"tx hashes cache": cacheLine(cs.TxHashesCache),
-		"pid":             os.Getpid(),
-		"peers":           s.peerCounts(),
-		"request counts":  counts,
-		"request total":   total,
+		"coin":              s.coinClass(),
+		"daemon":            s.daemonLabel(),
+		"daemon height":     st.DaemonHeight,
+		"db height":         st.DBHeight,
+		"db_flush_count":    st.Commits,
+		"groups":            groups,
+		"history cache":     cacheLine(cs.HistoryCache),
+		"merkle txid cache": cacheLine(cs.MerkleCache),
+		"pid":               os.Getpid(),
+		"peers":             s.peerCounts(),
+		"request counts":    counts,
+		"request total":     total,
 		"sessions": map[string]int64{
 			"count": int64(len(sessions)), "count with subs": withSubs, "errors": errs,
 			"logged": logged, "pending requests": pending, "subs": subs,
 		},
-		"txs sent": cs.TxsSent,
-		"uptime":   pyfmt.Duration(time.Since(s.opts.Start), " "),
-		"version":  s.opts.Version,
+		"txids cache": cacheLine(cs.TxHashesCache),
+		"txs sent":    cs.TxsSent,
+		"uptime":      pyfmt.Duration(time.Since(s.opts.Start), " "),
+		"version":     s.opts.Version,
 		AmberKey: map[string]any{
 			"sync": map[string]any{
 				"synced": st.Synced, "db height": st.DBHeight, "daemon height": st.DaemonHeight,
@@ -135,6 +136,26 @@ func percent(have, want int64) float64 {
 	return float64(int(p*100)) / 100
 }
 
+// cacheLine is upstream's cache_fmt (session.py _get_info): plain
+// integers, comma-separated fields.
 func cacheLine(c CacheStats) string {
-	return pyfmt.Thousands(c.Lookups) + " lookups " + pyfmt.Thousands(c.Hits) + " hits " + pyfmt.Thousands(c.Entries) + " entries"
+	return fmt.Sprintf("%d lookups, %d hits, %d entries", c.Lookups, c.Hits, c.Entries)
+}
+
+// coinClasses are ElectrumX 1.20.0's Bitcoin class names per network
+// (lib/coins.py), which its getinfo reports as "coin".
+var coinClasses = map[string]string{
+	"mainnet": "BitcoinMainnet", "testnet": "BitcoinTestnet3", "testnet4": "BitcoinTestnet4",
+	"signet": "BitcoinSignet", "regtest": "BitcoinRegtest",
+}
+
+// coinClass is getinfo's "coin": the coin class name of the configured
+// network, else Options.Coin.
+func (s *Server) coinClass() string {
+	if n := s.opts.Network; n != nil && n.Coin == "Bitcoin" {
+		if c, ok := coinClasses[n.Name]; ok {
+			return c
+		}
+	}
+	return s.opts.Coin
 }

@@ -75,5 +75,5 @@ func TestQuery(t *testing.T) {
 	}
 	expectErr(t, a, "query", []any{[]string{sh}, -1}, jsonrpc.BadRequest, "-1 should be a non-negative integer")
 	expectErr(t, a, "query", []any{sh, 5}, jsonrpc.BadRequest, "items: expected a list of scripts (hex) or addresses")
-	expectErr(t, a, "query", map[string]any{"items": []string{sh}}, jsonrpc.InvalidParams, `method "query" requires argument "limit"`)
+	expectErr(t, a, "query", map[string]any{"items": []string{sh}}, jsonrpc.InvalidParams, `method "query" requires parameter "limit"`)
 }

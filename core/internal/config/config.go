@@ -44,29 +44,31 @@ type Config struct {
 	SessionGroupBySubnetIPv4 int           `koanf:"session_group_by_subnet_ipv4"`
 	SessionGroupBySubnetIPv6 int           `koanf:"session_group_by_subnet_ipv6"`
 	DropClient               string        `koanf:"drop_client"`
-	DropClientUnknown        bool          `koanf:"drop_client_unknown"`
-	LogLevel                 string        `koanf:"log_level"`
-	LogFormat                string        `koanf:"log_format"`
-	LogSessions              time.Duration `koanf:"log_sessions"`
-	AnonLogs                 bool          `koanf:"anon_logs"`
-	AllowRoot                bool          `koanf:"allow_root"`
-	PeerDiscovery            string        `koanf:"peer_discovery"`
-	PeerAnnounce             bool          `koanf:"peer_announce"`
-	TorProxyHost             string        `koanf:"tor_proxy_host"`
-	TorProxyPort             int           `koanf:"tor_proxy_port"`
-	ForceProxy               bool          `koanf:"force_proxy"`
-	BlacklistURL             string        `koanf:"blacklist_url"`
-	MempoolPollInterval      time.Duration `koanf:"mempool_poll_interval"`
-	MetricsListen            string        `koanf:"metrics_listen"`
-	MetricsAllowRemote       bool          `koanf:"metrics_allow_remote"`
-	MetricsPprof             bool          `koanf:"metrics_pprof"`
-	RPCAllowRemote           bool          `koanf:"rpc_allow_remote"`
-	PeerAllowPrivate         bool          `koanf:"peer_allow_private"`
-	PeerSeedsSpec            string        `koanf:"peer_seeds"`
-	PluginRestartDelay       time.Duration `koanf:"plugin_restart_delay"`
-	PluginRestartMaxDelay    time.Duration `koanf:"plugin_restart_max_delay"`
-	PluginCrashLimit         int           `koanf:"plugin_crash_limit"`
-	PluginCrashWindow        time.Duration `koanf:"plugin_crash_window"`
+	// Reply padding (issue 12 #10).
+	ReplyPadding          bool          `koanf:"reply_padding"`
+	ReplyPaddingHold      time.Duration `koanf:"reply_padding_hold"`
+	LogLevel              string        `koanf:"log_level"`
+	LogFormat             string        `koanf:"log_format"`
+	LogSessions           time.Duration `koanf:"log_sessions"`
+	AnonLogs              bool          `koanf:"anon_logs"`
+	AllowRoot             bool          `koanf:"allow_root"`
+	PeerDiscovery         string        `koanf:"peer_discovery"`
+	PeerAnnounce          bool          `koanf:"peer_announce"`
+	TorProxyHost          string        `koanf:"tor_proxy_host"`
+	TorProxyPort          int           `koanf:"tor_proxy_port"`
+	ForceProxy            bool          `koanf:"force_proxy"`
+	BlacklistURL          string        `koanf:"blacklist_url"`
+	MempoolPollInterval   time.Duration `koanf:"mempool_poll_interval"`
+	MetricsListen         string        `koanf:"metrics_listen"`
+	MetricsAllowRemote    bool          `koanf:"metrics_allow_remote"`
+	MetricsPprof          bool          `koanf:"metrics_pprof"`
+	RPCAllowRemote        bool          `koanf:"rpc_allow_remote"`
+	PeerAllowPrivate      bool          `koanf:"peer_allow_private"`
+	PeerSeedsSpec         string        `koanf:"peer_seeds"`
+	PluginRestartDelay    time.Duration `koanf:"plugin_restart_delay"`
+	PluginRestartMaxDelay time.Duration `koanf:"plugin_restart_max_delay"`
+	PluginCrashLimit      int           `koanf:"plugin_crash_limit"`
+	PluginCrashWindow     time.Duration `koanf:"plugin_crash_window"`
 	// limits (issue 11.6, 11.8, 12.14)
 	RPCAuth                   string        `koanf:"rpc_auth"`
 	RPCCookieFile             string        `koanf:"rpc_cookie_file"`

@@ -40,6 +40,7 @@ func TestLoadErrors(t *testing.T) {
 		{"obsolete HOST", nil, append([]string{"HOST=0.0.0.0"}, required...), nil, "HOST", "env HOST", ErrObsolete},
 		{"obsolete MAX_SUBS", nil, append([]string{"MAX_SUBS=1"}, required...), nil, "MAX_SUBS", "env MAX_SUBS", ErrObsolete},
 		{"obsolete REPORT_SSL_PORT_TOR", nil, append([]string{"REPORT_SSL_PORT_TOR="}, required...), nil, "REPORT_SSL_PORT_TOR", "env", ErrObsolete},
+		{"obsolete DROP_CLIENT_UNKNOWN", nil, append([]string{"DROP_CLIENT_UNKNOWN=1"}, required...), nil, "DROP_CLIENT_UNKNOWN", "env DROP_CLIENT_UNKNOWN", ErrObsolete},
 		{"missing db_directory", nil, []string{"DAEMON_URL=a:b@h"}, nil, "db_directory", "default", ErrRequired},
 		{"missing daemon_url", nil, []string{"DB_DIRECTORY=/d", "DAEMON_URL= , "}, nil, "daemon_url", "env DAEMON_URL", ErrRequired},
 		{"ssl without cert", nil, append([]string{"SERVICES=wss://:50004"}, required...), nil, "ssl_certfile", "default", ErrRequired},

@@ -64,7 +64,7 @@ var keyDefs = []keyDef{
 	{name: "reorg_limit", exName: "REORG_LIMIT", kind: kindInt, def: 0, help: "deepest reorg survivable without re-indexing (0 = coin default)"},
 	{name: "cache_mb", exName: "CACHE_MB", kind: kindInt, def: 1200, help: "sync cache budget in MB"},
 	{name: "tx_cache_mb", kind: kindInt, def: 32, help: "blockchain.transaction.get answer cache in MB (0 = off)"},
-	{name: "max_send", exName: "MAX_SEND", kind: kindInt, def: 1_000_000, help: "largest response in bytes (values below 350000 are raised to 350000)"},
+	{name: "max_send", exName: "MAX_SEND", kind: kindInt, def: 8_100_000, help: "largest response in bytes (Bitcoin's DEFAULT_MAX_SEND; values below 350000 are raised to 350000)"},
 	{name: "max_recv", exName: "MAX_RECV", kind: kindInt, def: 1_000_000, help: "largest incoming message in bytes"},
 	{name: "max_sessions", exName: "MAX_SESSIONS", kind: kindInt, def: 1000, help: "maximum client sessions"},
 	{name: "cost_soft_limit", exName: "COST_SOFT_LIMIT", kind: kindInt, def: 1000, help: "session cost where throttling starts"},
@@ -77,7 +77,9 @@ var keyDefs = []keyDef{
 	{name: "session_group_by_subnet_ipv4", exName: "SESSION_GROUP_BY_SUBNET_IPV4", kind: kindInt, def: 24, help: "IPv4 prefix length grouping sessions"},
 	{name: "session_group_by_subnet_ipv6", exName: "SESSION_GROUP_BY_SUBNET_IPV6", kind: kindInt, def: 48, help: "IPv6 prefix length grouping sessions"},
 	{name: "drop_client", exName: "DROP_CLIENT", kind: kindRegex, def: "", help: "regular expression; matching client names are disconnected"},
-	{name: "drop_client_unknown", exName: "DROP_CLIENT_UNKNOWN", kind: kindBool, def: false, help: "disconnect clients that do not send a client name"},
+	// Reply padding of TCP/TLS sessions (issue 12 #10; ElectrumX 1.18+ PaddedRSTransport).
+	{name: "reply_padding", kind: kindBool, def: true, help: "pad TCP/TLS replies with spaces to power-of-two sizes of at least 1024 bytes"},
+	{name: "reply_padding_hold", kind: kindDuration, def: time.Duration(0), unit: time.Millisecond, help: "with reply_padding, hold small replies up to this long to coalesce them (ElectrumX: 1s; 0 = send at once; bare number: milliseconds)"},
 	{name: "log_level", exName: "LOG_LEVEL", kind: kindEnum, def: "info", enum: []string{"debug", "info", "warn", "error"}, aliases: map[string]string{"warning": "warn"}, help: "log level: debug, info, warn or error"},
 	{name: "log_format", kind: kindEnum, def: "text", enum: []string{"text", "json"}, help: "log format: text or json"},
 	{name: "log_sessions", exName: "LOG_SESSIONS", kind: kindDuration, def: 3600 * time.Second, unit: time.Second, help: "session statistics log period (bare number: seconds; 0 = off)"},
@@ -136,6 +138,9 @@ var obsoleteVars = map[string]string{
 	"REPORT_HOST_TOR":     "use REPORT_SERVICES",
 	"REPORT_TCP_PORT_TOR": "use REPORT_SERVICES",
 	"REPORT_SSL_PORT_TOR": "use REPORT_SERVICES",
+	// Parity block (issue 12): removed upstream; server.version is always
+	// required first now (ElectrumX 1.19+).
+	"DROP_CLIENT_UNKNOWN": "server.version is always required as the first message",
 }
 
 // ignoredElectrumXVars are ElectrumX variables Amber reads but does not use,

@@ -17,7 +17,7 @@ func TestPrecedence(t *testing.T) {
 		def, file, envV, flagV any
 	}{
 		{"max_send", "max_send: 400000", "AMBER_MAX_SEND=500000", "--max-send=600000",
-			func(c *Config) any { return c.MaxSend }, 1_000_000, 400_000, 500_000, 600_000},
+			func(c *Config) any { return c.MaxSend }, 8_100_000, 400_000, 500_000, 600_000},
 		{"request_timeout", "request_timeout: 10", "AMBER_REQUEST_TIMEOUT=20s", "--request-timeout=1m",
 			func(c *Config) any { return c.RequestTimeout }, 30 * time.Second, 10 * time.Second, 20 * time.Second, time.Minute},
 		{"log_level", "log_level: debug", "AMBER_LOG_LEVEL=warn", "--log-level=error",
@@ -237,7 +237,7 @@ func TestRedacted(t *testing.T) {
 			t.Errorf("Redacted lacks key %s", d.name)
 		}
 	}
-	if r["max_send"] != 1_000_000 || r["request_timeout"] != "30s" {
+	if r["max_send"] != 8_100_000 || r["request_timeout"] != "30s" {
 		t.Errorf("max_send %v request_timeout %v", r["max_send"], r["request_timeout"])
 	}
 	if c.DaemonURLs[0] != "http://user:secretpw@127.0.0.1:8332/" {

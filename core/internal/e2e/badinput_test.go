@@ -81,10 +81,11 @@ func TestBadInput(t *testing.T) {
 		Env: map[string]string{"MAX_SEND": "100000", "MAX_RECV": "100000"},
 	})
 	c := harness.Dial(t, a.TCPAddr())
-	waitCaughtUp(t, c, m)
+	// server.version first (ElectrumX 1.19+ refuses anything before it).
 	if v, err := c.Negotiate(ctx, "e2e", "1.4.2"); err != nil || len(v) != 2 || v[1] != "1.4.2" {
 		t.Fatalf("server.version 1.4.2 = %v, %v", v, err)
 	}
+	waitCaughtUp(t, c, m)
 
 	t.Run("params", func(t *testing.T) { badParams(t, c, m) })
 	t.Run("version", func(t *testing.T) { badVersions(t, a.TCPAddr(), m) })
@@ -218,11 +219,16 @@ func badVersions(t *testing.T, addr string, m *harness.Model) {
 		}
 	}
 	sh := m.ScriptHashes()[0]
+	// ElectrumX 1.19+: server.version must come first (session.py
+	// handle_request); anything else is refused and the session closed.
 	pre := harness.Dial(t, addr)
-	res, rerr := pre.Call(ctx, "blockchain.scripthash.unsubscribe", sh)
-	checkErr(t, "unsubscribe before negotiation", res, rerr, wantErr{-32601, `unknown method "blockchain.scripthash.unsubscribe"`, exact})
-	if _, rerr := pre.Call(ctx, "blockchain.scripthash.get_balance", sh); rerr != nil {
-		t.Errorf("1.4 method before negotiation: %v", rerr)
+	pre.NoAutoVersion = true
+	res, rerr := pre.Call(ctx, "blockchain.scripthash.get_balance", sh)
+	checkErr(t, "request before server.version", res, rerr, wantErr{1, "use server.version to identify client", exact})
+	select {
+	case <-pre.Done():
+	case <-time.After(10 * time.Second):
+		t.Errorf("connection still open after a request before server.version")
 	}
 	v14 := harness.Dial(t, addr)
 	if v, err := v14.Negotiate(ctx, "electrum/4.3.4", "1.4"); err != nil || v[1] != "1.4" {

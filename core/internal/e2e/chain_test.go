@@ -113,8 +113,8 @@ func checkNegotiation(t *testing.T, c1, c2 *harness.Client, m *harness.Model) {
 	if err := call(ctx, c2, &f, "server.features"); err != nil {
 		t.Fatal(err)
 	}
-	if f.GenesisHash != m.BlockHash(0).String() || f.ProtocolMin != "1.4" || f.ProtocolMax != "1.6" ||
+	if f.GenesisHash != m.BlockHash(0).String() || f.ProtocolMin != "1.4" || f.ProtocolMax != "1.6.0" ||
 		f.HashFunction != "sha256" || f.ServerVersion != v142[0] || f.Pruning != nil || f.Hosts == nil {
-		t.Errorf("server.features = %+v; want genesis %s, 1.4..1.6, sha256, server_version %q", f, m.BlockHash(0), v142[0])
+		t.Errorf("server.features = %+v; want genesis %s, 1.4..1.6.0, sha256, server_version %q", f, m.BlockHash(0), v142[0])
 	}
 }

@@ -271,11 +271,12 @@ func transactionGetMerkle(ctx context.Context, c *call) (any, error) {
 }
 
 func transactionIDFromPos(ctx context.Context, c *call) (any, error) {
-	height, jerr := nonNegInt(c.args[0])
+	// tx_pos is checked before height (session.py transaction_id_from_pos).
+	pos, jerr := nonNegInt(c.args[1])
 	if jerr != nil {
 		return nil, jerr
 	}
-	pos, jerr := nonNegInt(c.args[1])
+	height, jerr := nonNegInt(c.args[0])
 	if jerr != nil {
 		return nil, jerr
 	}

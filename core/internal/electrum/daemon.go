@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,13 +67,14 @@ func estimateFee(ctx context.Context, c *call) (any, error) {
 	if jerr != nil {
 		return nil, jerr
 	}
+	// Upstream upper-cases a string mode and ignores any other value
+	// (session.py estimatefee), then checks it against ESTIMATEFEE_MODES.
 	mode := ""
-	if raw := c.args[1]; raw != nil && string(raw) != "null" {
-		s, ok := jsonString(raw)
-		if !ok || (s != "CONSERVATIVE" && s != "ECONOMICAL") {
-			return nil, badRequest("unknown estimatefee mode: %s", pyfmt.Str(raw))
+	if s, ok := jsonString(c.args[1]); ok {
+		mode = strings.ToUpper(s)
+		if mode != "CONSERVATIVE" && mode != "ECONOMICAL" {
+			return nil, badRequest("unknown estimatefee mode: %s", mode)
 		}
-		mode = s
 	}
 	c.s.AddCost(0.1)
 	target := bucketTarget(number)
@@ -156,18 +158,39 @@ func transactionGet(ctx context.Context, c *call) (any, error) {
 	return jsonrpc.Encoded(res), nil
 }
 
+// isHexStr is upstream's is_hex_str (lib/util.py): a str that
+// bytes.fromhex reads with no whitespace, so an even number of hex digits
+// (the empty string included).
+func isHexStr(raw json.RawMessage) (string, bool) {
+	s, ok := jsonString(raw)
+	if !ok || len(s)%2 != 0 {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return "", false
+		}
+	}
+	return s, true
+}
+
+// notHex is assert_hex_str's error (session.py).
+func notHex(raw json.RawMessage) *jsonrpc.Error {
+	return badRequest("%s should be a hex string", pyfmt.Str(raw))
+}
+
+// transactionBroadcast is upstream's transaction_broadcast: the hex is
+// checked first (no cost, no daemon call when it is not hex), then the
+// cost, then sendrawtransaction; a daemon rejection is BAD_REQUEST with
+// the daemon's message and the raw transaction. Electrum clients older
+// than 3.3.3 get the upgrade warning instead of the txid.
 func transactionBroadcast(ctx context.Context, c *call) (any, error) {
-	raw := c.args[0]
-	rawTx, ok := jsonString(raw)
+	rawTx, ok := isHexStr(c.args[0])
 	if !ok {
-		// Upstream forwards any JSON value; bitcoind then refuses it.
-		rawTx = string(raw)
+		return nil, notHex(c.args[0])
 	}
 	c.s.AddCost(0.25 + float64(len(rawTx))/5000)
-	if !ok {
-		return nil, badRequest("the transaction was rejected by network rules.\n\n%s\n[%s]",
-			"JSON value is not a string as expected", pyfmt.Str(raw))
-	}
 	dctx, cancel := c.srv.daemonCtx(ctx)
 	defer cancel()
 	txid, err := c.srv.daemon.Broadcast(dctx, rawTx)
@@ -176,5 +199,22 @@ func transactionBroadcast(ctx context.Context, c *call) (any, error) {
 	}
 	c.srv.stats.TxsSent.Add(1)
 	countTxSent(c.s)
+	if cv := ParseVersion(clientOf(c.s)); cv.Compare(Version{0}) != 0 && cv.Compare(Version{3, 3, 3}) < 0 {
+		return oldClientWarning, nil
+	}
 	return txid, nil
+}
+
+// oldClientWarning is Bitcoin's warn_old_client_on_tx_broadcast text
+// (lib/coins.py), returned instead of the txid to Electrum < 3.3.3.
+const oldClientWarning = "<br/><br/>Your transaction was successfully broadcast.<br/><br/>" +
+	"However, you are using a VULNERABLE version of Electrum.<br/>" +
+	"Download the new version from the usual place:<br/>https://electrum.org/<br/><br/>"
+
+// clientOf is the session's client name ("unknown" before one was given).
+func clientOf(s Sess) string {
+	if c, ok := s.(interface{ Client() string }); ok {
+		return c.Client()
+	}
+	return "unknown"
 }

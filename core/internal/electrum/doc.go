@@ -9,24 +9,29 @@
 // small Sess interface (which *session.Session satisfies), so they can be
 // tested without a network session.
 //
-// Version tables: a session starts on the 1.4 table (1.4.x clients need not
-// send server.version) and switches to the table of its negotiated version.
-// Each table is derived from the previous one (table.with / table.without);
-// a later protocol version is one more entry in tables plus its table-wide
-// rules (table.versionFirst, table.ignoreExtra).
+// The behaviour is ElectrumX 1.20.0's (docs/electrumx-parity.md lists the
+// deliberate differences). server.version must be the first message of
+// every session: anything else before it (a request, an unknown method or
+// a notification, see Notified) gets the old-client notifications, then
+// BAD_REQUEST "use server.version to identify client" and a disconnect.
+// Negotiation is upstream's numeric rule over PROTOCOL_MIN 1.4 and
+// PROTOCOL_MAX 1.6.0 (Negotiate); "1.5" is accepted and served the 1.4.2
+// table.
 //
-// Protocol 1.6 differs from 1.4.2 in: server.version must be the first
-// request (a session that sent anything else first is still served, as
-// 1.4.x, and can negotiate at most ProtocolMaxLate = 1.4.2; asking for 1.6
-// only is then refused with "unsupported protocol version" and the session
-// closed); surplus positional and unknown named arguments are ignored by
-// every method (server.version ignores them in every version, since it runs
-// before negotiation); blockchain.block.headers returns "headers": [hex, …]
+// Version tables: a session switches to the table of its negotiated
+// version. Each table is derived from the previous one (table.with /
+// table.without), as upstream's set_request_handlers. Protocol 1.6 differs
+// from 1.4.2 in: blockchain.block.headers returns "headers": [hex, …]
 // instead of "hex"; blockchain.relayfee is gone (-32601); new
 // blockchain.transaction.broadcast_package and mempool.get_info, which use
 // the optional sdk.PackageBroadcaster and sdk.MempoolInfoer of the Daemon.
-// estimatefee's mode and the canonical mempool order are served to every
-// version. A negotiation landing in the skipped 1.5 range settles on 1.4.2.
+// Surplus arguments are refused with aiorpcX's -32602 text by every method
+// but server.version, which ignores them in every version.
+//
+// Parameters are read as upstream reads them: integers as Python's int()
+// (pyint.go), hex strings as is_hex_str, booleans by Python equality.
+//
+// The banner files are read by New and ReloadBanner, never per request.
 //
 // Index events reach the sessions through HandleEvent (synchronous) or the
 // callback returned by Notifier (non-blocking, for the index's Notify hook).

@@ -132,15 +132,16 @@ func (f *fakeIndex) addBlock(tag byte) (int64, sdk.Hash, []byte) {
 
 // fakeDaemon is a scripted Daemon.
 type fakeDaemon struct {
-	mu        sync.Mutex
-	err       error
-	tx        []byte
-	txid      string
-	fee       float64
-	feeCalls  int
-	lastMode  string
-	lastBlock int
-	info      sdk.DaemonInfo
+	mu         sync.Mutex
+	err        error
+	tx         []byte
+	txid       string
+	fee        float64
+	feeCalls   int
+	lastMode   string
+	lastBlock  int
+	info       sdk.DaemonInfo
+	broadcasts int
 }
 
 func (d *fakeDaemon) Transaction(_ context.Context, txid sdk.Hash, verbose bool) ([]byte, error) {
@@ -154,6 +155,9 @@ func (d *fakeDaemon) Transaction(_ context.Context, txid sdk.Hash, verbose bool)
 }
 
 func (d *fakeDaemon) Broadcast(_ context.Context, raw string) (string, error) {
+	d.mu.Lock()
+	d.broadcasts++
+	d.mu.Unlock()
 	if d.err != nil {
 		return "", d.err
 	}
@@ -196,7 +200,13 @@ type fakeSess struct {
 	value      any
 	notes      []string // "method params-json"
 	failNotify bool
+	// fresh: do does not mark the session as having sent server.version
+	// (tests of the version-first rule); by default it does, so a test of
+	// one method needs no negotiation (the 1.4 table is used).
+	fresh bool
 }
+
+func (s *fakeSess) Client() string { s.mu.Lock(); defer s.mu.Unlock(); return s.client }
 
 func (s *fakeSess) ID() uint64               { return s.id }
 func (s *fakeSess) Kind() string             { return "tcp" }
@@ -313,11 +323,24 @@ func newFixture(t testing.TB) (*Server, *fakeIndex, *fakeDaemon) {
 }
 
 // do calls method on s and returns the result JSON or the error.
+// ready marks s as having sent server.version (1.4 table), for tests that
+// call Handle directly.
+func ready(srv *Server, s Sess) Sess {
+	st := srv.stateOf(s)
+	st.mu.Lock()
+	st.versionSeen = true
+	st.mu.Unlock()
+	return s
+}
+
 func do(t testing.TB, srv *Server, s Sess, method, params string) (string, *jsonrpc.Error) {
 	t.Helper()
 	var raw json.RawMessage
 	if params != "" {
 		raw = json.RawMessage(params)
+	}
+	if fs, ok := s.(*fakeSess); ok && !fs.fresh && method != "server.version" {
+		ready(srv, s)
 	}
 	res, err := srv.Handle(context.Background(), s, method, raw)
 	if err != nil {

@@ -1,10 +1,10 @@
 package electrum
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/amber-electrum/amber/sdk/pyfmt"
 
@@ -20,31 +20,38 @@ type packageError struct {
 
 type packageResult struct {
 	Success bool           `json:"success"`
-	Errors  []packageError `json:"errors"`
+	Errors  []packageError `json:"errors,omitempty"`
 }
 
-// transactionBroadcastPackage: blockchain.transaction.broadcast_package
-// (raw_txs, verbose=false) through the daemon's sdk.PackageBroadcaster
-// (bitcoind: submitpackage; the bitcoind plugin falls back to
-// sendrawtransaction per transaction on daemons without it). Non-verbose
-// result {"success", "errors": [{"txid", "error"}]}; verbose: the daemon's
-// answer unchanged. A backend without the capability is a DAEMON_ERROR; a
-// package the daemon refuses as a whole is a BAD_REQUEST like broadcast's.
-// cost: 0.25 + (sum of the hex lengths)/5000.
+// transactionBroadcastPackage is upstream's package_broadcast
+// (blockchain.transaction.broadcast_package(raw_txs, verbose=false)):
+// raw_txs must be a list ("... should be a list") of hex strings ("...
+// should be a hex string"), checked before any cost; cost 0.25 + (sum of
+// the hex lengths)/5000; then the daemon's sdk.PackageBroadcaster
+// (bitcoind: submitpackage). verbose is Python truthiness, unchecked.
+// Non-verbose result {"success"} plus "errors" [{"txid", "error"}] only
+// when some transaction failed; verbose: the daemon's answer unchanged. A
+// package the daemon refuses is BAD_REQUEST "the tx package was rejected
+// by network rules.\n\n<message>."; every transaction of an accepted
+// package counts as sent. A backend without the capability is a
+// DAEMON_ERROR.
 func transactionBroadcastPackage(ctx context.Context, c *call) (any, error) {
-	var raws []string
-	if raw := c.args[0]; len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &raws) != nil {
-		c.s.AddCost(0.25)
-		return nil, badRequest("%s is not a list of raw transactions", pyfmt.Str(raw))
+	raw := c.args[0]
+	var items []json.RawMessage
+	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
+		return nil, badRequest("%s should be a list", pyfmt.Str(raw))
 	}
-	verbose, jerr := parseBool(c.args[1], "verbose")
-	if jerr != nil {
-		return nil, jerr
-	}
+	raws := make([]string, len(items))
 	n := 0
-	for _, r := range raws {
-		n += len(r)
+	for i, it := range items {
+		h, ok := isHexStr(bytes.TrimSpace(it))
+		if !ok {
+			return nil, notHex(it)
+		}
+		raws[i] = h
+		n += len(h)
 	}
+	verbose := c.args[1] != nil && pyTruthy(c.args[1])
 	c.s.AddCost(0.25 + float64(n)/5000)
 	pb, ok := c.srv.daemon.(sdk.PackageBroadcaster)
 	if !ok {
@@ -54,28 +61,28 @@ func transactionBroadcastPackage(ctx context.Context, c *call) (any, error) {
 	defer cancel()
 	res, err := pb.BroadcastPackage(dctx, raws)
 	if err != nil {
-		return nil, packageRejection(err, raws)
+		return nil, packageRejection(err)
 	}
-	if sent := len(raws) - len(res.Errors); sent > 0 {
-		c.srv.stats.TxsSent.Add(int64(sent))
-		for range sent {
-			countTxSent(c.s)
-		}
+	c.srv.stats.TxsSent.Add(int64(len(raws)))
+	for range raws {
+		countTxSent(c.s)
 	}
 	if verbose && len(res.JSON) > 0 {
 		return json.RawMessage(res.JSON), nil
 	}
-	out := packageResult{Success: res.Success, Errors: make([]packageError, len(res.Errors))}
-	for i, e := range res.Errors {
-		out.Errors[i] = packageError{Txid: e.Txid, Error: e.Error}
+	out := packageResult{Success: res.Success}
+	for _, e := range res.Errors {
+		if e.Error != "" {
+			out.Errors = append(out.Errors, packageError{Txid: e.Txid, Error: e.Error})
+		}
 	}
 	return out, nil
 }
 
 // packageRejection builds the reply to a package the daemon refused as a
-// whole: BAD_REQUEST with the daemon's message and the raw transactions,
-// like broadcast's rejection; other failures are DAEMON_ERRORs.
-func packageRejection(err error, raws []string) error {
+// whole: BAD_REQUEST with the daemon's message (session.py
+// package_broadcast); other failures are DAEMON_ERRORs.
+func packageRejection(err error) error {
 	var se *sdk.Error
 	if !errors.As(err, &se) || (se.Kind != sdk.KindRejected && se.Kind != sdk.KindDaemon) {
 		return daemonError(err)
@@ -84,7 +91,7 @@ func packageRejection(err error, raws []string) error {
 	if msg == "" {
 		msg = se.Message
 	}
-	return badRequest("the transaction package was rejected by network rules.\n\n%s\n[%s]", msg, strings.Join(raws, ", "))
+	return badRequest("the tx package was rejected by network rules.\n\n%s.", msg)
 }
 
 type mempoolInfo struct {

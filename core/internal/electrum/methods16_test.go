@@ -25,23 +25,31 @@ func TestBroadcastPackage(t *testing.T) {
 		msg    string
 		sent   int64
 	}{
+		// session.py package_broadcast: "errors" only when non-empty; every
+		// transaction of an accepted package counts as sent.
 		{name: "accepted", params: `[["aa","bb"]]`, result: sdk.PackageResult{Success: true},
-			want: `{"success":true,"errors":[]}`, sent: 2},
+			want: `{"success":true}`, sent: 2},
 		{name: "one rejected", params: `[["aa","bb"]]`,
 			result: sdk.PackageResult{Errors: []sdk.PackageTxError{{Txid: "t2", Error: "min relay fee not met"}}},
-			want:   `{"success":false,"errors":[{"txid":"t2","error":"min relay fee not met"}]}`, sent: 1},
+			want:   `{"success":false,"errors":[{"txid":"t2","error":"min relay fee not met"}]}`, sent: 2},
 		{name: "verbose", params: `{"raw_txs":["aa"],"verbose":true}`,
 			result: sdk.PackageResult{Success: true, JSON: []byte(`{"package_msg":"success"}`)},
 			want:   `{"package_msg":"success"}`, sent: 1},
+		{name: "verbose truthy string", params: `[["aa"], "yes"]`,
+			result: sdk.PackageResult{Success: true, JSON: []byte(`{"package_msg":"success"}`)},
+			want:   `{"package_msg":"success"}`, sent: 1},
 		{name: "verbose without daemon JSON", params: `[["aa"], 1]`, result: sdk.PackageResult{Success: true},
-			want: `{"success":true,"errors":[]}`, sent: 1},
+			want: `{"success":true}`, sent: 1},
+		{name: "empty package", params: `[[]]`, result: sdk.PackageResult{Success: true}, want: `{"success":true}`},
 		{name: "package refused", params: `[["aa","bb"]]`, err: rejected, code: jsonrpc.BadRequest,
-			msg: "the transaction package was rejected by network rules.\n\npackage topology disallowed\n[aa, bb]"},
+			msg: "the tx package was rejected by network rules.\n\npackage topology disallowed."},
 		{name: "daemon down", params: `[["aa"]]`, err: sdk.Errorf(sdk.KindUnavailable, "connection refused"),
 			code: 2, msg: "daemon error: connection refused"},
-		{name: "not a list", params: `["aa"]`, code: jsonrpc.BadRequest, msg: "aa is not a list of raw transactions"},
-		{name: "not strings", params: `[[1,2]]`, code: jsonrpc.BadRequest, msg: "[1, 2] is not a list of raw transactions"},
-		{name: "bad verbose", params: `[["aa"], "yes"]`, code: jsonrpc.BadRequest, msg: `"verbose" must be a boolean`},
+		{name: "not a list", params: `["aa"]`, code: jsonrpc.BadRequest, msg: "aa should be a list"},
+		{name: "object", params: `[{"a":1}]`, code: jsonrpc.BadRequest, msg: "{'a': 1} should be a list"},
+		{name: "not strings", params: `[[1,2]]`, code: jsonrpc.BadRequest, msg: "1 should be a hex string"},
+		{name: "odd hex", params: `[["aa","abc"]]`, code: jsonrpc.BadRequest, msg: "abc should be a hex string"},
+		{name: "spaced hex", params: `[["aa bb"]]`, code: jsonrpc.BadRequest, msg: "aa bb should be a hex string"},
 		{name: "missing", params: `[]`, code: jsonrpc.InvalidParams,
 			msg: `0 arguments passed to method "blockchain.transaction.broadcast_package" but it requires 1`},
 	}

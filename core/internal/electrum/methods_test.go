@@ -114,18 +114,21 @@ func TestMethodErrors(t *testing.T) {
 		{"arity", "blockchain.block.header", `[]`, jsonrpc.InvalidParams, `0 arguments passed to method "blockchain.block.header" but it requires 1`},
 		{"too many", "server.ping", `[1]`, jsonrpc.InvalidParams, `1 argument passed to method server.ping taking at most 0`},
 		{"height negative", "blockchain.block.header", `[-1]`, jsonrpc.BadRequest, `-1 should be a non-negative integer`},
-		{"height float", "blockchain.block.header", `[1.5]`, jsonrpc.BadRequest, `1.5 should be a non-negative integer`},
 		{"height garbage", "blockchain.block.header", `["abc"]`, jsonrpc.BadRequest, `abc should be a non-negative integer`},
 		{"height null", "blockchain.block.header", `[null]`, jsonrpc.BadRequest, `None should be a non-negative integer`},
-		{"height bool", "blockchain.block.header", `[true]`, jsonrpc.BadRequest, `True should be a non-negative integer`},
+		{"height null", "blockchain.block.header", `[null]`, jsonrpc.BadRequest, `None should be a non-negative integer`},
+		{"height negative float", "blockchain.block.header", `[-1.5]`, jsonrpc.BadRequest, `-1 should be a non-negative integer`},
+		{"height float string", "blockchain.block.header", `["1.0"]`, jsonrpc.BadRequest, `1.0 should be a non-negative integer`},
+		{"height infinite", "blockchain.block.header", `[1e999]`, jsonrpc.InternalError, `internal server error`},
+		{"id_from_pos pos before height", "blockchain.transaction.id_from_pos", `["h", "p"]`, jsonrpc.BadRequest, `p should be a non-negative integer`},
 		{"cp_height negative", "blockchain.block.header", `[1, -3]`, jsonrpc.BadRequest, `-3 should be a non-negative integer`},
 		{"height out of range", "blockchain.block.header", `[1234567]`, jsonrpc.BadRequest, `height 1,234,567 out of range`},
 		{"cp below height", "blockchain.block.header", `[5, 4]`, jsonrpc.BadRequest, `require header height 5 <= cp_height 4 <= chain height 8`},
 		{"cp above tip", "blockchain.block.header", `[5, 9]`, jsonrpc.BadRequest, `require header height 5 <= cp_height 9 <= chain height 8`},
 		{"headers count", "blockchain.block.headers", `[0, "x"]`, jsonrpc.BadRequest, `x should be a non-negative integer`},
 		{"headers cp", "blockchain.block.headers", `[5, 2, 3]`, jsonrpc.BadRequest, `require header height 6 <= cp_height 3 <= chain height 8`},
-		{"estimatefee mode", "blockchain.estimatefee", `[2, "conservative"]`, jsonrpc.BadRequest, `unknown estimatefee mode: conservative`},
-		{"estimatefee mode number", "blockchain.estimatefee", `[2, 5]`, jsonrpc.BadRequest, `unknown estimatefee mode: 5`},
+		{"estimatefee mode", "blockchain.estimatefee", `[2, "fast"]`, jsonrpc.BadRequest, `unknown estimatefee mode: FAST`},
+		{"estimatefee mode empty", "blockchain.estimatefee", `[2, ""]`, jsonrpc.BadRequest, `unknown estimatefee mode: `},
 		{"estimatefee number", "blockchain.estimatefee", `[-2]`, jsonrpc.BadRequest, `-2 should be a non-negative integer`},
 		{"scripthash short", "blockchain.scripthash.get_balance", `["abcd"]`, jsonrpc.BadRequest, `abcd is not a valid script hash`},
 		{"scripthash nonhex", "blockchain.scripthash.get_history", `[` + bad + `]`, jsonrpc.BadRequest, strings.Repeat("zz", 32) + ` is not a valid script hash`},
@@ -145,7 +148,7 @@ func TestMethodErrors(t *testing.T) {
 		{"id_from_pos pos", "blockchain.transaction.id_from_pos", `[1, 3]`, jsonrpc.BadRequest, `no tx at position 3 in block at height 1`},
 		{"id_from_pos above tip", "blockchain.transaction.id_from_pos", `[9, 0]`, jsonrpc.BadRequest, `db error: DBError('block 9 not on disk (>8)')`},
 		{"unknown odd name", "a\"b\u00e9", `[]`, jsonrpc.MethodNotFound, "unknown method \"a\"b\u00e9\""},
-		{"named unknown arg", "blockchain.block.header", `{"height":1,"foo":2}`, jsonrpc.InvalidParams, `method "blockchain.block.header" does not take argument "foo"`},
+		{"named unknown arg", "blockchain.block.header", `{"height":1,"foo":2}`, jsonrpc.InvalidParams, `method "blockchain.block.header" does not take parameter "foo"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,7 +212,7 @@ func TestDaemonErrors(t *testing.T) {
 	}
 	srv, _, d := newFixture(t)
 	d.err = sdk.Errorf(sdk.KindInternal, "boom")
-	if _, err := srv.Handle(t.Context(), &fakeSess{}, "blockchain.relayfee", nil); err == nil {
+	if _, err := srv.Handle(t.Context(), ready(srv, &fakeSess{}), "blockchain.relayfee", nil); err == nil {
 		t.Fatal("internal daemon error swallowed")
 	} else if _, ok := err.(*jsonrpc.Error); ok {
 		t.Fatalf("internal error became a client error: %v", err)
@@ -289,10 +292,12 @@ func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
 func TestBannerFallbacks(t *testing.T) {
 	srv, _, _ := newFixture(t)
 	srv.opts.Banner.File = "/db/missing.txt"
+	srv.ReloadBanner()
 	if res, _ := do(t, srv, &fakeSess{}, "server.banner", `[]`); res != `"You are connected to an Amber 0.1.0 server."` {
 		t.Errorf("missing file: %s", res)
 	}
 	srv.opts.Banner.File = ""
+	srv.ReloadBanner()
 	if res, _ := do(t, srv, &fakeSess{}, "server.banner", `[]`); res != `"You are connected to an Amber 0.1.0 server."` {
 		t.Errorf("no file: %s", res)
 	}

@@ -5,9 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/amber-electrum/amber/sdk/pyfmt"
 
@@ -111,26 +111,33 @@ func parseTxHash(raw json.RawMessage) (sdk.Hash, *jsonrpc.Error) {
 	return h, nil
 }
 
-// nonNegInt validates a non-negative integer (protocol.md §2.7): a JSON
-// integer or a decimal string as Python int() reads it (surrounding
-// whitespace, optional sign). Floats and booleans, which upstream also
-// accepts, are refused, following the spec's Go recommendation; values
-// beyond int64 are refused too.
+// nonNegInt validates a non-negative integer as upstream
+// non_negative_integer does (session.py): int(value) as Python reads it
+// (see pyInt), then >= 0. The message shows the converted value when the
+// conversion worked (so -1.5 reads "-1"), else the value as Python's str().
+// Values beyond int64 are clamped (they are out of every range anyway);
+// a float too large for a double is an internal error, as upstream's
+// uncaught OverflowError.
 func nonNegInt(raw json.RawMessage) (int64, *jsonrpc.Error) {
-	fail := func() *jsonrpc.Error { return badRequest("%s should be a non-negative integer", pyfmt.Str(raw)) }
-	text := string(bytes.TrimSpace(raw))
-	if s, ok := jsonString(raw); ok {
-		text = strings.TrimSpace(s)
+	n, res := pyInt(raw)
+	switch res {
+	case pyIntOverflow:
+		return 0, errOverflow
+	case pyIntBad:
+		return 0, badRequest("%s should be a non-negative integer", pyfmt.Str(raw))
 	}
-	if strings.ContainsAny(text, ".eE") {
-		return 0, fail()
+	if n.Sign() < 0 {
+		return 0, badRequest("%s should be a non-negative integer", n.String())
 	}
-	n, err := strconv.ParseInt(text, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fail()
+	if !n.IsInt64() {
+		return math.MaxInt64, nil
 	}
-	return n, nil
+	return n.Int64(), nil
 }
+
+// errOverflow is int(float('inf')): not an RPCError upstream, so aiorpcX
+// answers "internal server error" (session.py _throttled_request).
+var errOverflow = &jsonrpc.Error{Code: jsonrpc.InternalError, Message: "internal server error"}
 
 // optNonNegInt is nonNegInt with a default for an absent parameter.
 func optNonNegInt(raw json.RawMessage, def int64) (int64, *jsonrpc.Error) {

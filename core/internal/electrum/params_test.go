@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"math/big"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -17,8 +19,12 @@ func TestNonNegInt(t *testing.T) {
 		ok   bool
 	}{
 		{`0`, 0, true}, {`5`, 5, true}, {`"5"`, 5, true}, {`" 7 "`, 7, true}, {`"+3"`, 3, true}, {`-0`, 0, true},
-		{`-1`, 0, false}, {`"-1"`, 0, false}, {`1.5`, 0, false}, {`1e3`, 0, false}, {`true`, 0, false},
-		{`null`, 0, false}, {`"x"`, 0, false}, {`""`, 0, false}, {`[1]`, 0, false}, {`99999999999999999999`, 0, false},
+		// Python int(): floats truncate, booleans are 0/1, strings take
+		// whitespace, a sign and underscores between digits.
+		{`1.5`, 1, true}, {`1.0`, 1, true}, {`1e3`, 1000, true}, {`-0.5`, 0, true}, {`true`, 1, true}, {`false`, 0, true},
+		{`"1_000"`, 1000, true}, {`"\t5\n"`, 5, true}, {`"007"`, 7, true}, {`99999999999999999999`, 1<<63 - 1, true},
+		{`-1`, 0, false}, {`"-1"`, 0, false}, {`-1.5`, 0, false}, {`"1.0"`, 0, false}, {`"1__0"`, 0, false}, {`"_1"`, 0, false},
+		{`"1_"`, 0, false}, {`"0x10"`, 0, false}, {`null`, 0, false}, {`"x"`, 0, false}, {`""`, 0, false}, {`[1]`, 0, false}, {`{}`, 0, false},
 	}
 	for _, tc := range tests {
 		got, err := nonNegInt(json.RawMessage(tc.in))
@@ -118,10 +124,37 @@ func FuzzNonNegInt(f *testing.F) {
 		if err == nil && n < 0 {
 			t.Fatalf("accepted negative %d", n)
 		}
-		if err != nil && !strings.HasSuffix(err.Message, " should be a non-negative integer") {
+		if err != nil && !strings.HasSuffix(err.Message, " should be a non-negative integer") && err != errOverflow {
 			t.Fatalf("message %q", err.Message)
 		}
 	})
+}
+
+// FuzzPyIntString: pyIntString accepts exactly what a strict re-statement
+// of Python's int(str) grammar accepts, and agrees on the value.
+func FuzzPyIntString(f *testing.F) {
+	for _, s := range []string{"12", " -3 ", "1_0", "_1", "1__0", "+", "0x1", "\u00a05"} {
+		f.Add(s)
+	}
+	re := regexp.MustCompile(`^[+-]?[0-9](_?[0-9])*$`)
+	f.Fuzz(func(t *testing.T, in string) {
+		n, ok := pyIntString(in)
+		trimmed := strings.TrimFunc(in, pySpace)
+		if want := re.MatchString(trimmed); ok != want {
+			t.Fatalf("pyIntString(%q) ok=%v, want %v", in, ok, want)
+		}
+		if ok && n.String() != new(big.Int).Set(mustBig(t, strings.ReplaceAll(trimmed, "_", ""))).String() {
+			t.Fatalf("pyIntString(%q) = %s", in, n)
+		}
+	})
+}
+
+func mustBig(t *testing.T, s string) *big.Int {
+	n, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		t.Fatalf("big %q", s)
+	}
+	return n
 }
 
 func FuzzBool(f *testing.F) {
@@ -155,7 +188,7 @@ func FuzzVersion(f *testing.F) {
 		if !json.Valid([]byte(in)) {
 			return
 		}
-		v := Negotiate(json.RawMessage(in), ProtocolMin, ProtocolMax)
+		v, _ := Negotiate(json.RawMessage(in), ProtocolMin, ProtocolMax)
 		if v == nil {
 			return
 		}

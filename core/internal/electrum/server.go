@@ -69,8 +69,9 @@ type Service struct {
 	Port  int
 }
 
-// BannerOptions configures server.banner. File and TorFile are read through
-// Fs on every call (Fs nil means the OS file system).
+// BannerOptions configures server.banner. File and TorFile (empty: File)
+// are read through Fs (nil means the OS file system) by New and by
+// ReloadBanner, never per request.
 type BannerOptions struct {
 	Fs              afero.Fs
 	File, TorFile   string
@@ -88,13 +89,10 @@ type Options struct {
 	Banner         BannerOptions
 	ReportServices []Service
 	// MaxSend is the response size limit; the history limit is MaxSend/99
-	// (default 1,000,000).
+	// (default 8,100,000, Bitcoin's DEFAULT_MAX_SEND).
 	MaxSend int
 	// DropClient rejects clients whose name it matches at the start.
 	DropClient *regexp.Regexp
-	// DropClientUnknown closes sessions that send anything before
-	// identifying themselves with server.version.
-	DropClientUnknown bool
 	// DaemonTimeout bounds every daemon call (default 30s).
 	DaemonTimeout time.Duration
 	// NotifyConcurrency bounds the sessions notified at once (default 32).
@@ -153,6 +151,8 @@ type Server struct {
 	sessions map[*state]struct{}
 
 	stats Stats
+
+	banner atomic.Pointer[banners] // loaded by ReloadBanner
 }
 
 // Stats are cache and request counters for admin getinfo.
@@ -201,7 +201,7 @@ type headerTip struct {
 // New returns a Server for opts.
 func New(opts Options) *Server {
 	if opts.MaxSend <= 0 {
-		opts.MaxSend = 1_000_000
+		opts.MaxSend = 8_100_000
 	}
 	if opts.DaemonTimeout <= 0 {
 		opts.DaemonTimeout = 30 * time.Second
@@ -233,6 +233,7 @@ func New(opts Options) *Server {
 	if srv.ix != nil {
 		srv.tip = srv.currentTip() // the first event compares against it
 	}
+	srv.ReloadBanner()
 	return srv
 }
 
@@ -251,9 +252,7 @@ type state struct {
 	sess Sess
 
 	mu          sync.Mutex
-	versionSeen bool
-	early       bool // a request other than server.version came first
-	identified  bool
+	versionSeen bool // server.version has been received (upstream sv_seen)
 	table       *table
 	headersSub  bool
 	subs        map[index.HashX]*subscription
@@ -322,22 +321,51 @@ type call struct {
 	args []json.RawMessage
 }
 
-// Gate applies to a plugin method the rules that precede every core
-// method: with DROP_CLIENT_UNKNOWN, a session that has not identified
-// itself is refused and closed. (extmethods.Options.Gate)
+// Gate applies to a plugin method the rule that precedes every core
+// method: server.version must come first. (extmethods.Options.Gate)
 func (srv *Server) Gate(s *session.Session, method string) error {
-	st := srv.stateOf(s)
-	st.mu.Lock()
-	identified := st.identified
-	if !st.versionSeen {
-		st.early = true
-	}
-	st.mu.Unlock()
-	if srv.opts.DropClientUnknown && !identified {
-		s.CloseAfterReply()
-		return badRequest("use server.version to identify client")
+	if e := srv.versionFirst(s, srv.stateOf(s), method); e != nil {
+		return e
 	}
 	return nil
+}
+
+// versionFirst is upstream's rule since 1.19 (session.py handle_request):
+// any message but server.version before server.version gets the
+// old-client notifications, then BAD_REQUEST and a disconnect.
+func (srv *Server) versionFirst(s Sess, st *state, method string) *jsonrpc.Error {
+	st.mu.Lock()
+	seen := st.versionSeen
+	st.mu.Unlock()
+	if seen || method == "server.version" {
+		return nil
+	}
+	srv.log.Info("closing session: server.version must be first msg", "session", s.ID(), "got", method)
+	crashOldClient(s)
+	s.CloseAfterReply()
+	return badRequest("use server.version to identify client")
+}
+
+// crashOldClient sends the two notifications upstream sends to crash
+// Electrum clients of versions it refuses (_do_crash_old_electrum_client):
+// blockchain.relayfee and blockchain.estimatefee without parameters.
+func crashOldClient(s Sess) {
+	_ = s.Notify("blockchain.relayfee", nil)
+	_ = s.Notify("blockchain.estimatefee", nil)
+}
+
+// Notified handles a client notification (a request without an id):
+// upstream runs it through handle_request as "invalid method" (never
+// answered), so before server.version it closes the session as any other
+// first message would, and afterwards it is counted as an invalid method.
+func (srv *Server) Notified(s *session.Session, method string) { srv.notified(s, method) }
+
+func (srv *Server) notified(s Sess, method string) {
+	st := srv.stateOf(s)
+	if srv.versionFirst(s, st, invalidMethod) != nil {
+		return
+	}
+	srv.stats.countRequest(invalidMethod)
 }
 
 // Handle answers one request of session s: it looks the method up in the
@@ -345,22 +373,21 @@ func (srv *Server) Gate(s *session.Session, method string) error {
 func (srv *Server) Handle(ctx context.Context, s Sess, method string, params json.RawMessage) (any, error) {
 	st := srv.stateOf(s)
 	st.mu.Lock()
-	tbl, identified := st.table, st.identified
-	if !st.versionSeen && method != "server.version" {
-		st.early = true
-	}
+	tbl := st.table
 	st.mu.Unlock()
-	if srv.opts.DropClientUnknown && !identified && method != "server.version" {
-		s.CloseAfterReply()
-		return nil, badRequest("use server.version to identify client")
-	}
 	m, ok := tbl.methods[method]
+	name := method
 	if !ok {
-		srv.stats.countRequest(invalidMethod)
+		name = invalidMethod
+	}
+	if e := srv.versionFirst(s, st, name); e != nil {
+		return nil, e
+	}
+	srv.stats.countRequest(name)
+	if !ok {
 		return nil, jsonrpc.Errorf(jsonrpc.MethodNotFound, `unknown method "%s"`, method)
 	}
-	srv.stats.countRequest(method)
-	if tbl.ignoreExtra || m.extraOK {
+	if m.extraOK {
 		params = dropExtra(params, m.names)
 	}
 	args, rerr := jsonrpc.BindParams(method, params, m.names, m.required)

@@ -3,17 +3,19 @@ package electrum
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
 
 	"github.com/amber-electrum/amber/sdk/pyfmt"
-
-	"github.com/spf13/afero"
 )
 
-// serverVersion: protocol.md §3.
+// serverVersion is upstream's server_version (session.py): once per
+// session; a client name (any truthy value, as Python's str()) is checked
+// against DROP_CLIENT and kept truncated to 17 characters; the protocol
+// version is negotiated with Negotiate's numeric rule. An unsupported
+// version closes the session, after the old-client notifications when the
+// client calls itself Electrum 3.2.3 or older (CRASH_CLIENT_VER).
 func serverVersion(_ context.Context, c *call) (any, error) {
 	c.s.AddCost(0.5)
 	c.st.mu.Lock()
@@ -23,7 +25,8 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 	if seen {
 		return nil, badRequest("server.version already sent")
 	}
-	if raw := c.args[0]; raw != nil && !isEmptyName(raw) {
+	client := "unknown"
+	if raw := c.args[0]; raw != nil && pyTruthy(raw) {
 		name := pyfmt.Str(raw)
 		if re := c.srv.opts.DropClient; re != nil {
 			if loc := re.FindStringIndex(name); loc != nil && loc[0] == 0 {
@@ -34,20 +37,14 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 		if r := []rune(name); len(r) > 17 {
 			name = string(r[:17])
 		}
+		client = name
 		c.s.SetClient(name)
-		c.st.mu.Lock()
-		c.st.identified = true
-		c.st.mu.Unlock()
 	}
-	c.st.mu.Lock()
-	early := c.st.early
-	c.st.mu.Unlock()
-	v := Negotiate(c.args[1], ProtocolMin, ProtocolMax)
-	if v != nil && early && tableFor(v).versionFirst {
-		// too late for a version-first protocol: the best 1.4.x, if any
-		v = Negotiate(c.args[1], ProtocolMin, ProtocolMaxLate)
-	}
+	v, _ := Negotiate(c.args[1], ProtocolMin, ProtocolMax)
 	if v == nil {
+		if cv := ParseVersion(client); cv.Compare(Version{0}) != 0 && cv.Compare(crashClientVer) <= 0 {
+			crashOldClient(c.s)
+		}
 		c.s.CloseAfterReply()
 		return nil, badRequest("unsupported protocol version: %s", pyfmt.Str(c.args[1]))
 	}
@@ -58,53 +55,8 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 	return []string{c.srv.opts.ServerVersion, v.String()}, nil
 }
 
-// isEmptyName: Python truthiness of client_name (falsy values leave the
-// session unidentified).
-func isEmptyName(raw []byte) bool {
-	switch string(raw) {
-	case `""`, "null", "false", "0", "[]", "{}":
-		return true
-	}
-	return false
-}
-
-// serverBanner: protocol.md §4 server.banner.
-func serverBanner(ctx context.Context, c *call) (any, error) {
-	c.s.AddCost(0.5)
-	srv := c.srv
-	def := fmt.Sprintf("You are connected to an %s server.", srv.opts.ServerVersion)
-	file := srv.opts.Banner.File
-	// TorFile is meant for sessions arriving through our own Tor proxy,
-	// which needs peer discovery's proxy detection; until that exists no
-	// session qualifies.
-	if file == "" {
-		return def, nil
-	}
-	raw, err := afero.ReadFile(srv.opts.Banner.Fs, file)
-	if err != nil {
-		srv.log.Error("reading banner file", "file", file, "err", err)
-		return def, nil
-	}
-	text := string(raw)
-	repl := []string{
-		"$SERVER_VERSION", shortVersion(srv.opts.ServerVersion),
-		"$SERVER_SUBVERSION", srv.opts.ServerVersion,
-		"$DONATION_ADDRESS", srv.opts.Banner.DonationAddress,
-	}
-	if strings.Contains(text, "$DAEMON_") {
-		dctx, cancel := srv.daemonCtx(ctx)
-		info, err := srv.daemon.DaemonInfo(dctx)
-		cancel()
-		if err != nil {
-			return nil, daemonError(err)
-		}
-		v := info.Version
-		repl = append(repl,
-			"$DAEMON_VERSION", fmt.Sprintf("%d.%d.%d", v/1000000, (v%1000000)/10000, (v%10000)/100),
-			"$DAEMON_SUBVERSION", info.Subversion)
-	}
-	return strings.NewReplacer(repl...).Replace(text), nil
-}
+// crashClientVer is Bitcoin's CRASH_CLIENT_VER (lib/coins.py).
+var crashClientVer = Version{3, 2, 3}
 
 // shortVersion is the last word of "Amber 0.1.0".
 func shortVersion(v string) string {
@@ -167,7 +119,7 @@ func serverPeersSubscribe(_ context.Context, c *call) (any, error) {
 	if c.srv.opts.Peers == nil {
 		return []any{}, nil
 	}
-	peers := c.srv.opts.Peers.PeersSubscribe()
+	peers := c.srv.peersFor(c.s)
 	if peers == nil {
 		return []any{}, nil
 	}

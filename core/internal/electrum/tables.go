@@ -25,18 +25,11 @@ type method struct {
 // its negotiated version after server.version.
 //
 // A protocol version is a table derived from the previous one with
-// with/without (methods added, replaced or removed) plus its table-wide
-// rules, which Handle and serverVersion enforce.
+// with/without (methods added, replaced or removed), as upstream's
+// set_request_handlers (session.py).
 type table struct {
 	min     Version // lowest negotiated version this table serves
 	methods map[string]method
-	// versionFirst: the version can only be negotiated by a server.version
-	// that is the session's first request (1.6+). A session that sent
-	// anything else first is served as 1.4.x (see ProtocolMaxLate).
-	versionFirst bool
-	// ignoreExtra: surplus positional and unknown named arguments are
-	// dropped instead of answered with -32602 (1.6+).
-	ignoreExtra bool
 }
 
 func (t *table) with(min Version, add map[string]method) *table {
@@ -57,22 +50,15 @@ func (t *table) without(names ...string) *table {
 	return &c
 }
 
-// rules returns a copy of t with the given table-wide rules.
-func (t *table) rules(versionFirst, ignoreExtra bool) *table {
-	c := *t
-	c.versionFirst, c.ignoreExtra = versionFirst, ignoreExtra
-	return &c
-}
-
 func p(names ...string) []string { return names }
 
 // methods14 is the 1.4 method set. Methods removed in 1.3/1.4
 // (blockchain.address.*, block.get_header, block.get_chunk,
 // numblocks.subscribe, utxo.get_address) are absent and so answer -32601.
 //
-// server.version drops surplus arguments in every version: a 1.6 client may
-// send them (1.6 requires servers to ignore them) and its server.version
-// arrives before negotiation, on this table.
+// server.version drops surplus arguments (positional and named) in every
+// version, as upstream's handler takes *extra_args and **extra_kwargs;
+// every other method answers them with aiorpcX's -32602 arity error.
 var methods14 = map[string]method{
 	"server.version":          {p("client_name", "protocol_version"), 0, serverVersion, true},
 	"server.banner":           {p(), 0, serverBanner, false},
@@ -110,15 +96,15 @@ func init() {
 	t142 := t14.with(Version{1, 4, 2}, map[string]method{
 		"blockchain.scripthash.unsubscribe": {p("scripthash"), 1, scripthashUnsubscribe, false},
 	})
-	// 1.6 (protocol.md §7): server.version first, extra arguments ignored,
-	// block.headers as a list, relayfee gone, broadcast_package and
-	// mempool.get_info added; estimatefee's mode and the canonical mempool
-	// order are already served to every version.
+	// 1.6 (protocol.md §7): block.headers as a list, relayfee gone,
+	// broadcast_package and mempool.get_info added; estimatefee's mode and
+	// the canonical mempool order are already served to every version. A
+	// negotiated 1.5 (accepted upstream) gets the 1.4.2 table.
 	t16 := t142.with(Version{1, 6}, map[string]method{
 		"blockchain.block.headers":                 {p("start_height", "count", "cp_height"), 2, blockHeadersList, false},
 		"blockchain.transaction.broadcast_package": {p("raw_txs", "verbose"), 1, transactionBroadcastPackage, false},
 		"mempool.get_info":                         {p(), 0, mempoolGetInfo, false},
-	}).without("blockchain.relayfee").rules(true, true)
+	}).without("blockchain.relayfee")
 	tables = []*table{t14, t142, t16}
 }
 

@@ -2,6 +2,7 @@ package electrum
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -11,19 +12,14 @@ import (
 // 1.4 < 1.4.0 < 1.4.1.
 type Version []int
 
-// Protocol range served (protocol.md §3 and §7).
+// Protocol range served: ElectrumX 1.20.0's PROTOCOL_MIN and PROTOCOL_MAX
+// (session.py ElectrumX class). The maximum is the 3-tuple (1, 6, 0), so a
+// client asking for ["1.4", "1.6"] gets "1.6" and one asking for up to
+// "1.7" gets "1.6.0".
 var (
 	ProtocolMin = Version{1, 4}
-	ProtocolMax = Version{1, 6}
-	// ProtocolMaxLate is the highest version a session can negotiate once
-	// it has sent another request before server.version: 1.6 requires
-	// server.version to be the first message, 1.4.x does not.
-	ProtocolMaxLate = Version{1, 4, 2}
+	ProtocolMax = Version{1, 6, 0}
 )
-
-// skipped is the version range with no protocol defined (1.5 was skipped):
-// a negotiation landing in it settles on the highest version below it.
-var skipped = [2]Version{{1, 5}, {1, 6}}
 
 // Compare returns -1, 0 or +1.
 func (v Version) Compare(w Version) int {
@@ -63,11 +59,11 @@ func ParseVersion(s string) Version {
 	parts := strings.Split(s, ".")
 	v := make(Version, len(parts))
 	for i, p := range parts {
-		n, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil {
+		n, ok := pyIntString(p)
+		if !ok || !n.IsInt64() || n.Int64() > math.MaxInt32 || n.Int64() < math.MinInt32 {
 			return Version{0}
 		}
-		v[i] = n
+		v[i] = int(n.Int64())
 	}
 	return v
 }
@@ -79,16 +75,18 @@ func versionOf(raw json.RawMessage) Version {
 	return Version{0}
 }
 
-// Negotiate applies protocol.md §3 to the raw protocol_version parameter
-// (nil when omitted): it returns the negotiated version, or nil when the
-// request cannot be served.
-func Negotiate(raw json.RawMessage, min, max Version) Version {
+// Negotiate is upstream util.protocol_version applied to the raw
+// protocol_version parameter (nil when omitted): a [min, max] pair or a
+// single version; the result is min(client max, max) unless that is below
+// max(client min, min) or is (0). It returns the negotiated version (nil
+// when the request cannot be served) and the client's minimum.
+func Negotiate(raw json.RawMessage, min, max Version) (Version, Version) {
 	var cmin, cmax Version
 	var pair []json.RawMessage
 	switch {
 	case raw == nil || string(raw) == "null":
 		cmin, cmax = min, min
-	case json.Unmarshal(raw, &pair) == nil && raw[0] == '[' && len(pair) == 2:
+	case raw[0] == '[' && json.Unmarshal(raw, &pair) == nil && len(pair) == 2:
 		cmin, cmax = versionOf(pair[0]), versionOf(pair[1])
 	default:
 		cmin = versionOf(raw)
@@ -98,15 +96,12 @@ func Negotiate(raw json.RawMessage, min, max Version) Version {
 	if max.Compare(result) < 0 {
 		result = max
 	}
-	if result.Compare(skipped[0]) >= 0 && result.Compare(skipped[1]) < 0 {
-		result = ProtocolMaxLate
-	}
 	floor := cmin
 	if min.Compare(floor) > 0 {
 		floor = min
 	}
 	if result.Compare(floor) < 0 || result.Compare(Version{0}) == 0 {
-		return nil
+		return nil, cmin
 	}
-	return append(Version(nil), result...)
+	return append(Version(nil), result...), cmin
 }

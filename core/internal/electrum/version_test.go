@@ -3,6 +3,7 @@ package electrum
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,17 +24,20 @@ func TestServerVersionNegotiation(t *testing.T) {
 		{`["x",["1.4","1.4.2"]]`, "1.4.2", "", true},
 		{`["x","1.4.1"]`, "1.4.1", "", false},
 		{`["x","1.4.0"]`, "1.4.0", "", false},
-		{`["x","1.5"]`, "", "unsupported protocol version: 1.5", false},
-		{`["x",["1.4","1.5"]]`, "1.4.2", "", true},
+		{`["x","1.5"]`, "1.5", "", true},
+		{`["x",["1.4","1.5"]]`, "1.5", "", true},
 		{`["x",["1.3","1.4"]]`, "1.4", "", false},
 		{`["x",null]`, "1.4", "", false},
 		{`["x","1.3"]`, "", "unsupported protocol version: 1.3", false},
 		{`["x",["1.5","1.6"]]`, "1.6", "", true},
 		{`["x","1.6"]`, "1.6", "", true},
-		{`["x",["1.4","1.7"]]`, "1.6", "", true},
-		{`["x",["1.4","1.6.1"]]`, "1.6", "", true},
-		{`["x",["1.4.3","1.5.9"]]`, "", "unsupported protocol version: ['1.4.3', '1.5.9']", false},
-		{`["x",["1.5","1.5.9"]]`, "", "unsupported protocol version: ['1.5', '1.5.9']", false},
+		{`["x","1.6.0"]`, "1.6.0", "", true},
+		{`["x",["1.4","1.7"]]`, "1.6.0", "", true},
+		{`["x",["1.4","1.6.1"]]`, "1.6.0", "", true},
+		{`["x",[" 1.4 ","1 . 5"]]`, "1.5", "", true},
+		{`["x",["1.4","1_0.0"]]`, "1.6.0", "", true},
+		{`["x",["1.4.3","1.5.9"]]`, "1.5.9", "", true},
+		{`["x",["1.5","1.5.9"]]`, "1.5.9", "", true},
 		{`["x","1.7"]`, "", "unsupported protocol version: 1.7", false},
 		{`["x",1.4]`, "", "unsupported protocol version: 1.4", false},
 		{`["x",["1.4"]]`, "", "unsupported protocol version: ['1.4']", false},
@@ -102,23 +106,63 @@ func TestServerVersionClient(t *testing.T) {
 	}
 }
 
-func TestDropClientUnknown(t *testing.T) {
+// TestVersionFirst: any message but server.version first gets the two
+// old-client notifications, BAD_REQUEST and a close (session.py
+// handle_request, ElectrumX 1.19+), known method or not.
+func TestVersionFirst(t *testing.T) {
+	for _, method := range []string{"server.ping", "blockchain.headers.subscribe", "no.such.method", "blockchain.relayfee"} {
+		srv, _, _ := newFixture(t)
+		s := &fakeSess{fresh: true}
+		_, jerr := do(t, srv, s, method, `[]`)
+		if jerr == nil || jerr.Code != jsonrpc.BadRequest || jerr.Message != "use server.version to identify client" || !s.closeAfter {
+			t.Fatalf("%s first: %+v close %v", method, jerr, s.closeAfter)
+		}
+		if want := []string{"blockchain.relayfee null", "blockchain.estimatefee null"}; !slices.Equal(s.notes, want) {
+			t.Errorf("%s first: notifications %q, want %q", method, s.notes, want)
+		}
+		if n := srv.Stats().RequestCounts(); len(n) != 0 {
+			t.Errorf("refused request counted: %v", n)
+		}
+	}
+	// A notification first is refused the same way (never answered).
 	srv, _, _ := newFixture(t)
-	srv.opts.DropClientUnknown = true
-	s := &fakeSess{}
-	_, jerr := do(t, srv, s, "server.ping", `[]`)
-	if jerr == nil || jerr.Message != "use server.version to identify client" || !s.closeAfter {
-		t.Fatalf("unidentified request: %+v", jerr)
+	s := &fakeSess{fresh: true}
+	srv.notified(s, "server.ping")
+	if !s.closeAfter || len(s.notes) != 2 {
+		t.Errorf("notification first: close %v notes %q", s.closeAfter, s.notes)
 	}
-	s = &fakeSess{}
-	do(t, srv, s, "server.version", `["", "1.4"]`)
-	if _, jerr := do(t, srv, s, "server.ping", `[]`); jerr == nil {
-		t.Errorf("empty client name counts as identified")
+	// After server.version, an empty client name included, requests run.
+	s = &fakeSess{fresh: true}
+	if _, jerr := do(t, srv, s, "server.version", `["", "1.4"]`); jerr != nil {
+		t.Fatal(jerr)
 	}
-	s = &fakeSess{}
-	do(t, srv, s, "server.version", `["electrum/4.3.4", "1.4"]`)
-	if _, jerr := do(t, srv, s, "server.ping", `[]`); jerr != nil {
-		t.Errorf("identified session refused: %+v", jerr)
+	if _, jerr := do(t, srv, s, "server.ping", `[]`); jerr != nil || s.closeAfter {
+		t.Errorf("after server.version: %+v close %v", jerr, s.closeAfter)
+	}
+	srv.notified(s, "x")
+	if s.closeAfter || srv.Stats().RequestCounts()[invalidMethod] != 1 {
+		t.Errorf("notification after server.version: close %v counts %v", s.closeAfter, srv.Stats().RequestCounts())
+	}
+}
+
+// TestCrashOldClient: an unsupported version from Electrum <= 3.2.3 gets the
+// old-client notifications before the refusal (maybe_crash_old_client).
+func TestCrashOldClient(t *testing.T) {
+	for _, tc := range []struct {
+		params string
+		notes  int
+	}{
+		{`["3.2.3","1.2"]`, 2},
+		{`["3.2.4","1.2"]`, 0},
+		{`["electrum/3.0","1.2"]`, 0},
+		{`["3.0","1.4"]`, 0},
+	} {
+		srv, _, _ := newFixture(t)
+		s := &fakeSess{fresh: true}
+		do(t, srv, s, "server.version", tc.params)
+		if len(s.notes) != tc.notes {
+			t.Errorf("%s: notes %q, want %d", tc.params, s.notes, tc.notes)
+		}
 	}
 }
 

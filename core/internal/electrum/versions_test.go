@@ -125,8 +125,8 @@ func TestVersionsGolden(t *testing.T) {
 }
 
 // TestVersionRules checks the rules golden files cannot show: the
-// block.headers list is the hex split per header, 1.6 drops relayfee and
-// ignores extra arguments of every method, 1.4.x refuses them.
+// block.headers list is the hex split per header, 1.6 drops relayfee, and
+// every method but server.version refuses extra arguments.
 func TestVersionRules(t *testing.T) {
 	srv, _, _ := newPkgFixture(t)
 	s14, s16 := negotiated(t, srv, "1.4"), negotiated(t, srv, "1.6")
@@ -148,18 +148,20 @@ func TestVersionRules(t *testing.T) {
 	if _, jerr := do(t, srv, s16, "blockchain.relayfee", `[]`); jerr == nil || jerr.Code != jsonrpc.MethodNotFound {
 		t.Errorf("relayfee in 1.6: %+v", jerr)
 	}
+	// Surplus arguments: only server.version takes them (in every
+	// version); every other method answers aiorpcX's -32602.
 	for name, m := range tableFor(Version{1, 6}).methods {
 		extra := make([]string, len(m.names)+2)
 		for i := range extra {
 			extra[i] = `null`
 		}
 		params := "[" + strings.Join(extra, ",") + "]"
-		_, jerr16 := do(t, srv, negotiated(t, srv, "1.6"), name, params)
-		if jerr16 != nil && jerr16.Code == jsonrpc.InvalidParams {
-			t.Errorf("1.6 %s refuses extra arguments: %q", name, jerr16.Message)
-		}
 		if name == "server.version" {
-			continue // tolerant in every version
+			continue // TestVersionExtraArgs
+		}
+		_, jerr16 := do(t, srv, negotiated(t, srv, "1.6"), name, params)
+		if jerr16 == nil || jerr16.Code != jsonrpc.InvalidParams {
+			t.Errorf("1.6 %s accepts extra arguments: %+v", name, jerr16)
 		}
 		_, jerr14 := do(t, srv, negotiated(t, srv, "1.4.2"), name, params)
 		if _, in142 := tableFor(Version{1, 4, 2}).methods[name]; in142 && (jerr14 == nil || jerr14.Code != jsonrpc.InvalidParams) {
@@ -168,37 +170,24 @@ func TestVersionRules(t *testing.T) {
 	}
 }
 
-// TestVersionFirst: 1.6 can only be negotiated by a server.version that is
-// the first request; a session that sent anything else first stays 1.4.x.
-func TestVersionFirst(t *testing.T) {
+// TestVersionExtraArgs: server.version ignores surplus positional and
+// named arguments whatever the version; the negotiated table follows.
+func TestVersionExtraArgs(t *testing.T) {
 	tests := []struct {
-		name, first, version string
-		want                 string // negotiated version, "" for the refusal
+		name, version string
+		want          string
 	}{
-		{"version first", "", `["x",["1.4","1.6"]]`, "1.6"},
-		{"ping first, range", "server.ping", `["x",["1.4","1.6"]]`, "1.4.2"},
-		{"ping first, 1.6 only", "server.ping", `["x","1.6"]`, ""},
-		{"unknown method first", "no.such.method", `["x",["1.4","1.6"]]`, "1.4.2"},
-		{"electrum 4.3.4", "", `["electrum/4.3.4","1.4"]`, "1.4"},
-		{"electrum 4.3.4 after ping", "server.ping", `["electrum/4.3.4","1.4"]`, "1.4"},
-		{"extra positional", "", `["x","1.6","future"]`, "1.6"},
-		{"extra named", "", `{"client_name":"x","protocol_version":"1.6","future":1}`, "1.6"},
-		{"extra named on 1.4", "", `{"client_name":"x","protocol_version":"1.4","future":1}`, "1.4"},
+		{"range", `["x",["1.4","1.6"]]`, "1.6"},
+		{"electrum 4.3.4", `["electrum/4.3.4","1.4"]`, "1.4"},
+		{"extra positional", `["x","1.6","future"]`, "1.6"},
+		{"extra named", `{"client_name":"x","protocol_version":"1.6","future":1}`, "1.6"},
+		{"extra named on 1.4", `{"client_name":"x","protocol_version":"1.4","future":1}`, "1.4"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, _, _ := newPkgFixture(t)
-			s := &fakeSess{}
-			if tc.first != "" {
-				do(t, srv, s, tc.first, `[]`)
-			}
+			s := &fakeSess{fresh: true}
 			res, jerr := do(t, srv, s, "server.version", tc.version)
-			if tc.want == "" {
-				if jerr == nil || !strings.HasPrefix(jerr.Message, "unsupported protocol version") || !s.closeAfter {
-					t.Fatalf("got %s %+v close %v, want refusal and close", res, jerr, s.closeAfter)
-				}
-				return
-			}
 			if jerr != nil || res != `["Amber 0.1.0","`+tc.want+`"]` {
 				t.Fatalf("got %s %+v, want %s", res, jerr, tc.want)
 			}
@@ -258,9 +247,6 @@ func TestTable16(t *testing.T) {
 	if tableFor(Version{1, 5}) != t142 || tableFor(Version{1, 6, 1}) != t16 || t16 == t142 {
 		t.Fatal("tableFor picks the wrong table around 1.6")
 	}
-	if !t16.versionFirst || !t16.ignoreExtra || t142.versionFirst || t142.ignoreExtra {
-		t.Errorf("rules: 1.6 %v/%v, 1.4.2 %v/%v", t16.versionFirst, t16.ignoreExtra, t142.versionFirst, t142.ignoreExtra)
-	}
 	for _, name := range []string{"blockchain.transaction.broadcast_package", "mempool.get_info"} {
 		if _, ok := t16.methods[name]; !ok {
 			t.Errorf("1.6 lacks %s", name)
@@ -275,7 +261,7 @@ func TestTable16(t *testing.T) {
 	if len(t16.methods) != len(t142.methods)+1 {
 		t.Errorf("1.6 should add two methods and drop one: %d vs %d", len(t16.methods), len(t142.methods))
 	}
-	if ProtocolMax.String() != "1.6" || ProtocolMaxLate.String() != "1.4.2" {
-		t.Errorf("range %s / late %s", ProtocolMax, ProtocolMaxLate)
+	if ProtocolMax.String() != "1.6.0" || ProtocolMin.String() != "1.4" {
+		t.Errorf("range %s - %s", ProtocolMin, ProtocolMax)
 	}
 }

@@ -179,6 +179,14 @@ func (d *Dispatcher) Opened(s *session.Session) { d.inner.Opened(s) }
 // Closed implements session.Dispatcher.
 func (d *Dispatcher) Closed(s *session.Session) { d.inner.Closed(s) }
 
+// Notified implements session.NotificationHandler by passing client
+// notifications to the inner dispatcher when it handles them.
+func (d *Dispatcher) Notified(s *session.Session, method string) {
+	if nh, ok := d.inner.(session.NotificationHandler); ok {
+		nh.Notified(s, method)
+	}
+}
+
 // Dispatch implements session.Dispatcher.
 func (d *Dispatcher) Dispatch(ctx context.Context, s *session.Session, method string, params json.RawMessage) (any, error) {
 	if r, ok := (*d.routes.Load())[method]; ok {

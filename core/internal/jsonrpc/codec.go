@@ -160,12 +160,12 @@ func unsentResponse(env envelope) *Request {
 	return &Request{Notification: true, Err: Errorf(InvalidRequest, fmtUnsentRequest, id)}
 }
 
-// validID reports whether a raw id is a number, a string or null.
-// (aiorpcX also lets booleans through because Python's bool is a Number;
-// the spec allows numbers and strings only.)
+// validID reports whether a raw id passes aiorpcX's 2.0 and loose check
+// (jsonrpc.py JSONRPCv2._message_id): a Number, a str or None. Python's
+// bool is a Number, so true and false are ids too.
 func validID(raw []byte) bool {
 	switch c := raw[0]; {
-	case c == '"', c == 'n', c == '-', c >= '0' && c <= '9':
+	case c == '"', c == 'n', c == 't', c == 'f', c == '-', c >= '0' && c <= '9':
 		return true
 	}
 	return false
@@ -180,7 +180,8 @@ func decodeRequest(env envelope, d Dialect) *Request {
 		r.Err = Errorf(InvalidRequest, msgNoID)
 		return r
 	case env.id == nil:
-	case !validID(env.id):
+	case d != Dialect1 && !validID(env.id):
+		// (1.0 takes any id: JSONRPCv1._message_id has no type check.)
 		r.Err = Errorf(InvalidRequest, fmtInvalidID, pyStr(env.id))
 		return r
 	case env.id[0] != 'n':

@@ -180,12 +180,17 @@ func EncodeNotification(d Dialect, method string, params any) ([]byte, error) {
 		buf.WriteString(`{"jsonrpc":"2.0","method":`)
 	}
 	appendString(buf, method)
-	buf.WriteString(`,"params":`)
-	if params == nil {
-		buf.WriteString("[]")
-	} else if err := appendValue(buf, params); err != nil {
-		bufPool.Put(buf)
-		return nil, err
+	switch {
+	case params == nil && d != Dialect1:
+		// No arguments: aiorpcX's 2.0 payload leaves "params" out.
+	case params == nil:
+		buf.WriteString(`,"params":[]`)
+	default:
+		buf.WriteString(`,"params":`)
+		if err := appendValue(buf, params); err != nil {
+			bufPool.Put(buf)
+			return nil, err
+		}
 	}
 	if d == Dialect1 {
 		buf.WriteString(`,"id":null`)

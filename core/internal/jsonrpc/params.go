@@ -3,7 +3,6 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strings"
 )
@@ -57,7 +56,7 @@ func BindParams(method string, params json.RawMessage, names []string, required 
 			}
 		}
 		if len(missing) > 0 {
-			return nil, Errorf(InvalidParams, "method \"%s\" requires argument%s %s",
+			return nil, Errorf(InvalidParams, "method \"%s\" requires parameter%s %s",
 				method, plural(len(missing)), quoteList(missing))
 		}
 		var excess []string
@@ -67,7 +66,7 @@ func BindParams(method string, params json.RawMessage, names []string, required 
 			}
 		}
 		if len(excess) > 0 {
-			return nil, Errorf(InvalidParams, "method \"%s\" does not take argument%s %s",
+			return nil, Errorf(InvalidParams, "method \"%s\" does not take parameter%s %s",
 				method, plural(len(excess)), quoteList(excess))
 		}
 		for i, n := range names {
@@ -91,7 +90,7 @@ func quoteList(names []string) string {
 	sort.Strings(names)
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
+		q[i] = `"` + n + `"` // Python f'"{name}"', no escaping
 	}
 	return strings.Join(q, ", ")
 }

@@ -3,6 +3,8 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/amber-electrum/amber/sdk/pyfmt"
 )
 
 // The scanner below walks JSON text that json.Valid has already accepted, so
@@ -165,22 +167,11 @@ func parseEnvelope(obj []byte) envelope {
 }
 
 // pyStr renders a raw JSON value roughly the way Python's str() renders the
-// decoded value, for error messages copied from aiorpcX
-// ("invalid request arguments: None"). Containers stay raw JSON.
+// decoded value (sdk/pyfmt.Str), for error messages copied from aiorpcX
+// ("invalid request arguments: None").
 func pyStr(raw []byte) string {
 	if raw == nil {
 		return "None"
 	}
-	switch raw[0] {
-	case '"':
-		s, _ := rawString(raw)
-		return s
-	case 'n':
-		return "None"
-	case 't':
-		return "True"
-	case 'f':
-		return "False"
-	}
-	return string(raw)
+	return pyfmt.Str(json.RawMessage(raw))
 }

@@ -169,3 +169,16 @@ func (m *Manager) blacklistedLocked(p *peer) bool {
 	sld := "*." + strings.Join(labels[max(0, len(labels)-2):], ".")
 	return m.blacklist[host] || m.blacklist[sld] || (p.ipAddr != "" && m.blacklist[p.ipAddr])
 }
+
+// ProxyAddress returns the detected SOCKS proxy's host:port, "" before one
+// is detected or when peer discovery is not on (upstream proxy_address:
+// ElectrumX detects its proxy only with PEER_DISCOVERY=on). The Electrum
+// layer uses it to tell sessions that come through Tor.
+func (m *Manager) ProxyAddress() string {
+	if m.mode != modeOn {
+		return ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.proxy
+}

@@ -116,6 +116,8 @@ func (s *Session) serveOne(r *jsonrpc.Request) {
 		defer s.release()
 		if resp := s.process(r); resp != nil {
 			s.reply(resp)
+		} else if s.closeFlag.Load() {
+			s.Close() // a notification asked for the close (NotificationHandler)
 		}
 		return
 	}
@@ -213,6 +215,8 @@ func (s *Session) handleBatch(reqs []*jsonrpc.Request) {
 	}
 	if len(items) > 0 {
 		s.reply(jsonrpc.EncodeBatch(items))
+	} else if s.closeFlag.Load() {
+		s.Close() // a notification asked for the close (NotificationHandler)
 	}
 	if refused {
 		s.drop()
@@ -254,8 +258,12 @@ func (s *Session) answer(r *jsonrpc.Request) ([]byte, int) {
 	}
 	if r.Notification {
 		// Clients have no notifications to send: charged as an error,
-		// never answered (protocol.md §1.2).
+		// never answered (protocol.md §1.2); the dispatcher may look at
+		// it (NotificationHandler).
 		s.chargeError(&jsonrpc.Error{})
+		if nh, ok := s.disp.(NotificationHandler); ok {
+			nh.Notified(s, r.Method)
+		}
 		return nil, 0
 	}
 	result, err := s.dispatch(r)

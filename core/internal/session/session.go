@@ -25,6 +25,13 @@ type Conn interface {
 }
 
 // Dispatcher answers the requests of a session.
+// NotificationHandler is optionally implemented by a Dispatcher to see the
+// notifications (requests without an id) a client sends; they are never
+// answered. It may call CloseAfterReply to end the session.
+type NotificationHandler interface {
+	Notified(s *Session, method string)
+}
+
 type Dispatcher interface {
 	// Opened is called once when a session starts, before any request.
 	Opened(s *Session)

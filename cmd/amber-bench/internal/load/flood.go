@@ -97,6 +97,10 @@ func Flood(ctx context.Context, o FloodOptions) (*FloodResult, error) {
 		return nil, err
 	}
 	defer c.Close()
+	// server.version first: the server refuses anything before it.
+	if _, err := c.Call(ctx, mix.Version, "amber-bench-flood", "1.4"); err != nil {
+		return nil, err
+	}
 	var (
 		mu      sync.Mutex
 		samples []sample

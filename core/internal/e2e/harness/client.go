@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -70,6 +71,14 @@ type Client struct {
 	notes *queue[Notification]
 	raw   *queue[[]byte]
 	done  chan struct{}
+
+	// NoAutoVersion: Call does not send server.version by itself. By
+	// default the first Call of another method is preceded by
+	// server.version ["amber-e2e"] (protocol 1.4), since a server speaking
+	// ElectrumX 1.19+'s rules refuses anything before it.
+	NoAutoVersion bool
+	versionSent   atomic.Bool
+	versionOnce   sync.Once
 }
 
 // Dial connects to an Electrum TCP service at addr ("127.0.0.1:port") and
@@ -153,6 +162,15 @@ func (c *Client) CallNamed(ctx context.Context, method string, params map[string
 }
 
 func (c *Client) call(ctx context.Context, method string, params any) (json.RawMessage, *RPCError) {
+	if method == "server.version" {
+		c.versionSent.Store(true)
+	} else if !c.NoAutoVersion && !c.versionSent.Load() {
+		c.versionOnce.Do(func() {
+			if !c.versionSent.Load() {
+				c.call(ctx, "server.version", []any{"amber-e2e"})
+			}
+		})
+	}
 	c.mu.Lock()
 	if c.closed != nil {
 		err := c.closed
