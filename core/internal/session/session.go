@@ -24,7 +24,6 @@ type Conn interface {
 	Kind() string
 }
 
-// Dispatcher answers the requests of a session.
 // NotificationHandler is optionally implemented by a Dispatcher to see the
 // notifications (requests without an id) a client sends; they are never
 // answered. It may call CloseAfterReply to end the session.
@@ -32,6 +31,7 @@ type NotificationHandler interface {
 	Notified(s *Session, method string)
 }
 
+// Dispatcher answers the requests of a session.
 type Dispatcher interface {
 	// Opened is called once when a session starts, before any request.
 	Opened(s *Session)
