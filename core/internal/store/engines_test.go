@@ -14,7 +14,7 @@ type engineCase struct {
 var diskEngines = []engineCase{
 	{EnginePebble, func(t testing.TB, dir string) Store {
 		t.Helper()
-		s, err := OpenPebble(Path(dir, EnginePebble), PebbleOptions{Sync: SyncNever, CacheMB: 16})
+		s, err := OpenPebble(Path(dir, EnginePebble), PebbleOptions{Sync: SyncNever, CacheMB: 64})
 		if err != nil {
 			t.Fatal(err)
 		}

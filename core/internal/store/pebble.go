@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,7 +81,7 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	// levels, where nearly all the data ends up, use zstd.
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
-		po.Levels[i].BlockSize = 16 << 10
+		po.Levels[i].BlockSize = 4 << 10
 	}
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
 	db, err := pebble.Open(dir, po)
@@ -127,22 +128,34 @@ func (s *pebbleStore) failure() error {
 	return nil
 }
 
-// guard runs a pebble write (commit, WAL sync). Pebble panics when the WAL
-// writer has failed; that panic is turned into the recorded disk error.
+// guard runs a pebble write (commit, WAL sync). Pebble treats a failed
+// commit as fatal (Logger.Fatalf, see pebbleLogger) and panics when a
+// commit meets an already failed WAL writer; both are turned into the
+// recorded disk error. After the second kind pebble's commit pipeline
+// stays locked: the store is poisoned and Close leaves the DB alone.
 func (s *pebbleStore) guard(fn func() error) (err error) {
 	if err := s.failure(); err != nil {
 		return err
 	}
 	defer func() {
-		if r := recover(); r != nil {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if f, ok := r.(pebbleFatal); ok {
+			// A failed commit: pebble's commit pipeline was left
+			// unlocked, the DB can still be closed.
+			s.fail(errors.New(string(f)))
+		} else {
 			s.poisoned.Store(true)
+			s.log.Error("store: pebble panicked", "panic", r, "stack", string(debug.Stack()))
 			if e, ok := r.(error); ok {
 				s.fail(e)
 			} else {
 				s.fail(fmt.Errorf("pebble: %v", r))
 			}
-			err = s.failure()
 		}
+		err = s.failure()
 	}()
 	if err := fn(); err != nil {
 		if f := s.failure(); f != nil {
@@ -428,17 +441,22 @@ func (t *pebbleRWTx) Delete(key []byte) error {
 type pebbleLogger struct{ l *slog.Logger }
 
 func (p pebbleLogger) Infof(format string, args ...any) {
-	p.l.Debug("pebble: " + fmt.Sprintf(format, args...))
+	p.l.Debug(fmt.Sprintf(format, args...))
 }
 
 func (p pebbleLogger) Errorf(format string, args ...any) {
-	p.l.Error("pebble: " + fmt.Sprintf(format, args...))
+	p.l.Error(fmt.Sprintf(format, args...))
 }
 
+// pebbleFatal is the panic value of pebbleLogger.Fatalf.
+type pebbleFatal string
+
 // Fatalf is called by pebble for errors it cannot continue from (a failed
-// MANIFEST write): logged, then a panic as pebble's own logger does.
+// commit, a failed MANIFEST write): logged, then a panic as pebble's own
+// logger does. A failed commit's panic is recovered by pebbleStore.guard;
+// one in a background flush ends the process.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
-	msg := "pebble: " + fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, args...)
 	p.l.Error(msg)
-	panic(msg)
+	panic(pebbleFatal(msg))
 }
