@@ -96,6 +96,12 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	return s, nil
 }
 
+// syncBatchBytes: with db_sync everysecond, a batch at least this large
+// (the initial sync's batches, a full mainnet block) is fsynced at commit;
+// the cost is small beside writing it, and a disk that cannot take it
+// fails that commit rather than a later one.
+const syncBatchBytes = 64 << 10
+
 type pebbleStore struct {
 	db   *pebble.DB
 	sync SyncPolicy
@@ -217,10 +223,6 @@ func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
-	opts := pebble.NoSync
-	if s.sync == SyncAlways {
-		opts = pebble.Sync
-	}
 	b := t.ib
 	if b == nil {
 		ents := t.sorted()
@@ -248,6 +250,10 @@ func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
 		t.reset()
 	} else if t.ib.Empty() {
 		return nil
+	}
+	opts := pebble.NoSync
+	if s.sync == SyncAlways || (s.sync == SyncEverySecond && len(b.Repr()) >= syncBatchBytes) {
+		opts = pebble.Sync
 	}
 	if err := s.guard(func() error { return b.Commit(opts) }); err != nil {
 		return err
