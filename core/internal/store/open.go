@@ -100,7 +100,8 @@ type CachePlan struct {
 // PlanCache divides cache_mb (0 means DefaultCacheMB) for engine. pebble
 // takes a quarter for its block cache and a memtable of cache_mb/16
 // (4 to 64 MiB, two of them counted) and leaves the rest, at least a
-// quarter of cache_mb, to the index's sync batches. buntdb holds the whole
+// quarter of cache_mb and at most 2 GiB, to the index's sync batches.
+// buntdb holds the whole
 // index in memory whatever cache_mb says; all of cache_mb goes to the sync
 // batches.
 func PlanCache(engine string, cacheMB int) CachePlan {
@@ -113,6 +114,8 @@ func PlanCache(engine string, cacheMB int) CachePlan {
 	}
 	mem := min(max(total/16, 4<<20), 64<<20)
 	p := CachePlan{BlockCache: max(total/4, 8<<20), MemTable: mem, MemTables: 4}
-	p.FlushBytes = max(total-p.BlockCache-2*mem, total/4)
+	// A pebble batch holds at most 4 GiB; keep the sync's batches well
+	// below it however large cache_mb is.
+	p.FlushBytes = min(max(total-p.BlockCache-2*mem, total/4), 2<<30)
 	return p
 }

@@ -93,7 +93,7 @@ func TestPlanCache(t *testing.T) {
 		if p.BlockCache <= 0 || p.MemTable < 4<<20 || p.MemTable > 64<<20 || p.MemTables < 2 {
 			t.Errorf("cache_mb %d: plan %+v", mb, p)
 		}
-		if p.FlushBytes < total/4 {
+		if p.FlushBytes < min(total/4, 2<<30) {
 			t.Errorf("cache_mb %d: flush budget %d below a quarter", mb, p.FlushBytes)
 		}
 		if mb >= 50 && p.BlockCache+2*p.MemTable+p.FlushBytes > total {
@@ -102,6 +102,9 @@ func TestPlanCache(t *testing.T) {
 		if b := PlanCache(EngineBunt, mb); b.FlushBytes != total || b.BlockCache != 0 {
 			t.Errorf("cache_mb %d: buntdb plan %+v", mb, b)
 		}
+	}
+	if p := PlanCache(EnginePebble, 64000); p.FlushBytes > 2<<30 {
+		t.Errorf("cache_mb 64000: flush budget %d beyond what a pebble batch holds", p.FlushBytes)
 	}
 	if a, b := PlanCache(EnginePebble, 300), PlanCache(EnginePebble, 1200); a.BlockCache >= b.BlockCache || a.FlushBytes >= b.FlushBytes {
 		t.Errorf("the plan does not follow cache_mb: 300 %+v, 1200 %+v", a, b)

@@ -117,7 +117,10 @@ type pebbleStore struct {
 	dirty    atomic.Bool
 	stop     chan struct{}
 	done     sync.WaitGroup
-	closed   bool
+	// life guards closed: Views hold it shared, so that Close waits for
+	// them and a View after Close fails instead of reaching a closed DB.
+	life   sync.RWMutex
+	closed bool
 }
 
 // fail records the first disk write error.
@@ -198,6 +201,11 @@ func (s *pebbleStore) View(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
 	return fn(pebbleTx{r: snap})
@@ -209,6 +217,9 @@ func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
 	if err := s.failure(); err != nil {
 		return err
 	}
@@ -265,6 +276,8 @@ func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
 func (s *pebbleStore) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.life.Lock()
+	defer s.life.Unlock()
 	if s.closed {
 		return nil
 	}

@@ -210,3 +210,26 @@ func TestPebbleDiskFull(t *testing.T) {
 }
 
 var _ io.Closer = (*pebbleStore)(nil)
+
+// TestPebbleClosed: View and Update of a closed store fail with ErrClosed
+// (pebble itself panics on a closed DB), and Close is idempotent.
+func TestPebbleClosed(t *testing.T) {
+	s, err := OpenPebble(filepath.Join(t.TempDir(), "db"), PebbleOptions{CacheMB: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(t, s, "a", "1")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	ctx := context.Background()
+	if err := s.View(ctx, func(Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Errorf("View after Close: %v", err)
+	}
+	if err := s.Update(ctx, func(RWTx) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Errorf("Update after Close: %v", err)
+	}
+}
