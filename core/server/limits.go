@@ -1,11 +1,13 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"syscall"
 
 	"github.com/amber-electrum/amber/core/internal/admin"
 	"github.com/amber-electrum/amber/core/internal/config"
+	"github.com/amber-electrum/amber/core/internal/store"
 )
 
 // limits holds what the server derives at start from the protection
@@ -31,13 +33,14 @@ func openFileLimit() uint64 {
 // rpc_auth is cookie.
 func (s *Server) prepareLimits(nofile uint64) error {
 	cfg := s.cfg
-	n, lowered := config.SaneMaxSessions(cfg.MaxSessions, nofile)
+	reserve := config.NofileReserveFor(store.OpenFiles(cfg.DBEngine))
+	n, lowered := config.SaneMaxSessions(cfg.MaxSessions, nofile, reserve)
 	if lowered {
 		s.log.Warn(fmt.Sprintf("lowered maximum sessions from %d to %d because your open file limit is %d", cfg.MaxSessions, n, nofile),
-			"max_sessions", cfg.MaxSessions, "effective", n, "nofile", nofile, "reserve", config.NofileReserve)
+			"max_sessions", cfg.MaxSessions, "effective", n, "nofile", nofile, "reserve", reserve)
 	}
 	if n < 1 {
-		return fmt.Errorf("max_sessions: the open file limit %d leaves no room for sessions (amberd keeps %d files for itself; raise ulimit -n)", nofile, config.NofileReserve)
+		return fmt.Errorf("max_sessions: the open file limit %d leaves no room for sessions (amberd keeps %d files for itself, its %s store included; raise ulimit -n)", nofile, reserve, cmp.Or(cfg.DBEngine, store.EnginePebble))
 	}
 	s.lim.maxSessions = n
 	s.lim.guard = &admin.Guard{Logger: s.log.With("component", "admin")}

@@ -16,20 +16,26 @@ import (
 // below the reserve stops start-up; rpc_auth cookie writes the cookie.
 func TestPrepareLimits(t *testing.T) {
 	for _, tc := range []struct {
+		engine string
 		max    int
 		nofile uint64
 		want   int
 		warn   bool
 		fails  bool
 	}{
-		{1000, 1024, 674, true, false},
-		{1000, 65536, 1000, false, false},
-		{1000, 0, 1000, false, false},
-		{1000, 200, 0, true, true},
+		{"buntdb", 1000, 1024, 674, true, false},
+		{"buntdb", 1000, 65536, 1000, false, false},
+		{"buntdb", 1000, 0, 1000, false, false},
+		{"buntdb", 1000, 200, 0, true, true},
+		// pebble keeps up to store.PebbleMaxOpenFiles open: the reserve
+		// is 100 + 1000.
+		{"", 1000, 1600, 500, true, false},
+		{"pebble", 1000, 2100, 1000, false, false},
+		{"pebble", 1000, 1024, 0, true, true},
 	} {
 		var logs bytes.Buffer
 		dir := t.TempDir()
-		s := &Server{cfg: &config.Config{MaxSessions: tc.max, DBDirectory: dir, RPCAuth: "cookie"},
+		s := &Server{cfg: &config.Config{DBEngine: tc.engine, MaxSessions: tc.max, DBDirectory: dir, RPCAuth: "cookie"},
 			log: slog.New(slog.NewTextHandler(&logs, nil))}
 		err := s.prepareLimits(tc.nofile)
 		if (err != nil) != tc.fails {

@@ -12,10 +12,19 @@ import (
 // DefaultCookieFile is the admin RPC cookie file name in db_directory.
 const DefaultCookieFile = "rpc.cookie"
 
-// NofileReserve is how many open files MAX_SESSIONS leaves to amberd
-// itself (store, plugins, daemon and peer connections, listeners), as
-// ElectrumX's 350 (250 for its DB, 100 for itself).
-const NofileReserve = 350
+// NofileReserve is the least number of open files MAX_SESSIONS leaves to
+// amberd itself (store, plugins, daemon and peer connections, listeners):
+// ElectrumX's 350 (250 for its DB, 100 for itself). NofileSelf is the part
+// for everything but the store; a store that may keep more files open
+// than 250 (pebble) raises the reserve (see SaneMaxSessions).
+const (
+	NofileReserve = 350
+	NofileSelf    = 100
+)
+
+// NofileReserveFor is the reserve with a store that may keep storeFiles
+// files open: at least NofileReserve.
+func NofileReserveFor(storeFiles int) int { return max(NofileReserve, NofileSelf+storeFiles) }
 
 // finishLimits validates the keys that bound what clients can take, so
 // that no value quietly turns a protection off (issue 11.7), and derives
@@ -74,15 +83,15 @@ func (c *Config) CookiePath() string {
 }
 
 // SaneMaxSessions clamps max_sessions to the open-file limit nofile minus
-// NofileReserve, as ElectrumX does; lowered reports whether it did. A
-// limit that leaves no room gives 0.
-func SaneMaxSessions(maxSessions int, nofile uint64) (n int, lowered bool) {
+// reserve (NofileReserveFor), as ElectrumX does; lowered reports whether
+// it did. A limit that leaves no room gives 0.
+func SaneMaxSessions(maxSessions int, nofile uint64, reserve int) (n int, lowered bool) {
 	if nofile == 0 {
 		return maxSessions, false
 	}
 	room := int64(0)
-	if nofile > NofileReserve {
-		room = int64(min(nofile-NofileReserve, uint64(1<<40)))
+	if r := uint64(max(reserve, 0)); nofile > r {
+		room = int64(min(nofile-r, uint64(1<<40)))
 	}
 	if int64(maxSessions) <= room {
 		return maxSessions, false

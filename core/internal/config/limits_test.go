@@ -82,9 +82,25 @@ func TestSaneMaxSessions(t *testing.T) {
 		{1000, 0, 1000, false}, // unknown limit: unchanged
 		{5, 1024, 5, false},
 	} {
-		got, lowered := SaneMaxSessions(tc.max, tc.nofile)
+		got, lowered := SaneMaxSessions(tc.max, tc.nofile, NofileReserve)
 		if got != tc.want || lowered != tc.lowered {
 			t.Errorf("SaneMaxSessions(%d, %d) = %d %v, want %d %v", tc.max, tc.nofile, got, lowered, tc.want, tc.lowered)
 		}
+	}
+}
+
+func TestNofileReserveFor(t *testing.T) {
+	for _, tc := range []struct{ files, want int }{
+		{1, NofileReserve},        // buntdb: ElectrumX's reserve
+		{250, NofileReserve},      // ElectrumX's own DB share
+		{1000, 1000 + NofileSelf}, // pebble's table cache
+	} {
+		if got := NofileReserveFor(tc.files); got != tc.want {
+			t.Errorf("NofileReserveFor(%d) = %d, want %d", tc.files, got, tc.want)
+		}
+	}
+	// With pebble's reserve a 1,024 limit leaves no room at all.
+	if n, lowered := SaneMaxSessions(1000, 1024, NofileReserveFor(1000)); n != 0 || !lowered {
+		t.Errorf("SaneMaxSessions with pebble's reserve = %d %v, want 0 true", n, lowered)
 	}
 }

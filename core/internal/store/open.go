@@ -25,6 +25,15 @@ const DefaultCacheMB = 1200
 // index written by the other engine.
 var ErrOtherEngine = errors.New("store: the database directory holds an index of another engine")
 
+// OpenFiles is how many file descriptors engine may keep open: what
+// amberd must reserve for its store besides its client sessions.
+func OpenFiles(engine string) int {
+	if engine == EngineBunt {
+		return 1
+	}
+	return PebbleMaxOpenFiles
+}
+
 // Options configures Open.
 type Options struct {
 	// Engine is EnginePebble ("" means pebble) or EngineBunt.
