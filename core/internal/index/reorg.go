@@ -61,12 +61,51 @@ func (ix *Index) reorg(ctx context.Context, n int) error {
 	}
 	ix.log.Warn("chain reorganisation", "undo_from", st.height, "undo_to", first, "blocks", st.height-first+1)
 	touched, err := ix.undoTo(ctx, st, first)
+	ix.holdReorg(touched)
 	if err != nil {
 		return err
 	}
 	ix.reorgs.Add(1)
-	ix.notify(touched, true, false)
 	return nil
+}
+
+// holdReorg keeps what a reorg touched for the one notification of its
+// final state: no event is sent for the fork point or for the blocks of
+// the new branch; reorgNotify sends it when the index has reached the
+// daemon's tip again and its mempool is rebuilt (or the index halted).
+func (ix *Index) holdReorg(touched touchSet) {
+	if ix.reorgTouched == nil {
+		ix.reorgTouched = make(touchSet, len(touched))
+	}
+	for hx := range touched {
+		ix.reorgTouched.add(hx)
+	}
+}
+
+// blocksCommitted notifies a committed batch once caught up, or adds its
+// touched set to a reorg being applied.
+func (ix *Index) blocksCommitted(touched touchSet) {
+	switch {
+	case ix.reorgTouched != nil:
+		ix.holdReorg(touched)
+	case ix.caughtUp:
+		ix.notify(touched, false, false)
+	}
+}
+
+// reorgNotify sends the held reorg notification with extra (a mempool
+// round's touched set), if a reorg is held; it reports whether it did.
+func (ix *Index) reorgNotify(extra touchSet) bool {
+	if ix.reorgTouched == nil {
+		return false
+	}
+	t := ix.reorgTouched
+	ix.reorgTouched = nil
+	for hx := range extra {
+		t.add(hx)
+	}
+	ix.notify(t, true, false)
+	return true
 }
 
 // undoTo undoes blocks st.height down to first, one atomic commit per block.
