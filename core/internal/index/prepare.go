@@ -232,7 +232,9 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 			for _, hx := range hxs {
 				b.addSet(histKey(hx, txnum), hv)
 				undo.hist = append(undo.hist, histRef{hx: hx, txnum: txnum})
-				b.touched.add(hx)
+				if pl.track {
+					b.touched.add(hx)
+				}
 			}
 		}
 		b.addSet(heightKey(pBlock, h), txids)

@@ -36,6 +36,9 @@ type pipeline struct {
 	target     int64
 	batchBytes int64
 	keepTxs    bool // the mempool is not empty: keep blockTxs for it
+	// track: collect the touched hashXs (caught up, or a reorg is held);
+	// during the initial sync nobody is notified, so they are not kept.
+	track bool
 	// committed counts the batches committed by this pipeline (read by
 	// the workers to date their lookups).
 	committed atomic.Int64
@@ -81,6 +84,7 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 	ix.mp.mu.RLock()
 	pl.keepTxs = len(ix.mp.txs) > 0
 	ix.mp.mu.RUnlock()
+	pl.track = ix.caughtUp || ix.reorgTouched != nil
 	st := ix.state()
 	start := st.height + 1
 	ix.meter.add(ix.now(), st.height, st.txCount)
@@ -306,7 +310,7 @@ func (ix *Index) commitBatch(ctx context.Context, b *syncBatch) error {
 // benchmarks of the commit stage alone). It returns errNeedReorg, after
 // committing the blocks before it, if a block does not connect.
 func (ix *Index) commitBlocks(ctx context.Context, batch []*parsedBlock) error {
-	pl := &pipeline{ix: ix, target: batch[len(batch)-1].height}
+	pl := &pipeline{ix: ix, target: batch[len(batch)-1].height, track: true}
 	ix.mp.mu.RLock()
 	pl.keepTxs = len(ix.mp.txs) > 0
 	ix.mp.mu.RUnlock()
