@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -55,6 +56,7 @@ type syncBatch struct {
 	touched     touchSet
 	ntx         int
 	bytes       int64 // estimated memory held
+	chunk       []byte
 }
 
 // Estimated bytes per overlay entry (key, value and map overhead).
@@ -73,6 +75,17 @@ func newSyncBatch(num int64, st state) *syncBatch {
 }
 
 func (b *syncBatch) empty() bool { return b.last < b.first }
+
+// buf returns an empty slice with room for n bytes, carved from the
+// batch's pointer-free chunks (one allocation per 64 KiB of rows).
+func (b *syncBatch) buf(n int) []byte {
+	if cap(b.chunk)-len(b.chunk) < n {
+		b.chunk = make([]byte, 0, max(n, 64<<10))
+	}
+	l := len(b.chunk)
+	b.chunk = b.chunk[:l+n]
+	return b.chunk[l : l : l+n]
+}
 
 func (b *syncBatch) addSet(k, v []byte) {
 	b.sets = append(b.sets, kv{k, v})
@@ -220,7 +233,7 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 				if old, dup := b.lay.live[op]; dup {
 					// A duplicate txid (BIP30): keep the first output's U
 					// row, as applying the blocks one by one would.
-					b.addSet(utxoKey(old.hx, old.txnum, op.vout), utxoVal(old.value, &op.txid, old.height))
+					b.addSet(appendUTXOKey(b.buf(21), old.hx, old.txnum, op.vout), appendUTXOVal(b.buf(utxoValLen), old.value, &op.txid, old.height))
 				} else {
 					b.bytes += liveEntryBytes
 				}
@@ -228,9 +241,10 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 				undo.created = append(undo.created, op)
 				hxs = appendUnique(hxs, hx)
 			}
-			hv := histVal(txid, h)
+			hv := append(b.buf(histValLen), txid[:]...)
+			hv = binary.BigEndian.AppendUint32(hv, uint32(h))
 			for _, hx := range hxs {
-				b.addSet(histKey(hx, txnum), hv)
+				b.addSet(appendHistKey(b.buf(17), hx, txnum), hv)
 				undo.hist = append(undo.hist, histRef{hx: hx, txnum: txnum})
 				if pl.track {
 					b.touched.add(hx)
@@ -286,8 +300,8 @@ func (pl *pipeline) spend(ctx context.Context, b *syncBatch, op outpoint, pf pre
 	}
 	b.lay.spent[op] = struct{}{}
 	b.bytes += spentEntryBytes
-	ok := outKey(&op.txid, op.vout)
-	uk := utxoKey(ov.hx, ov.txnum, op.vout)
+	ok := appendOutKey(b.buf(37), &op.txid, op.vout)
+	uk := appendUTXOKey(b.buf(21), ov.hx, ov.txnum, op.vout)
 	b.dels = append(b.dels, ok, uk)
 	b.bytes += int64(len(ok) + len(uk) + 2*sliceHdrBytes)
 	return ov, nil
