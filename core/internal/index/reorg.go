@@ -9,9 +9,11 @@ import (
 	"github.com/amber-electrum/amber/sdk"
 )
 
-// ForceReorg undoes the last n blocks (admin `reorg`, tests); the processor
-// then re-applies the daemon's chain. It fails without changing anything if
-// n exceeds the blocks with undo data.
+// ForceReorg undoes the last n blocks (admin `reorg`, tests) and re-applies
+// the daemon's chain and mempool before it returns, so that the reorg is
+// applied, and notified once, as a whole before the caller hears back (if
+// the daemon cannot be reached meanwhile, the processor finishes it). It
+// fails without changing anything if n exceeds the blocks with undo data.
 func (ix *Index) ForceReorg(ctx context.Context, n int) error {
 	if n <= 0 {
 		return fmt.Errorf("index: reorg count must be positive, got %d", n)
@@ -22,8 +24,25 @@ func (ix *Index) ForceReorg(ctx context.Context, n int) error {
 	if errors.Is(err, errChain) {
 		return fmt.Errorf("index: %w", err)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	for range forceReorgSteps {
+		wait, err := ix.stepLocked(ctx)
+		if err != nil {
+			ix.log.Warn("index: re-applying the chain after a forced reorg; the processor will retry", "err", err)
+			break
+		}
+		if wait {
+			break
+		}
+	}
+	return nil
 }
+
+// forceReorgSteps bounds the processor steps ForceReorg runs itself (each
+// applies up to the daemon's tip; more than one only if the tip moves).
+const forceReorgSteps = 8
 
 // reorg undoes blocks back to the fork point with the daemon's chain (n ==
 // 0) or the last n blocks. Caller holds procMu.

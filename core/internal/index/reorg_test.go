@@ -122,8 +122,9 @@ func TestForceReorgReapplies(t *testing.T) {
 	if err := ix.ForceReorg(context.Background(), 3); err != nil {
 		t.Fatal(err)
 	}
-	if h, _, _ := ix.Tip(); h != 3 {
-		t.Fatalf("height after ForceReorg(3) = %d", h)
+	// ForceReorg re-applies the daemon's chain before it returns.
+	if h, _, _ := ix.Tip(); h != 6 || ix.Status().Reorgs != 1 {
+		t.Fatalf("height after ForceReorg(3) = %d, reorgs %d; want 6 (re-applied), 1", h, ix.Status().Reorgs)
 	}
 	settle(t, ix)
 	if !reflect.DeepEqual(dumpStore(t, ix.st), before) {

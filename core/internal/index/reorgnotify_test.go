@@ -94,7 +94,8 @@ func TestReorgNotifiedOnceFinalState(t *testing.T) {
 }
 
 // TestForceReorgNotifiedAfterReapply: an admin reorg sends no event for
-// the lowered tip; the re-applied tip is notified once as a reorg.
+// the lowered tip; the re-applied tip is notified once, as a reorg, before
+// ForceReorg returns.
 func TestForceReorgNotifiedAfterReapply(t *testing.T) {
 	blocks := genChain([]*wire.MsgBlock{genesisBlock()}, 8, 5, 1)
 	chain := &fakeChain{}
@@ -106,11 +107,12 @@ func TestForceReorgNotifiedAfterReapply(t *testing.T) {
 	if err := ix.ForceReorg(context.Background(), 3); err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != n {
-		t.Fatalf("ForceReorg notified at once: %+v", events[n:])
+	after := events[n:]
+	if len(after) != 1 || !after[0].Reorg || after[0].Height != 8 {
+		t.Fatalf("events after the admin reorg: %+v, want one reorg event at 8", after)
 	}
 	settle(t, ix)
-	after := events[n:]
+	after = events[n:]
 	if len(after) != 1 || !after[0].Reorg || after[0].Height != 8 {
 		t.Fatalf("events after the admin reorg: %+v, want one reorg event at 8", after)
 	}

@@ -64,6 +64,11 @@ func (ix *Index) Run(ctx context.Context) error {
 func (ix *Index) step(ctx context.Context) (wait bool, err error) {
 	ix.procMu.Lock()
 	defer ix.procMu.Unlock()
+	return ix.stepLocked(ctx)
+}
+
+// stepLocked is step with procMu held.
+func (ix *Index) stepLocked(ctx context.Context) (wait bool, err error) {
 	ix.mu.RLock()
 	halted := ix.halted
 	ix.mu.RUnlock()
