@@ -319,7 +319,12 @@ type call struct {
 	s    Sess
 	st   *state
 	args []json.RawMessage
+	cost Cost // the method's rule in the registry
 }
+
+// charge adds the method's cost for units u to the session: every cost a
+// handler charges goes through its registry entry (coreMethods).
+func (c *call) charge(u units) { c.s.AddCost(c.cost.Of(u)) }
 
 // Gate applies to a plugin method the rule that precedes every core
 // method: server.version must come first. (extmethods.Options.Gate)
@@ -399,7 +404,7 @@ func (srv *Server) Handle(ctx context.Context, s Sess, method string, params jso
 			args[i] = bytes.TrimSpace(a)
 		}
 	}
-	res, err := m.fn(ctx, &call{srv: srv, s: s, st: st, args: args})
+	res, err := m.fn(ctx, &call{srv: srv, s: s, st: st, args: args, cost: m.cost})
 	if err != nil {
 		if je, ok := err.(*jsonrpc.Error); ok && je == nil {
 			err = nil
