@@ -50,6 +50,7 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 	}
 	c.st.mu.Lock()
 	c.st.table = tableFor(v)
+	c.st.protocol = v
 	c.st.mu.Unlock()
 	c.s.SetProtocol(v.String())
 	return []string{c.srv.opts.ServerVersion, v.String()}, nil
