@@ -3,6 +3,7 @@ package electrum
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -70,8 +71,13 @@ func merkleCost(ntx int, warm bool) float64 {
 	return n / 2500
 }
 
-// componentCosts documents H, T, M and S for docs/methods.md.
-var componentCosts = []struct{ Name, Rule string }{
+// ComponentCost is a cost several methods share, under its letter.
+type ComponentCost struct{ Name, Rule string }
+
+// ComponentCosts documents H, S, T and M for docs/methods.md.
+func ComponentCosts() []ComponentCost { return slices.Clone(componentCosts) }
+
+var componentCosts = []ComponentCost{
 	{"H", "confirmed-history lookup: 0.1 from the cache; 0.2 + 0.001 × confirmed txs on a miss"},
 	{"S", "script hash status: H + 0.1 + 0.00002 × status-string bytes (also charged for each status a notification recomputes)"},
 	{"T", "block txids: 0.1 from the cache; 0.25 + 0.0001 × txs in the block on a miss (0.25 for a block without indexed txs)"},

@@ -105,6 +105,10 @@ func tableFor(v Version) *table {
 // (a method served differently by version has one entry per range).
 func CoreMethods() []Method { return slices.Clone(coreMethods) }
 
+// RemovedMethods lists the client methods of older protocol versions,
+// reserved and answering "unknown method".
+func RemovedMethods() []string { return slices.Clone(removedMethods) }
+
 // MethodNames lists every core client method name of every protocol
 // version, and the removed ones, sorted.
 func MethodNames() []string {
