@@ -1,5 +1,7 @@
 package electrum
 
+//go:generate go run ../../../cmd/amber-docs methods -o ../../../docs/methods.md
+
 // coreMethods is the registry of the core's Electrum methods: every client
 // method of every protocol version, with its parameters, cost rule,
 // protocol range, result and errors. The per-version handler tables
