@@ -78,10 +78,10 @@ type Server struct {
 	mgr       *session.Manager
 	el        *electrum.Server
 	peers     *peers.Manager
-	hosts     *hostsvc.Server        // host services for plugins
-	daemon    *feeRoute              // the chain backend; fee estimates from a fee plugin when one is loaded
-	ext       *extmethods.Dispatcher // routes plugin methods, then electrum
-	methodP   []*pluginhost.Plugin   // method-provider plugins
+	hosts     *hostsvc.Server      // host services for plugins
+	daemon    *feeRoute            // the chain backend; fee estimates from a fee plugin when one is loaded
+	ext       *extmethods.Plugins  // registers plugin methods into electrum's registry
+	methodP   []*pluginhost.Plugin // method-provider plugins
 	admin     *admin.Server
 	metrics   *metrics.Metrics
 	rpc       []*listener
@@ -180,8 +180,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	s.peers = peers.New(s.peersOptions())
 	s.daemon = &feeRoute{chain: s.plugin.Chain()}
 	s.el = electrum.New(s.electrumOptions())
-	s.ext = extmethods.New(extmethods.Options{Inner: s.el, CoreMethods: electrum.MethodNames(),
-		Gate: s.el.Gate, Logger: s.log.With("component", "extmethods")})
+	s.ext = extmethods.New(extmethods.Options{Registry: s.el.Registry(), Logger: s.log.With("component", "extmethods")})
 	s.evMu.Lock()
 	s.notify = s.el.Notifier(s.life)
 	s.evMu.Unlock()

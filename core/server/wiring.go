@@ -141,7 +141,7 @@ func (s *Server) prepareListeners() error {
 			s.rpc = append(s.rpc, l)
 			continue
 		}
-		l.disp = s.ext
+		l.disp = s.el // core and plugin methods, through its registry
 		l.profile = session.Profile{
 			MaxSend:           cfg.MaxSend,
 			RequestTimeout:    cfg.RequestTimeout,

@@ -94,7 +94,7 @@ func (srv *Server) isTor(s Sess) bool {
 // $SERVER_SUBVERSION, $DAEMON_VERSION, $DAEMON_SUBVERSION and
 // $DONATION_ADDRESS replaced; without a banner file the default sentence.
 func serverBanner(ctx context.Context, c *call) (any, error) {
-	c.s.AddCost(0.5)
+	c.charge(units{})
 	srv := c.srv
 	b := srv.banner.Load()
 	text, ok := b.plain, b.plainOK

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/amber-electrum/amber/sdk/pyfmt"
 
@@ -26,7 +25,7 @@ func (t headerTip) result() headerResult {
 }
 
 func headersSubscribe(_ context.Context, c *call) (any, error) {
-	c.s.AddCost(0.25)
+	c.charge(units{})
 	tip := c.srv.currentTip()
 	c.st.mu.Lock()
 	c.st.headersSub = true
@@ -92,10 +91,10 @@ func blockHeader(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if cp == 0 {
-		c.s.AddCost(0.25)
+		c.charge(units{})
 		return hex.EncodeToString(hdr), nil
 	}
-	c.s.AddCost(1.25)
+	c.charge(units{Proof: true})
 	pr, err := c.srv.headerProof(ctx, cp, height)
 	if err != nil {
 		return nil, err
@@ -143,7 +142,6 @@ func readHeaders(ctx context.Context, c *call) ([]byte, *proof, error) {
 	// before clamping, which lets one tiny request carry a cost of 2e9
 	// into its groups (issue 11.1); Amber charges after.
 	n := int(min(count, maxChunk))
-	cost := float64(n) / 50
 	var raw []byte
 	if tipHeight, _, _ := c.srv.ix.Tip(); n > 0 && start <= tipHeight {
 		var err error
@@ -155,14 +153,13 @@ func readHeaders(ctx context.Context, c *call) ([]byte, *proof, error) {
 	raw = raw[:got*80]
 	var pr *proof
 	if got > 0 && cp != 0 {
-		cost += 1.0
 		p, err := c.srv.headerProof(ctx, cp, start+int64(got)-1)
 		if err != nil {
 			return nil, nil, err
 		}
 		pr = &p
 	}
-	c.s.AddCost(cost)
+	c.charge(units{N: n, Proof: pr != nil})
 	return raw, pr, nil
 }
 
@@ -201,7 +198,7 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 	srv.stats.TxidLookups.Add(1)
 	if v, gen, ok := srv.blocks.getTxids(height); ok {
 		srv.stats.TxidHits.Add(1)
-		return v, gen, 0.1, nil
+		return v, gen, txidsCachedCost, nil
 	}
 	for attempt := 0; ; attempt++ {
 		_, gen, _ := srv.blocks.getTxids(height)
@@ -210,7 +207,7 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 			tipHeight, _, _ := srv.ix.Tip()
 			if height <= tipHeight {
 				// genesis: header indexed, coinbase not (daemon-and-index.md §4.5)
-				return nil, gen, 0.25, nil
+				return nil, gen, txidsEmptyCost, nil
 			}
 			return nil, 0, 0, badRequest("db error: DBError('block %s not on disk (>%s)')", pyfmt.Thousands(height), pyfmt.Thousands(tipHeight))
 		}
@@ -218,7 +215,7 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 			return nil, 0, 0, fmt.Errorf("block %d txids: %w", height, err)
 		}
 		if srv.blocks.putTxids(height, txids, gen) || attempt > 0 {
-			return txids, gen, 0.25 + 0.0001*float64(len(txids)), nil
+			return txids, gen, txidsReadCost(len(txids)), nil
 		}
 		// a reorg cleared the cache during the read: read once more
 	}
@@ -226,17 +223,12 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 
 // branch returns the merkle branch of position pos and its cost (M).
 func (srv *Server) branch(height int64, txids []sdk.Hash, gen uint64, pos int) ([]string, float64) {
-	n := float64(len(txids))
 	// Small blocks' trees are cached too (a few KB each; wallets ask for
 	// the same recent blocks again and again) but charged as uncached:
 	// the warm discount stays with the blocks §7 caches.
 	t, warm := srv.blocks.tree(height, txids, gen)
 	br, _ := t.Branch(pos)
-	cost := n / 2500
-	if warm && len(txids) >= merkleCacheMin {
-		cost = 10 * math.Sqrt(n) / 2500
-	}
-	return displayHashes(br), cost
+	return displayHashes(br), merkleCost(len(txids), warm)
 }
 
 func transactionGetMerkle(ctx context.Context, c *call) (any, error) {
@@ -252,7 +244,7 @@ func transactionGetMerkle(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.s.AddCost(cost)
+	c.charge(units{Lookup: cost})
 	pos := -1
 	for i, h := range txids {
 		if h == txid {
@@ -265,7 +257,7 @@ func transactionGetMerkle(ctx context.Context, c *call) (any, error) {
 		return nil, badRequest("tx %s not in block at height %s", sent, pyfmt.Thousands(height))
 	}
 	br, mcost := c.srv.branch(height, txids, gen, pos)
-	c.s.AddCost(mcost)
+	c.charge(units{Lookup: mcost})
 	return struct {
 		BlockHeight int64    `json:"block_height"`
 		Merkle      []string `json:"merkle"`
@@ -291,7 +283,7 @@ func transactionIDFromPos(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.s.AddCost(cost)
+	c.charge(units{Lookup: cost})
 	if pos >= int64(len(txids)) {
 		return nil, badRequest("no tx at position %s in block at height %s", pyfmt.Thousands(pos), pyfmt.Thousands(height))
 	}
@@ -300,7 +292,7 @@ func transactionIDFromPos(ctx context.Context, c *call) (any, error) {
 		return txid, nil
 	}
 	br, mcost := c.srv.branch(height, txids, gen, int(pos))
-	c.s.AddCost(mcost)
+	c.charge(units{Lookup: mcost})
 	return struct {
 		TxHash string   `json:"tx_hash"`
 		Merkle []string `json:"merkle"`

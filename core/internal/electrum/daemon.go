@@ -76,11 +76,11 @@ func estimateFee(ctx context.Context, c *call) (any, error) {
 			return nil, badRequest("unknown estimatefee mode: %s", mode)
 		}
 	}
-	c.s.AddCost(0.1)
+	c.charge(units{})
 	target := bucketTarget(number)
 	tip := c.srv.currentTip().hash
 	rate, err := c.srv.fees.get(feeKey{target, mode}, tip, func() (float64, error) {
-		c.s.AddCost(2.0)
+		c.charge(units{Miss: true})
 		dctx, cancel := c.srv.daemonCtx(ctx)
 		defer cancel()
 		return c.srv.daemon.EstimateFee(dctx, int(target), mode)
@@ -128,7 +128,7 @@ func (tc *timedCache[T]) get(now func() time.Time, fill func() (T, error)) (T, e
 }
 
 func relayFee(ctx context.Context, c *call) (any, error) {
-	c.s.AddCost(1.0)
+	c.charge(units{})
 	r, err := c.srv.relay.get(c.srv.now, func() (float64, error) {
 		dctx, cancel := c.srv.daemonCtx(ctx)
 		defer cancel()
@@ -149,7 +149,7 @@ func transactionGet(ctx context.Context, c *call) (any, error) {
 	if jerr != nil {
 		return nil, jerr
 	}
-	c.s.AddCost(1.0)
+	c.charge(units{})
 	res, err := c.srv.transaction(ctx, txid, verbose)
 	if err != nil {
 		return nil, daemonError(err)
@@ -190,7 +190,7 @@ func transactionBroadcast(ctx context.Context, c *call) (any, error) {
 	if !ok {
 		return nil, notHex(c.args[0])
 	}
-	c.s.AddCost(0.25 + float64(len(rawTx))/5000)
+	c.charge(units{N: len(rawTx)})
 	dctx, cancel := c.srv.daemonCtx(ctx)
 	defer cancel()
 	txid, err := c.srv.daemon.Broadcast(dctx, rawTx)

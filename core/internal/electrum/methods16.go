@@ -52,7 +52,7 @@ func transactionBroadcastPackage(ctx context.Context, c *call) (any, error) {
 		n += len(h)
 	}
 	verbose := c.args[1] != nil && pyTruthy(c.args[1])
-	c.s.AddCost(0.25 + float64(n)/5000)
+	c.charge(units{N: n})
 	pb, ok := c.srv.daemon.(sdk.PackageBroadcaster)
 	if !ok {
 		return nil, daemonError(sdk.Errorf(sdk.KindUnimplemented, "the chain backend cannot broadcast packages"))
@@ -106,7 +106,7 @@ type mempoolInfo struct {
 // (or answering KindUnimplemented) gives the relay fee for all three.
 // cost +1.0, as relayfee.
 func mempoolGetInfo(ctx context.Context, c *call) (any, error) {
-	c.s.AddCost(1.0)
+	c.charge(units{})
 	info, err := c.srv.mempool.get(c.srv.now, func() (sdk.MempoolInfo, error) {
 		dctx, cancel := c.srv.daemonCtx(ctx)
 		defer cancel()

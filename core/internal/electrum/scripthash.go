@@ -23,7 +23,6 @@ const tooLargeMsg = "history too large"
 func (srv *Server) confirmedHistory(ctx context.Context, hx index.HashX) (historyEntry, float64, error) {
 	srv.stats.HistoryLookups.Add(1)
 	e, gen, ok := srv.history.get(hx)
-	cost := 0.1
 	if ok {
 		srv.stats.HistoryHits.Add(1)
 	} else {
@@ -46,8 +45,8 @@ func (srv *Server) confirmedHistory(ctx context.Context, hx index.HashX) (histor
 			}
 		}
 		srv.history.put(hx, e, gen)
-		cost += 0.1 + 0.001*float64(len(e.confirmed))
 	}
+	cost := historyCost(ok, len(e.confirmed))
 	if e.tooLarge {
 		return historyEntry{}, cost, &jsonrpc.Error{Code: jsonrpc.BadRequest, Message: tooLargeMsg, Cost: cost}
 	}
@@ -129,7 +128,7 @@ func (srv *Server) status(ctx context.Context, s Sess, hx index.HashX) (*string,
 		st := hex.EncodeToString(d.Sum(nil))
 		status = &st
 	}
-	s.AddCost(cost + 0.1 + 0.00002*float64(n))
+	s.AddCost(statusCost(cost, n))
 	return status, len(mem) > 0, nil
 }
 
@@ -154,7 +153,7 @@ func scripthashGetHistory(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	mem := c.srv.mempoolHistory(hx)
-	c.s.AddCost(cost + 0.25 + float64(len(mem))/50)
+	c.charge(units{Lookup: cost, N: len(mem)})
 	if e.confJSON != nil || len(e.confirmed) == 0 {
 		return encodeHistoryFrom(e.confJSON, mem), nil
 	}
@@ -167,7 +166,7 @@ func scripthashGetMempool(_ context.Context, c *call) (any, error) {
 		return nil, jerr
 	}
 	mem := c.srv.mempoolHistory(hx)
-	c.s.AddCost(0.25 + float64(len(mem))/50)
+	c.charge(units{N: len(mem)})
 	return encodeHistory(nil, mem), nil
 }
 
@@ -185,7 +184,7 @@ func scripthashGetBalance(ctx context.Context, c *call) (any, error) {
 		b = balanceEntry{conf, unconf, n}
 		c.srv.balances.put(hx, b, gen)
 	}
-	c.s.AddCost(1.0 + float64(b.n)/50)
+	c.charge(units{N: b.n})
 	return encodeBalance(b.confirmed, b.unconfirmed), nil
 }
 
@@ -210,7 +209,7 @@ func scripthashListUnspent(ctx context.Context, c *call) (any, error) {
 		u = utxoEntry{encodeUTXOs(utxos), n}
 		c.srv.utxos.put(hx, u, gen)
 	}
-	c.s.AddCost(1.0 + float64(u.n)/50)
+	c.charge(units{N: u.n})
 	return u.result, nil
 }
 
@@ -242,7 +241,7 @@ func scripthashUnsubscribe(_ context.Context, c *call) (any, error) {
 	if jerr != nil {
 		return nil, jerr
 	}
-	c.s.AddCost(0.1)
+	c.charge(units{})
 	c.st.mu.Lock()
 	_, ok := c.st.subs[hx]
 	delete(c.st.subs, hx)
@@ -253,7 +252,7 @@ func scripthashUnsubscribe(_ context.Context, c *call) (any, error) {
 type feeBin [2]any
 
 func mempoolGetFeeHistogram(_ context.Context, c *call) (any, error) {
-	c.s.AddCost(1.0)
+	c.charge(units{})
 	bins := c.srv.ix.FeeHistogram()
 	out := make([]feeBin, len(bins))
 	for i, b := range bins {

@@ -151,6 +151,7 @@ type Server struct {
 	sessions map[*state]struct{}
 
 	stats Stats
+	reg   *Registry // plugin methods
 
 	banner atomic.Pointer[banners] // loaded by ReloadBanner
 }
@@ -229,6 +230,7 @@ func New(opts Options) *Server {
 		txs:      newTxCache(max(opts.TxCacheBytes, 0)),
 		sessions: make(map[*state]struct{}),
 		now:      time.Now,
+		reg:      newRegistry(),
 	}
 	if srv.ix != nil {
 		srv.tip = srv.currentTip() // the first event compares against it
@@ -236,6 +238,10 @@ func New(opts Options) *Server {
 	srv.ReloadBanner()
 	return srv
 }
+
+// Registry returns the server's method registry, where method-provider
+// plugins register (package extmethods).
+func (srv *Server) Registry() *Registry { return srv.reg }
 
 // Stats returns the server's cache counters.
 func (srv *Server) Stats() *Stats { return &srv.stats }
@@ -254,6 +260,7 @@ type state struct {
 	mu          sync.Mutex
 	versionSeen bool // server.version has been received (upstream sv_seen)
 	table       *table
+	protocol    Version // negotiated by server.version (nil before)
 	headersSub  bool
 	subs        map[index.HashX]*subscription
 	lastHeader  sdk.Hash // tip hash last sent as a header notification
@@ -319,16 +326,12 @@ type call struct {
 	s    Sess
 	st   *state
 	args []json.RawMessage
+	cost Cost // the method's rule in the registry
 }
 
-// Gate applies to a plugin method the rule that precedes every core
-// method: server.version must come first. (extmethods.Options.Gate)
-func (srv *Server) Gate(s *session.Session, method string) error {
-	if e := srv.versionFirst(s, srv.stateOf(s), method); e != nil {
-		return e
-	}
-	return nil
-}
+// charge adds the method's cost for units u to the session: every cost a
+// handler charges goes through its registry entry (coreMethods).
+func (c *call) charge(u units) { c.s.AddCost(c.cost.Of(u)) }
 
 // versionFirst is upstream's rule since 1.19 (session.py handle_request):
 // any message but server.version before server.version gets the
@@ -369,13 +372,23 @@ func (srv *Server) notified(s Sess, method string) {
 }
 
 // Handle answers one request of session s: it looks the method up in the
-// session's handler table, binds the parameters and runs the handler.
+// session's core handler table, then among the plugin methods of the
+// registry, binds the parameters and runs the handler or calls the plugin.
+// server.version must come first for both.
 func (srv *Server) Handle(ctx context.Context, s Sess, method string, params json.RawMessage) (any, error) {
 	st := srv.stateOf(s)
 	st.mu.Lock()
 	tbl := st.table
 	st.mu.Unlock()
 	m, ok := tbl.methods[method]
+	if !ok {
+		if rt := srv.reg.route(method); rt != nil {
+			if e := srv.versionFirst(s, st, method); e != nil {
+				return nil, e
+			}
+			return srv.callPlugin(ctx, s, st, rt, params)
+		}
+	}
 	name := method
 	if !ok {
 		name = invalidMethod
@@ -399,7 +412,7 @@ func (srv *Server) Handle(ctx context.Context, s Sess, method string, params jso
 			args[i] = bytes.TrimSpace(a)
 		}
 	}
-	res, err := m.fn(ctx, &call{srv: srv, s: s, st: st, args: args})
+	res, err := m.fn(ctx, &call{srv: srv, s: s, st: st, args: args, cost: m.cost})
 	if err != nil {
 		if je, ok := err.(*jsonrpc.Error); ok && je == nil {
 			err = nil

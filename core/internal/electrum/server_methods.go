@@ -17,7 +17,7 @@ import (
 // version closes the session, after the old-client notifications when the
 // client calls itself Electrum 3.2.3 or older (CRASH_CLIENT_VER).
 func serverVersion(_ context.Context, c *call) (any, error) {
-	c.s.AddCost(0.5)
+	c.charge(units{})
 	c.st.mu.Lock()
 	seen := c.st.versionSeen
 	c.st.versionSeen = true
@@ -50,6 +50,7 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 	}
 	c.st.mu.Lock()
 	c.st.table = tableFor(v)
+	c.st.protocol = v
 	c.st.mu.Unlock()
 	c.s.SetProtocol(v.String())
 	return []string{c.srv.opts.ServerVersion, v.String()}, nil
@@ -68,7 +69,7 @@ func shortVersion(v string) string {
 }
 
 func serverDonationAddress(_ context.Context, c *call) (any, error) {
-	c.s.AddCost(0.1)
+	c.charge(units{})
 	return c.srv.opts.Banner.DonationAddress, nil
 }
 
@@ -108,14 +109,14 @@ func (srv *Server) Features() any {
 }
 
 func serverFeatures(_ context.Context, c *call) (any, error) {
-	c.s.AddCost(0.2)
+	c.charge(units{})
 	return c.srv.Features(), nil
 }
 
 // serverPeersSubscribe returns Options.Peers' list; without peer discovery
 // (nil Peers) an empty list.
 func serverPeersSubscribe(_ context.Context, c *call) (any, error) {
-	c.s.AddCost(1.0)
+	c.charge(units{})
 	if c.srv.opts.Peers == nil {
 		return []any{}, nil
 	}
@@ -129,7 +130,7 @@ func serverPeersSubscribe(_ context.Context, c *call) (any, error) {
 // serverAddPeer hands the caller's features to Options.Peers. Without peer
 // discovery, or when features is not a JSON object, the answer is false.
 func serverAddPeer(ctx context.Context, c *call) (any, error) {
-	c.s.AddCost(100.0)
+	c.charge(units{})
 	var features map[string]any
 	if c.srv.opts.Peers == nil || len(c.args[0]) == 0 || c.args[0][0] != '{' ||
 		json.Unmarshal(c.args[0], &features) != nil {
@@ -139,6 +140,6 @@ func serverAddPeer(ctx context.Context, c *call) (any, error) {
 }
 
 func serverPing(_ context.Context, c *call) (any, error) {
-	c.s.AddCost(0.1)
+	c.charge(units{})
 	return nil, nil
 }

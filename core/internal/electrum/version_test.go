@@ -209,7 +209,4 @@ func TestTables(t *testing.T) {
 			t.Errorf("removed method %s registered", name)
 		}
 	}
-	if w := t142.without("blockchain.relayfee"); len(w.methods) != len(t142.methods)-1 {
-		t.Error("without")
-	}
 }

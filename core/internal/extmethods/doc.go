@@ -1,12 +1,13 @@
-// Package extmethods routes the JSON-RPC methods that method-provider
-// plugins declare (sdk.MethodProvider). Dispatcher wraps the core's
-// session.Dispatcher (package electrum): a request for a registered plugin
-// method is checked (negotiated protocol version, arity, by-name
-// parameters), charged its declared cost, and sent to the plugin; every
-// other request goes to the inner dispatcher unchanged. Plugin errors are
-// mapped to Electrum error codes through the SDK's one kind table.
+// Package extmethods registers the JSON-RPC methods that method-provider
+// plugins declare (sdk.MethodProvider) into the core's one method registry
+// (electrum.Registry), next to the core methods. The registry checks each
+// call (server.version first, negotiated protocol version, arity, by-name
+// parameters) and charges its declared cost; this package lists a
+// plugin's methods, forwards the calls to it and maps plugin errors to
+// Electrum error codes through the SDK's one kind table.
 //
-// Registration refuses methods that shadow a core method and names two
+// The registry refuses methods in the core's namespaces (server.,
+// blockchain., mempool.; see electrum.ReservedNamespaces) and names two
 // plugins both claim, so a client always reaches the implementation the
-// operator expects.
+// operator expects. docs/methods.md lists every method.
 package extmethods

@@ -8,9 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"
 )
+
+// newPlugins registers into the registry of a core without index or
+// daemon.
+func newPlugins() *Plugins {
+	return New(Options{Registry: electrum.New(electrum.Options{}).Registry()})
+}
 
 type specs []sdk.MethodSpec
 
@@ -27,14 +34,18 @@ func TestRegister(t *testing.T) {
 		want  []string
 	}{
 		{name: "ok", add: specs{{Name: "b.x"}, {Name: "b.y", MaxArgs: 1}}},
-		{name: "core", add: specs{{Name: "server.ping"}}, want: []string{`plugin "b" declares method "server.ping", which is a core method`}},
+		{name: "core", add: specs{{Name: "server.ping"}}, want: []string{`plugin "b" declares method "server.ping" in the core's reserved namespace "server."`}},
+		{name: "namespace", add: specs{{Name: "b.x"}, {Name: "blockchain.b.x"}, {Name: "mempool.b"}}, want: []string{
+			`plugin "b" declares method "blockchain.b.x" in the core's reserved namespace "blockchain."`,
+			`plugin "b" declares method "mempool.b" in the core's reserved namespace "mempool."`}},
+		{name: "slot", add: specs{{Name: "blockchain.transaction.bmm_merkle", MinArgs: 2, MaxArgs: 2}}},
 		{name: "twice", add: specs{{Name: "b.x"}, {Name: "b.x"}}, want: []string{`plugin "b" declares method "b.x" twice`}},
 		{name: "conflict", first: specs{{Name: "shared.x"}}, add: specs{{Name: "shared.x"}}, want: []string{`plugin "a" and plugin "b" both declare method "shared.x"`}},
 		{name: "malformed", add: specs{{Name: "nodot"}, {Name: "b.x", MinArgs: 2, MaxArgs: 1}}, want: []string{`plugin "b": method name "nodot" is not namespaced`, `plugin "b": b.x: bad arity`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := New(Options{Inner: nil, CoreMethods: []string{"server.ping", "server.version"}})
+			d := newPlugins()
 			if tt.first != nil {
 				if err := d.Register(t.Context(), "a", tt.first); err != nil {
 					t.Fatal(err)
@@ -66,7 +77,7 @@ func TestRegister(t *testing.T) {
 // TestReRegister: registering a plugin again replaces its methods;
 // Unregister removes them and frees the names.
 func TestReRegister(t *testing.T) {
-	d := New(Options{})
+	d := newPlugins()
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -100,47 +111,12 @@ func (failing) Methods(context.Context) ([]sdk.MethodSpec, error) {
 	return nil, sdk.Errorf(sdk.KindUnavailable, "gone")
 }
 
-func TestPositional(t *testing.T) {
-	named := newRoute("p", sdk.MethodSpec{Name: "p.m", MinArgs: 1, MaxArgs: 3, ParamNames: []string{"a", "b", "c"}}, nil)
-	plain := newRoute("p", sdk.MethodSpec{Name: "p.m", MinArgs: 1, MaxArgs: 2}, nil)
-	tests := []struct {
-		r      *route
-		params string
-		want   string
-		code   int
-	}{
-		{named, `[1]`, `[1]`, 0},
-		{named, `[1, "x", null]`, `[1,"x",null]`, 0},
-		{named, `{"a": 1, "c": 3}`, `[1,null,3]`, 0},
-		{named, `{"b": 2, "a": 1}`, `[1,2]`, 0},
-		{named, `{"b": 2}`, ``, jsonrpc.InvalidParams},
-		{named, `{"a": 1, "d": 2}`, ``, jsonrpc.InvalidParams},
-		{named, `[1,2,3,4]`, ``, jsonrpc.InvalidParams},
-		{named, `[]`, ``, jsonrpc.InvalidParams},
-		{plain, `[true, {"k": [1]}]`, `[true,{"k": [1]}]`, 0},
-		{plain, `{"arg0": 1}`, ``, jsonrpc.InvalidParams},
-		{plain, `"str"`, ``, jsonrpc.InvalidRequest},
-		{plain, `null`, ``, jsonrpc.InvalidParams},
-	}
-	for _, tt := range tests {
-		got, jerr := positional(tt.r, json.RawMessage(tt.params))
-		switch {
-		case tt.code != 0 && (jerr == nil || jerr.Code != tt.code):
-			t.Errorf("positional(%s) = %s, %v; want code %d", tt.params, got, jerr, tt.code)
-		case tt.code == 0 && (jerr != nil || string(got) != tt.want):
-			t.Errorf("positional(%s) = %s, %v; want %s", tt.params, got, jerr, tt.want)
-		}
-	}
-}
-
 // TestErrorTable: every kind of the SDK table maps to its Electrum code
 // with the plugin's message; internal errors stay plain errors.
 func TestErrorTable(t *testing.T) {
-	d := New(Options{})
-	r := newRoute("p", sdk.MethodSpec{Name: "p.m"}, nil)
 	for _, k := range sdk.KindTable() {
 		perr := &sdk.Error{Kind: k.Kind, Message: "msg " + k.Name, DaemonCode: -5, DaemonMessage: "dmsg"}
-		err := d.rpcError(r, perr)
+		err := rpcError("p", "p.m", perr)
 		var je *jsonrpc.Error
 		if k.ElectrumCode == jsonrpc.InternalError {
 			if errors.As(err, &je) || !strings.Contains(err.Error(), "msg "+k.Name) {
@@ -152,38 +128,4 @@ func TestErrorTable(t *testing.T) {
 			t.Errorf("%s: %v, want code %d with the plugin's message", k.Name, err, k.ElectrumCode)
 		}
 	}
-}
-
-// TestCallDirect: protocol gate, cost, session info, arity through call.
-func TestCallDirect(t *testing.T) {
-	d := New(Options{})
-	if err := d.Register(t.Context(), "calc", newCalc()); err != nil {
-		t.Fatal(err)
-	}
-	routes := *d.routes.Load()
-	s := &fakeSess{}
-	if _, err := d.call(t.Context(), s, routes["calc.new"], nil); !isCode(err, jsonrpc.MethodNotFound) {
-		t.Errorf("calc.new before server.version = %v, want -32601", err)
-	}
-	s.protocol = "1.4.1"
-	if _, err := d.call(t.Context(), s, routes["calc.new"], nil); !isCode(err, jsonrpc.MethodNotFound) {
-		t.Errorf("calc.new at 1.4.1 = %v, want -32601", err)
-	}
-	s.protocol = "1.4.2"
-	res, err := d.call(t.Context(), s, routes["calc.new"], nil)
-	if err != nil || string(res.(json.RawMessage)) != `{"ID":7,"Protocol":"1.4.2","RemoteAddr":"127.0.0.1:9"}` {
-		t.Errorf("calc.new at 1.4.2 = %s, %v", res, err)
-	}
-	before := s.cost
-	if res, err := d.call(t.Context(), s, routes["calc.add"], json.RawMessage(`{"a":1,"b":2.5}`)); err != nil || string(res.(json.RawMessage)) != "3.5" {
-		t.Errorf("calc.add = %v, %v", res, err)
-	}
-	if s.cost-before != 2.5 {
-		t.Errorf("cost charged %v, want 2.5", s.cost-before)
-	}
-}
-
-func isCode(err error, code int) bool {
-	var je *jsonrpc.Error
-	return errors.As(err, &je) && je.Code == code
 }

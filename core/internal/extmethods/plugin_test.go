@@ -3,8 +3,6 @@ package extmethods
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"sync"
 
 	"github.com/amber-electrum/amber/sdk"
 )
@@ -55,19 +53,3 @@ func (c *calc) Call(_ context.Context, method string, params json.RawMessage, s 
 	}
 	return nil, sdk.Errorf(sdk.KindUnimplemented, "no %s", method)
 }
-
-// fakeSess is a Sess.
-type fakeSess struct {
-	mu       sync.Mutex
-	protocol string
-	cost     float64
-}
-
-func (s *fakeSess) ID() uint64 { return 7 }
-func (s *fakeSess) Protocol() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.protocol
-}
-func (s *fakeSess) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9} }
-func (s *fakeSess) AddCost(c float64)    { s.mu.Lock(); s.cost += c; s.mu.Unlock() }

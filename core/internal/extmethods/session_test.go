@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/core/internal/session"
 	"github.com/amber-electrum/amber/sdk"
@@ -49,29 +51,22 @@ func (c *pipeConn) Close() error         { c.once.Do(func() { close(c.closed) })
 func (c *pipeConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5} }
 func (c *pipeConn) Kind() string         { return "tcp" }
 
-// core is a stand-in for the electrum dispatcher: server.version sets the
-// protocol, server.ping answers null, everything else is unknown.
+// core is the electrum server, recording the session it opened.
 type core struct {
+	*electrum.Server
 	mu   sync.Mutex
 	sess *session.Session
 }
 
-func (c *core) Opened(s *session.Session) { c.mu.Lock(); c.sess = s; c.mu.Unlock() }
-func (c *core) Closed(*session.Session)   {}
-func (c *core) Dispatch(_ context.Context, s *session.Session, method string, params json.RawMessage) (any, error) {
-	switch method {
-	case "server.version":
-		var p []string
-		_ = json.Unmarshal(params, &p)
-		s.SetProtocol(p[1])
-		return []string{"Amber test", p[1]}, nil
-	case "server.ping":
-		return nil, nil
-	}
-	return nil, jsonrpc.Errorf(jsonrpc.MethodNotFound, `unknown method "%s"`, method)
+func (c *core) Opened(s *session.Session) {
+	c.mu.Lock()
+	c.sess = s
+	c.mu.Unlock()
+	c.Server.Opened(s)
 }
 
 type reply struct {
+	ID     json.RawMessage `json:"id"`
 	Result json.RawMessage `json:"result"`
 	Error  *struct {
 		Code    int    `json:"code"`
@@ -79,58 +74,65 @@ type reply struct {
 	} `json:"error"`
 }
 
-// TestThroughSession runs a real session whose dispatcher routes to a
-// plugin over the real wire: results, arity and protocol errors, error
-// codes from the kind table, cost, and fall-through to the core.
-func TestThroughSession(t *testing.T) {
-	inner := &core{}
-	gated := 0
-	d := New(Options{Inner: inner, CoreMethods: []string{"server.version", "server.ping"},
-		Gate: func(s *session.Session, method string) error {
-			if method == "calc.echo" && s.Protocol() == "" {
-				gated++
-				return jsonrpc.Errorf(jsonrpc.BadRequest, "use server.version to identify client")
-			}
-			return nil
-		}})
-	if err := d.Register(t.Context(), "calc", sdktest.NewMethods(t, newCalc())); err != nil {
-		t.Fatal(err)
-	}
+// serve runs a real session of disp over an in-memory connection and
+// returns a function sending one request and reading its reply.
+func serve(t *testing.T, disp session.Dispatcher) func(method, params string) reply {
 	conn := &pipeConn{in: make(chan []byte, 8), out: make(chan []byte, 8), closed: make(chan struct{})}
 	ctx, cancel := context.WithCancel(t.Context())
 	mgr := session.NewManager(nil)
 	done := make(chan struct{})
-	go func() { mgr.Serve(ctx, conn, d, session.Profile{Concurrency: 1}); close(done) }()
+	go func() { mgr.Serve(ctx, conn, disp, session.Profile{Concurrency: 1}); close(done) }()
 	t.Cleanup(func() { cancel(); conn.Close(); <-done })
-
 	id := 0
-	send := func(method, params string) reply {
+	return func(method, params string) reply {
 		t.Helper()
 		id++
 		msg, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": json.RawMessage(params)})
 		conn.in <- msg
-		select {
-		case m := <-conn.out:
-			var r reply
-			if err := json.Unmarshal(m, &r); err != nil {
-				t.Fatalf("reply %s: %v", m, err)
+		for {
+			select {
+			case m := <-conn.out:
+				var r reply
+				if err := json.Unmarshal(m, &r); err != nil {
+					t.Fatalf("reply %s: %v", m, err)
+				}
+				if r.ID == nil {
+					continue // a notification
+				}
+				return r
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: no reply", method)
 			}
-			return r
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: no reply", method)
+			return reply{}
 		}
-		return reply{}
 	}
+}
+
+// TestThroughSession runs a real session of the electrum server with a
+// plugin registered in its registry, over the real wire: results, arity
+// and protocol errors, error codes from the kind table, cost, and the
+// core methods next to the plugin's.
+func TestThroughSession(t *testing.T) {
+	inner := &core{Server: electrum.New(electrum.Options{ServerVersion: "Amber test"})}
+	d := New(Options{Registry: inner.Registry()})
+	if err := d.Register(t.Context(), "calc", sdktest.NewMethods(t, newCalc())); err != nil {
+		t.Fatal(err)
+	}
+
+	// server.version comes first for plugin methods too.
+	if r := serve(t, inner)("calc.echo", `[]`); r.Error == nil || r.Error.Code != jsonrpc.BadRequest || r.Error.Message != "use server.version to identify client" {
+		t.Errorf("calc.echo before server.version: %s %+v", r.Result, r.Error)
+	}
+
+	send := serve(t, inner)
 	tests := []struct {
 		method, params string
 		result         string
 		code           int
 		msg            string
 	}{
+		{method: "server.version", params: `["test", "1.4"]`, result: `["Amber test","1.4"]`},
 		{method: "calc.new", params: `[]`, code: jsonrpc.MethodNotFound, msg: `unknown method "calc.new"`},
-		{method: "calc.echo", params: `[]`, code: jsonrpc.BadRequest, msg: "use server.version to identify client"},
-		{method: "server.version", params: `["test", "1.4.2"]`, result: `["Amber test","1.4.2"]`},
-		{method: "calc.new", params: `[]`, result: `{"ID":0,"Protocol":"1.4.2","RemoteAddr":"127.0.0.1:5"}`},
 		{method: "calc.add", params: `[1, 2]`, result: `3`},
 		{method: "calc.add", params: `{"a": 1, "b": 2, "c": 4}`, result: `7`},
 		{method: "calc.add", params: `[1]`, code: jsonrpc.InvalidParams, msg: `1 argument passed to method "calc.add" but it requires 2`},
@@ -151,10 +153,6 @@ func TestThroughSession(t *testing.T) {
 		}
 	}
 
-	if gated != 1 {
-		t.Errorf("gate refused %d calls, want 1", gated)
-	}
-
 	// The plugin method's declared cost is charged.
 	inner.mu.Lock()
 	s := inner.sess
@@ -163,5 +161,13 @@ func TestThroughSession(t *testing.T) {
 	send("calc.add", `[1, 1]`)
 	if got := s.Cost() - before; got < 2.5 {
 		t.Errorf("calc.add charged %v, want at least its declared 2.5", got)
+	}
+
+	// A session at calc.new's minimum protocol sees it, with its session
+	// info.
+	send = serve(t, inner)
+	send("server.version", `["test", "1.4.2"]`)
+	if r := send("calc.new", `[]`); r.Error != nil || !strings.Contains(string(r.Result), `"Protocol":"1.4.2","RemoteAddr":"127.0.0.1:5"`) {
+		t.Errorf("calc.new at 1.4.2: %s %+v", r.Result, r.Error)
 	}
 }
