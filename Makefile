@@ -4,7 +4,7 @@ GOBIN   := $(shell $(GO) env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
 BIN     := $(CURDIR)/bin
 
-.PHONY: build test devnet vet fmt clean proto fuzz
+.PHONY: build setup test devnet vet fmt clean proto fuzz
 
 ## build: amberd, amberctl, the devnet and bench tools, every plugin (amber-<name>)
 ## and the example plugin into ./bin
@@ -15,13 +15,19 @@ build:
 	  echo "$(GO) build -o $(BIN)/amber-$$n ./$$d"; $(GO) build -o $(BIN)/amber-$$n ./$$d || exit 1; done
 	cd examples/hello-method && $(GO) build -o $(BIN)/hello-method .
 
-## test: every test of the root module and of the SDK module, real btcd and
-## real Electrum wallet included (they must be installed: see .ci/run), then
+## setup: install what the tests need and the machine lacks (Debian's electrum,
+## protobuf-compiler, python3-grpcio/-cryptography/-protobuf; btcd and btcctl
+## v0.24.2 with go install), saying what it installs; nothing when all is there
+setup:
+	GO=$(GO) ./.ci/setup
+
+## test: set-up (above), then every test of the root module and of the SDK
+## module, real btcd and real Electrum wallet included, then
 ## every fuzz target for FUZZTIME each. Under CI (CI set) the fault tests run
 ## at full size too (AMBER_LONG_TESTS=1: 20 kill -9 points, a 60 s outage).
 AMBER_LONG_TESTS ?= $(if $(CI),1,)
 export AMBER_LONG_TESTS
-test: build
+test: setup build
 	$(GO) vet ./... && (cd sdk && $(GO) vet ./...)
 	AMBER_BIN=$(BIN) $(GO) test -count=1 -timeout 40m ./...
 	cd sdk && $(GO) test -count=1 -timeout 10m ./...
