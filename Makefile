@@ -3,6 +3,9 @@ GO      ?= go
 GOBIN   := $(shell $(GO) env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
 BIN     := $(CURDIR)/bin
+# VERSION, when set, is linked into amberd (amberd --version): make build VERSION=0.1.1
+VERSION ?=
+LDFLAGS := $(if $(VERSION),-ldflags "-X main.version=$(VERSION)",)
 
 .PHONY: build setup test devnet vet fmt clean proto fuzz
 
@@ -10,7 +13,7 @@ BIN     := $(CURDIR)/bin
 ## and the example plugin into ./bin
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./cmd/amberd ./cmd/amberctl ./cmd/amber-devnet $(wildcard ./cmd/amber-bench)
+	$(GO) build $(LDFLAGS) -o $(BIN)/ ./cmd/amberd ./cmd/amberctl ./cmd/amber-devnet $(wildcard ./cmd/amber-bench)
 	@for p in plugins/*/main.go; do d=$$(dirname $$p); n=$$(basename $$d); \
 	  echo "$(GO) build -o $(BIN)/amber-$$n ./$$d"; $(GO) build -o $(BIN)/amber-$$n ./$$d || exit 1; done
 	cd examples/hello-method && $(GO) build -o $(BIN)/hello-method .
