@@ -16,8 +16,8 @@ func pluginsLines(v any) ([]string, error) {
 	if !ok {
 		return nil, fmt.Errorf("not a list")
 	}
-	header := []string{"Name", "Role", "State", "PID", "Restarts", "Crashes", "Version", "SDK", "Binary", "Last error"}
-	right := []bool{false, false, false, true, true, true, false, false, false, false}
+	header := []string{"Name", "Role", "State", "PID", "Restarts", "Crashes", "Version", "SDK", "Methods", "Binary", "Last error"}
+	right := []bool{false, false, false, true, true, true, false, false, false, false, false}
 	table := [][]string{header}
 	for i, p := range list {
 		item, ok := p.(map[string]any)
@@ -31,7 +31,8 @@ func pluginsLines(v any) ([]string, error) {
 		table = append(table, []string{
 			str(item["name"]), str(item["role"]), str(item["state"]), pid,
 			pyfmt.Thousands(num(item["restarts"])), pyfmt.Thousands(num(item["crashes"])),
-			str(item["version"]), str(item["sdk_version"]), str(item["binary"]), str(item["last_error"]),
+			str(item["version"]), str(item["sdk_version"]), methodNames(item["methods"]), str(item["binary"]),
+			str(item["last_error"]),
 		})
 	}
 	widths := make([]int, len(header))
@@ -60,6 +61,21 @@ func pluginsLines(v any) ([]string, error) {
 		lines[r] = strings.TrimRight(b.String(), " ")
 	}
 	return lines, nil
+}
+
+// methodNames joins the names of a plugin's methods ("-" for none).
+func methodNames(v any) string {
+	list, _ := v.([]any)
+	var names []string
+	for _, m := range list {
+		if obj, ok := m.(map[string]any); ok {
+			names = append(names, str(obj["name"]))
+		}
+	}
+	if len(names) == 0 {
+		return "-"
+	}
+	return strings.Join(names, ",")
 }
 
 // pluginRestartArgs takes exactly one plugin name.

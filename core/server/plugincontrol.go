@@ -14,6 +14,17 @@ type pluginControl struct{ s *Server }
 
 // PluginInfos lists the daemon client, then the method plugins.
 func (c pluginControl) PluginInfos() []admin.PluginInfo {
+	methods := map[string][]admin.PluginMethod{}
+	if c.s.ext != nil {
+		for _, m := range c.s.ext.Methods() {
+			params := m.Spec.ParamNames
+			if params == nil {
+				params = []string{}
+			}
+			methods[m.Plugin] = append(methods[m.Plugin], admin.PluginMethod{
+				Name: m.Spec.Name, MinArgs: m.Spec.MinArgs, MaxArgs: m.Spec.MaxArgs, Params: params})
+		}
+	}
 	var out []admin.PluginInfo
 	for _, p := range c.s.allPlugins() {
 		if p == nil {
@@ -23,7 +34,11 @@ func (c pluginControl) PluginInfos() []admin.PluginInfo {
 		out = append(out, admin.PluginInfo{
 			Name: p.Name(), Role: p.Role(), Binary: p.Path(), Version: d.Version, SDKVersion: d.SDKVersion,
 			State: p.State(), PID: p.PID(), Restarts: p.Restarts(), Crashes: p.Crashes(), LastError: p.LastError(),
+			Methods: methods[p.Name()],
 		})
+		if out[len(out)-1].Methods == nil {
+			out[len(out)-1].Methods = []admin.PluginMethod{}
+		}
 	}
 	return out
 }

@@ -31,6 +31,17 @@ type PluginInfo struct {
 	// LastError is why the plugin last went down ("" for never); it stays
 	// after a restart.
 	LastError string `json:"last_error"`
+	// Methods are the client methods routed to the plugin (a method
+	// provider's), by name.
+	Methods []PluginMethod `json:"methods"`
+}
+
+// PluginMethod is one client method a plugin serves.
+type PluginMethod struct {
+	Name    string   `json:"name"`
+	MinArgs int      `json:"min_args"`
+	MaxArgs int      `json:"max_args"`
+	Params  []string `json:"params"` // ParamNames; [] when only positional
 }
 
 // PluginControl lists the loaded plugins and restarts one (core/server

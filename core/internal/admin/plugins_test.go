@@ -48,11 +48,15 @@ func (f *fakePlugins) RestartPlugin(_ context.Context, name string) error {
 func newFakePlugins() *fakePlugins {
 	return &fakePlugins{list: []PluginInfo{
 		{Name: "bitcoind", Role: "chain", Binary: "/opt/amber/bin/amber-bitcoind", Version: "0.1.0", SDKVersion: "1",
-			State: "running", PID: 100, Restarts: 0},
+			State: "running", PID: 100, Restarts: 0, Methods: []PluginMethod{}},
 		{Name: "feeest", Role: "methods", Binary: "/opt/amber/bin/amber-feeest", Version: "0.1.0", SDKVersion: "1",
-			State: "failed", Restarts: 2, Crashes: 5, LastError: `plugin "feeest": 5 crashes within 10m0s, not restarting it (crash-loop breaker): plugin "feeest" exited unexpectedly (signal: killed)`},
+			State: "failed", Restarts: 2, Crashes: 5,
+			Methods:   []PluginMethod{{Name: "feeest.estimatefee", MinArgs: 1, MaxArgs: 2, Params: []string{"number", "mode"}}, {Name: "feeest.relayfee", Params: []string{}}},
+			LastError: `plugin "feeest": 5 crashes within 10m0s, not restarting it (crash-loop breaker): plugin "feeest" exited unexpectedly (signal: killed)`},
 		{Name: "history", Role: "methods", Binary: "/opt/amber/bin/amber-history", Version: "0.1.0", SDKVersion: "1",
-			State: "failed", Restarts: 1, Crashes: 5, LastError: `plugin "history": 5 crashes within 10m0s, not restarting it (crash-loop breaker): plugin "history" exited unexpectedly (exit status 2)`},
+			State: "failed", Restarts: 1, Crashes: 5,
+			Methods:   []PluginMethod{{Name: "amber.scripthash.get_history_page", MinArgs: 1, MaxArgs: 3, Params: []string{"scripthash", "cursor", "limit"}}},
+			LastError: `plugin "history": 5 crashes within 10m0s, not restarting it (crash-loop breaker): plugin "history" exited unexpectedly (exit status 2)`},
 	}}
 }
 

@@ -22,6 +22,10 @@ type operatorPlugin struct {
 	Restarts  int64  `json:"restarts"`
 	Crashes   int    `json:"crashes"`
 	LastError string `json:"last_error"`
+	Methods   []struct {
+		Name   string   `json:"name"`
+		Params []string `json:"params"`
+	} `json:"methods"`
 }
 
 func ctlPlugins(t *testing.T, a *harness.Amberd) map[string]operatorPlugin {
@@ -63,6 +67,10 @@ func TestOperatorPluginRestart(t *testing.T) {
 	ps := ctlPlugins(t, a)
 	if p := ps["hello"]; p.State != "running" || p.Role != "methods" || p.Binary != hello || p.PID == 0 || p.LastError != "" {
 		t.Fatalf("hello before any crash: %+v", p)
+	}
+	if p := ps["hello"]; len(p.Methods) != 2 || p.Methods[0].Name != "hello.height" || p.Methods[1].Name != "hello.world" ||
+		len(p.Methods[1].Params) != 1 || p.Methods[1].Params[0] != "name" {
+		t.Errorf("hello's methods: %+v", p.Methods)
 	}
 	if p := ps["bitcoind"]; p.State != "running" || p.Role != "chain" {
 		t.Errorf("bitcoind: %+v", p)
