@@ -44,9 +44,12 @@ FUZZTIME ?= 5s
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) ./.ci/fuzz
 
-## devnet: btcd regtest + a starter chain + amberd on 127.0.0.1:50001 (Ctrl-C stops all)
+## devnet: btcd regtest + a starter chain + amberd on the ports of configs/regtest.yaml
+## (free ones where those are taken); PLUGINS=history,feeest,hello-method loads plugins
+## from ./bin; Ctrl-C stops all
+PLUGINS ?=
 devnet: build
-	$(BIN)/amber-devnet -bin $(BIN) -config configs/regtest.yaml
+	$(BIN)/amber-devnet -bin $(BIN) -config configs/regtest.yaml $(if $(PLUGINS),-plugins $(PLUGINS),)
 
 vet:
 	$(GO) vet ./... && (cd sdk && $(GO) vet ./...)
