@@ -10,7 +10,9 @@
 // other btcd can answer in its place, and right after start the devnet
 // checks that the node answering is a fresh regtest chain (height 0,
 // regtest genesis) before it mines on it. amberd runs a copy of the config
-// (<dir>/amberd.yaml) with the ports and credentials actually used.
+// (<dir>/amberd.yaml) with the ports and credentials actually used, and no
+// environment but PATH, HOME and TMPDIR (so that no exported AMBER_* or
+// ElectrumX variable changes what it runs).
 //
 // When amberd serves, it prints the Electrum server's addresses, the
 // funded test wallets (address, script hash, key to restore, balance), the
@@ -195,6 +197,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	amberd := exec.CommandContext(ctx, filepath.Join(o.bin, "amberd"), "--config", runCfg)
 	amberd.Stdout, amberd.Stderr = stderr, stderr
+	amberd.Env = amberdEnv(os.Environ())
 	amberd.Cancel = func() error { return amberd.Process.Signal(syscall.SIGTERM) }
 	amberd.WaitDelay = 10 * time.Second
 	if err := amberd.Start(); err != nil {
@@ -254,6 +257,21 @@ func checkFreshNode(ctx context.Context, node *regtest.Node) error {
 			node.HostPort(), h, genesis, want)
 	}
 	return nil
+}
+
+// amberdEnv is amberd's environment: PATH, HOME and TMPDIR only. amberd
+// reads its AMBER_* and ElectrumX variables (DAEMON_URL, SERVICES, ...)
+// from the environment, and the devnet's amberd must run exactly the config
+// it wrote (an exported AMBER_BIN, for one, would stop it as unknown).
+func amberdEnv(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "PATH" || k == "HOME" || k == "TMPDIR" {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func randomHex(n int) string {

@@ -61,8 +61,10 @@ func (r *ready) gather(ctx context.Context, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	tcp, hasTCP := r.first("tcp")
+	// Every used script with its balance; those with coins left first.
+	var funded, empty []wallet
 	for _, s := range r.info.UsedScripts() {
-		if s == r.info.Mining || len(r.wallets) >= maxWallets {
+		if s == r.info.Mining {
 			continue
 		}
 		imp, err := s.Key.ElectrumImport(s.Type)
@@ -79,8 +81,14 @@ func (r *ready) gather(ctx context.Context, log *slog.Logger) {
 				log.Warn("get_balance", "err", err)
 			}
 		}
-		r.wallets = append(r.wallets, w)
+		if w.Confirmed+w.Unconfirmed > 0 || w.Confirmed < 0 {
+			funded = append(funded, w)
+		} else {
+			empty = append(empty, w)
+		}
 	}
+	r.wallets = append(funded, empty...)
+	r.wallets = r.wallets[:min(len(r.wallets), maxWallets)]
 	if rpc, ok := r.first("rpc"); ok {
 		var plugins []struct {
 			Name    string         `json:"name"`
@@ -208,9 +216,9 @@ func (r *ready) print(w io.Writer) {
 		if wl.Confirmed >= 0 {
 			bal = fmt.Sprintf("  balance %d sat confirmed, %d unconfirmed", wl.Confirmed, wl.Unconfirmed)
 		}
-		p("  %-7s address    %s%s", wl.Type, wl.Address, bal)
-		p("          scripthash %s", wl.ScriptHash)
-		p("          key        %s", wl.Import)
+		p("  %-11s address    %s%s", wl.Type, wl.Address, bal)
+		p("              scripthash %s", wl.ScriptHash)
+		p("              key        %s", wl.Import)
 	}
 	ctl := filepath.Join(r.bin, "amberctl")
 	if tcp, ok := r.first("tcp"); ok {
