@@ -31,6 +31,7 @@ setup:
 AMBER_LONG_TESTS ?= $(if $(CI),1,)
 export AMBER_LONG_TESTS
 test: setup build
+	./.ci/setup_test
 	$(GO) vet ./... && (cd sdk && $(GO) vet ./...)
 	AMBER_BIN=$(BIN) $(GO) test -count=1 -timeout 40m ./...
 	cd sdk && $(GO) test -count=1 -timeout 10m ./...
