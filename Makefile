@@ -3,30 +3,41 @@ GO      ?= go
 GOBIN   := $(shell $(GO) env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
 BIN     := $(CURDIR)/bin
+# VERSION, when set, is linked into amberd (amberd --version): make build VERSION=0.1.1
+VERSION ?=
+LDFLAGS := $(if $(VERSION),-ldflags "-X main.version=$(VERSION)",)
 
-.PHONY: build test devnet vet fmt clean proto fuzz
+.PHONY: build setup test devnet vet fmt clean proto fuzz
 
 ## build: amberd, amberctl, the devnet and bench tools, every plugin (amber-<name>)
 ## and the example plugin into ./bin
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./cmd/amberd ./cmd/amberctl ./cmd/amber-devnet $(wildcard ./cmd/amber-bench)
+	$(GO) build $(LDFLAGS) -o $(BIN)/ ./cmd/amberd ./cmd/amberctl ./cmd/amber-devnet $(wildcard ./cmd/amber-bench)
 	@for p in plugins/*/main.go; do d=$$(dirname $$p); n=$$(basename $$d); \
 	  echo "$(GO) build -o $(BIN)/amber-$$n ./$$d"; $(GO) build -o $(BIN)/amber-$$n ./$$d || exit 1; done
 	cd examples/hello-method && $(GO) build -o $(BIN)/hello-method .
 
-## test: every test of the root module and of the SDK module, real btcd and
-## real Electrum wallet included (they must be installed: see .ci/run), then
+## setup: install what the tests need and the machine lacks (Debian's electrum,
+## protobuf-compiler, python3-grpcio/-cryptography/-protobuf; btcd and btcctl
+## v0.24.2 with go install), saying what it installs; nothing when all is there
+setup:
+	GO=$(GO) ./.ci/setup
+
+## test: set-up (above), then every test of the root module and of the SDK
+## module, real btcd and real Electrum wallet included, then
 ## every fuzz target for FUZZTIME each. Under CI (CI set) the fault tests run
 ## at full size too (AMBER_LONG_TESTS=1: 20 kill -9 points, a 60 s outage).
 AMBER_LONG_TESTS ?= $(if $(CI),1,)
 export AMBER_LONG_TESTS
-test: build
+test: setup build
+	./.ci/setup_test
 	$(GO) vet ./... && (cd sdk && $(GO) vet ./...)
 	AMBER_BIN=$(BIN) $(GO) test -count=1 -timeout 40m ./...
 	cd sdk && $(GO) test -count=1 -timeout 10m ./...
 	cd examples/hello-method && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd examples/python-plugin && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd sdk/python && /usr/bin/python3 -m unittest discover -s tests
 	$(MAKE) --no-print-directory fuzz
 
 ## fuzz: run each native fuzz target for FUZZTIME (default 5s); a crasher is
@@ -35,9 +46,12 @@ FUZZTIME ?= 5s
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) ./.ci/fuzz
 
-## devnet: btcd regtest + a starter chain + amberd on 127.0.0.1:50001 (Ctrl-C stops all)
+## devnet: btcd regtest + a starter chain + amberd on the ports of configs/regtest.yaml
+## (free ones where those are taken); PLUGINS=history,feeest,hello-method loads plugins
+## from ./bin; Ctrl-C stops all
+PLUGINS ?=
 devnet: build
-	$(BIN)/amber-devnet -bin $(BIN) -config configs/regtest.yaml
+	$(BIN)/amber-devnet -bin $(BIN) -config configs/regtest.yaml $(if $(PLUGINS),-plugins $(PLUGINS),)
 
 vet:
 	$(GO) vet ./... && (cd sdk && $(GO) vet ./...)

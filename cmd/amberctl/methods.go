@@ -28,6 +28,8 @@ var methods = []method{
 	{"daemon_url", "[URL]", "switch the daemon URL list", optionalArg("daemon_url")},
 	{"query", "[-l N] ITEM...", "history, UTXOs and balance of scripts (hex) or addresses", queryArgs},
 	{"reorg", "[COUNT]", "force a reorg of the last COUNT blocks (default 3)", reorgArgs},
+	{"plugins", "", "list plugins: role, state, restarts, crashes, last error", noArgs},
+	{"plugin_restart", "NAME", "clear a plugin's crash-loop breaker and start it again", pluginRestartArgs},
 }
 
 func buildParams(name string, args []string) (method, map[string]any, error) {

@@ -40,6 +40,8 @@ func render(w io.Writer, method string, raw json.RawMessage, now time.Time) erro
 		lines, err = groupsLines(v)
 	case "peers":
 		lines, err = peersLines(v, now)
+	case "plugins":
+		lines, err = pluginsLines(v)
 	default:
 		var b strings.Builder
 		writePretty(&b, v, 0)

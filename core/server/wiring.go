@@ -77,6 +77,7 @@ func (s *Server) adminOptions() admin.Options {
 		Peers:              adminPeers{s.peers},
 		Stats:              s.clientStats,
 		Plugins:            s.pluginStates,
+		PluginControl:      pluginControl{s},
 		Stop:               s.Stop,
 		DefaultConcurrency: s.cfg.InitialConcurrent,
 		Logger:             s.log.With("component", "admin"),

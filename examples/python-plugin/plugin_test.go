@@ -139,18 +139,51 @@ func TestPythonPlugin(t *testing.T) {
 		!strings.Contains(err.Error(), "hello-py config: colour: unknown key") {
 		t.Errorf("Configure with an unknown key: %v, want invalid argument naming it", err)
 	}
-	if err := mc.ConfigureWithHost(ctx(t), []byte(`{}`), sdktest.NewFakeHost(3)); err != nil {
-		t.Fatalf("Configure: %v", err)
+
+	host := sdktest.NewFakeHost(3)
+	sh := sdk.ScriptHashOf([]byte{0x51})
+	host.Balances[sh] = sdk.Balance{Confirmed: 5000, Unconfirmed: -1200}
+	if err := mc.ConfigureWithHost(ctx(t), []byte(`{}`), host); err != nil {
+		t.Fatalf("Configure with host services: %v", err)
 	}
 
 	specs, err := mc.Methods(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sdk.MethodSpec{Name: "hello.py_world", MinArgs: 1, MaxArgs: 1, ParamNames: []string{"name"}, Cost: 0.1}
-	if len(specs) != 1 || specs[0].Name != want.Name || specs[0].MinArgs != 1 || specs[0].MaxArgs != 1 ||
-		!slices.Equal(specs[0].ParamNames, want.ParamNames) || specs[0].Cost != want.Cost {
-		t.Errorf("Methods = %+v, want [%+v]", specs, want)
+	wantSpecs := []sdk.MethodSpec{
+		{Name: "hello.py_world", MinArgs: 1, MaxArgs: 1, ParamNames: []string{"name"}, Cost: 0.1},
+		{Name: "hello.py_height", Cost: 0.1},
+		{Name: "hello.py_balance", MinArgs: 1, MaxArgs: 1, ParamNames: []string{"scripthash"}, Cost: 0.5},
+	}
+	if len(specs) != len(wantSpecs) {
+		t.Fatalf("Methods = %+v, want %+v", specs, wantSpecs)
+	}
+	for i, w := range wantSpecs {
+		g := specs[i]
+		if g.Name != w.Name || g.MinArgs != w.MinArgs || g.MaxArgs != w.MaxArgs || !slices.Equal(g.ParamNames, w.ParamNames) || g.Cost != w.Cost {
+			t.Errorf("Methods[%d] = %+v, want %+v", i, g, w)
+		}
+	}
+
+	// Host services through go-plugin's broker, dialled by amber_plugin
+	// with mutual TLS.
+	res, err := mc.Call(ctx(t), "hello.py_height", json.RawMessage(`[]`), sdk.SessionInfo{})
+	if err != nil || string(res) != "2" {
+		t.Errorf("hello.py_height = %s, %v; want 2 (the fake host's tip)", res, err)
+	}
+	res, err = mc.Call(ctx(t), "hello.py_balance", json.RawMessage(`["`+sh.String()+`"]`), sdk.SessionInfo{})
+	if err != nil || string(res) != `{"confirmed":5000,"unconfirmed":-1200}` {
+		t.Errorf("hello.py_balance = %s, %v", res, err)
+	}
+	host.Lock()
+	calls := slices.Clone(host.Calls)
+	host.Unlock()
+	if !slices.Contains(calls, "Tip") || !slices.Contains(calls, "Balance") {
+		t.Errorf("host calls %q, want Tip and Balance", calls)
+	}
+	if _, err := mc.Call(ctx(t), "hello.py_balance", json.RawMessage(`["zz"]`), sdk.SessionInfo{}); sdk.KindOf(err) != sdk.KindInvalidArgument {
+		t.Errorf("hello.py_balance of a bad hash: %v, want invalid argument", err)
 	}
 
 	for _, tc := range []struct {
@@ -189,5 +222,24 @@ func TestPythonPlugin(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "failed to exit gracefully") {
 		t.Errorf("the plugin ignored GRPCController.Shutdown and was killed")
+	}
+}
+
+// TestCookieMismatchReported: started with another magic cookie, the plugin
+// exits with go-plugin's refusal and the cookie it expects, which amberd
+// quotes ("magic cookie mismatch").
+func TestCookieMismatchReported(t *testing.T) {
+	requirePython(t)
+	cmd := exec.Command("./hello-plugin")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), sdk.MagicCookieKey + "=other"}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1\n%s", err, out)
+	}
+	for _, want := range []string{"This binary is a plugin", "expects " + sdk.MagicCookieKey + "=" + sdk.MagicCookieValue} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -22,9 +22,15 @@ type FakeHost struct {
 	UTXOs     map[sdk.Hash][]sdk.UTXO         // by script hash
 	BlockTxs  map[int64][]sdk.Hash            // txids of the block at a height
 	Calls     []string                        // names of the Host methods called, in order
+	// Balances are what Balance answers for a script hash; a script hash
+	// without one gets the sum of its UTXOs (confirmed: Height > 0).
+	Balances map[sdk.Hash]sdk.Balance
 }
 
-var _ sdk.Host = (*FakeHost)(nil)
+var (
+	_ sdk.Host        = (*FakeHost)(nil)
+	_ sdk.BalanceHost = (*FakeHost)(nil)
+)
 
 // NewFakeHost returns a FakeHost whose chain is NewFake(n)'s.
 func NewFakeHost(n int) *FakeHost {
@@ -33,6 +39,7 @@ func NewFakeHost(n int) *FakeHost {
 		Histories: map[sdk.Hash][]sdk.HistoryEntry{},
 		UTXOs:     map[sdk.Hash][]sdk.UTXO{},
 		BlockTxs:  map[int64][]sdk.Hash{},
+		Balances:  map[sdk.Hash]sdk.Balance{},
 	}
 }
 
@@ -118,6 +125,26 @@ func (h *FakeHost) Unspent(ctx context.Context, sh sdk.Hash) ([]sdk.UTXO, error)
 		return nil, err
 	}
 	return slices.Clone(h.UTXOs[sh]), nil
+}
+
+// Balance implements sdk.BalanceHost from Balances, else from UTXOs.
+func (h *FakeHost) Balance(ctx context.Context, sh sdk.Hash) (sdk.Balance, error) {
+	defer h.mu.Unlock()
+	if err := h.begin(ctx, "Balance"); err != nil {
+		return sdk.Balance{}, err
+	}
+	if b, ok := h.Balances[sh]; ok {
+		return b, nil
+	}
+	var b sdk.Balance
+	for _, u := range h.UTXOs[sh] {
+		if u.Height > 0 {
+			b.Confirmed += u.Value
+		} else {
+			b.Unconfirmed += u.Value
+		}
+	}
+	return b, nil
 }
 
 // TxMerkle implements sdk.Host from BlockTxs.

@@ -43,6 +43,8 @@ type Options struct {
 	Stats   func() ClientStats
 	Plugins func() []PluginState
 	Stop    func()
+	// PluginControl serves admin plugins and plugin_restart (plugins.go).
+	PluginControl PluginControl
 	// DefaultConcurrency is shown in session flags when a session does not
 	// report its own concurrency target (default 10).
 	DefaultConcurrency int
@@ -144,6 +146,9 @@ func New(opts Options) *Server {
 		"reorg":      {params: []string{"count"}, required: 1, fn: s.reorg},
 		"sessions":   {fn: s.sessions},
 		"stop":       {fn: s.stop},
+
+		"plugin_restart": {params: []string{"name"}, required: 1, fn: s.pluginRestart},
+		"plugins":        {fn: s.plugins},
 	}
 	return s
 }

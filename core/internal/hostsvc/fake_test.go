@@ -19,6 +19,7 @@ type fakeIndex struct {
 	mempool      map[index.HashX][]index.MempoolEntry
 	utxos        map[index.HashX][]index.UTXO
 	blocks       map[int64][]sdk.Hash
+	balances     map[index.HashX][2]int64 // confirmed, mempool delta
 	historyCalls int
 }
 
@@ -30,10 +31,11 @@ func h256(n uint64) sdk.Hash {
 // newFakeIndex returns an index with n synthetic 80-byte headers.
 func newFakeIndex(n int) *fakeIndex {
 	f := &fakeIndex{
-		hist:    map[index.HashX][]index.Confirmed{},
-		mempool: map[index.HashX][]index.MempoolEntry{},
-		utxos:   map[index.HashX][]index.UTXO{},
-		blocks:  map[int64][]sdk.Hash{},
+		hist:     map[index.HashX][]index.Confirmed{},
+		mempool:  map[index.HashX][]index.MempoolEntry{},
+		utxos:    map[index.HashX][]index.UTXO{},
+		blocks:   map[int64][]sdk.Hash{},
+		balances: map[index.HashX][2]int64{},
 	}
 	for i := range n {
 		hdr := make([]byte, headerLen)
@@ -84,6 +86,16 @@ func (f *fakeIndex) ListUnspent(_ context.Context, hx index.HashX) ([]index.UTXO
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.utxos[hx]), len(f.utxos[hx]), nil
+}
+
+func (f *fakeIndex) Balance(ctx context.Context, hx index.HashX) (int64, int64, int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.balances[hx]
+	return b[0], b[1], len(f.utxos[hx]), nil
 }
 
 func (f *fakeIndex) BlockTxids(_ context.Context, height int64) ([]sdk.Hash, error) {

@@ -23,6 +23,9 @@ type Index interface {
 	History(ctx context.Context, hx index.HashX, limit int) ([]index.Confirmed, []index.MempoolEntry, error)
 	MempoolHistory(hx index.HashX) []index.MempoolEntry
 	ListUnspent(ctx context.Context, hx index.HashX) ([]index.UTXO, int, error)
+	// Balance is blockchain.scripthash.get_balance's: the confirmed UTXOs'
+	// sum and the mempool delta (may be negative).
+	Balance(ctx context.Context, hx index.HashX) (confirmed, unconfirmed int64, nUTXOs int, err error)
 	BlockTxids(ctx context.Context, height int64) ([]sdk.Hash, error)
 }
 
@@ -62,7 +65,10 @@ type Server struct {
 	once   sync.Once
 }
 
-var _ sdk.Host = (*Server)(nil)
+var (
+	_ sdk.Host        = (*Server)(nil)
+	_ sdk.BalanceHost = (*Server)(nil)
+)
 
 // New returns a Server for opts.
 func New(opts Options) *Server {
@@ -139,6 +145,17 @@ func (s *Server) Unspent(ctx context.Context, sh sdk.Hash) ([]sdk.UTXO, error) {
 		out[i] = sdk.UTXO{TxHash: u.TxHash, TxPos: u.TxPos, Height: u.Height, Value: u.Value}
 	}
 	return out, nil
+}
+
+// Balance implements sdk.BalanceHost with Electrum's get_balance
+// semantics: confirmed counts outputs spent in the mempool, unconfirmed
+// deducts them.
+func (s *Server) Balance(ctx context.Context, sh sdk.Hash) (sdk.Balance, error) {
+	c, u, _, err := s.ix.Balance(ctx, hashX(sh))
+	if err != nil {
+		return sdk.Balance{}, internal("balance", err)
+	}
+	return sdk.Balance{Confirmed: c, Unconfirmed: u}, nil
 }
 
 // TxMerkle implements sdk.Host.

@@ -12,7 +12,10 @@
 // process's go-plugin broker and the plugin's HostAware implementations get
 // them. A plugin that prints to stdout before its handshake, speaks another
 // protocol version, lacks the capability or does not match its pin is
-// refused with an error that says so.
+// refused with an error that says so and names the config key to fix; one
+// built with another handshake cookie (go-plugin's "This binary is a
+// plugin") is refused as a magic cookie mismatch, with both cookies when
+// the plugin reports its own.
 //
 // Chain and Methods return one adapter each for the plugin's whole life.
 // They reach the current process through an atomic pointer, so they follow
@@ -33,8 +36,14 @@
 // open the crash-loop breaker. A plugin that will not come back is in
 // StateFailed, its Done channel is closed and the reason is logged as an
 // error with the last lines of its stderr. The zero RestartPolicy never
-// restarts. State, Restarts and Err report this for getinfo and metrics;
-// Spec.Clock makes the backoff testable.
+// restarts. State, Restarts, Crashes, Err and LastError (kept across
+// restarts) report this for getinfo, admin plugins and metrics; Spec.Clock
+// makes the backoff testable.
+//
+// Restart is the operator's way back (admin plugin_restart): it clears the
+// breaker's crash count and the failure, replaces a running process or
+// cancels a pending backoff, starts the plugin with the same checks,
+// runs Spec.OnRestart and resumes supervision; Done is open again.
 //
 // Shutdown stops supervision first (so that stopping is not taken for a
 // crash; a pending restart is cancelled), sends the Shutdown RPC within its

@@ -90,6 +90,18 @@ func helperProcess(mode string) {
 			GRPCServer:       plugin.DefaultGRPCServer,
 		})
 		return
+	case "cookie", "cookiereport":
+		// Built with another handshake cookie: go-plugin refuses to serve.
+		if mode == "cookiereport" {
+			fmt.Fprintln(os.Stderr, "magic cookie mismatch: this plugin expects "+sdk.MagicCookieKey+"=other-cookie")
+		}
+		plugin.Serve(&plugin.ServeConfig{
+			HandshakeConfig: plugin.HandshakeConfig{ProtocolVersion: sdk.ProtocolVersion,
+				MagicCookieKey: sdk.MagicCookieKey, MagicCookieValue: "other-cookie"},
+			VersionedPlugins: sdk.VersionedPlugins(fake),
+			GRPCServer:       plugin.DefaultGRPCServer,
+		})
+		return
 	case "genesis2":
 		fake.Desc.GenesisHash = sdk.Hash{0xee}
 	case "big":

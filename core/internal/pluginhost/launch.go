@@ -93,13 +93,12 @@ func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		logger = slog.Default()
 	}
 	p := &Plugin{
-		name:      spec.Name,
-		spec:      spec,
-		log:       logger.With("plugin", spec.Name),
-		clock:     spec.Clock,
-		state:     StateStarting,
-		superDone: make(chan struct{}),
-		final:     make(chan struct{}),
+		name:  spec.Name,
+		spec:  spec,
+		log:   logger.With("plugin", spec.Name),
+		clock: spec.Clock,
+		state: StateStarting,
+		final: make(chan struct{}),
 	}
 	if p.clock == nil {
 		p.clock = realClock{}
@@ -112,9 +111,7 @@ func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 	}
 	p.desc, p.genesis, p.state = d, d.GenesisHash, StateRunning
 	p.cur.Store(inst)
-	superCtx, cancel := context.WithCancel(context.Background())
-	p.stopSuper = cancel
-	go p.supervise(superCtx)
+	p.startSupervisor()
 	p.log.Info("plugin started", "pid", inst.pid, "path", inst.cmd.Path,
 		"version", d.Version, "sdk_version", d.SDKVersion, "network", d.Network)
 	return p, nil
@@ -133,6 +130,9 @@ func (p *Plugin) start(ctx context.Context) (*instance, sdk.Description, error) 
 	if err != nil {
 		return nil, sdk.Description{}, refuse(err)
 	}
+	p.mu.Lock()
+	p.path = path
+	p.mu.Unlock()
 	cmd := exec.Command(path, spec.Args...)
 	cmd.Env = append([]string{}, spec.Env...)
 	cmd.SysProcAttr = sysProcAttr()

@@ -42,11 +42,16 @@ type Plugin struct {
 	urls    []string    // last successful SetDaemonURLs, replayed after a restart
 	crashes []time.Time // crashes counted for the breaker and the backoff
 
+	lastErr error  // the last crash or failure, kept across restarts
+	path    string // the binary of the last start
+
+	// ctl serialises the lifecycle calls: Restart, Shutdown and Kill.
+	ctl       sync.Mutex
 	stopSuper func()        // cancels the supervisor's context
 	superDone chan struct{} // closed when the supervisor has returned
 	starts    sync.WaitGroup
-	final     chan struct{} // closed on failed or stopped
-	finalOnce sync.Once
+	final     chan struct{} // closed on failed or stopped (under mu)
+	closed    bool          // final is closed (under mu)
 }
 
 // instance is one plugin process and its connection.
@@ -124,7 +129,13 @@ func (p *Plugin) Exited() bool { return p.cur.Load().exited() }
 // without a restart policy, crash-loop breaker, refused restart) or was
 // stopped by Shutdown or Kill. A crash that is followed by a restart does
 // not close it.
-func (p *Plugin) Done() <-chan struct{} { return p.final }
+//
+// Restart can bring a failed plugin back: Done then returns a new channel.
+func (p *Plugin) Done() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.final
+}
 
 // Chain returns the plugin's ChainBackend: always the same object, which
 // follows restarts. While no process runs every call fails at once with a
@@ -159,16 +170,26 @@ func (p *Plugin) publish(inst *instance, d sdk.Description) {
 // fail leaves the plugin down for good and logs why as an error.
 func (p *Plugin) fail(err error, attrs ...any) {
 	p.mu.Lock()
-	p.state, p.err = StateFailed, err
+	p.state, p.err, p.lastErr = StateFailed, err, err
+	p.closeFinal()
 	p.mu.Unlock()
 	p.log.Error(err.Error(), attrs...)
-	p.finalOnce.Do(func() { close(p.final) })
+}
+
+// closeFinal closes final once; p.mu must be held.
+func (p *Plugin) closeFinal() {
+	if !p.closed {
+		close(p.final)
+		p.closed = true
+	}
 }
 
 // stopped marks the plugin stopped unless it had failed.
 func (p *Plugin) stopped() {
 	p.setState(StateStopped)
-	p.finalOnce.Do(func() { close(p.final) })
+	p.mu.Lock()
+	p.closeFinal()
+	p.mu.Unlock()
 }
 
 // stopSupervising stops restarts before the plugin is stopped on purpose
@@ -197,6 +218,8 @@ const DefaultShutdownTimeout = 10 * time.Second
 // it is still alive. It returns when the process has been reaped. The error
 // is the Shutdown RPC's, if it failed while the plugin was running.
 func (p *Plugin) Shutdown(ctx context.Context) error {
+	p.ctl.Lock()
+	defer p.ctl.Unlock()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
@@ -223,6 +246,8 @@ func (p *Plugin) Shutdown(ctx context.Context) error {
 // process group, then go-plugin's cleanup. It returns when the process has
 // been reaped.
 func (p *Plugin) Kill() {
+	p.ctl.Lock()
+	defer p.ctl.Unlock()
 	p.stopSupervising(context.Background())
 	inst := p.cur.Load()
 	inst.kill()

@@ -117,6 +117,7 @@ func (p *Plugin) recoverFrom(ctx context.Context, dead *instance) bool {
 			return false
 		}
 		delay := pol.backoff(n)
+		p.noteCrash(why)
 		p.setState(StateRestarting)
 		p.log.Warn(why.Error()+"; restarting it", append(attrs, "delay", delay, "crashes", n)...)
 		select {

@@ -553,6 +553,102 @@ func (x *HostUnspentResponse) GetUtxos() []*HostUTXO {
 	return nil
 }
 
+type HostBalanceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ScriptHash    []byte                 `protobuf:"bytes,1,opt,name=script_hash,json=scriptHash,proto3" json:"script_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostBalanceRequest) Reset() {
+	*x = HostBalanceRequest{}
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostBalanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostBalanceRequest) ProtoMessage() {}
+
+func (x *HostBalanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostBalanceRequest.ProtoReflect.Descriptor instead.
+func (*HostBalanceRequest) Descriptor() ([]byte, []int) {
+	return file_amber_plugin_v1_host_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *HostBalanceRequest) GetScriptHash() []byte {
+	if x != nil {
+		return x.ScriptHash
+	}
+	return nil
+}
+
+type HostBalanceResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Confirmed     int64                  `protobuf:"varint,1,opt,name=confirmed,proto3" json:"confirmed,omitempty"`
+	Unconfirmed   int64                  `protobuf:"varint,2,opt,name=unconfirmed,proto3" json:"unconfirmed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostBalanceResponse) Reset() {
+	*x = HostBalanceResponse{}
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostBalanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostBalanceResponse) ProtoMessage() {}
+
+func (x *HostBalanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostBalanceResponse.ProtoReflect.Descriptor instead.
+func (*HostBalanceResponse) Descriptor() ([]byte, []int) {
+	return file_amber_plugin_v1_host_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *HostBalanceResponse) GetConfirmed() int64 {
+	if x != nil {
+		return x.Confirmed
+	}
+	return 0
+}
+
+func (x *HostBalanceResponse) GetUnconfirmed() int64 {
+	if x != nil {
+		return x.Unconfirmed
+	}
+	return 0
+}
+
 type HostTxMerkleRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Txid          []byte                 `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
@@ -563,7 +659,7 @@ type HostTxMerkleRequest struct {
 
 func (x *HostTxMerkleRequest) Reset() {
 	*x = HostTxMerkleRequest{}
-	mi := &file_amber_plugin_v1_host_proto_msgTypes[10]
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -575,7 +671,7 @@ func (x *HostTxMerkleRequest) String() string {
 func (*HostTxMerkleRequest) ProtoMessage() {}
 
 func (x *HostTxMerkleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_amber_plugin_v1_host_proto_msgTypes[10]
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -588,7 +684,7 @@ func (x *HostTxMerkleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostTxMerkleRequest.ProtoReflect.Descriptor instead.
 func (*HostTxMerkleRequest) Descriptor() ([]byte, []int) {
-	return file_amber_plugin_v1_host_proto_rawDescGZIP(), []int{10}
+	return file_amber_plugin_v1_host_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *HostTxMerkleRequest) GetTxid() []byte {
@@ -616,7 +712,7 @@ type HostTxMerkleResponse struct {
 
 func (x *HostTxMerkleResponse) Reset() {
 	*x = HostTxMerkleResponse{}
-	mi := &file_amber_plugin_v1_host_proto_msgTypes[11]
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +724,7 @@ func (x *HostTxMerkleResponse) String() string {
 func (*HostTxMerkleResponse) ProtoMessage() {}
 
 func (x *HostTxMerkleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_amber_plugin_v1_host_proto_msgTypes[11]
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +737,7 @@ func (x *HostTxMerkleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostTxMerkleResponse.ProtoReflect.Descriptor instead.
 func (*HostTxMerkleResponse) Descriptor() ([]byte, []int) {
-	return file_amber_plugin_v1_host_proto_rawDescGZIP(), []int{11}
+	return file_amber_plugin_v1_host_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *HostTxMerkleResponse) GetPos() int64 {
@@ -673,7 +769,7 @@ type HostEventsRequest struct {
 
 func (x *HostEventsRequest) Reset() {
 	*x = HostEventsRequest{}
-	mi := &file_amber_plugin_v1_host_proto_msgTypes[12]
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -685,7 +781,7 @@ func (x *HostEventsRequest) String() string {
 func (*HostEventsRequest) ProtoMessage() {}
 
 func (x *HostEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_amber_plugin_v1_host_proto_msgTypes[12]
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -698,7 +794,7 @@ func (x *HostEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostEventsRequest.ProtoReflect.Descriptor instead.
 func (*HostEventsRequest) Descriptor() ([]byte, []int) {
-	return file_amber_plugin_v1_host_proto_rawDescGZIP(), []int{12}
+	return file_amber_plugin_v1_host_proto_rawDescGZIP(), []int{14}
 }
 
 type HostBlockEvent struct {
@@ -712,7 +808,7 @@ type HostBlockEvent struct {
 
 func (x *HostBlockEvent) Reset() {
 	*x = HostBlockEvent{}
-	mi := &file_amber_plugin_v1_host_proto_msgTypes[13]
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +820,7 @@ func (x *HostBlockEvent) String() string {
 func (*HostBlockEvent) ProtoMessage() {}
 
 func (x *HostBlockEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_amber_plugin_v1_host_proto_msgTypes[13]
+	mi := &file_amber_plugin_v1_host_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +833,7 @@ func (x *HostBlockEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostBlockEvent.ProtoReflect.Descriptor instead.
 func (*HostBlockEvent) Descriptor() ([]byte, []int) {
-	return file_amber_plugin_v1_host_proto_rawDescGZIP(), []int{13}
+	return file_amber_plugin_v1_host_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *HostBlockEvent) GetHead() *HostHead {
@@ -791,7 +887,13 @@ const file_amber_plugin_v1_host_proto_rawDesc = "" +
 	"\x06height\x18\x03 \x01(\x03R\x06height\x12\x14\n" +
 	"\x05value\x18\x04 \x01(\x03R\x05value\"F\n" +
 	"\x13HostUnspentResponse\x12/\n" +
-	"\x05utxos\x18\x01 \x03(\v2\x19.amber.plugin.v1.HostUTXOR\x05utxos\"A\n" +
+	"\x05utxos\x18\x01 \x03(\v2\x19.amber.plugin.v1.HostUTXOR\x05utxos\"5\n" +
+	"\x12HostBalanceRequest\x12\x1f\n" +
+	"\vscript_hash\x18\x01 \x01(\fR\n" +
+	"scriptHash\"U\n" +
+	"\x13HostBalanceResponse\x12\x1c\n" +
+	"\tconfirmed\x18\x01 \x01(\x03R\tconfirmed\x12 \n" +
+	"\vunconfirmed\x18\x02 \x01(\x03R\vunconfirmed\"A\n" +
 	"\x13HostTxMerkleRequest\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\fR\x04txid\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x03R\x06height\"T\n" +
@@ -802,13 +904,14 @@ const file_amber_plugin_v1_host_proto_rawDesc = "" +
 	"\x11HostEventsRequest\"U\n" +
 	"\x0eHostBlockEvent\x12-\n" +
 	"\x04head\x18\x01 \x01(\v2\x19.amber.plugin.v1.HostHeadR\x04head\x12\x14\n" +
-	"\x05reorg\x18\x02 \x01(\bR\x05reorg2\xfd\x03\n" +
+	"\x05reorg\x18\x02 \x01(\bR\x05reorg2\xd3\x04\n" +
 	"\fHostServices\x12A\n" +
 	"\x03Tip\x12\x1f.amber.plugin.v1.HostTipRequest\x1a\x19.amber.plugin.v1.HostHead\x12T\n" +
 	"\aHeaders\x12#.amber.plugin.v1.HostHeadersRequest\x1a$.amber.plugin.v1.HostHeadersResponse\x12T\n" +
 	"\aHistory\x12#.amber.plugin.v1.HostHistoryRequest\x1a$.amber.plugin.v1.HostHistoryResponse\x12T\n" +
 	"\aUnspent\x12#.amber.plugin.v1.HostUnspentRequest\x1a$.amber.plugin.v1.HostUnspentResponse\x12W\n" +
-	"\bTxMerkle\x12$.amber.plugin.v1.HostTxMerkleRequest\x1a%.amber.plugin.v1.HostTxMerkleResponse\x12O\n" +
+	"\bTxMerkle\x12$.amber.plugin.v1.HostTxMerkleRequest\x1a%.amber.plugin.v1.HostTxMerkleResponse\x12T\n" +
+	"\aBalance\x12#.amber.plugin.v1.HostBalanceRequest\x1a$.amber.plugin.v1.HostBalanceResponse\x12O\n" +
 	"\x06Events\x12\".amber.plugin.v1.HostEventsRequest\x1a\x1f.amber.plugin.v1.HostBlockEvent0\x01B;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
 
 var (
@@ -823,7 +926,7 @@ func file_amber_plugin_v1_host_proto_rawDescGZIP() []byte {
 	return file_amber_plugin_v1_host_proto_rawDescData
 }
 
-var file_amber_plugin_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_amber_plugin_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_amber_plugin_v1_host_proto_goTypes = []any{
 	(*HostTipRequest)(nil),       // 0: amber.plugin.v1.HostTipRequest
 	(*HostHead)(nil),             // 1: amber.plugin.v1.HostHead
@@ -835,10 +938,12 @@ var file_amber_plugin_v1_host_proto_goTypes = []any{
 	(*HostUnspentRequest)(nil),   // 7: amber.plugin.v1.HostUnspentRequest
 	(*HostUTXO)(nil),             // 8: amber.plugin.v1.HostUTXO
 	(*HostUnspentResponse)(nil),  // 9: amber.plugin.v1.HostUnspentResponse
-	(*HostTxMerkleRequest)(nil),  // 10: amber.plugin.v1.HostTxMerkleRequest
-	(*HostTxMerkleResponse)(nil), // 11: amber.plugin.v1.HostTxMerkleResponse
-	(*HostEventsRequest)(nil),    // 12: amber.plugin.v1.HostEventsRequest
-	(*HostBlockEvent)(nil),       // 13: amber.plugin.v1.HostBlockEvent
+	(*HostBalanceRequest)(nil),   // 10: amber.plugin.v1.HostBalanceRequest
+	(*HostBalanceResponse)(nil),  // 11: amber.plugin.v1.HostBalanceResponse
+	(*HostTxMerkleRequest)(nil),  // 12: amber.plugin.v1.HostTxMerkleRequest
+	(*HostTxMerkleResponse)(nil), // 13: amber.plugin.v1.HostTxMerkleResponse
+	(*HostEventsRequest)(nil),    // 14: amber.plugin.v1.HostEventsRequest
+	(*HostBlockEvent)(nil),       // 15: amber.plugin.v1.HostBlockEvent
 }
 var file_amber_plugin_v1_host_proto_depIdxs = []int32{
 	5,  // 0: amber.plugin.v1.HostHistoryResponse.entries:type_name -> amber.plugin.v1.HostHistoryEntry
@@ -848,16 +953,18 @@ var file_amber_plugin_v1_host_proto_depIdxs = []int32{
 	2,  // 4: amber.plugin.v1.HostServices.Headers:input_type -> amber.plugin.v1.HostHeadersRequest
 	4,  // 5: amber.plugin.v1.HostServices.History:input_type -> amber.plugin.v1.HostHistoryRequest
 	7,  // 6: amber.plugin.v1.HostServices.Unspent:input_type -> amber.plugin.v1.HostUnspentRequest
-	10, // 7: amber.plugin.v1.HostServices.TxMerkle:input_type -> amber.plugin.v1.HostTxMerkleRequest
-	12, // 8: amber.plugin.v1.HostServices.Events:input_type -> amber.plugin.v1.HostEventsRequest
-	1,  // 9: amber.plugin.v1.HostServices.Tip:output_type -> amber.plugin.v1.HostHead
-	3,  // 10: amber.plugin.v1.HostServices.Headers:output_type -> amber.plugin.v1.HostHeadersResponse
-	6,  // 11: amber.plugin.v1.HostServices.History:output_type -> amber.plugin.v1.HostHistoryResponse
-	9,  // 12: amber.plugin.v1.HostServices.Unspent:output_type -> amber.plugin.v1.HostUnspentResponse
-	11, // 13: amber.plugin.v1.HostServices.TxMerkle:output_type -> amber.plugin.v1.HostTxMerkleResponse
-	13, // 14: amber.plugin.v1.HostServices.Events:output_type -> amber.plugin.v1.HostBlockEvent
-	9,  // [9:15] is the sub-list for method output_type
-	3,  // [3:9] is the sub-list for method input_type
+	12, // 7: amber.plugin.v1.HostServices.TxMerkle:input_type -> amber.plugin.v1.HostTxMerkleRequest
+	10, // 8: amber.plugin.v1.HostServices.Balance:input_type -> amber.plugin.v1.HostBalanceRequest
+	14, // 9: amber.plugin.v1.HostServices.Events:input_type -> amber.plugin.v1.HostEventsRequest
+	1,  // 10: amber.plugin.v1.HostServices.Tip:output_type -> amber.plugin.v1.HostHead
+	3,  // 11: amber.plugin.v1.HostServices.Headers:output_type -> amber.plugin.v1.HostHeadersResponse
+	6,  // 12: amber.plugin.v1.HostServices.History:output_type -> amber.plugin.v1.HostHistoryResponse
+	9,  // 13: amber.plugin.v1.HostServices.Unspent:output_type -> amber.plugin.v1.HostUnspentResponse
+	13, // 14: amber.plugin.v1.HostServices.TxMerkle:output_type -> amber.plugin.v1.HostTxMerkleResponse
+	11, // 15: amber.plugin.v1.HostServices.Balance:output_type -> amber.plugin.v1.HostBalanceResponse
+	15, // 16: amber.plugin.v1.HostServices.Events:output_type -> amber.plugin.v1.HostBlockEvent
+	10, // [10:17] is the sub-list for method output_type
+	3,  // [3:10] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -874,7 +981,7 @@ func file_amber_plugin_v1_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_amber_plugin_v1_host_proto_rawDesc), len(file_amber_plugin_v1_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	HostServices_History_FullMethodName  = "/amber.plugin.v1.HostServices/History"
 	HostServices_Unspent_FullMethodName  = "/amber.plugin.v1.HostServices/Unspent"
 	HostServices_TxMerkle_FullMethodName = "/amber.plugin.v1.HostServices/TxMerkle"
+	HostServices_Balance_FullMethodName  = "/amber.plugin.v1.HostServices/Balance"
 	HostServices_Events_FullMethodName   = "/amber.plugin.v1.HostServices/Events"
 )
 
@@ -48,6 +49,12 @@ type HostServicesClient interface {
 	History(ctx context.Context, in *HostHistoryRequest, opts ...grpc.CallOption) (*HostHistoryResponse, error)
 	Unspent(ctx context.Context, in *HostUnspentRequest, opts ...grpc.CallOption) (*HostUnspentResponse, error)
 	TxMerkle(ctx context.Context, in *HostTxMerkleRequest, opts ...grpc.CallOption) (*HostTxMerkleResponse, error)
+	// Balance is blockchain.scripthash.get_balance: confirmed is the sum of
+	// the confirmed unspent outputs (mempool spends not deducted),
+	// unconfirmed the mempool's net effect (outputs to the script minus the
+	// outputs of the script spent in the mempool; may be negative). Added in
+	// SDK 1.1: an older host answers UNIMPLEMENTED.
+	Balance(ctx context.Context, in *HostBalanceRequest, opts ...grpc.CallOption) (*HostBalanceResponse, error)
 	// Events streams new-tip events, the current tip first, until the
 	// plugin cancels the call or the host stops.
 	Events(ctx context.Context, in *HostEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[HostBlockEvent], error)
@@ -111,6 +118,16 @@ func (c *hostServicesClient) TxMerkle(ctx context.Context, in *HostTxMerkleReque
 	return out, nil
 }
 
+func (c *hostServicesClient) Balance(ctx context.Context, in *HostBalanceRequest, opts ...grpc.CallOption) (*HostBalanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HostBalanceResponse)
+	err := c.cc.Invoke(ctx, HostServices_Balance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostServicesClient) Events(ctx context.Context, in *HostEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[HostBlockEvent], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &HostServices_ServiceDesc.Streams[0], HostServices_Events_FullMethodName, cOpts...)
@@ -147,6 +164,12 @@ type HostServicesServer interface {
 	History(context.Context, *HostHistoryRequest) (*HostHistoryResponse, error)
 	Unspent(context.Context, *HostUnspentRequest) (*HostUnspentResponse, error)
 	TxMerkle(context.Context, *HostTxMerkleRequest) (*HostTxMerkleResponse, error)
+	// Balance is blockchain.scripthash.get_balance: confirmed is the sum of
+	// the confirmed unspent outputs (mempool spends not deducted),
+	// unconfirmed the mempool's net effect (outputs to the script minus the
+	// outputs of the script spent in the mempool; may be negative). Added in
+	// SDK 1.1: an older host answers UNIMPLEMENTED.
+	Balance(context.Context, *HostBalanceRequest) (*HostBalanceResponse, error)
 	// Events streams new-tip events, the current tip first, until the
 	// plugin cancels the call or the host stops.
 	Events(*HostEventsRequest, grpc.ServerStreamingServer[HostBlockEvent]) error
@@ -174,6 +197,9 @@ func (UnimplementedHostServicesServer) Unspent(context.Context, *HostUnspentRequ
 }
 func (UnimplementedHostServicesServer) TxMerkle(context.Context, *HostTxMerkleRequest) (*HostTxMerkleResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method TxMerkle not implemented")
+}
+func (UnimplementedHostServicesServer) Balance(context.Context, *HostBalanceRequest) (*HostBalanceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Balance not implemented")
 }
 func (UnimplementedHostServicesServer) Events(*HostEventsRequest, grpc.ServerStreamingServer[HostBlockEvent]) error {
 	return status.Errorf(codes.Unimplemented, "method Events not implemented")
@@ -289,6 +315,24 @@ func _HostServices_TxMerkle_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostServices_Balance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HostBalanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServicesServer).Balance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostServices_Balance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServicesServer).Balance(ctx, req.(*HostBalanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _HostServices_Events_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(HostEventsRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -326,6 +370,10 @@ var HostServices_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "TxMerkle",
 			Handler:    _HostServices_TxMerkle_Handler,
+		},
+		{
+			MethodName: "Balance",
+			Handler:    _HostServices_Balance_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
