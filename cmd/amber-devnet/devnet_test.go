@@ -162,7 +162,7 @@ func TestDevnetOwnPortsBesideAnotherBtcd(t *testing.T) {
 	}
 
 	// Every printed nc example works as printed.
-	ncRe := regexp.MustCompile(`printf '%s\\n' '([^']*)' \| nc -q 2 (\S+) (\d+)`)
+	ncRe := regexp.MustCompile(`printf '%s\\n' '(\{[^']*"server.version"[^']*\})' '([^']*)' \| nc -q 2 (\S+) (\d+)`)
 	examples := ncRe.FindAllStringSubmatch(text, -1)
 	if len(examples) < 3 { // get_balance, hello.world, hello.height
 		t.Fatalf("%d example calls printed, want get_balance and one per hello method:\n%s", len(examples), text)
@@ -173,12 +173,12 @@ func TestDevnetOwnPortsBesideAnotherBtcd(t *testing.T) {
 			Method string `json:"method"`
 			Params []any  `json:"params"`
 		}
-		if err := json.Unmarshal([]byte(ex[1]), &req); err != nil {
-			t.Fatalf("printed request %s: %v", ex[1], err)
+		if err := json.Unmarshal([]byte(ex[2]), &req); err != nil {
+			t.Fatalf("printed request %s: %v", ex[2], err)
 		}
 		var res json.RawMessage
-		if err := call(ctx, net.JoinHostPort(ex[2], ex[3]), req.Method, req.Params, &res); err != nil {
-			t.Errorf("printed call %s: %v", ex[1], err)
+		if err := call(ctx, net.JoinHostPort(ex[3], ex[4]), req.Method, req.Params, &res); err != nil {
+			t.Errorf("printed call %s: %v", ex[2], err)
 			continue
 		}
 		answers[req.Method] = res

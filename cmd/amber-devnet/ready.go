@@ -118,14 +118,26 @@ func call(ctx context.Context, addr, method string, params, out any) error {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}
+	// server.version first: amberd refuses anything before it.
+	ver, err := json.Marshal(versionRequest)
+	if err != nil {
+		return err
+	}
 	req, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 	if err != nil {
+		return err
+	}
+	r := bufio.NewReader(c)
+	if _, err := c.Write(append(ver, '\n')); err != nil {
+		return err
+	}
+	if _, err := r.ReadBytes('\n'); err != nil { // the server.version answer
 		return err
 	}
 	if _, err := c.Write(append(req, '\n')); err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(c).ReadBytes('\n')
+	line, err := r.ReadBytes('\n')
 	if err != nil {
 		return err
 	}
@@ -260,13 +272,18 @@ func (r *ready) print(w io.Writer) {
 	p("Ctrl-C stops amberd and btcd.")
 }
 
-// ncLine is a shell line that sends one request with nc and prints the
-// answer.
+// versionRequest is the server.version request the examples send first:
+// amberd, like ElectrumX 1.19+, refuses any other request before it.
+var versionRequest = map[string]any{"jsonrpc": "2.0", "id": 0, "method": "server.version", "params": []any{"devnet", "1.4"}}
+
+// ncLine is a shell line that sends server.version and one request with
+// nc and prints both answers.
 func ncLine(addr, method string, params []any) string {
 	if params == nil {
 		params = []any{}
 	}
+	ver, _ := json.Marshal(versionRequest)
 	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 	host, port, _ := net.SplitHostPort(addr)
-	return fmt.Sprintf("printf '%%s\\n' '%s' | nc -q 2 %s %s", req, host, port)
+	return fmt.Sprintf("printf '%%s\\n' '%s' '%s' | nc -q 2 %s %s", ver, req, host, port)
 }

@@ -70,6 +70,21 @@ func DialOptions(ctx context.Context, addr string, o Options) (*Conn, error) {
 	return NewOptions(c, o), nil
 }
 
+// DialVersion connects to the Electrum server at addr and negotiates
+// protocol version with server.version (client name client), which the
+// server requires before any other request.
+func DialVersion(ctx context.Context, addr, client, version string) (*Conn, error) {
+	c, err := Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Call(ctx, "server.version", client, version); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("server.version: %w", err)
+	}
+	return c, nil
+}
+
 // New wraps an established connection and starts its read loop.
 func New(c net.Conn) *Conn { return NewOptions(c, Options{}) }
 

@@ -194,7 +194,7 @@ func Disconnected(ss []*Session) int {
 func WaitTip(ctx context.Context, addr string, tip int64, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := rpcclient.Dial(ctx, addr)
+	c, err := rpcclient.DialVersion(ctx, addr, "amber-bench", "1.4")
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func WaitTip(ctx context.Context, addr string, tip int64, timeout time.Duration)
 // blockchain.scripthash.get_history (one connection per probe).
 func HasHistory(addr string) func(ctx context.Context, sh string) (bool, error) {
 	return func(ctx context.Context, sh string) (bool, error) {
-		c, err := rpcclient.Dial(ctx, addr)
+		c, err := rpcclient.DialVersion(ctx, addr, "amber-bench", "1.4")
 		if err != nil {
 			return false, err
 		}
