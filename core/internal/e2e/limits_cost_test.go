@@ -12,11 +12,12 @@ import (
 
 // TestOneRequestCannotLockOutStrangers (issue 11.1): with the default cost
 // limits, attackers each send blockchain.block.headers [0, 99999999999]
-// (86 bytes, priced 2e9 before the fix) and leave. Each attacker is
-// charged at most its hard limit (refused and dropped at once), leaves at
-// most the hard limit in its time slice, and a stranger connecting in the
-// same slice afterwards is neither refused nor throttled: its extra cost
-// stays at most its own.
+// (86 bytes, priced 2e9 before the fix) and leave. The request is charged
+// for the 2,016 headers served (about 40), not for the count asked, so the
+// attacker is not even throttled; whatever it costs, a session leaves at
+// most the hard limit in its time slice (cost.TestStrangerBound covers the
+// worst case), and a stranger connecting in the same slice afterwards is
+// neither refused nor throttled: its extra cost stays at most its own.
 func TestOneRequestCannotLockOutStrangers(t *testing.T) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	generate(t, node, 71, regtest.Spec{Blocks: 102, TxPerBlock: 1, Scripts: 2})
@@ -36,10 +37,10 @@ func TestOneRequestCannotLockOutStrangers(t *testing.T) {
 		if err := json.Unmarshal(raw, &res); err != nil || res.Count == 0 || res.Count > 2016 {
 			t.Fatalf("attacker %d headers result %s: %v", i, raw, err)
 		}
-		// At its hard limit: the next request is refused with -101.
-		_, rerr = c.Call(timeout(t, 10*time.Second), "server.ping")
-		if rerr == nil || (rerr.Code != -101 && rerr.Err == nil) {
-			t.Fatalf("attacker %d: after the huge request got %v, want -101", i, rerr)
+		// Charged for what was served: far below the soft limit, the
+		// attacker's next request is answered at once.
+		if _, rerr = c.Call(timeout(t, 10*time.Second), "server.ping"); rerr != nil {
+			t.Fatalf("attacker %d: after the huge request got %v, want an answer", i, rerr)
 		}
 		c.Close()
 	}

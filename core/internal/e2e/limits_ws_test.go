@@ -114,6 +114,12 @@ func TestWSHostileFrames(t *testing.T) {
 		t.Fatalf("polite client: %v", err)
 	}
 	defer polite.CloseNow()
+	if err := polite.Write(ctx, websocket.MessageText, []byte(`{"jsonrpc":"2.0","method":"server.version","params":["polite","1.4"],"id":0}`)); err != nil {
+		t.Fatalf("polite server.version: %v", err)
+	}
+	if _, msg, err := polite.Read(ctx); err != nil || !strings.Contains(string(msg), `"result"`) {
+		t.Fatalf("polite server.version: %q %v", msg, err)
+	}
 	ping := func(when string) {
 		t.Helper()
 		if err := polite.Write(ctx, websocket.MessageText, []byte(`{"jsonrpc":"2.0","method":"server.ping","id":1}`)); err != nil {
