@@ -85,9 +85,6 @@ type Server struct {
 	stopReq chan struct{}
 	stopOne sync.Once
 
-	pauseMu sync.Mutex
-	paused  bool
-
 	evMu   sync.Mutex
 	notify func(index.Event) // the Electrum notifier, once it exists
 	// life bounds background work that lives as long as the server.
@@ -155,6 +152,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 		},
 		SessionTimeout: cfg.SessionTimeout,
 		CountSubs:      s.countSubs,
+		Admission:      admissionOf(cfg),
+		SendBudget:     int64(cfg.MaxQueuedBytes),
 	})
 	s.ix, err = index.Open(ctx, index.Options{
 		Store:            st,

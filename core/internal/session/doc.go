@@ -15,6 +15,6 @@
 // semaphore follows (shrinking gradually, growing at once) and the sleep
 // before each request; at target 0 the next request is answered -101 and
 // the session closed. Manager.Run does the periodic work: the idle sweep
-// (SESSION_TIMEOUT) every 60 s and group refunds, decay reset and recalc
+// (SESSION_TIMEOUT) every tenth of the timeout (at most 60 s) and group refunds, decay reset and recalc
 // every 300 s. Time comes from the cost model's clock, so tests drive it.
 package session
