@@ -98,7 +98,7 @@ func (m *Manager) admit(s *Session) (ok bool, reason string) {
 	m.mu.Unlock()
 	if victim != nil {
 		m.admStats.shed.Add(1)
-		m.log.Info("max_sessions reached: closing the oldest idle session of the most-connected group",
+		m.log.Debug("max_sessions reached: closing the oldest idle session of the most-connected group",
 			"session", victim.id, "group", victim.netKey)
 		victim.abort()
 	}
