@@ -23,7 +23,7 @@ func runAttack(ctx context.Context, args []string, stdout io.Writer) error {
 	polite := fs.Int("polite", 10, "polite clients")
 	pace := fs.Duration("pace", 20*time.Millisecond, "gap between a polite client's requests")
 	conns := fs.Int("conns", 0, "attacking connections or workers (0: the attack's default)")
-	same := fs.Bool("same-address", false, "every attacking connection from 127.0.1.1")
+	same := fs.Bool("same-address", false, "every attacking connection from 127.0.1.1 (default: 127.1.x.y, a new address each)")
 	asJSON := fs.Bool("json", false, "JSON output")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: amber-bench attack [flags] <name>\n\nattacks:")

@@ -92,6 +92,7 @@ func (m *Manager) admit(s *Session) (ok bool, reason string) {
 		m.unadmitLocked(victim)
 	}
 	s.admitted, s.ipKey, s.netKey = true, ipKey, netKey
+	m.capped[s] = struct{}{}
 	m.byIP[ipKey]++
 	m.byNet[netKey]++
 	m.admitted++
@@ -115,10 +116,9 @@ func (m *Manager) victimLocked() *Session {
 		best *Session
 	}
 	groups := map[string]*group{}
-	for _, s := range m.sessions {
-		if !s.admitted {
-			continue
-		}
+	// m.capped, not m.sessions: a session is admitted before it is
+	// registered, and thousands may be between the two at once.
+	for s := range m.capped {
 		g := groups[s.netKey]
 		if g == nil {
 			g = &group{}
@@ -162,6 +162,7 @@ func (m *Manager) unadmitLocked(s *Session) {
 		return
 	}
 	s.admitted = false
+	delete(m.capped, s)
 	if m.byIP[s.ipKey]--; m.byIP[s.ipKey] <= 0 {
 		delete(m.byIP, s.ipKey)
 	}

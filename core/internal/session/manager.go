@@ -63,6 +63,7 @@ type Manager struct {
 	sessions map[uint64]*Session
 	byIP     map[string]int // admitted sessions per address
 	byNet    map[string]int // admitted sessions per subnet group
+	capped   map[*Session]struct{}
 	admitted int
 	// OnCountChange, if set, is called (outside the lock) with the new
 	// number of sessions after each session starts or ends. The server uses
@@ -87,6 +88,7 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 		log: logger, model: cost.NewModel(o.Costs), timeout: o.SessionTimeout,
 		sleep: o.Sleep, subs: o.CountSubs, sessions: make(map[uint64]*Session),
 		adm: o.Admission, byIP: make(map[string]int), byNet: make(map[string]int),
+		capped: make(map[*Session]struct{}),
 	}
 	m.budget.limit = o.SendBudget
 	m.clock = m.model.Clock()

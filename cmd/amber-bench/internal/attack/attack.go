@@ -137,11 +137,11 @@ type attacker struct {
 	next atomic.Int64
 }
 
-// dial connects from 127.0.x.y, a new source address per connection
-// (x from 1 up: other /24 groups than the polite clients).
+// dial connects from 127.1.x.y, a new source address per connection, 250
+// to a /24 (other groups than the polite clients on 127.0.0.1).
 func (a *attacker) dial(ctx context.Context) (net.Conn, error) {
 	k := a.next.Add(1) - 1
-	src := net.IPv4(127, byte(1+k/250%250), byte(1+k%250), 1)
+	src := net.IPv4(127, 1, byte(k/250%250), byte(1+k%250))
 	if a.same {
 		src = net.IPv4(127, 0, 1, 1)
 	}

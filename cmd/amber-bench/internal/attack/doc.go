@@ -5,7 +5,11 @@
 // of the same clients, and what happened to the attacker (replies, error
 // codes, refused and closed connections).
 //
-// Attackers connect from other loopback addresses (127.0.x.y with x ≥ 1)
-// than the polite clients (127.0.0.1), as hostile clients come from other
-// addresses than the wallets they would crowd out.
+// Attackers connect from other loopback addresses (127.1.x.y, 250 to a
+// /24) than the polite clients (127.0.0.1), as hostile clients come from
+// other addresses than the wallets they would crowd out. Loopback
+// addresses are exempt from amberd's per-address caps unless
+// session_limits_private is set: set it to measure as for public clients.
+// Run each attack on a fresh amberd: cost retained by an attacker's
+// groups outlives it (issue 11.1).
 package attack
