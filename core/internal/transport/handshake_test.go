@@ -52,15 +52,19 @@ func TestDeadlineReadDoesNotTakeTheLastingWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancelFirst()
-	sess, cancel := context.WithCancel(testCtx(t))
+	sess, cancel := context.WithCancel(context.Background()) // no deadline, as a session's
+	defer cancel()
 	errc := make(chan error, 1)
 	go func() { _, err := sc.ReadMessage(sess); errc <- err }()
-	for {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 		sc.watchMu.Lock()
 		w := sc.watched
 		sc.watchMu.Unlock()
 		if w == sess {
 			break
+		}
+		if w != nil {
+			t.Fatalf("watched %v, want the session context", w)
 		}
 		time.Sleep(time.Millisecond)
 	}
