@@ -59,6 +59,7 @@ type Manager struct {
 	admStats struct{ refusedIP, refusedNet, refusedFull, shed atomic.Int64 }
 	budget   budget
 
+	countMu  sync.Mutex // serialises add and remove with their OnCountChange
 	mu       sync.Mutex
 	sessions map[uint64]*Session
 	byIP     map[string]int // admitted sessions per address
@@ -171,6 +172,8 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile)
 }
 
 func (m *Manager) add(s *Session) {
+	m.countMu.Lock() // OnCountChange sees the counts in order
+	defer m.countMu.Unlock()
 	m.mu.Lock()
 	m.sessions[s.id] = s
 	n := len(m.sessions)
@@ -179,6 +182,8 @@ func (m *Manager) add(s *Session) {
 }
 
 func (m *Manager) remove(s *Session) {
+	m.countMu.Lock()
+	defer m.countMu.Unlock()
 	m.mu.Lock()
 	m.unadmitLocked(s)
 	delete(m.sessions, s.id)
