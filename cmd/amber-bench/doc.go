@@ -19,6 +19,9 @@
 //	                            each session's last notification
 //	amber-bench chart  [flags]  SVG charts (gonum/plot) from the JSON results
 //	                            of query, sync and subscribe
+//	amber-bench attack [flags] <name>  one hostile-client load shape (issue
+//	                            11) beside polite clients: peak RSS, p99
+//	                            ratio to a quiet baseline, attacker outcome
 //
 // .ci/bench runs them all in one go, as docs/benchmarks.md was made.
 //

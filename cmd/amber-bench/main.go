@@ -27,6 +27,7 @@ var commands = []command{
 	{"sync", "index time of a fresh amberd vs the raw block fetch rate of the daemon", runSync},
 	{"subscribe", "many subscribed idle sessions: memory each, block-to-notification time", runSubscribe},
 	{"chart", "SVG charts from the JSON results of the other subcommands", runChart},
+	{"attack", "one hostile-client load shape beside polite clients: peak RSS, p99 ratio, attacker outcome", runAttack},
 }
 
 func main() {

@@ -89,9 +89,7 @@ type Server struct {
 	stopReq   chan struct{}
 	stopOne   sync.Once
 
-	lim     limits // effective max_sessions, admin guard (limits.go)
-	pauseMu sync.Mutex
-	paused  bool
+	lim limits // effective max_sessions, admin guard (limits.go)
 
 	evMu   sync.Mutex
 	notify func(index.Event) // the Electrum notifier, once it exists
@@ -153,6 +151,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 		return nil, err
 	}
 	s.store, s.storePlan = st, plan
+	// Before the session manager: its admission uses the effective
+	// max_sessions (clamped to the open-file limit).
+	if err := s.prepareLimits(openFileLimit()); err != nil {
+		return nil, err
+	}
 	s.mgr = session.NewManagerWith(s.log, session.Options{
 		Costs: cost.Config{
 			IPv4Prefix: cfg.SessionGroupBySubnetIPv4, IPv6Prefix: cfg.SessionGroupBySubnetIPv6,
@@ -160,6 +163,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 		},
 		SessionTimeout: cfg.SessionTimeout,
 		CountSubs:      s.countSubs,
+		Admission:      admissionOf(cfg, s.lim.maxSessions),
+		SendBudget:     int64(cfg.MaxQueuedBytes),
 	})
 	s.ix, err = index.Open(ctx, index.Options{
 		Store:            st,
@@ -189,9 +194,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	}
 	s.admin = admin.New(s.adminOptions())
 	s.metrics = s.newMetrics()
-	if err := s.prepareLimits(openFileLimit()); err != nil {
-		return nil, err
-	}
 	if err := s.prepareListeners(); err != nil {
 		return nil, err
 	}

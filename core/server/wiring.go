@@ -152,6 +152,12 @@ func (s *Server) prepareListeners() error {
 			SoftLimit:         float64(cfg.CostSoftLimit),
 			HardLimit:         float64(cfg.CostHardLimit),
 			RequestSleep:      cfg.RequestSleep,
+			// Session hardening (issue 11.2-11.5, 12.1).
+			MaxBatch:            cfg.MaxBatch,
+			SendQueueBytes:      cfg.MaxSendQueue,
+			HandshakeTimeout:    cfg.HandshakeTimeout,
+			SerialUntilProtocol: true,
+			Capped:              true,
 		}
 		if cfg.ReplyPadding && (svc.Proto == "tcp" || svc.Proto == "ssl") {
 			l.pad = &transport.PadOptions{Hold: cfg.ReplyPaddingHold}
@@ -162,38 +168,17 @@ func (s *Server) prepareListeners() error {
 	if len(s.public) == 0 {
 		s.log.Warn("no client services configured (services): only the admin RPC will listen")
 	}
-	s.mgr.OnCountChange = s.admission
 	return nil
 }
 
-// admission closes the public listeners when the session count reaches
-// max_sessions and reopens them at 95 % of it (sessions-and-costs.md §6).
-func (s *Server) admission(n int) {
-	max := s.lim.maxSessions // max_sessions clamped to the open-file limit
-	if max <= 0 {
-		return
-	}
-	s.pauseMu.Lock()
-	defer s.pauseMu.Unlock()
-	switch {
-	case !s.paused && n >= max:
-		s.paused = true
-		s.log.Warn("max_sessions reached, pausing listeners", "sessions", n, "max", max)
-		for _, l := range s.public {
-			l.stop()
-		}
-	case s.paused && n <= max*19/20:
-		s.paused = false
-		s.log.Info("resuming listeners", "sessions", n)
-		for _, l := range s.public {
-			l.mu.Lock()
-			ctx := l.ctx
-			l.mu.Unlock()
-			if ctx != nil && ctx.Err() == nil {
-				if err := l.start(ctx); err != nil {
-					s.log.Error("cannot resume listener", "err", err)
-				}
-			}
-		}
+// admissionOf is the session admission of the client services: at
+// max_sessions a new client replaces the oldest idle session of the
+// most-connected group (issue 11.5), and no address or subnet group may
+// hold more than its cap.
+func admissionOf(cfg *config.Config, maxSessions int) session.Admission {
+	return session.Admission{
+		MaxSessions: maxSessions, PerIP: cfg.MaxSessionsPerIP, PerSubnet: cfg.MaxSessionsPerSubnet,
+		V4Prefix: cfg.SessionGroupBySubnetIPv4, V6Prefix: cfg.SessionGroupBySubnetIPv6,
+		LimitPrivate: cfg.SessionLimitsPrivate,
 	}
 }

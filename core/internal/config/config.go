@@ -43,6 +43,13 @@ type Config struct {
 	SessionTimeout           time.Duration `koanf:"session_timeout"`
 	SessionGroupBySubnetIPv4 int           `koanf:"session_group_by_subnet_ipv4"`
 	SessionGroupBySubnetIPv6 int           `koanf:"session_group_by_subnet_ipv6"`
+	MaxBatch                 int           `koanf:"max_batch"`
+	MaxSendQueue             int           `koanf:"max_send_queue"`
+	MaxQueuedBytes           int           `koanf:"max_queued_bytes"`
+	MaxSessionsPerIP         int           `koanf:"max_sessions_per_ip"`
+	MaxSessionsPerSubnet     int           `koanf:"max_sessions_per_subnet"`
+	SessionLimitsPrivate     bool          `koanf:"session_limits_private"`
+	HandshakeTimeout         time.Duration `koanf:"handshake_timeout"`
 	DropClient               string        `koanf:"drop_client"`
 	// Reply padding (issue 12 #10).
 	ReplyPadding          bool          `koanf:"reply_padding"`

@@ -88,6 +88,8 @@ func (c *Config) checkNumbers(bad func(string, error) error) error {
 		{"max_recv", c.MaxRecv}, {"max_sessions", c.MaxSessions}, {"cost_soft_limit", c.CostSoftLimit},
 		{"cost_hard_limit", c.CostHardLimit}, {"bandwidth_unit_cost", c.BandwidthUnitCost},
 		{"initial_concurrent", c.InitialConcurrent}, {"tor_proxy_port", c.TorProxyPort},
+		{"max_batch", c.MaxBatch}, {"max_send_queue", c.MaxSendQueue}, {"max_queued_bytes", c.MaxQueuedBytes},
+		{"max_sessions_per_ip", c.MaxSessionsPerIP}, {"max_sessions_per_subnet", c.MaxSessionsPerSubnet},
 	}
 	for _, n := range nonNegative {
 		if n.v < 0 {

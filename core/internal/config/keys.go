@@ -76,6 +76,14 @@ var keyDefs = []keyDef{
 	{name: "session_timeout", exName: "SESSION_TIMEOUT", kind: kindDuration, def: 600 * time.Second, unit: time.Second, help: "idle session time limit (bare number: seconds)"},
 	{name: "session_group_by_subnet_ipv4", exName: "SESSION_GROUP_BY_SUBNET_IPV4", kind: kindInt, def: 24, help: "IPv4 prefix length grouping sessions"},
 	{name: "session_group_by_subnet_ipv6", exName: "SESSION_GROUP_BY_SUBNET_IPV6", kind: kindInt, def: 48, help: "IPv6 prefix length grouping sessions"},
+	// Session hardening (issue 11.2–11.5).
+	{name: "max_batch", kind: kindInt, def: 10000, help: "most requests in one JSON-RPC batch (0 = no limit)"},
+	{name: "max_send_queue", kind: kindInt, def: 16_000_000, help: "bytes queued for one client before its session is closed (0 = no byte bound)"},
+	{name: "max_queued_bytes", kind: kindInt, def: 256_000_000, help: "server-wide bytes of queued replies and requests in progress; over it the largest holders are closed (0 = no bound)"},
+	{name: "max_sessions_per_ip", kind: kindInt, def: 100, help: "client sessions per IP address (0 = no limit)"},
+	{name: "max_sessions_per_subnet", kind: kindInt, def: 500, help: "client sessions per /24 (IPv4) or /48 (IPv6) group, as session_group_by_subnet_* set (0 = no limit)"},
+	{name: "session_limits_private", kind: kindBool, def: false, help: "apply the per-IP and per-subnet caps to loopback and private addresses too"},
+	{name: "handshake_timeout", kind: kindDuration, def: 15 * time.Second, unit: time.Second, help: "time from connect to the first request, TLS handshake included (bare number: seconds; 0 = none)"},
 	{name: "drop_client", exName: "DROP_CLIENT", kind: kindRegex, def: "", help: "regular expression; matching client names are disconnected"},
 	// Reply padding of TCP/TLS sessions (issue 12 #10; ElectrumX 1.18+ PaddedRSTransport).
 	{name: "reply_padding", kind: kindBool, def: true, help: "pad TCP/TLS replies with spaces to power-of-two sizes of at least 1024 bytes"},

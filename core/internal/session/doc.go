@@ -8,6 +8,24 @@
 // Dispatcher interface (package electrum for clients, package admin for the
 // admin RPC).
 //
+// Bounds against hostile clients (issue 11.2–11.5, 12.1, 12.13): the reader
+// applies back-pressure (a single request, or a batch's first item, takes
+// its concurrency slot before the next message is read; at most
+// BatchesInFlight batches per session; MaxBatch items per batch); every
+// request is answered or gets -102 within RequestTimeout of its arrival,
+// slot wait and throttling sleep included; a failed connection cancels
+// everything its session started; a slot is held until its reply is
+// written; the send queue is bounded in messages and bytes, and one
+// server-wide budget (Options.SendBudget) covers queued messages and
+// requests in progress, closing the largest holders when exceeded; a
+// notification not written within NotifyTimeout closes the session;
+// discarded oversized input is charged as bandwidth; admission
+// (Options.Admission) caps sessions per address and subnet group and, at
+// MaxSessions, sheds the oldest idle session of the most-connected group;
+// the first request must come within HandshakeTimeout (a TLS handshake
+// included); until server.version has set the protocol, requests run one
+// at a time in order (SerialUntilProtocol).
+//
 // Resource accounting (sessions-and-costs.md §2–§5): every session has a
 // cost account (package cost) charged for the connection, method work
 // (AddCost), bandwidth and error replies (timeouts included). Its cost
@@ -15,6 +33,6 @@
 // semaphore follows (shrinking gradually, growing at once) and the sleep
 // before each request; at target 0 the next request is answered -101 and
 // the session closed. Manager.Run does the periodic work: the idle sweep
-// (SESSION_TIMEOUT) every 60 s and group refunds, decay reset and recalc
+// (SESSION_TIMEOUT) every tenth of the timeout (at most 60 s) and group refunds, decay reset and recalc
 // every 300 s. Time comes from the cost model's clock, so tests drive it.
 package session

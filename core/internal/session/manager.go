@@ -32,6 +32,12 @@ type Options struct {
 	// dispatcher holds them): it slows the session's cost decay and shows
 	// in group statistics. nil counts none.
 	CountSubs func(*Session) int
+	// Admission bounds the sessions of capped profiles (MAX_SESSIONS and
+	// the per-address and per-subnet caps).
+	Admission Admission
+	// SendBudget bounds the bytes all sessions hold at once: queued
+	// messages and requests in progress; 0 means no bound.
+	SendBudget int64
 }
 
 // Manager owns the live sessions and their cost groups.
@@ -49,8 +55,17 @@ type Manager struct {
 	excessive atomic.Int64 // sessions closed over the hard limit
 	idle      atomic.Int64 // sessions closed by the idle sweep
 
+	adm      Admission
+	admStats struct{ refusedIP, refusedNet, refusedFull, shed atomic.Int64 }
+	budget   budget
+
+	countMu  sync.Mutex // serialises add and remove with their OnCountChange
 	mu       sync.Mutex
 	sessions map[uint64]*Session
+	byIP     map[string]int // admitted sessions per address
+	byNet    map[string]int // admitted sessions per subnet group
+	capped   map[*Session]struct{}
+	admitted int
 	// OnCountChange, if set, is called (outside the lock) with the new
 	// number of sessions after each session starts or ends. The server uses
 	// it to pause and resume listeners at MAX_SESSIONS.
@@ -73,7 +88,10 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 	m := &Manager{
 		log: logger, model: cost.NewModel(o.Costs), timeout: o.SessionTimeout,
 		sleep: o.Sleep, subs: o.CountSubs, sessions: make(map[uint64]*Session),
+		adm: o.Admission, byIP: make(map[string]int), byNet: make(map[string]int),
+		capped: make(map[*Session]struct{}),
 	}
+	m.budget.limit = o.SendBudget
 	m.clock = m.model.Clock()
 	if m.sleep == nil {
 		m.sleep = timerSleep
@@ -104,6 +122,9 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile)
 	if p.Concurrency <= 0 {
 		p.Concurrency = 10
 	}
+	if p.BatchesInFlight <= 0 {
+		p.BatchesInFlight = DefaultBatchesInFlight
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	s := &Session{
 		id:        m.nextID.Add(1) - 1,
@@ -117,8 +138,17 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile)
 		clock:     m.clock,
 		start:     m.clock.Now(),
 		lim:       newLimiter(p.Concurrency),
-		q:         sendQueue{limit: sendQueueLength},
+		q:         sendQueue{limit: sendQueueLength, maxBytes: p.SendQueueBytes},
 		writerEnd: make(chan struct{}),
+		batches:   make(chan struct{}, p.BatchesInFlight),
+	}
+	if p.Capped {
+		if ok, reason := m.admit(s); !ok {
+			cancel()
+			m.log.Debug("connection refused", "reason", reason, "ip", addrString(s))
+			conn.Close()
+			return
+		}
 	}
 	s.acct = m.model.Open(cost.Spec{
 		Limits: p.Limits(), Addr: conn.RemoteAddr(), NoGroups: p.NoGroups,
@@ -131,6 +161,9 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile)
 	defer m.wg.Done()
 	m.add(s)
 	defer m.remove(s)
+	if h, ok := conn.(interface{ SetDiscardHook(func(n int)) }); ok {
+		h.SetDiscardHook(s.chargeDiscarded)
+	}
 	defer s.finish()
 	s.AddCost(p.ConnectionCost)
 	d.Opened(s)
@@ -139,6 +172,8 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile)
 }
 
 func (m *Manager) add(s *Session) {
+	m.countMu.Lock() // OnCountChange sees the counts in order
+	defer m.countMu.Unlock()
 	m.mu.Lock()
 	m.sessions[s.id] = s
 	n := len(m.sessions)
@@ -147,7 +182,10 @@ func (m *Manager) add(s *Session) {
 }
 
 func (m *Manager) remove(s *Session) {
+	m.countMu.Lock()
+	defer m.countMu.Unlock()
 	m.mu.Lock()
+	m.unadmitLocked(s)
 	delete(m.sessions, s.id)
 	n := len(m.sessions)
 	m.mu.Unlock()

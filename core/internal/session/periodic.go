@@ -9,10 +9,10 @@ import (
 )
 
 // Run does the manager's periodic work until ctx ends: the idle sweep
-// every 60 s and the cost recalculation (group refunds, decay reset,
-// every session's recalc) every 300 s. It returns nil.
+// (every SweepInterval) and the cost recalculation (group refunds, decay
+// reset, every session's recalc) every 300 s. It returns nil.
 func (m *Manager) Run(ctx context.Context) error {
-	sweep := time.NewTicker(SweepPeriod)
+	sweep := time.NewTicker(m.SweepInterval())
 	defer sweep.Stop()
 	recalc := time.NewTicker(cost.Period)
 	defer recalc.Stop()
@@ -26,6 +26,16 @@ func (m *Manager) Run(ctx context.Context) error {
 			m.Recalc()
 		}
 	}
+}
+
+// SweepInterval is the idle sweep's period: a tenth of the session
+// timeout, between 1 s and SweepPeriod, so that an idle session is closed
+// within 10 % of session_timeout after it expires.
+func (m *Manager) SweepInterval() time.Duration {
+	if m.timeout <= 0 {
+		return SweepPeriod
+	}
+	return min(max(m.timeout/10, time.Second), SweepPeriod)
 }
 
 // SweepIdle closes every session whose last received message is older

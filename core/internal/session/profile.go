@@ -12,8 +12,9 @@ import (
 type Profile struct {
 	// MaxSend is the largest response in bytes; 0 means unlimited.
 	MaxSend int
-	// RequestTimeout bounds each request (slot wait excluded, throttling
-	// sleep included); 0 means none.
+	// RequestTimeout bounds each request from its arrival: the wait for
+	// a slot, the throttling sleep and the handler (a batch's items share
+	// the batch's deadline); 0 means none.
 	RequestTimeout time.Duration
 	// Concurrency is the number of requests handled at once by an
 	// unthrottled session (INITIAL_CONCURRENT, default 10).
@@ -36,6 +37,25 @@ type Profile struct {
 	DecayDivisor float64
 	// NoGroups keeps the sessions out of the cost groups.
 	NoGroups bool
+
+	// MaxBatch is the most requests in one batch (max_batch); a larger
+	// batch is answered with one error. 0 means no limit.
+	MaxBatch int
+	// BatchesInFlight is how many batches may run at once before the
+	// reader waits (0: DefaultBatchesInFlight).
+	BatchesInFlight int
+	// SendQueueBytes bounds the bytes queued for the client
+	// (max_send_queue); a session that goes over it is closed. 0 means
+	// only the message-count bound.
+	SendQueueBytes int
+	// HandshakeTimeout bounds the time to the first request, TLS
+	// handshake included (handshake_timeout); 0 means none.
+	HandshakeTimeout time.Duration
+	// SerialUntilProtocol processes requests one at a time, in order,
+	// until the dispatcher has set the protocol (server.version).
+	SerialUntilProtocol bool
+	// Capped sessions take part in admission (Options.Admission).
+	Capped bool
 
 	// Observe, if set, is called once per answered request with the
 	// method ("" when the message could not be parsed), the error code

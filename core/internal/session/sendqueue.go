@@ -6,20 +6,32 @@ import (
 )
 
 // sendQueue holds a session's outgoing messages in order. It is bounded by
-// a message count, like the buffered channel it replaces, but takes memory
-// only while a backlog exists: an idle session holds a nil (or tiny) ring
-// instead of a 4096-slot channel buffer (96 KiB). It also tells the
-// session when a writer goroutine is due, so an idle session runs none:
-// push and close report start=true exactly when no writer is running, and
-// the writer keeps the role until next reports qIdle or qDrained.
+// a message count and, when maxBytes is set, by the bytes queued, and
+// takes memory only while a backlog exists: an idle session holds a nil
+// (or tiny) ring. It also tells the session when a writer goroutine is
+// due, so an idle session runs none: push and close report start=true
+// exactly when no writer is running, and the writer keeps the role until
+// next reports qIdle or qDrained.
 type sendQueue struct {
-	mu      sync.Mutex
-	ring    [][]byte
-	head    int
-	n       int
-	limit   int
-	closed  bool
-	writing bool // a writer owns the queue
+	mu       sync.Mutex
+	ring     []qItem
+	head     int
+	n        int
+	limit    int // messages
+	maxBytes int // bytes queued (0: no byte bound)
+	bytes    int // bytes queued now
+	closed   bool
+	writing  bool // a writer owns the queue
+}
+
+// qItem is one queued message. done, if set, runs once the message has
+// been written or dropped (it releases what the reply held: its
+// concurrency slot and its share of the server-wide budget). at is when a
+// notification was queued (unix nanos; 0 for replies).
+type qItem struct {
+	msg  []byte
+	done func()
+	at   int64
 }
 
 // States next reports to the writer.
@@ -32,23 +44,32 @@ const (
 // keptSlots is the largest ring kept once a backlog has drained.
 const keptSlots = 8
 
-// push appends msg. It fails with net.ErrClosed after close and with
-// ErrSendQueueFull when limit messages are already queued (the one being
-// written does not count). start reports that the caller must run a writer.
+// push appends msg; see pushItem.
 func (q *sendQueue) push(msg []byte) (start bool, err error) {
+	return q.pushItem(qItem{msg: msg})
+}
+
+// pushItem appends it. It fails with net.ErrClosed after close and with
+// ErrSendQueueFull when limit messages are already queued (the one being
+// written does not count) or when it would take the queued bytes over
+// maxBytes (a message always fits an empty queue). On failure it.done is
+// not called: the caller still owns it. start reports that the caller must
+// run a writer.
+func (q *sendQueue) pushItem(it qItem) (start bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return false, net.ErrClosed
 	}
-	if q.n >= q.limit {
+	if q.n >= q.limit || (q.maxBytes > 0 && q.n > 0 && q.bytes+len(it.msg) > q.maxBytes) {
 		return false, ErrSendQueueFull
 	}
 	if q.n == len(q.ring) {
 		q.grow()
 	}
-	q.ring[(q.head+q.n)%len(q.ring)] = msg
+	q.ring[(q.head+q.n)%len(q.ring)] = it
 	q.n++
+	q.bytes += len(it.msg)
 	if !q.writing {
 		q.writing = true
 		return true, nil
@@ -58,7 +79,7 @@ func (q *sendQueue) push(msg []byte) (start bool, err error) {
 
 func (q *sendQueue) grow() {
 	size := min(max(4, 2*len(q.ring)), q.limit)
-	ring := make([][]byte, size)
+	ring := make([]qItem, size)
 	for i := range q.n {
 		ring[i] = q.ring[(q.head+i)%len(q.ring)]
 	}
@@ -82,10 +103,16 @@ func (q *sendQueue) close() (start bool) {
 	return false
 }
 
-// next is the writer's step: the next message (qMsg), or qIdle (the
+// next is the writer's step without the item's extras; see nextItem.
+func (q *sendQueue) next() ([]byte, int) {
+	it, st := q.nextItem()
+	return it.msg, st
+}
+
+// nextItem is the writer's step: the next message (qMsg), or qIdle (the
 // writer role is given up) or qDrained (closed and empty: the writer
 // keeps the role for good and finishes the session).
-func (q *sendQueue) next() ([]byte, int) {
+func (q *sendQueue) nextItem() (qItem, int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.n == 0 {
@@ -93,25 +120,35 @@ func (q *sendQueue) next() ([]byte, int) {
 			q.ring, q.head = nil, 0 // a past backlog's ring is not pinned
 		}
 		if q.closed {
-			return nil, qDrained
+			return qItem{}, qDrained
 		}
 		q.writing = false
-		return nil, qIdle
+		return qItem{}, qIdle
 	}
-	msg := q.ring[q.head]
-	q.ring[q.head] = nil
+	it := q.ring[q.head]
+	q.ring[q.head] = qItem{}
 	q.head = (q.head + 1) % len(q.ring)
 	q.n--
-	return msg, qMsg
+	q.bytes -= len(it.msg)
+	return it, qMsg
 }
 
-// discard drops every queued message (after a failed write) and returns
-// how many there were.
+// discard drops every queued message (after a failed write or an abort),
+// runs their done functions and returns how many there were.
 func (q *sendQueue) discard() int {
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	var dones []func()
+	for i := range q.n {
+		if d := q.ring[(q.head+i)%len(q.ring)].done; d != nil {
+			dones = append(dones, d)
+		}
+	}
 	n := q.n
-	q.ring, q.head, q.n = nil, 0, 0
+	q.ring, q.head, q.n, q.bytes = nil, 0, 0, 0
+	q.mu.Unlock()
+	for _, d := range dones {
+		d()
+	}
 	return n
 }
 
@@ -120,4 +157,11 @@ func (q *sendQueue) len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.n
+}
+
+// size returns the number of queued bytes.
+func (q *sendQueue) size() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.bytes
 }

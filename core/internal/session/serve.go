@@ -3,11 +3,24 @@ package session
 import (
 	"context"
 	"errors"
+	"io"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/amber-electrum/amber/sdk/pyfmt"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
+)
+
+// Session-layer bounds that are not configuration (issue 11.2, 12.13).
+const (
+	// DefaultBatchesInFlight is how many batches a session may have
+	// running before its reader stops reading (Profile.BatchesInFlight).
+	DefaultBatchesInFlight = 2
+	// NotifyTimeout closes a session whose notification has waited this
+	// long to be written (ElectrumX's 30 s notification timeout).
+	NotifyTimeout = 30 * time.Second
 )
 
 // run is the session's life: the reader on this goroutine. A writer
@@ -16,8 +29,11 @@ import (
 // finished.
 func (s *Session) run() {
 	s.readLoop()
-	// The client stopped sending (EOF) or the session is closing: let the
-	// requests already read finish and be answered, then close.
+	// The client stopped sending: its admission slot is free at once. After
+	// a clean EOF (a half-close) the requests already read are still
+	// answered, each within its deadline; after any other end the session
+	// context is cancelled already and they end at once.
+	s.mgr.unadmit(s)
 	s.inflight.Wait()
 	s.Close()
 	<-s.writerEnd
@@ -30,7 +46,7 @@ func (s *Session) run() {
 // closes the connection (which also ends the reader).
 func (s *Session) writeLoop() {
 	for {
-		msg, st := s.q.next()
+		it, st := s.q.nextItem()
 		switch st {
 		case qIdle:
 			return
@@ -40,11 +56,22 @@ func (s *Session) writeLoop() {
 			close(s.writerEnd)
 			return
 		}
+		if it.at != 0 && s.clock.Now().Sub(time.Unix(0, it.at)) > NotifyTimeout && !s.closing.Load() {
+			s.log.Warn("timeout notifying client, closing", "session", s.id)
+			s.abort()
+		}
+		if s.aborted.Load() {
+			runDone(it)
+			s.q.discard()
+			continue
+		}
 		// Counted before the write: once the client has the message, every
 		// counter already shows it.
 		s.counters.SendCount.Add(1)
-		s.counters.SendBytes.Add(int64(len(msg)))
-		if err := s.conn.WriteMessage(s.ctx, msg); err != nil {
+		s.counters.SendBytes.Add(int64(len(it.msg)))
+		err := s.conn.WriteMessage(s.ctx, it.msg)
+		runDone(it)
+		if err != nil {
 			s.log.Debug("write failed, closing session", "session", s.id, "err", err)
 			s.cancel()
 			s.conn.Close()
@@ -52,17 +79,41 @@ func (s *Session) writeLoop() {
 			s.q.discard() // next reports qDrained: senders get net.ErrClosed
 			continue
 		}
-		s.chargeBandwidth(len(msg))
+		s.chargeBandwidth(len(it.msg))
 		if f := s.prof.ObserveBytes; f != nil {
-			f(0, len(msg))
+			f(0, len(it.msg))
 		}
 	}
 }
 
+func runDone(it qItem) {
+	if it.done != nil {
+		it.done()
+	}
+}
+
+// readNext reads the next message; the first one must come within the
+// handshake timeout (which also bounds a TLS handshake, done on the first
+// read).
+func (s *Session) readNext(first bool) ([]byte, error) {
+	if !first || s.prof.HandshakeTimeout <= 0 {
+		return s.conn.ReadMessage(s.ctx)
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.prof.HandshakeTimeout)
+	defer cancel()
+	return s.conn.ReadMessage(ctx)
+}
+
 func (s *Session) readLoop() {
-	for {
-		msg, err := s.conn.ReadMessage(s.ctx)
+	for first := true; ; first = false {
+		msg, err := s.readNext(first)
 		if err != nil || s.closing.Load() {
+			if err != nil && !errors.Is(err, io.EOF) {
+				// The connection is gone (or never sent a first request):
+				// everything the session started ends now.
+				s.log.Debug("read failed, closing session", "session", s.id, "err", err)
+				s.cancel()
+			}
 			return
 		}
 		s.lastRecv.Store(s.clock.Now().UnixNano())
@@ -84,76 +135,124 @@ func (s *Session) readLoop() {
 			s.reply(jsonrpc.EncodeError(d, id, rerr))
 			continue
 		}
+		// Until server.version has negotiated the protocol, requests run
+		// one at a time in order, so that a request pipelined after it
+		// sees the negotiated version (protocol.md §3).
+		serial := s.prof.SerialUntilProtocol && s.Protocol() == ""
+		ok := false
 		if batch {
-			s.inflight.Add(1)
-			go s.handleBatch(reqs)
-			continue
+			ok = s.startBatch(reqs, len(msg), serial)
+		} else {
+			ok = s.startOne(reqs[0], len(msg), serial)
 		}
-		if err := s.acquire(); err != nil {
-			if errors.Is(err, errExcessive) {
-				if resp := s.refuse(reqs[0]); resp != nil {
-					_ = s.send(resp)
-				}
-				s.drop()
-			}
+		if !ok {
 			return
 		}
-		go s.serveOne(reqs[0])
 	}
 }
 
-// serveOne answers a single (non-batch) request on its own goroutine and
-// releases its slot. Release comes only after the reply is queued: run()
-// waits for in-flight requests before it closes the send queue.
-//
-// Under a request deadline the handler runs on this goroutine and the
-// -102 answer comes from a context.AfterFunc, whichever finishes first
-// replying and releasing: the same behaviour as dispatch's waiting
-// goroutine (a handler that overruns finishes unobserved in the
-// background) without a second goroutine and a channel per request.
-func (s *Session) serveOne(r *jsonrpc.Request) {
-	if s.prof.RequestTimeout <= 0 || r.Err != nil || r.Notification {
-		defer s.release()
-		if resp := s.process(r); resp != nil {
-			s.reply(resp)
-		} else if s.closeFlag.Load() {
-			s.Close() // a notification asked for the close (NotificationHandler)
+// requestContext bounds one request (or one batch) from its arrival:
+// the wait for a slot, the throttling sleep and the handler.
+func (s *Session) requestContext() (context.Context, context.CancelFunc) {
+	if s.prof.RequestTimeout > 0 {
+		return context.WithTimeout(s.ctx, s.prof.RequestTimeout)
+	}
+	return context.WithCancel(s.ctx)
+}
+
+// startOne takes a slot for a single request (the reader waits for it:
+// back-pressure) and runs it. It reports false when the reader must stop.
+func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool) bool {
+	s.hold(size)
+	ctx, cancel := s.requestContext()
+	if err := s.acquire(ctx); err != nil {
+		cancel()
+		s.unhold(size)
+		switch {
+		case errors.Is(err, errExcessive):
+			if resp := s.refuse(r); resp != nil {
+				_ = s.send(resp)
+			}
+			s.drop()
+			return false
+		case s.ctx.Err() != nil:
+			return false
 		}
+		// The deadline passed while the request waited for a slot.
+		if resp := s.timeoutReply(r); resp != nil {
+			s.reply(resp)
+		}
+		return true
+	}
+	var answered chan struct{}
+	if serial {
+		answered = make(chan struct{})
+	}
+	go s.serveOne(ctx, cancel, r, size, answered)
+	if serial {
+		<-answered // bounded by the request deadline
+	}
+	return true
+}
+
+// serveOne answers a single (non-batch) request and releases its slot
+// and its share of the budget once the reply is written. answered, if
+// not nil, is closed once the reply is queued.
+//
+// The handler runs on this goroutine and the -102 answer comes from a
+// context.AfterFunc, whichever finishes first replying: a handler that
+// overruns finishes unobserved in the background, its slot released.
+func (s *Session) serveOne(ctx context.Context, cancel context.CancelFunc, r *jsonrpc.Request, size int, answered chan struct{}) {
+	defer cancel()
+	start := s.clock.Now()
+	var state atomic.Bool // claimed by the first answer
+	finish := func(resp []byte, code int) {
+		if resp != nil {
+			s.observe(r.Method, code, s.clock.Now().Sub(start))
+		}
+		s.replyHeld(resp, func() { s.release(); s.unhold(size) })
+		if answered != nil {
+			close(answered)
+		}
+	}
+	if r.Err != nil || r.Notification {
+		state.Store(true)
+		finish(s.answer(ctx, r))
 		return
 	}
-	start := s.clock.Now()
-	ctx, cancel := context.WithTimeout(s.ctx, s.prof.RequestTimeout)
-	defer cancel()
-	var state atomic.Int32 // 0 running, 1 answered, 2 timed out
 	stop := context.AfterFunc(ctx, func() {
-		if !state.CompareAndSwap(0, 2) {
-			return
+		if state.CompareAndSwap(false, true) {
+			e := timedOut()
+			finish(s.errorReply(r, e), e.Code)
 		}
-		e := timedOut()
-		resp := s.errorReply(r, e)
-		s.observe(r.Method, e.Code, s.clock.Now().Sub(start))
-		s.reply(resp)
-		s.release()
 	})
 	var result any
 	err := s.throttleSleep(ctx)
 	if err == nil {
 		result, err = s.disp.Dispatch(ctx, s, r.Method, r.Params)
 	}
-	if !state.CompareAndSwap(0, 1) {
+	if !state.CompareAndSwap(false, true) {
 		return // answered -102 already
 	}
 	stop()
-	resp, code := s.encodeAnswer(r, result, err)
-	s.observe(r.Method, code, s.clock.Now().Sub(start))
-	s.reply(resp)
-	s.release()
+	finish(s.encodeAnswer(r, result, err))
 }
 
-// acquire takes a concurrency slot. It fails when the session ends, and
-// with errExcessive when the session's concurrency target is 0.
-func (s *Session) acquire() error {
-	if err := s.lim.acquire(s.ctx); err != nil {
+// timeoutReply is the -102 answer to r (nil for a notification).
+func (s *Session) timeoutReply(r *jsonrpc.Request) []byte {
+	e := timedOut()
+	if r.Notification {
+		s.chargeError(e)
+		return nil
+	}
+	s.observe(r.Method, e.Code, 0)
+	return s.errorReply(r, e)
+}
+
+// acquire takes a concurrency slot. It fails when ctx ends, and with
+// errExcessive when the session's concurrency target is 0.
+func (s *Session) acquire(ctx context.Context) error {
+	if err := s.lim.acquire(ctx); err != nil {
 		return err
 	}
 	s.pending.Add(1)
@@ -167,76 +266,30 @@ func (s *Session) release() {
 	s.inflight.Done()
 }
 
-func (s *Session) handleBatch(reqs []*jsonrpc.Request) {
-	defer s.inflight.Done()
-	resps := make([][]byte, len(reqs))
-	done := make(chan struct{}, len(reqs))
-	started, refused := 0, false
-	for i, r := range reqs {
-		if refused {
-			resps[i] = s.refuse(r)
-			continue
-		}
-		if err := s.acquire(); err != nil {
-			if !errors.Is(err, errExcessive) {
-				for ; started > 0; started-- {
-					<-done
-				}
-				return
-			}
-			refused = true
-			resps[i] = s.refuse(r)
-			continue
-		}
-		started++
-		go func(i int, r *jsonrpc.Request) {
-			resps[i] = s.process(r)
-			s.release()
-			done <- struct{}{}
-		}(i, r)
+// replyHeld queues resp and runs done once it is written or dropped (at
+// once when resp is nil or cannot be queued); it honours CloseAfterReply.
+func (s *Session) replyHeld(resp []byte, done func()) {
+	if resp == nil {
+		done()
+	} else if err := s.push(qItem{msg: resp, done: done}); err != nil {
+		done()
 	}
-	for ; started > 0; started-- {
-		<-done
-	}
-	items := resps[:0]
-	total := 0
-	for i, b := range resps {
-		if b == nil {
-			continue
-		}
-		total += len(b)
-		if s.prof.MaxSend > 0 && total > s.prof.MaxSend {
-			e := s.tooLarge()
-			s.chargeError(e)
-			b = jsonrpc.EncodeError(s.Dialect(), reqs[i].ID, e)
-			total += len(b)
-		}
-		items = append(items, b)
-	}
-	if len(items) > 0 {
-		s.reply(jsonrpc.EncodeBatch(items))
-	} else if s.closeFlag.Load() {
-		s.Close() // a notification asked for the close (NotificationHandler)
-	}
-	if refused {
-		s.drop()
-	}
-}
-
-// reply queues a response and honours CloseAfterReply.
-func (s *Session) reply(msg []byte) {
-	_ = s.send(msg)
 	if s.closeFlag.Load() {
 		s.Close()
 	}
 }
 
-// process runs one request and returns its encoded response, or nil when
-// none is due (notifications). Answered requests are reported to
-// Profile.Observe.
-func (s *Session) process(r *jsonrpc.Request) []byte {
+// reply queues a response and honours CloseAfterReply.
+func (s *Session) reply(msg []byte) {
+	s.replyHeld(msg, func() {})
+}
+
+// process runs one request under ctx and returns its encoded response,
+// or nil when none is due (notifications). Answered requests are reported
+// to Profile.Observe.
+func (s *Session) process(ctx context.Context, r *jsonrpc.Request) []byte {
 	start := s.clock.Now()
-	resp, code := s.answer(r)
+	resp, code := s.answer(ctx, r)
 	if resp != nil {
 		s.observe(r.Method, code, s.clock.Now().Sub(start))
 	}
@@ -245,7 +298,7 @@ func (s *Session) process(r *jsonrpc.Request) []byte {
 
 // answer runs one request and returns its encoded response (nil for
 // notifications) and the error code (0 on success).
-func (s *Session) answer(r *jsonrpc.Request) ([]byte, int) {
+func (s *Session) answer(ctx context.Context, r *jsonrpc.Request) ([]byte, int) {
 	d := s.Dialect()
 	if r.Err != nil {
 		s.chargeError(r.Err)
@@ -258,15 +311,15 @@ func (s *Session) answer(r *jsonrpc.Request) ([]byte, int) {
 	}
 	if r.Notification {
 		// Clients have no notifications to send: charged as an error,
-		// never answered (protocol.md §1.2); the dispatcher may look at
-		// it (NotificationHandler).
+		// never answered; the dispatcher may look at it
+		// (NotificationHandler) and ask for the session to close.
 		s.chargeError(&jsonrpc.Error{})
 		if nh, ok := s.disp.(NotificationHandler); ok {
 			nh.Notified(s, r.Method)
 		}
 		return nil, 0
 	}
-	result, err := s.dispatch(r)
+	result, err := s.dispatch(ctx, r)
 	return s.encodeAnswer(r, result, err)
 }
 
@@ -308,17 +361,16 @@ func (s *Session) tooLarge() *jsonrpc.Error {
 }
 
 // dispatch sleeps the throttling delay and calls the dispatcher, both
-// under the request deadline. A handler that overruns it is answered with
-// -102 (charged as an error) while it finishes in the background.
-func (s *Session) dispatch(r *jsonrpc.Request) (any, error) {
+// under ctx. With a request deadline, a handler that overruns it is
+// answered with -102 (charged as an error) while it finishes in the
+// background.
+func (s *Session) dispatch(ctx context.Context, r *jsonrpc.Request) (any, error) {
 	if s.prof.RequestTimeout <= 0 {
-		if err := s.throttleSleep(s.ctx); err != nil {
+		if err := s.throttleSleep(ctx); err != nil {
 			return nil, err
 		}
-		return s.disp.Dispatch(s.ctx, s, r.Method, r.Params)
+		return s.disp.Dispatch(ctx, s, r.Method, r.Params)
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, s.prof.RequestTimeout)
-	defer cancel()
 	type answer struct {
 		result any
 		err    error
@@ -351,4 +403,41 @@ func (s *Session) chargeBandwidth(n int) {
 	if s.prof.BandwidthUnitCost > 0 {
 		s.AddCost(float64(n) / float64(s.prof.BandwidthUnitCost))
 	}
+}
+
+// chargeDiscarded charges input the transport threw away (an oversized
+// line) as bandwidth, as aiorpcX charges every byte received; a session
+// that reaches its hard limit this way is closed.
+func (s *Session) chargeDiscarded(n int) {
+	s.counters.RecvBytes.Add(int64(n))
+	s.chargeBandwidth(n)
+	if s.acct.Target() <= 0 {
+		s.drop()
+	}
+}
+
+// batchBytes is a batch reply being assembled: items in request order,
+// the running size checked against MaxSend as items complete (aiorpcX
+// counts in completion order), so that no more than MaxSend bytes of
+// results are held.
+type batchBytes struct {
+	mu    sync.Mutex
+	items [][]byte
+	total int
+}
+
+func (s *Session) storeItem(b *batchBytes, i int, r *jsonrpc.Request, resp []byte) {
+	if resp == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.total += len(resp)
+	if s.prof.MaxSend > 0 && b.total > s.prof.MaxSend {
+		e := s.tooLarge()
+		s.chargeError(e)
+		resp = jsonrpc.EncodeError(s.Dialect(), r.ID, e)
+		b.total += len(resp)
+	}
+	b.items[i] = resp
 }

@@ -84,6 +84,14 @@ type Session struct {
 	inflight  sync.WaitGroup
 	closeFlag atomic.Bool // CloseAfterReply requested
 	dropped   atomic.Bool // closed for excessive resource usage
+
+	batches chan struct{} // one token per batch in flight
+	held    atomic.Int64  // bytes held in the server-wide budget
+	aborted atomic.Bool   // closed without flushing its queue
+
+	// Admission (guarded by the manager's mu).
+	admitted      bool
+	ipKey, netKey string
 }
 
 // Counters are a session's traffic and error counts.
@@ -194,19 +202,36 @@ func (s *Session) Notify(method string, params any) error {
 	if err != nil {
 		return err
 	}
-	return s.send(msg)
+	return s.push(qItem{msg: msg, at: s.clock.Now().UnixNano()})
 }
 
 // Dialect returns the JSON-RPC dialect fixed by the first message.
 func (s *Session) Dialect() jsonrpc.Dialect { return jsonrpc.Dialect(s.dialect.Load()) }
 
-func (s *Session) send(msg []byte) error {
+func (s *Session) send(msg []byte) error { return s.push(qItem{msg: msg}) }
+
+// push queues it, holding its bytes in the server-wide budget until it is
+// written or dropped. On failure it.done has not run: the caller runs it.
+// A session whose queue is full (messages or bytes) is closed.
+func (s *Session) push(it qItem) error {
 	if s.closing.Load() {
 		return net.ErrClosed
 	}
-	start, err := s.q.push(msg)
+	n := len(it.msg)
+	s.hold(n)
+	inner := it.done
+	it.done = func() {
+		s.unhold(n)
+		if inner != nil {
+			inner()
+		}
+	}
+	start, err := s.q.pushItem(it)
+	if err != nil {
+		s.unhold(n)
+	}
 	if err == ErrSendQueueFull {
-		s.log.Warn("send queue full, closing session", "session", s.id)
+		s.log.Warn("send queue full, closing session", "session", s.id, "queued_bytes", s.q.size())
 		s.Close()
 		return err
 	}
@@ -217,6 +242,35 @@ func (s *Session) send(msg []byte) error {
 		go s.writeLoop()
 	}
 	return nil
+}
+
+// hold adds n bytes to what the session holds in the server-wide budget;
+// going over the budget closes the largest holders.
+func (s *Session) hold(n int) {
+	s.held.Add(int64(n))
+	s.mgr.budget.add(s.mgr, int64(n))
+}
+
+func (s *Session) unhold(n int) {
+	s.held.Add(-int64(n))
+	s.mgr.budget.add(s.mgr, -int64(n))
+}
+
+// Held returns the bytes the session holds in the server-wide budget
+// (queued messages and requests in progress).
+func (s *Session) Held() int64 { return s.held.Load() }
+
+// abort closes the session at once: queued messages are dropped, its
+// context is cancelled (so everything it started ends) and the
+// connection is closed.
+func (s *Session) abort() {
+	if s.aborted.Swap(true) {
+		return
+	}
+	s.Close()
+	s.cancel()
+	s.conn.Close()
+	s.q.discard()
 }
 
 // Close ends the session: queued messages are flushed for up to a second,

@@ -188,7 +188,9 @@ func TestBatchKeepsOrderAndLimits(t *testing.T) {
 	if got, want := c.read(t), `[{"jsonrpc":"2.0","result":[1],"id":1},{"jsonrpc":"2.0","result":[2],"id":2}]`; got != want {
 		t.Fatalf("batch = %s, want %s", got, want)
 	}
-	// The running total of a batch is checked against MaxSend per item.
+	// The running total of a batch is checked against MaxSend per item, in
+	// completion order (as aiorpcX): one slot makes that request order.
+	_, c, _ = start(t, d, Profile{MaxSend: 500, Concurrency: 1})
 	c.in <- []byte(`[{"jsonrpc":"2.0","id":1,"method":"big"},{"jsonrpc":"2.0","id":2,"method":"big"}]`)
 	got := c.read(t)
 	var items []map[string]any

@@ -16,9 +16,10 @@ import (
 type lineReader struct {
 	r          *lineBuf
 	max        int
-	acc        []byte // the current line so far, when it spans buffer fills
-	discarding bool   // inside an oversized line
-	oversized  func() // called once per discarded line
+	acc        []byte      // the current line so far, when it spans buffer fills
+	discarding bool        // inside an oversized line
+	oversized  func()      // called once per discarded line
+	dropped    func(n int) // if set, called with the bytes of discarded lines as they go
 }
 
 // Read buffer sizes: a quiet connection reads into smallBufSize bytes of
@@ -53,9 +54,11 @@ func (l *lineReader) next() ([]byte, error) {
 		line := frag[:len(frag)-1]
 		if l.discarding {
 			l.discarding = false
+			l.drop(len(frag))
 			continue
 		}
 		if len(l.acc)+len(line) > l.max {
+			l.drop(len(l.acc) + len(frag))
 			l.reset()
 			l.oversized()
 			continue
@@ -79,15 +82,24 @@ func (l *lineReader) next() ([]byte, error) {
 // take adds part of a line that has no newline yet.
 func (l *lineReader) take(frag []byte) {
 	if l.discarding || len(frag) == 0 {
+		l.drop(len(frag))
 		return
 	}
 	if len(l.acc)+len(frag) > l.max {
+		l.drop(len(l.acc) + len(frag))
 		l.reset()
 		l.discarding = true
 		l.oversized()
 		return
 	}
 	l.acc = append(l.acc, frag...)
+}
+
+// drop reports n discarded bytes.
+func (l *lineReader) drop(n int) {
+	if n > 0 && l.dropped != nil {
+		l.dropped(n)
+	}
 }
 
 func (l *lineReader) reset() {

@@ -170,6 +170,22 @@ func TestLineReaderResumesAfterTimeout(t *testing.T) {
 	}
 }
 
+// modelDropped is the bytes of the discarded lines (with their newline;
+// an unterminated oversized tail without one).
+func modelDropped(stream []byte, max int) int {
+	parts := bytes.Split(stream, []byte{'\n'})
+	n := 0
+	if tail := parts[len(parts)-1]; len(tail) > max {
+		n += len(tail)
+	}
+	for _, p := range parts[:len(parts)-1] {
+		if len(p) > max {
+			n += len(p) + 1
+		}
+	}
+	return n
+}
+
 func FuzzLineFraming(f *testing.F) {
 	f.Add([]byte("a\nb\r\n\n"+string(bytes.Repeat([]byte("z"), 50))+"\nc\n"), []byte{3, 1, 20}, uint8(10))
 	f.Add([]byte("\n\n\n"), []byte{1}, uint8(0))
@@ -187,10 +203,17 @@ func FuzzLineFraming(f *testing.F) {
 		n := 0
 		sz := bufSizes[int(maxByte)%len(bufSizes)]
 		lr := newLineReaderSize(&chunkReader{chunks: chunks}, max, sz.small, sz.large, func() { n++ })
+		dropped := 0
+		lr.dropped = func(k int) { dropped += k }
 		got := readAll(t, lr)
 		want, wantN := model(stream, max)
 		if !reflect.DeepEqual(strs(got), strs(want)) || n != wantN {
 			t.Fatalf("max %d: got %q (%d oversized), want %q (%d)", max, got, n, want, wantN)
+		}
+		// Every byte of a discarded line (its newline included) is
+		// reported, so that the session can charge it (issue 12.13).
+		if want := modelDropped(stream, max); dropped != want {
+			t.Fatalf("max %d: %d bytes reported discarded, want %d", max, dropped, want)
 		}
 	})
 }

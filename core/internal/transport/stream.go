@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -61,17 +62,34 @@ type streamConn struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// watchOnce arms one lasting watch on the first cancellable context
-	// without a deadline passed to a read or write (a session's own
-	// context): calls with it skip the per-call context.AfterFunc.
-	watchOnce sync.Once
-	watched   context.Context
+	// watchMu guards watched: one lasting watch on the first cancellable
+	// context without a deadline passed to a read or write (a session's
+	// own context): calls with it skip the per-call context.AfterFunc.
+	// Contexts with a deadline (the first read's handshake deadline) are
+	// watched per call and do not take the place.
+	watchMu sync.Mutex
+	watched context.Context
+
+	discardHook atomic.Pointer[func(n int)]
+}
+
+// SetDiscardHook makes the connection report the bytes of every discarded
+// (oversized) line to f as they arrive, so that the session can charge
+// them as bandwidth.
+func (c *streamConn) SetDiscardHook(f func(n int)) { c.discardHook.Store(&f) }
+
+func (c *streamConn) discarded(n int) {
+	c.stats.discarded.Add(uint64(n))
+	if f := c.discardHook.Load(); f != nil {
+		(*f)(n)
+	}
 }
 
 func newStreamConn(nc net.Conn, kind string, opts Options) *streamConn {
 	c := &streamConn{nc: nc, kind: kind, writeTimeout: opts.WriteTimeout}
 	c.lines = newLineReader(countingReader{r: nc, n: &c.stats.bytesIn}, opts.MaxRecv,
 		func() { c.stats.oversized.Add(1) })
+	c.lines.dropped = c.discarded
 	return c
 }
 
@@ -113,16 +131,17 @@ func ctxErr(ctx context.Context, err error) error {
 // moves both deadlines into the past when it is done. Other contexts are
 // watched per call.
 func (c *streamConn) deadlines(ctx context.Context, set func(time.Time) error, limit time.Time) func() bool {
-	c.watchOnce.Do(func() {
-		if _, has := ctx.Deadline(); ctx.Done() != nil && !has {
-			c.watched = ctx
-			context.AfterFunc(ctx, func() {
-				_ = c.nc.SetReadDeadline(longAgo)
-				_ = c.nc.SetWriteDeadline(longAgo)
-			})
-		}
-	})
-	if ctx != c.watched {
+	c.watchMu.Lock()
+	if _, has := ctx.Deadline(); c.watched == nil && ctx.Done() != nil && !has {
+		c.watched = ctx
+		context.AfterFunc(ctx, func() {
+			_ = c.nc.SetReadDeadline(longAgo)
+			_ = c.nc.SetWriteDeadline(longAgo)
+		})
+	}
+	watched := c.watched
+	c.watchMu.Unlock()
+	if ctx != watched {
 		return watch(ctx, set, limit)
 	}
 	_ = set(limit)

@@ -39,10 +39,11 @@ type Stats struct {
 	MessagesIn  uint64 // messages delivered by ReadMessage
 	MessagesOut uint64 // messages written
 	Oversized   uint64 // inbound messages discarded (stream) or refused (ws) for exceeding MaxRecv
+	Discarded   uint64 // bytes of discarded oversized lines (stream)
 }
 
 type counters struct {
-	bytesIn, bytesOut, msgsIn, msgsOut, oversized atomic.Uint64
+	bytesIn, bytesOut, msgsIn, msgsOut, oversized, discarded atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -52,6 +53,7 @@ func (c *counters) snapshot() Stats {
 		MessagesIn:  c.msgsIn.Load(),
 		MessagesOut: c.msgsOut.Load(),
 		Oversized:   c.oversized.Load(),
+		Discarded:   c.discarded.Load(),
 	}
 }
 

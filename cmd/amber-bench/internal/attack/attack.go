@@ -1,0 +1,178 @@
+package attack
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/amber-electrum/amber/cmd/amber-bench/internal/latency"
+	"github.com/amber-electrum/amber/cmd/amber-bench/internal/procstat"
+)
+
+// Options configure a run.
+type Options struct {
+	Addr      string        // amberd's TCP service, 127.0.0.1:port
+	PID       int           // amberd's process id (for its RSS); 0: not measured
+	Duration  time.Duration // length of the baseline and of the attack phase
+	Polite    int           // polite clients
+	Pace      time.Duration // gap between a polite client's requests
+	Attackers int           // attacking connections (the shape's own default when 0)
+	// SameAddress makes every attacking connection come from 127.0.1.1
+	// (default: a new 127.0.x.y address per connection).
+	SameAddress bool
+}
+
+// Outcome is what happened to the attacker.
+type Outcome struct {
+	Connections int64            `json:"connections"`      // opened
+	Refused     int64            `json:"refused"`          // dial failed or closed before any reply
+	ClosedByAmb int64            `json:"closed_by_amberd"` // ended by amberd during the attack
+	Replies     int64            `json:"replies"`          // reply lines received
+	Errors      map[string]int64 `json:"errors_by_code"`   // error codes in replies
+	SentBytes   int64            `json:"sent_bytes"`       // bytes written
+	Note        string           `json:"note,omitempty"`   // shape-specific
+	mu          sync.Mutex
+}
+
+func (o *Outcome) code(c string) {
+	o.mu.Lock()
+	if o.Errors == nil {
+		o.Errors = map[string]int64{}
+	}
+	o.Errors[c]++
+	o.mu.Unlock()
+}
+
+// Polite summarises the polite clients of one phase.
+type Polite struct {
+	Requests int64            `json:"requests"`
+	Errors   int64            `json:"errors"`
+	Latency  latency.Summary  `json:"latency"`
+	Failures map[string]int64 `json:"failures,omitempty"`
+}
+
+// Result is one attack run.
+type Result struct {
+	Attack      string    `json:"attack"`
+	Date        time.Time `json:"date"`
+	Baseline    Polite    `json:"baseline"`
+	UnderAttack Polite    `json:"under_attack"`
+	P99Ratio    float64   `json:"p99_ratio"`
+	RSSBefore   int64     `json:"rss_before_bytes"`
+	PeakRSS     int64     `json:"peak_rss_bytes"` // during the attack phase
+	Attacker    *Outcome  `json:"attacker"`
+}
+
+// shape attacks until ctx ends.
+type shape struct {
+	name, short string
+	conns       int
+	run         func(ctx context.Context, a *attacker)
+}
+
+// Names lists the attacks with a line each.
+func Names() [][2]string {
+	out := make([][2]string, len(shapes))
+	for i, s := range shapes {
+		out[i] = [2]string{s.name, s.short}
+	}
+	return out
+}
+
+// Run measures the polite clients alone, then under the attack.
+func Run(ctx context.Context, name string, o Options) (*Result, error) {
+	i := slices.IndexFunc(shapes, func(s shape) bool { return s.name == name })
+	if i < 0 {
+		return nil, fmt.Errorf("attack: unknown attack %q", name)
+	}
+	sh := shapes[i]
+	if o.Attackers <= 0 {
+		o.Attackers = sh.conns
+	}
+	res := &Result{Attack: name, Date: time.Now().UTC(), Attacker: &Outcome{}}
+	res.Baseline = politeRun(ctx, o)
+	if o.PID > 0 {
+		if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", o.PID), []byte("5"), 0); err != nil {
+			return nil, fmt.Errorf("attack: reset amberd's peak RSS: %w", err)
+		}
+		m, err := procstat.Read(o.PID)
+		if err != nil {
+			return nil, err
+		}
+		res.RSSBefore = m.RSS
+	}
+	actx, stop := context.WithCancel(ctx)
+	a := &attacker{addr: o.Addr, n: o.Attackers, same: o.SameAddress, out: res.Attacker}
+	done := make(chan struct{})
+	go func() { defer close(done); sh.run(actx, a) }()
+	// Let the attack build up for a second, then measure the polite
+	// clients for the phase.
+	sleep(ctx, time.Second)
+	res.UnderAttack = politeRun(ctx, o)
+	if o.PID > 0 {
+		m, err := procstat.Read(o.PID)
+		if err == nil {
+			res.PeakRSS = m.Peak
+		}
+	}
+	stop()
+	<-done
+	if p := res.Baseline.Latency.P99; p > 0 {
+		res.P99Ratio = float64(res.UnderAttack.Latency.P99) / float64(p)
+	}
+	return res, ctx.Err()
+}
+
+// attacker is a shape's connection factory and outcome.
+type attacker struct {
+	addr string
+	n    int
+	same bool
+	out  *Outcome
+	next atomic.Int64
+}
+
+// dial connects from 127.1.x.y, a new source address per connection, 250
+// to a /24 (other groups than the polite clients on 127.0.0.1).
+func (a *attacker) dial(ctx context.Context) (net.Conn, error) {
+	k := a.next.Add(1) - 1
+	src := net.IPv4(127, 1, byte(k/250%250), byte(1+k%250))
+	if a.same {
+		src = net.IPv4(127, 0, 1, 1)
+	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Timeout: 5 * time.Second}
+	a.out.mu.Lock()
+	a.out.Connections++
+	a.out.mu.Unlock()
+	c, err := d.DialContext(ctx, "tcp", a.addr)
+	if err != nil {
+		atomic.AddInt64(&a.out.Refused, 1)
+	}
+	return c, err
+}
+
+// each runs fn on n goroutines and waits.
+func each(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(i) }()
+	}
+	wg.Wait()
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

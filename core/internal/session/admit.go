@@ -1,0 +1,182 @@
+package session
+
+import (
+	"net"
+	"net/netip"
+)
+
+// Admission bounds who may open a session (issue 11.5). Only sessions
+// whose profile is Capped take part (client services; not the admin RPC).
+type Admission struct {
+	// MaxSessions is the most capped sessions at once (MAX_SESSIONS); 0
+	// means no limit. At the limit a new session is admitted in place of
+	// the oldest idle session of the most-connected group; without one,
+	// the new connection is refused.
+	MaxSessions int
+	// PerIP and PerSubnet bound the sessions of one address and of one
+	// subnet group (prefix lengths V4Prefix and V6Prefix, the cost groups'
+	// /24 and /48 by default); 0 means no limit.
+	PerIP, PerSubnet   int
+	V4Prefix, V6Prefix int
+	// LimitPrivate applies PerIP and PerSubnet to loopback and private
+	// addresses too (by default they are exempt: Tor arrives on loopback).
+	LimitPrivate bool
+}
+
+// AdmissionStats count admission decisions since start.
+type AdmissionStats struct {
+	RefusedPerIP, RefusedPerSubnet, RefusedFull, Shed, ShedOverBudget int64
+}
+
+// addrKeys returns the address and subnet-group keys of a peer.
+func (a Admission) addrKeys(addr net.Addr) (ip netip.Addr, ipKey, netKey string) {
+	ap, err := netip.ParseAddrPort(peerString(addr))
+	if err != nil {
+		return netip.Addr{}, "?", "?"
+	}
+	ip = ap.Addr().Unmap()
+	bits := a.V4Prefix
+	if bits <= 0 {
+		bits = 24
+	}
+	if ip.Is6() {
+		bits = a.V6Prefix
+		if bits <= 0 {
+			bits = 48
+		}
+	}
+	p, err := ip.Prefix(bits)
+	if err != nil {
+		return ip, ip.String(), ip.String()
+	}
+	return ip, ip.String(), p.String()
+}
+
+func peerString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+func exempt(ip netip.Addr) bool {
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()
+}
+
+// admit decides whether s may start; on a refusal it returns a reason.
+// At MaxSessions it sheds a victim (closed outside the lock).
+func (m *Manager) admit(s *Session) (ok bool, reason string) {
+	a := m.adm
+	ip, ipKey, netKey := a.addrKeys(s.RemoteAddr())
+	var victim *Session
+	m.mu.Lock()
+	if a.LimitPrivate || !exempt(ip) {
+		if a.PerIP > 0 && m.byIP[ipKey] >= a.PerIP {
+			m.mu.Unlock()
+			m.admStats.refusedIP.Add(1)
+			return false, "max_sessions_per_ip"
+		}
+		if a.PerSubnet > 0 && m.byNet[netKey] >= a.PerSubnet {
+			m.mu.Unlock()
+			m.admStats.refusedNet.Add(1)
+			return false, "max_sessions_per_subnet"
+		}
+	}
+	if a.MaxSessions > 0 && m.admitted >= a.MaxSessions {
+		victim = m.victimLocked()
+		if victim == nil {
+			m.mu.Unlock()
+			m.admStats.refusedFull.Add(1)
+			return false, "max_sessions"
+		}
+		m.unadmitLocked(victim)
+	}
+	s.admitted, s.ipKey, s.netKey = true, ipKey, netKey
+	m.capped[s] = struct{}{}
+	m.byIP[ipKey]++
+	m.byNet[netKey]++
+	m.admitted++
+	m.mu.Unlock()
+	if victim != nil {
+		m.admStats.shed.Add(1)
+		m.log.Debug("max_sessions reached: closing the oldest idle session of the most-connected group",
+			"session", victim.id, "group", victim.netKey)
+		victim.abort()
+	}
+	return true, ""
+}
+
+// victimLocked picks the session to shed at MaxSessions: the oldest idle
+// one (nothing pending, nothing queued; least recently heard from) of the
+// group with the most sessions, trying smaller groups when a group has no
+// idle member.
+func (m *Manager) victimLocked() *Session {
+	type group struct {
+		n    int
+		best *Session
+	}
+	groups := map[string]*group{}
+	// m.capped, not m.sessions: a session is admitted before it is
+	// registered, and thousands may be between the two at once.
+	for s := range m.capped {
+		g := groups[s.netKey]
+		if g == nil {
+			g = &group{}
+			groups[s.netKey] = g
+		}
+		g.n++
+		if s.Pending() > 0 || s.q.len() > 0 || s.closing.Load() {
+			continue
+		}
+		if g.best == nil || s.lastRecv.Load() < g.best.lastRecv.Load() ||
+			(s.lastRecv.Load() == g.best.lastRecv.Load() && s.id < g.best.id) {
+			g.best = s
+		}
+	}
+	var pick *group
+	var pickKey string
+	for k, g := range groups {
+		if g.best == nil {
+			continue
+		}
+		if pick == nil || g.n > pick.n || (g.n == pick.n && k < pickKey) {
+			pick, pickKey = g, k
+		}
+	}
+	if pick == nil {
+		return nil
+	}
+	return pick.best
+}
+
+// unadmit gives back s's admission place (when its reader ends: the place
+// is free at once, while its last replies are still written).
+func (m *Manager) unadmit(s *Session) {
+	m.mu.Lock()
+	m.unadmitLocked(s)
+	m.mu.Unlock()
+}
+
+func (m *Manager) unadmitLocked(s *Session) {
+	if !s.admitted {
+		return
+	}
+	s.admitted = false
+	delete(m.capped, s)
+	if m.byIP[s.ipKey]--; m.byIP[s.ipKey] <= 0 {
+		delete(m.byIP, s.ipKey)
+	}
+	if m.byNet[s.netKey]--; m.byNet[s.netKey] <= 0 {
+		delete(m.byNet, s.netKey)
+	}
+	m.admitted--
+}
+
+// AdmissionStats returns the admission counters.
+func (m *Manager) AdmissionStats() AdmissionStats {
+	return AdmissionStats{
+		RefusedPerIP: m.admStats.refusedIP.Load(), RefusedPerSubnet: m.admStats.refusedNet.Load(),
+		RefusedFull: m.admStats.refusedFull.Load(), Shed: m.admStats.shed.Load(),
+		ShedOverBudget: m.budget.shed.Load(),
+	}
+}

@@ -1,0 +1,114 @@
+package session
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+)
+
+// tryServe starts a session from ip and reports whether it was admitted
+// (a refused one ends at once without being registered).
+func (r *rig) tryServe(t *testing.T, ip string, p Profile) (*Session, bool) {
+	t.Helper()
+	c := newFakeConn()
+	c.addr = &net.TCPAddr{IP: net.ParseIP(ip), Port: 50001}
+	done := make(chan struct{})
+	go func() { r.m.Serve(context.Background(), c, echoDispatcher(), p); close(done) }()
+	t.Cleanup(func() { c.Close(); <-done })
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		select {
+		case <-done:
+			return nil, false
+		default:
+		}
+		for _, s := range r.m.Sessions() {
+			if s.conn == Conn(c) {
+				return s, true
+			}
+		}
+	}
+	t.Fatal("session neither admitted nor refused")
+	return nil, false
+}
+
+func TestAdmissionCaps(t *testing.T) {
+	capped := Profile{Capped: true}
+	tests := []struct {
+		name string
+		adm  Admission
+		ips  []string
+		want []bool
+	}{
+		{"per ip", Admission{PerIP: 2}, []string{"81.2.69.10", "81.2.69.10", "81.2.69.10", "81.2.69.11"},
+			[]bool{true, true, false, true}},
+		{"per /24", Admission{PerSubnet: 3}, []string{"81.2.69.1", "81.2.69.2", "81.2.69.3", "81.2.69.4", "81.2.70.1"},
+			[]bool{true, true, true, false, true}},
+		{"per /48", Admission{PerSubnet: 1}, []string{"2001:db8:1:2::1", "2001:db8:1:3::1", "2001:db8:2::1"},
+			[]bool{true, false, true}},
+		{"loopback and private exempt", Admission{PerIP: 1, PerSubnet: 1}, []string{"127.0.0.1", "127.0.0.1", "10.0.0.1", "10.0.0.1"},
+			[]bool{true, true, true, true}},
+		{"private capped when asked", Admission{PerIP: 1, LimitPrivate: true}, []string{"127.0.0.1", "127.0.0.1"},
+			[]bool{true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(0)
+			r.m.adm = tt.adm
+			for i, ip := range tt.ips {
+				if _, ok := r.tryServe(t, ip, capped); ok != tt.want[i] {
+					t.Fatalf("connection %d from %s admitted=%v, want %v", i, ip, ok, tt.want[i])
+				}
+			}
+		})
+	}
+	// Uncapped profiles (the admin RPC) are never refused.
+	r := newRig(0)
+	r.m.adm = Admission{PerIP: 1, MaxSessions: 1}
+	for range 3 {
+		if _, ok := r.tryServe(t, "81.2.69.10", Profile{}); !ok {
+			t.Fatal("uncapped session refused")
+		}
+	}
+}
+
+// TestMaxSessionsShedsOldestIdleOfLargestGroup (issue 11.5): at
+// max_sessions a newcomer replaces the oldest idle session of the group
+// with the most sessions; without an idle session it is refused.
+func TestMaxSessionsShedsOldestIdleOfLargestGroup(t *testing.T) {
+	r := newRig(0)
+	r.m.adm = Admission{MaxSessions: 4}
+	capped := Profile{Capped: true}
+	a1, _ := r.tryServe(t, "81.2.69.1", capped) // group 81.2.69.0/24: 3 sessions
+	r.clk.Advance(time.Second)
+	a2, _ := r.tryServe(t, "81.2.69.2", capped)
+	r.clk.Advance(time.Second)
+	a3, _ := r.tryServe(t, "81.2.69.3", capped)
+	b1, _ := r.tryServe(t, "93.184.216.1", capped) // the oldest overall is in the small group
+	_ = b1
+	a1.pending.Add(1) // a1 is busy: not idle
+	c1, ok := r.tryServe(t, "151.101.1.1", capped)
+	if !ok {
+		t.Fatal("newcomer refused at max_sessions with idle sessions to shed")
+	}
+	waitFor(t, func() bool { return a2.Closing() })
+	if a1.Closing() || a3.Closing() || b1.Closing() {
+		t.Error("shed a session other than the oldest idle of the largest group")
+	}
+	if st := r.m.AdmissionStats(); st.Shed != 1 {
+		t.Errorf("shed count %d", st.Shed)
+	}
+	// Now every session is busy: the next newcomer is refused.
+	for _, s := range []*Session{a3, b1, c1} {
+		s.pending.Add(1)
+	}
+	if _, ok := r.tryServe(t, "151.101.1.2", capped); ok {
+		t.Fatal("admitted with no idle session to shed")
+	}
+	if st := r.m.AdmissionStats(); st.RefusedFull != 1 {
+		t.Errorf("refused-full count %d", st.RefusedFull)
+	}
+	for _, s := range []*Session{a1, a3, b1, c1} {
+		s.pending.Add(-1)
+	}
+}
