@@ -23,7 +23,9 @@ const PluginMethods = "methods"
 // MethodSpec declares one JSON-RPC method a plugin adds to amberd.
 type MethodSpec struct {
 	// Name is the method name clients call. It must be namespaced with a
-	// dot ("hello.world") and must not shadow a core Electrum method.
+	// dot ("hello.world") and must not be in the core's namespaces
+	// (server., blockchain., mempool.): amberd refuses such a plugin at
+	// start-up (docs/methods.md lists the methods).
 	Name string
 	// MinArgs and MaxArgs bound the number of positional parameters; the
 	// host answers calls outside the range itself (JSON-RPC -32602).
