@@ -34,10 +34,11 @@ func (r *recConn) WriteMessage(_ context.Context, msg []byte) error {
 	r.at = append(r.at, time.Now())
 	return nil
 }
-func (r *recConn) Close() error         { r.mu.Lock(); r.closed = true; r.mu.Unlock(); return nil }
-func (r *recConn) RemoteAddr() net.Addr { return &net.TCPAddr{} }
-func (r *recConn) Kind() string         { return "TCP" }
-func (r *recConn) Stats() Stats         { return Stats{} }
+func (r *recConn) Close() error             { r.mu.Lock(); r.closed = true; r.mu.Unlock(); return nil }
+func (r *recConn) RemoteAddr() net.Addr     { return &net.TCPAddr{} }
+func (r *recConn) Kind() string             { return "TCP" }
+func (r *recConn) Stats() Stats             { return Stats{} }
+func (r *recConn) SetDiscardHook(func(int)) {}
 
 func (r *recConn) packets() [][]byte {
 	r.mu.Lock()
@@ -334,4 +335,28 @@ func TestPadHoldLatency(t *testing.T) {
 		t.Log(fmt.Sprintf("hold %v: %d replies in %d packets, mean wait %v, worst %v",
 			hold, len(waits), len(rec.writes), sum/time.Duration(len(waits)), worst))
 	})
+}
+
+// hookConn records the discard hook it is given.
+type hookConn struct {
+	recConn
+	hook func(int)
+}
+
+func (h *hookConn) SetDiscardHook(f func(int)) { h.hook = f }
+
+// TestPadForwardsDiscardHook: the session charges discarded input through
+// the hook; a padded connection must hand it to the stream underneath
+// (it once hid it, and oversized input on TCP went uncharged).
+func TestPadForwardsDiscardHook(t *testing.T) {
+	inner := &hookConn{}
+	var got int
+	Pad(inner, PadOptions{}).SetDiscardHook(func(n int) { got += n })
+	if inner.hook == nil {
+		t.Fatal("Pad did not forward SetDiscardHook to the connection it wraps")
+	}
+	inner.hook(42)
+	if got != 42 {
+		t.Fatalf("hook reported %d bytes, want 42", got)
+	}
 }

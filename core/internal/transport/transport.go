@@ -30,6 +30,11 @@ type Conn interface {
 	// Kind is "TCP", "SSL", "WS", "WSS" or "RPC".
 	Kind() string
 	Stats() Stats
+	// SetDiscardHook makes the connection report the bytes of input it
+	// throws away (oversized lines), so that they can be charged. Part of
+	// the interface so that every wrapper (padding, the admin guard)
+	// forwards it.
+	SetDiscardHook(f func(n int))
 }
 
 // Stats are a connection's traffic counters.

@@ -218,3 +218,7 @@ func (c *wsConn) Close() error {
 func (c *wsConn) RemoteAddr() net.Addr { return c.remote }
 func (c *wsConn) Kind() string         { return c.kind }
 func (c *wsConn) Stats() Stats         { return c.stats.snapshot() }
+
+// SetDiscardHook does nothing: a websocket message over the limit closes
+// the connection (1009) rather than being discarded.
+func (c *wsConn) SetDiscardHook(func(n int)) {}

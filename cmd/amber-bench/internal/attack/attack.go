@@ -156,6 +156,24 @@ func (a *attacker) dial(ctx context.Context) (net.Conn, error) {
 	return c, err
 }
 
+// helloLine is the server.version an attacker pipelines first: amberd
+// refuses anything before it, and runs a session's requests in order
+// until it is negotiated, so the attack can follow without waiting.
+var helloLine = []byte(`{"jsonrpc":"2.0","id":"v","method":"server.version","params":["amber-bench-attack","1.4"]}` + "\n")
+
+// dialHello is dial followed by server.version (not waited for).
+func (a *attacker) dialHello(ctx context.Context) (net.Conn, error) {
+	c, err := a.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.write(c, helloLine); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
 // each runs fn on n goroutines and waits.
 func each(n int, fn func(i int)) {
 	var wg sync.WaitGroup

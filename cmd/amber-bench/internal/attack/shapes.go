@@ -77,7 +77,7 @@ func (a *attacker) write(c net.Conn, b []byte) error {
 func batches(ctx context.Context, a *attacker) {
 	batch := requests(9000, "server.ping", "[]", true)
 	each(a.n, func(int) {
-		c, err := a.dial(ctx)
+		c, err := a.dialHello(ctx)
 		if err != nil {
 			return
 		}
@@ -97,7 +97,7 @@ func abandon(ctx context.Context, a *attacker) {
 	batch := requests(9000, "blockchain.block.header", "[0]", true)
 	each(a.n, func(int) {
 		for ctx.Err() == nil {
-			c, err := a.dial(ctx)
+			c, err := a.dialHello(ctx)
 			if err != nil {
 				sleep(ctx, 100*time.Millisecond)
 				continue
@@ -117,7 +117,7 @@ func abandon(ctx context.Context, a *attacker) {
 func slowRead(ctx context.Context, a *attacker) {
 	reqs := requests(3000, "blockchain.block.headers", "[0,2016]", false)
 	each(a.n, func(int) {
-		c, err := a.dial(ctx)
+		c, err := a.dialHello(ctx)
 		if err != nil {
 			return
 		}

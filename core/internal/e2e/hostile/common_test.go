@@ -215,3 +215,17 @@ func pings(n int) []byte {
 }
 
 const mb = 1 << 20
+
+// hello sends server.version without waiting for its answer: amberd
+// refuses anything before it (issue 12.2) and, until the version is
+// negotiated, runs a session's requests in order (issue 12.1), so an
+// attacker may pipeline its attack right behind it.
+func hello(t *testing.T, conn net.Conn) bool {
+	t.Helper()
+	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Write([]byte(`{"jsonrpc":"2.0","id":"v","method":"server.version","params":["attacker","1.4"]}` + "\n")); err != nil {
+		t.Errorf("attacker server.version: %v", err)
+		return false
+	}
+	return true
+}

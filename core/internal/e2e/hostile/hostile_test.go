@@ -34,10 +34,17 @@ func TestPipelinedBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Write(append(pings(10001), pings(2)...)); err != nil {
+	// server.version first: anything before it is refused (issue 12.2).
+	if _, err := conn.Write([]byte(`{"jsonrpc":"2.0","id":0,"method":"server.version","params":["batcher","1.4"]}` + "\n")); err != nil {
 		t.Fatal(err)
 	}
 	rd := bufio.NewReader(conn)
+	if line, err := rd.ReadString('\n'); err != nil || !strings.Contains(line, `"result"`) {
+		t.Fatalf("server.version answered %.200q (%v)", line, err)
+	}
+	if _, err := conn.Write(append(pings(10001), pings(2)...)); err != nil {
+		t.Fatal(err)
+	}
 	line, err := rd.ReadString('\n')
 	if err != nil || !strings.Contains(line, `"code":-32600`) || !strings.Contains(line, "over the limit of 10000") {
 		t.Errorf("oversized batch answered %.200q (%v), want one -32600 error", line, err)
@@ -60,6 +67,9 @@ func TestPipelinedBatches(t *testing.T) {
 		}
 		defer conn.Close()
 		go func() { replies.Add(int64(readLines(conn))) }()
+		if !hello(t, conn) {
+			return
+		}
 		for range 40 {
 			select {
 			case <-stop:
@@ -107,6 +117,9 @@ func TestAbandonedBatches(t *testing.T) {
 			t.Errorf("attacker dial: %v", err)
 			return
 		}
+		if !hello(t, conn) {
+			return
+		}
 		for range 20 {
 			conn.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
 			if _, err := conn.Write([]byte(heads.String())); err != nil {
@@ -150,6 +163,9 @@ func TestSlowReaders(t *testing.T) {
 			return
 		}
 		defer conn.Close()
+		if !hello(t, conn) {
+			return
+		}
 		conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		conn.Write([]byte(req.String())) // blocks once amberd stops reading
 		<-stop
