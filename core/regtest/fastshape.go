@@ -1,0 +1,231 @@
+package regtest
+
+import (
+	"math"
+
+	"github.com/btcsuite/btcd/wire"
+)
+
+// Transaction shapes of GenerateFast, drawn per transaction:
+//
+//	88 % payments: 1 input (65 %), 2 (25 %) or 3-5 (10 %); one payment
+//	     (75 %) or 2-3 to scripts outside the wallet, change to the wallet
+//	 6 % self transfers: 1 input, 1 wallet output
+//	 2 % batch payouts: 1-2 inputs, 20-100 outputs (a fifth to the wallet)
+//	 2 % consolidations: 10-60 inputs, 1 wallet output
+//	 2 % bigger payments: 6-9 inputs, 2 outputs
+//
+// Some transactions also pay a heavy script (Heavy x HeavyTxs of them);
+// whenever a heavy script holds heavySweepAt unspent outputs, heavySweep of
+// them are swept back to it by one transaction. Fee rates are 1-20 sat/vB
+// of the signed size's upper bound.
+
+const (
+	heavySweepAt = 1000
+	heavySweep   = 100
+	minChange    = 1000
+)
+
+type plannedOut struct {
+	foreign bool
+	script  *Script  // wallet script (nil if foreign)
+	heavy   int      // heavy script index, -1 if none
+	track   *Tracked // foreign tracked script
+	typ     string
+}
+
+type plannedTx struct {
+	tx     *wire.MsgTx
+	prevs  []UTXO
+	outs   []plannedOut
+	fee    int64
+	weight int64 // upper bound
+}
+
+// plan draws up to want transactions for the next block, within the block
+// weight limit.
+func (g *fastGen) plan(want int) []*plannedTx {
+	var out []*plannedTx
+	weight := int64(8000) // header, coinbase and counts, generously
+	for misses := 0; len(out) < want && len(g.pool) > 0 && misses < 1000; {
+		p := g.planOne()
+		if p == nil {
+			misses++
+			continue
+		}
+		if weight+p.weight > MaxBlockWeight {
+			g.unplan(p)
+			break
+		}
+		weight += p.weight
+		out = append(out, p)
+	}
+	return out
+}
+
+// unplan returns the inputs of a planned transaction to their pools.
+func (g *fastGen) unplan(p *plannedTx) {
+	for _, u := range p.prevs {
+		if j := g.heavyIndex(u.Script); j >= 0 {
+			g.heavyPool[j] = append(g.heavyPool[j], u)
+		} else {
+			g.pool = append(g.pool, u)
+		}
+	}
+}
+
+func (g *fastGen) heavyIndex(s *Script) int {
+	for j, h := range g.heavy {
+		if h == s {
+			return j
+		}
+	}
+	return -1
+}
+
+// take removes and returns a random element of *s.
+func (g *fastGen) take(s *[]UTXO) UTXO {
+	i := g.rng.IntN(len(*s))
+	u := (*s)[i]
+	last := len(*s) - 1
+	(*s)[i] = (*s)[last]
+	*s = (*s)[:last]
+	return u
+}
+
+// logUniform draws from [lo, hi) with a uniform logarithm.
+func (g *fastGen) logUniform(lo, hi float64) int64 {
+	return int64(lo * math.Exp(g.rng.Float64()*math.Log(hi/lo)))
+}
+
+func (g *fastGen) walletOut() plannedOut {
+	s := g.keys[g.rng.IntN(len(g.keys))]
+	return plannedOut{script: s, heavy: -1, typ: s.Type.String()}
+}
+
+func (g *fastGen) foreignOut() plannedOut {
+	pk, typ := g.foreignScript()
+	o := plannedOut{foreign: true, heavy: -1, typ: typ, script: &Script{PkScript: pk}}
+	g.foreignN++
+	if e := g.spec.ForeignWatchEvery; e > 0 && g.foreignN%e == 0 {
+		o.track = &Tracked{PkScript: pk, Type: typ, Address: foreignAddress(pk)}
+		g.info.Tracked = append(g.info.Tracked, o.track)
+	}
+	return o
+}
+
+// planOne draws one transaction; nil if its inputs could not pay for it
+// (they are then dropped from the pool: dust stays unspent).
+func (g *fastGen) planOne() *plannedTx {
+	for j := range g.heavyPool {
+		if len(g.heavyPool[j]) >= heavySweepAt {
+			return g.sweep(j)
+		}
+	}
+	var nIn int
+	var pays []plannedOut
+	var payLo, payHi float64 = 1_000, 1_000_000
+	switch r := g.rng.IntN(100); {
+	case r < 2 && len(g.pool) >= 200: // consolidation
+		nIn = 10 + g.rng.IntN(51)
+	case r < 4: // batch payout
+		nIn = 1 + g.rng.IntN(2)
+		payLo, payHi = 2_000, 60_000
+		for range 20 + g.rng.IntN(81) {
+			if g.rng.IntN(5) == 0 {
+				pays = append(pays, g.walletOut())
+			} else {
+				pays = append(pays, g.foreignOut())
+			}
+		}
+	case r < 10: // self transfer
+		nIn = 1
+	case r < 12: // bigger payment
+		nIn = 6 + g.rng.IntN(4)
+		pays = append(pays, g.foreignOut())
+	default: // payment
+		switch q := g.rng.IntN(100); {
+		case q < 65:
+			nIn = 1
+		case q < 90:
+			nIn = 2
+		default:
+			nIn = 3 + g.rng.IntN(3)
+		}
+		n := 1
+		if g.rng.IntN(4) == 0 {
+			n = 2 + g.rng.IntN(2)
+		}
+		for range n {
+			pays = append(pays, g.foreignOut())
+		}
+	}
+	prevs := make([]UTXO, 0, nIn)
+	for len(prevs) < nIn && len(g.pool) > 0 {
+		prevs = append(prevs, g.take(&g.pool))
+	}
+	values := make([]int64, len(pays))
+	for i := range pays {
+		values[i] = g.logUniform(payLo, payHi)
+	}
+	if g.spec.Heavy > 0 && g.spec.Txs > 0 &&
+		g.rng.Float64() < float64(g.spec.Heavy*g.spec.HeavyTxs)/float64(g.spec.Txs) {
+		j := g.rng.IntN(g.spec.Heavy)
+		pays = append(pays, plannedOut{script: g.heavy[j], heavy: j, typ: g.heavy[j].Type.String()})
+		values = append(values, 5_000+g.rng.Int64N(25_000))
+	}
+	return g.build(prevs, pays, values)
+}
+
+// sweep spends heavySweep outputs of heavy script j back to it.
+func (g *fastGen) sweep(j int) *plannedTx {
+	prevs := make([]UTXO, 0, heavySweep)
+	for range heavySweep {
+		prevs = append(prevs, g.take(&g.heavyPool[j]))
+	}
+	return g.buildChange(prevs, nil, nil, plannedOut{script: g.heavy[j], heavy: j, typ: g.heavy[j].Type.String()})
+}
+
+// build adds a wallet change output to pays and prices the transaction.
+func (g *fastGen) build(prevs []UTXO, pays []plannedOut, values []int64) *plannedTx {
+	return g.buildChange(prevs, pays, values, g.walletOut())
+}
+
+// buildChange makes the unsigned transaction spending prevs to pays (with
+// values) and change, at a drawn fee rate; payments are dropped from the
+// end while the change would be under minChange.
+func (g *fastGen) buildChange(prevs []UTXO, pays []plannedOut, values []int64, change plannedOut) *plannedTx {
+	rate := float64(1 + g.rng.IntN(20))
+	var sum int64
+	for _, u := range prevs {
+		sum += u.Value
+	}
+	for {
+		tx := wire.NewMsgTx(2)
+		for _, u := range prevs {
+			tx.AddTxIn(wire.NewTxIn(&u.OutPoint, nil, nil))
+		}
+		rest := sum
+		for i, o := range pays {
+			tx.AddTxOut(wire.NewTxOut(values[i], o.script.PkScript))
+			rest -= values[i]
+		}
+		tx.AddTxOut(wire.NewTxOut(0, change.script.PkScript))
+		vsize := estimateVSize(tx, prevs)
+		fee := FeeFor(rate, vsize)
+		if rest-fee >= minChange {
+			tx.TxOut[len(pays)].Value = rest - fee
+			outs := append(pays, change)
+			for i := range outs {
+				if outs[i].foreign {
+					outs[i].script = nil
+				}
+			}
+			return &plannedTx{tx: tx, prevs: prevs, outs: outs, fee: fee, weight: 4 * vsize}
+		}
+		if len(pays) == 0 {
+			return nil // dust: the inputs leave the pool
+		}
+		pays, values = pays[:len(pays)-1], values[:len(values)-1]
+	}
+}
