@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,7 +36,7 @@ type FastSpec struct {
 	// a block holds fewer when it reaches MaxBlockWeight.
 	TxPerBlock int
 	// Keys is the number of wallet keys the chain's own outputs pay
-	// (20,000); each key has one script type (55 % P2WPKH, 20 % P2TR,
+	// (50,000); each key has one script type (55 % P2WPKH, 20 % P2TR,
 	// 15 % P2PKH, 10 % P2SH-P2WPKH).
 	Keys int
 	// FundingOutputs is the number of outputs of each coinbase up to
@@ -58,6 +59,10 @@ type FastSpec struct {
 	// block is BlockInterval (10 min) later than the previous one.
 	StartTime     time.Time
 	BlockInterval time.Duration
+	// Deadline, if set, ends the chain early: no block is started after
+	// it (the chain then has fewer than Txs transactions; FastInfo says how
+	// many). A shared machine cannot promise a rate.
+	Deadline time.Time
 	// Logger receives progress about every 10 s; nil: discard.
 	Logger *slog.Logger
 }
@@ -124,7 +129,7 @@ func (s *FastSpec) defaults() error {
 		}
 	}
 	def(&s.TxPerBlock, 2500)
-	def(&s.Keys, 20_000)
+	def(&s.Keys, 50_000)
 	def(&s.FundingOutputs, 200)
 	def(&s.Heavy, 3)
 	def(&s.HeavyTxs, s.Txs/40)
@@ -343,6 +348,10 @@ func (g *fastGen) run(ctx context.Context, sub *submitter) error {
 		}
 	}
 	for left := g.spec.Txs; left > 0; {
+		if d := g.spec.Deadline; !d.IsZero() && time.Now().After(d) {
+			g.spec.Logger.Warn("deadline reached: the chain ends early", "height", g.height, "txs", g.info.Txs, "of", g.spec.Txs)
+			break
+		}
 		n, err := g.blockTxs(ctx, sub, min(left, g.spec.TxPerBlock))
 		if err != nil {
 			return err
@@ -396,9 +405,7 @@ func (g *fastGen) blockTxs(ctx context.Context, sub *submitter, want int) (int, 
 		if tr := g.tracked(cbUTXOs[i].Script); tr != nil {
 			tr.UTXOs++
 			tr.Confirmed += cbUTXOs[i].Value
-			if n := len(tr.History); n == 0 || tr.History[n-1].Txid != sdk.Hash(cbid) || tr.History[n-1].Height != h {
-				tr.History = append(tr.History, HistoryEntry{Txid: sdk.Hash(cbid), Height: h})
-			}
+			tr.History = insertCoinbase(tr.History, HistoryEntry{Txid: sdk.Hash(cbid), Height: h})
 		}
 	}
 	g.immature = append(g.immature, cbUTXOs)
@@ -419,6 +426,19 @@ func (g *fastGen) blockTxs(ctx context.Context, sub *submitter, want int) (int, 
 			"pool", len(g.pool), "submit_queue", sub.queued.Load())
 	}
 	return len(txs), nil
+}
+
+// insertCoinbase puts the coinbase entry e first among the entries of its
+// block (the block's other transactions were applied before it), once.
+func insertCoinbase(hist []HistoryEntry, e HistoryEntry) []HistoryEntry {
+	i := len(hist)
+	for i > 0 && hist[i-1].Height == e.Height {
+		i--
+	}
+	if i < len(hist) && hist[i] == e {
+		return hist
+	}
+	return slices.Insert(hist, i, e)
 }
 
 // coinbasePayouts splits value over the coinbase outputs: FundingOutputs

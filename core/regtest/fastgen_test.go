@@ -2,6 +2,7 @@ package regtest
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -128,6 +129,33 @@ func TestGenerateFastDeterministic(t *testing.T) {
 		}
 		for op, o := range created {
 			outs[op] = o
+		}
+	}
+	// Histories: every transaction touching a tracked script, block
+	// order, coinbase first.
+	hist := map[string][]HistoryEntry{}
+	spentScript := map[wire.OutPoint][]byte{}
+	for h, blk := range a {
+		for i, tx := range blk.Transactions {
+			txid := sdk.Hash(tx.TxHash())
+			touched := map[string]bool{}
+			if i > 0 {
+				for _, in := range tx.TxIn {
+					touched[string(spentScript[in.PreviousOutPoint])] = true
+				}
+			}
+			for n, o := range tx.TxOut {
+				spentScript[wire.OutPoint{Hash: tx.TxHash(), Index: uint32(n)}] = o.PkScript
+				touched[string(o.PkScript)] = true
+			}
+			for k := range touched {
+				hist[k] = append(hist[k], HistoryEntry{Txid: txid, Height: int64(h + 1)})
+			}
+		}
+	}
+	for _, tr := range info.Tracked {
+		if !slices.Equal(tr.History, hist[string(tr.PkScript)]) {
+			t.Fatalf("tracked %s (%s) history %v, chain %v", tr.Address, tr.Type, tr.History, hist[string(tr.PkScript)])
 		}
 	}
 	if nTx != 600 || types < 5 {

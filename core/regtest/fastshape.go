@@ -9,11 +9,16 @@ import (
 // Transaction shapes of GenerateFast, drawn per transaction:
 //
 //	88 % payments: 1 input (65 %), 2 (25 %) or 3-5 (10 %); one payment
-//	     (75 %) or 2-3 to scripts outside the wallet, change to the wallet
-//	 6 % self transfers: 1 input, 1 wallet output
-//	 2 % batch payouts: 1-2 inputs, 20-100 outputs (a fifth to the wallet)
-//	 2 % consolidations: 10-60 inputs, 1 wallet output
-//	 2 % bigger payments: 6-9 inputs, 2 outputs
+//	     (75 %) or 2-3, and change
+//	 6 % self transfers: 1 input, 1 output
+//	 2 % batch payouts: 1-2 inputs, 20-100 payments and change
+//	 2 % consolidations: 10-60 inputs, 1 output
+//	 2 % bigger payments: 6-9 inputs, 1 payment and change
+//
+// Change goes to a random wallet key; a payment goes to a random wallet
+// key too (the payee is another user of the same chain, who spends it
+// later) except one in foreignShare, which pays a fresh script outside the
+// wallet that is never spent (coins at rest: the UTXO set grows).
 //
 // Some transactions also pay a heavy script (Heavy x HeavyTxs of them);
 // whenever a heavy script holds heavySweepAt unspent outputs, heavySweep of
@@ -24,6 +29,7 @@ const (
 	heavySweepAt = 1000
 	heavySweep   = 100
 	minChange    = 1000
+	foreignShare = 10 // one payment in foreignShare leaves the wallet
 )
 
 type plannedOut struct {
@@ -103,6 +109,15 @@ func (g *fastGen) walletOut() plannedOut {
 	return plannedOut{script: s, heavy: -1, typ: s.Type.String()}
 }
 
+// payee is a payment's destination: a wallet key, or a fresh foreign
+// script one time in foreignShare.
+func (g *fastGen) payee() plannedOut {
+	if g.rng.IntN(foreignShare) == 0 {
+		return g.foreignOut()
+	}
+	return g.walletOut()
+}
+
 func (g *fastGen) foreignOut() plannedOut {
 	pk, typ := g.foreignScript()
 	o := plannedOut{foreign: true, heavy: -1, typ: typ, script: &Script{PkScript: pk}}
@@ -132,17 +147,13 @@ func (g *fastGen) planOne() *plannedTx {
 		nIn = 1 + g.rng.IntN(2)
 		payLo, payHi = 2_000, 60_000
 		for range 20 + g.rng.IntN(81) {
-			if g.rng.IntN(5) == 0 {
-				pays = append(pays, g.walletOut())
-			} else {
-				pays = append(pays, g.foreignOut())
-			}
+			pays = append(pays, g.payee())
 		}
 	case r < 10: // self transfer
 		nIn = 1
 	case r < 12: // bigger payment
 		nIn = 6 + g.rng.IntN(4)
-		pays = append(pays, g.foreignOut())
+		pays = append(pays, g.payee())
 	default: // payment
 		switch q := g.rng.IntN(100); {
 		case q < 65:
@@ -157,7 +168,7 @@ func (g *fastGen) planOne() *plannedTx {
 			n = 2 + g.rng.IntN(2)
 		}
 		for range n {
-			pays = append(pays, g.foreignOut())
+			pays = append(pays, g.payee())
 		}
 	}
 	prevs := make([]UTXO, 0, nIn)
