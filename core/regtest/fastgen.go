@@ -89,7 +89,7 @@ type FastInfo struct {
 	Txs      int // transactions, coinbases not counted
 	Inputs   int64
 	Outputs  int64            // outputs of those transactions
-	ByType   map[string]int64 // their output script types
+	ByType   map[string]int64 // their output script forms: p2wpkh, p2tr, p2pkh, p2sh, p2wsh
 	// MaxInputs and MaxOutputs are the largest input and output counts of
 	// one transaction; MaxBlockTxs the most transactions in one block.
 	MaxInputs, MaxOutputs, MaxBlockTxs int

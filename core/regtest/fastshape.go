@@ -106,7 +106,16 @@ func (g *fastGen) logUniform(lo, hi float64) int64 {
 
 func (g *fastGen) walletOut() plannedOut {
 	s := g.keys[g.rng.IntN(len(g.keys))]
-	return plannedOut{script: s, heavy: -1, typ: s.Type.String()}
+	return plannedOut{script: s, heavy: -1, typ: outputKind(s.Type)}
+}
+
+// outputKind names an output by its script form, as FastInfo.ByType
+// counts it: a nested-segwit output is a p2sh output.
+func outputKind(t ScriptType) string {
+	if t == P2SH {
+		return "p2sh"
+	}
+	return t.String()
 }
 
 // payee is a payment's destination: a wallet key, or a fresh foreign
@@ -182,7 +191,7 @@ func (g *fastGen) planOne() *plannedTx {
 	if g.spec.Heavy > 0 && g.spec.Txs > 0 &&
 		g.rng.Float64() < float64(g.spec.Heavy*g.spec.HeavyTxs)/float64(g.spec.Txs) {
 		j := g.rng.IntN(g.spec.Heavy)
-		pays = append(pays, plannedOut{script: g.heavy[j], heavy: j, typ: g.heavy[j].Type.String()})
+		pays = append(pays, plannedOut{script: g.heavy[j], heavy: j, typ: outputKind(g.heavy[j].Type)})
 		values = append(values, 5_000+g.rng.Int64N(25_000))
 	}
 	return g.build(prevs, pays, values)
@@ -194,7 +203,7 @@ func (g *fastGen) sweep(j int) *plannedTx {
 	for range heavySweep {
 		prevs = append(prevs, g.take(&g.heavyPool[j]))
 	}
-	return g.buildChange(prevs, nil, nil, plannedOut{script: g.heavy[j], heavy: j, typ: g.heavy[j].Type.String()})
+	return g.buildChange(prevs, nil, nil, plannedOut{script: g.heavy[j], heavy: j, typ: outputKind(g.heavy[j].Type)})
 }
 
 // build adds a wallet change output to pays and prices the transaction.
