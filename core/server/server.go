@@ -64,26 +64,29 @@ type Options struct {
 
 // Server is a running amberd.
 type Server struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	fs      afero.Fs
-	start   time.Time
-	plugin  *pluginhost.Plugin
-	store   store.Store
-	ix      *index.Index
-	mgr     *session.Manager
-	el      *electrum.Server
-	peers   *peers.Manager
-	hosts   *hostsvc.Server        // host services for plugins
-	daemon  *feeRoute              // the chain backend; fee estimates from a fee plugin when one is loaded
-	ext     *extmethods.Dispatcher // routes plugin methods, then electrum
-	methodP []*pluginhost.Plugin   // method-provider plugins
-	admin   *admin.Server
-	metrics *metrics.Metrics
-	rpc     []*listener
-	public  []*listener
-	stopReq chan struct{}
-	stopOne sync.Once
+	cfg    *config.Config
+	log    *slog.Logger
+	fs     afero.Fs
+	start  time.Time
+	plugin *pluginhost.Plugin
+	store  store.Store
+	// storePlan is how cache_mb is divided between the store and the
+	// index's initial-sync batches (storePlan.FlushBytes).
+	storePlan store.CachePlan
+	ix        *index.Index
+	mgr       *session.Manager
+	el        *electrum.Server
+	peers     *peers.Manager
+	hosts     *hostsvc.Server        // host services for plugins
+	daemon    *feeRoute              // the chain backend; fee estimates from a fee plugin when one is loaded
+	ext       *extmethods.Dispatcher // routes plugin methods, then electrum
+	methodP   []*pluginhost.Plugin   // method-provider plugins
+	admin     *admin.Server
+	metrics   *metrics.Metrics
+	rpc       []*listener
+	public    []*listener
+	stopReq   chan struct{}
+	stopOne   sync.Once
 
 	pauseMu sync.Mutex
 	paused  bool
@@ -143,11 +146,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	if err := s.launchChainPlugin(ctx); err != nil {
 		return nil, err
 	}
-	st, err := openStore(cfg)
+	st, plan, err := openStore(ctx, cfg, s.log.With("component", "store"))
 	if err != nil {
 		return nil, err
 	}
-	s.store = st
+	s.store, s.storePlan = st, plan
 	s.mgr = session.NewManagerWith(s.log, session.Options{
 		Costs: cost.Config{
 			IPv4Prefix: cfg.SessionGroupBySubnetIPv4, IPv6Prefix: cfg.SessionGroupBySubnetIPv6,
@@ -190,8 +193,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	return s, nil
 }
 
-func openStore(cfg *config.Config) (store.Store, error) {
-	path := filepath.Join(cfg.DBDirectory, "amber.db")
+// openStore opens the index store of db_engine under db_directory and
+// returns how cache_mb is divided (store.PlanCache): FlushBytes is the
+// budget of the initial sync's batches.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, store.CachePlan, error) {
 	var sync store.SyncPolicy
 	switch cfg.DBSync {
 	case "always":
@@ -201,11 +206,15 @@ func openStore(cfg *config.Config) (store.Store, error) {
 	default:
 		sync = store.SyncEverySecond
 	}
-	st, err := store.OpenBunt(path, store.BuntOptions{Sync: sync})
+	st, err := store.Open(ctx, cfg.DBDirectory, store.Options{Engine: cfg.DBEngine, Sync: sync, CacheMB: cfg.CacheMB, Logger: log})
 	if err != nil {
-		return nil, fmt.Errorf("open store %s (db_directory): %w", path, err)
+		return nil, store.CachePlan{}, fmt.Errorf("open index store in db_directory %s: %w", cfg.DBDirectory, err)
 	}
-	return st, nil
+	plan := store.PlanCache(cfg.DBEngine, cfg.CacheMB)
+	log.Info("index store open", "engine", cfg.DBEngine, "path", store.Path(cfg.DBDirectory, cfg.DBEngine),
+		"db_sync", cfg.DBSync, "cache_mb", cfg.CacheMB, "block_cache_mb", plan.BlockCache>>20,
+		"memtable_mb", plan.MemTable>>20, "sync_flush_mb", plan.FlushBytes>>20)
+	return st, plan, nil
 }
 
 // launchChainPlugin starts the daemon-client plugin and checks that its

@@ -32,6 +32,9 @@ func electrumxLayer(env map[string]string, log *slog.Logger) (layer, error) {
 			log.Warn("ignoring ElectrumX environment variable", "name", name, "reason", ignoredElectrumXVars[name])
 		}
 	}
+	if v, ok := env["DB_ENGINE"]; ok && electrumxEngines[strings.ToLower(strings.TrimSpace(v))] {
+		log.Info("DB_ENGINE names an ElectrumX engine; Amber uses pebble, its LSM-tree engine", "DB_ENGINE", v)
+	}
 	ly := layer{}
 	for _, d := range keyDefs {
 		if d.exName == "" {
@@ -43,6 +46,9 @@ func electrumxLayer(env map[string]string, log *slog.Logger) (layer, error) {
 	}
 	return ly, nil
 }
+
+// electrumxEngines are ElectrumX's DB_ENGINE values; both select pebble.
+var electrumxEngines = map[string]bool{"leveldb": true, "rocksdb": true}
 
 // amberEnvLayer reads AMBER_<KEY> variables; "__" separates nesting levels.
 // Unknown AMBER_ variables are an error. Names inside a plugin's env map keep

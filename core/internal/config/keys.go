@@ -51,7 +51,7 @@ var keyDefs = []keyDef{
 	{name: "coin", exName: "COIN", kind: kindString, def: "Bitcoin", help: "coin: Bitcoin (or ElectrumX's BitcoinSegwit)"},
 	{name: "net", exName: "NET", kind: kindString, def: "mainnet", help: "network: mainnet, testnet (testnet3), testnet4, signet or regtest"},
 	{name: "db_directory", exName: "DB_DIRECTORY", kind: kindString, def: "", help: "database directory (required); relative banner/SSL paths resolve from it"},
-	{name: "db_engine", kind: kindEnum, def: "buntdb", enum: []string{"buntdb"}, help: "database engine: buntdb"},
+	{name: "db_engine", exName: "DB_ENGINE", kind: kindEnum, def: "pebble", enum: []string{"pebble", "buntdb"}, help: "database engine: pebble or buntdb (ElectrumX's DB_ENGINE leveldb and rocksdb select pebble)"},
 	{name: "db_sync", kind: kindEnum, def: "everysecond", enum: []string{"always", "everysecond", "never"}, help: "database fsync policy: always, everysecond or never"},
 	{name: "daemon_url", exName: "DAEMON_URL", kind: kindList, def: "", help: "daemon RPC URLs, comma-separated, user:pass@host:port (required)"},
 	{name: "services", exName: "SERVICES", kind: kindList, def: "", help: "listening services, e.g. tcp://:50001,ssl://:50002,ws://:50003,wss://:50004,rpc://"},
@@ -62,7 +62,7 @@ var keyDefs = []keyDef{
 	{name: "tor_banner_file", exName: "TOR_BANNER_FILE", kind: kindString, def: "", help: "banner for Tor clients (default: banner_file)"},
 	{name: "donation_address", exName: "DONATION_ADDRESS", kind: kindString, def: "", help: "server.donation_address result"},
 	{name: "reorg_limit", exName: "REORG_LIMIT", kind: kindInt, def: 0, help: "deepest reorg survivable without re-indexing (0 = coin default)"},
-	{name: "cache_mb", exName: "CACHE_MB", kind: kindInt, def: 1200, help: "sync cache budget in MB"},
+	{name: "cache_mb", exName: "CACHE_MB", kind: kindInt, def: 1200, help: "memory budget in MB: pebble's block cache and memtables, and the initial sync's batches"},
 	{name: "tx_cache_mb", kind: kindInt, def: 32, help: "blockchain.transaction.get answer cache in MB (0 = off)"},
 	{name: "max_send", exName: "MAX_SEND", kind: kindInt, def: 1_000_000, help: "largest response in bytes (values below 350000 are raised to 350000)"},
 	{name: "max_recv", exName: "MAX_RECV", kind: kindInt, def: 1_000_000, help: "largest incoming message in bytes"},
@@ -135,7 +135,6 @@ var obsoleteVars = map[string]string{
 // ignoredElectrumXVars are ElectrumX variables Amber reads but does not use,
 // because their values mean something else here.
 var ignoredElectrumXVars = map[string]string{
-	"DB_ENGINE":         "ElectrumX's engines (leveldb, rocksdb) do not apply; use AMBER_DB_ENGINE",
 	"LOG_FORMAT":        "ElectrumX's Python format string does not apply; use AMBER_LOG_FORMAT",
 	"EVENT_LOOP_POLICY": "Python-only",
 }

@@ -122,7 +122,7 @@ func TestElectrumXEnvironmentAlone(t *testing.T) {
 		"PEER_DISCOVERY=maybe", // anything but off/self is on
 		"REQUEST_SLEEP=500",    // milliseconds
 		"LOG_SESSIONS=0",
-		"DB_ENGINE=leveldb", // ElectrumX engine: ignored
+		"DB_ENGINE=leveldb", // ElectrumX engine: selects pebble
 		"LOG_FORMAT=%(message)s",
 	}
 	c := mustLoad(t, nil, env)
@@ -139,8 +139,8 @@ func TestElectrumXEnvironmentAlone(t *testing.T) {
 	if c.RequestSleep != 500*time.Millisecond || c.LogSessions != 0 {
 		t.Errorf("RequestSleep %v LogSessions %v", c.RequestSleep, c.LogSessions)
 	}
-	if c.DBEngine != "buntdb" || c.LogFormat != "text" {
-		t.Errorf("DBEngine %q LogFormat %q: ElectrumX values should be ignored", c.DBEngine, c.LogFormat)
+	if c.DBEngine != "pebble" || c.LogFormat != "text" {
+		t.Errorf("DBEngine %q LogFormat %q: want pebble for leveldb, LOG_FORMAT ignored", c.DBEngine, c.LogFormat)
 	}
 }
 

@@ -286,6 +286,9 @@ func (d *keyDef) parseEnum(v any, o origin) (string, error) {
 		}
 		return "on", nil
 	}
+	if o == fromElectrumX && d.name == "db_engine" && electrumxEngines[s] {
+		return "pebble", nil
+	}
 	if a, ok := d.aliases[s]; ok {
 		s = a
 	}

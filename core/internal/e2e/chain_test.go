@@ -46,17 +46,22 @@ func TestChainMatchesDaemon(t *testing.T) {
 		t.Fatalf("model has %d script hashes", n)
 	}
 
-	start := time.Now()
-	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true})
-	t.Logf("amberd served after %s", time.Since(start).Round(time.Millisecond))
-	clients := dialN(t, a.TCPAddr(), 4)
-	checkNegotiation(t, clients[0], clients[1], m)
-	waitCaughtUp(t, clients[0], m)
+	// The same chain and model, once per store engine.
+	for _, engine := range harness.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			start := time.Now()
+			a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true, Engine: engine})
+			t.Logf("amberd (%s) served after %s", engine, time.Since(start).Round(time.Millisecond))
+			clients := dialN(t, a.TCPAddr(), 4)
+			checkNegotiation(t, clients[0], clients[1], m)
+			waitCaughtUp(t, clients[0], m)
 
-	t.Run("scripts", func(t *testing.T) { checkAllScripts(t, clients, m) })
-	t.Run("tx proofs", func(t *testing.T) { checkAllTxProofs(t, clients, m) })
-	t.Run("headers", func(t *testing.T) { checkHeaders(t, clients[2], m) })
-	t.Run("transaction.get", func(t *testing.T) { checkTransactionGet(t, clients[3], node, m) })
+			t.Run("scripts", func(t *testing.T) { checkAllScripts(t, clients, m) })
+			t.Run("tx proofs", func(t *testing.T) { checkAllTxProofs(t, clients, m) })
+			t.Run("headers", func(t *testing.T) { checkHeaders(t, clients[2], m) })
+			t.Run("transaction.get", func(t *testing.T) { checkTransactionGet(t, clients[3], node, m) })
+		})
+	}
 }
 
 // checkTransactionGet compares transaction.get (raw) with the daemon's raw

@@ -250,7 +250,7 @@ func TestKill9Resume(t *testing.T) {
 	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), DBDir: dbDir})
 	ctx := timeout(t, 4*time.Minute)
 	for round := 1; round <= 2; round++ {
-		waitFile(t, ctx, a, filepath.Join(dbDir, "amber.db"))
+		waitFile(t, ctx, a, a.DBPath())
 		if round == 2 {
 			time.Sleep(300 * time.Millisecond) // let the second run write something first
 		}

@@ -30,12 +30,24 @@ import (
 // subscriber must have been notified of the new tip and of the final status
 // of every subscribed script whose status changed.
 func TestReorgMatchesFreshSync(t *testing.T) {
+	for _, engine := range harness.Engines() {
+		t.Run(engine, func(t *testing.T) { testReorgMatchesFreshSync(t, engine) })
+	}
+}
+
+// testReorgMatchesFreshSync runs the live amberd on engine and the fresh
+// one on the other engine.
+func testReorgMatchesFreshSync(t *testing.T, engine string) {
+	other := harness.Engines()[0]
+	if other == engine {
+		other = harness.Engines()[1]
+	}
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	w, _ := generate(t, node, 21, regtest.Spec{
 		Blocks: 445, TxPerBlock: 8, Scripts: 80, SameBlockSpends: true, MempoolTxs: 6,
 	})
 	m0 := buildModel(t, node)
-	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true})
+	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true, Engine: engine})
 	clients := dialN(t, a.TCPAddr(), 3)
 	waitCaughtUp(t, clients[0], m0)
 
@@ -108,7 +120,7 @@ func TestReorgMatchesFreshSync(t *testing.T) {
 	t.Run("tx proofs", func(t *testing.T) { checkAllTxProofs(t, clients[:2], m1) })
 	t.Run("headers", func(t *testing.T) { checkHeaders(t, clients[1], m1) })
 
-	b := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true})
+	b := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true, Engine: other})
 	fresh := dialN(t, b.TCPAddr(), 2)
 	waitCaughtUp(t, fresh[0], m1)
 	t.Run("reorged vs fresh", func(t *testing.T) { compareServers(t, clients[:2], fresh, m1) })

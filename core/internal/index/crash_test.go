@@ -50,7 +50,17 @@ func runUntil(ix *Index, chain *fakeChain) error {
 	return errors.New("did not settle")
 }
 
+// TestCrashSafety fails every commit of a sync and a reorg in turn (the
+// transaction rolled back after all its writes) on each store engine: the
+// store must then hold a fresh sync's state of some prefix of a chain, and
+// resuming must reach the fresh state of the final chain.
 func TestCrashSafety(t *testing.T) {
+	for _, engine := range testEngines {
+		t.Run(engine, func(t *testing.T) { testCrashSafety(t, engine) })
+	}
+}
+
+func testCrashSafety(t *testing.T, engine string) {
 	a := genChain([]*wire.MsgBlock{genesisBlock()}, 10, 11, 1)
 	b := genChain(a[:5], 8, 12, 2)
 	scenario := func(s store.Store) (*fakeChain, error) {
@@ -63,7 +73,7 @@ func TestCrashSafety(t *testing.T) {
 		chain.set(b)
 		return chain, runUntil(ix, chain)
 	}
-	counter := &failStore{Store: store.OpenMemory()}
+	counter := &failStore{Store: openTestStore(t, engine)}
 	if _, err := scenario(counter); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +97,7 @@ func TestCrashSafety(t *testing.T) {
 	// Batching depends on prefetch timing, so the number of commits varies
 	// between runs: fail the n-th one until a run has fewer commits.
 	for n := 1; ; n++ {
-		inner := store.OpenMemory()
+		inner := openTestStore(t, engine)
 		fs := &failStore{Store: inner, failAt: n}
 		_, err := scenario(fs)
 		if err == nil && fs.calls < n {
@@ -130,35 +140,41 @@ func TestCrashSafety(t *testing.T) {
 	}
 }
 
-// TestBuntBacked runs the index on a buntdb file, closes and reopens it.
-func TestBuntBacked(t *testing.T) {
-	a := genChain([]*wire.MsgBlock{genesisBlock()}, 6, 5, 1)
-	path := t.TempDir() + "/index.db"
-	s, err := store.OpenBunt(path, store.BuntOptions{Sync: store.SyncNever})
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain := &fakeChain{}
-	chain.set(a)
-	ix := newTestIndex(t, chain, s, nil)
-	settle(t, ix)
-	want := queryDump(t, ix)
-	wantKeys := dumpStore(t, s)
-	_ = ix.Close()
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = store.OpenBunt(path, store.BuntOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ix = newTestIndex(t, chain, s, nil)
-	if got := dumpStore(t, s); !reflect.DeepEqual(got, wantKeys) {
-		t.Fatal("reopened store differs")
-	}
-	settle(t, ix)
-	if got := queryDump(t, ix); !reflect.DeepEqual(got, want) {
-		t.Error("queries after reopen differ")
+// TestDiskBacked runs the index on each disk engine, closes and reopens
+// the store: the keys and every query answer must be the same.
+func TestDiskBacked(t *testing.T) {
+	for _, engine := range store.Engines {
+		t.Run(engine, func(t *testing.T) {
+			a := genChain([]*wire.MsgBlock{genesisBlock()}, 6, 5, 1)
+			dir := t.TempDir()
+			open := func(sync store.SyncPolicy) store.Store {
+				s, err := store.Open(context.Background(), dir, store.Options{Engine: engine, Sync: sync, CacheMB: 16})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			s := open(store.SyncNever)
+			chain := &fakeChain{}
+			chain.set(a)
+			ix := newTestIndex(t, chain, s, nil)
+			settle(t, ix)
+			want := queryDump(t, ix)
+			wantKeys := dumpStore(t, s)
+			_ = ix.Close()
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = open(store.SyncEverySecond)
+			defer s.Close()
+			ix = newTestIndex(t, chain, s, nil)
+			if got := dumpStore(t, s); !reflect.DeepEqual(got, wantKeys) {
+				t.Fatal("reopened store differs")
+			}
+			settle(t, ix)
+			if got := queryDump(t, ix); !reflect.DeepEqual(got, want) {
+				t.Error("queries after reopen differ")
+			}
+		})
 	}
 }

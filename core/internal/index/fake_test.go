@@ -167,6 +167,25 @@ func genesisBlock() *wire.MsgBlock {
 	return mkBlock(nil, 0, 0, coinbase(0, 0, out{p2pkh(0x99), 50e8}))
 }
 
+// testEngines are the stores the engine-neutral index tests run on:
+// buntdb in memory, then each disk engine in a temporary directory.
+var testEngines = append([]string{"memory"}, store.Engines...)
+
+// openTestStore opens an empty store of engine ("memory" or a store
+// engine name), closed when the test ends.
+func openTestStore(t testing.TB, engine string) store.Store {
+	t.Helper()
+	if engine == "memory" {
+		return store.OpenMemory()
+	}
+	s, err := store.Open(context.Background(), t.TempDir(), store.Options{Engine: engine, Sync: store.SyncNever, CacheMB: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 // newTestIndex opens an index over s (a fresh memory store if nil).
 func newTestIndex(t testing.TB, chain *fakeChain, s store.Store, mod func(*Options)) *Index {
 	t.Helper()

@@ -42,11 +42,11 @@ func (c *watchingChain) WatchChain(ctx context.Context, mempool bool, notify fun
 	}
 }
 
-// runIndex opens an index over chain that polls only once an hour and runs
-// it until the test ends.
-func runIndex(t *testing.T, chain Chain, genesis sdk.Hash, noEvents bool) *Index {
+// runIndex opens an index over chain and st that polls only once an hour
+// and runs it until the test ends.
+func runIndex(t *testing.T, chain Chain, genesis sdk.Hash, noEvents bool, st store.Store) *Index {
 	t.Helper()
-	ix, err := Open(t.Context(), Options{Store: store.OpenMemory(), Chain: chain, Genesis: genesis,
+	ix, err := Open(t.Context(), Options{Store: st, Chain: chain, Genesis: genesis,
 		ReorgLimit: 10, PollInterval: time.Hour, Logger: discardLogger(), NoChainEvents: noEvents})
 	if err != nil {
 		t.Fatal(err)
@@ -81,11 +81,17 @@ func waitHeight(t *testing.T, ix *Index, h int64) bool {
 // makes the index follow the new block, and mempool events make it pick up
 // a new mempool transaction; with NoChainEvents the same event is ignored.
 func TestChainEventWakesIndex(t *testing.T) {
+	for _, engine := range testEngines {
+		t.Run(engine, func(t *testing.T) { testChainEventWakesIndex(t, engine) })
+	}
+}
+
+func testChainEventWakesIndex(t *testing.T, engine string) {
 	sc := newSmallChain()
 	fc := &fakeChain{}
 	fc.set(sc.blocks[:2])
 	chain := &watchingChain{fakeChain: fc, events: make(chan sdk.ChainEvent)}
-	ix := runIndex(t, chain, sdk.Hash(sc.blocks[0].BlockHash()), false)
+	ix := runIndex(t, chain, sdk.Hash(sc.blocks[0].BlockHash()), false, openTestStore(t, engine))
 	if h, _, _ := ix.Tip(); h != 1 {
 		t.Fatalf("start height %d, want 1", h)
 	}
@@ -125,7 +131,7 @@ func TestNoChainEventsPollsOnly(t *testing.T) {
 	fc := &fakeChain{}
 	fc.set(sc.blocks[:2])
 	chain := &watchingChain{fakeChain: fc, events: make(chan sdk.ChainEvent)}
-	ix := runIndex(t, chain, sdk.Hash(sc.blocks[0].BlockHash()), true)
+	ix := runIndex(t, chain, sdk.Hash(sc.blocks[0].BlockHash()), true, store.OpenMemory())
 	fc.set(sc.blocks)
 	select {
 	case chain.events <- sdk.ChainEvent{Kind: sdk.EventBlock}:

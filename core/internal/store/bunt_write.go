@@ -1,10 +1,8 @@
 package store
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/tidwall/buntdb"
 )
@@ -32,60 +30,6 @@ type buntRWTx struct {
 	flushed map[string]struct{}
 }
 
-// writeBuffer holds the buffered writes: ents in first-write order, pend
-// maps a key to its index in ents. Map and slice are reused by the next
-// transaction while transactions stay large (initial sync), so they are
-// not regrown from empty for every batch of blocks.
-type writeBuffer struct {
-	pend map[string]int32
-	ents []pendingWrite
-	// peak is the most entries the buffer has held; used lets reuse drop
-	// a buffer that has become much larger than the transactions using it.
-	peak, used int
-}
-
-// pendingWrite is a buffered Set (del false) or Delete (del true) of key;
-// a dropped entry (written, then deleted, and absent from buntdb) has
-// dropped set and is skipped by flush.
-type pendingWrite struct {
-	key, val     string
-	del, dropped bool
-	// fresh: buntdb (as this transaction sees it) does not hold key: it
-	// was added by SetFresh, and a flush empties the buffer.
-	fresh bool
-}
-
-// reuse returns the buffer for the next transaction: emptied, or the zero
-// value when it is small (cheap to regrow) or far larger than this
-// transaction needed (iterating and clearing a big sparse map costs time
-// proportional to its size, and it pins memory after initial sync).
-func (w *writeBuffer) reuse() writeBuffer {
-	w.used = max(w.used, len(w.ents))
-	w.peak = max(w.peak, w.used)
-	if w.peak < 4096 || w.used < w.peak/4 {
-		return writeBuffer{}
-	}
-	clear(w.pend)
-	clear(w.ents)
-	return writeBuffer{pend: w.pend, ents: w.ents[:0], peak: w.peak}
-}
-
-func (w *writeBuffer) lookup(key []byte) (*pendingWrite, bool) {
-	i, ok := w.pend[string(key)]
-	if !ok {
-		return nil, false
-	}
-	return &w.ents[i], true
-}
-
-func (w *writeBuffer) add(p pendingWrite) {
-	if w.pend == nil {
-		w.pend = make(map[string]int32, 1024)
-	}
-	w.pend[p.key] = int32(len(w.ents))
-	w.ents = append(w.ents, p)
-}
-
 func (t *buntRWTx) Get(key []byte) ([]byte, error) {
 	if p, ok := t.lookup(key); ok {
 		if p.del {
@@ -110,11 +54,7 @@ func (t *buntRWTx) Set(key, value []byte) error {
 	if string(key) == markerKey {
 		return ErrReservedKey
 	}
-	if p, ok := t.lookup(key); ok {
-		p.val, p.del = string(value), false
-		return nil
-	}
-	t.add(pendingWrite{key: string(key), val: string(value)})
+	t.set(key, value, false)
 	return nil
 }
 
@@ -123,11 +63,7 @@ func (t *buntRWTx) SetFresh(key, value []byte) error {
 	if string(key) == markerKey {
 		return ErrReservedKey
 	}
-	if p, ok := t.lookup(key); ok {
-		p.val, p.del = string(value), false
-		return nil
-	}
-	t.add(pendingWrite{key: string(key), val: string(value), fresh: true})
+	t.set(key, value, true)
 	return nil
 }
 
@@ -147,14 +83,11 @@ func (t *buntRWTx) Delete(key []byte) error {
 	// seen by this transaction), dropping the buffered write is the whole
 	// delete.
 	if p.fresh {
-		p.dropped, p.val = true, ""
-		delete(t.pend, p.key)
+		t.drop(p)
 		return nil
 	}
 	if _, err := t.tx.Get(p.key); errors.Is(err, buntdb.ErrNotFound) {
-		p.dropped = true
-		p.val = ""
-		delete(t.pend, p.key)
+		t.drop(p)
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("store: delete: %w", err)
@@ -168,9 +101,7 @@ func (t *buntRWTx) flush() error {
 	if len(t.ents) == 0 {
 		return nil
 	}
-	t.used = max(t.used, len(t.ents))
-	ents := slices.DeleteFunc(t.ents, func(p pendingWrite) bool { return p.dropped })
-	slices.SortFunc(ents, func(a, b pendingWrite) int { return cmp.Compare(a.key, b.key) })
+	ents := t.sorted()
 	mid := t.flushed != nil
 	if !mid && len(ents) >= 256 {
 		presizeTxMaps(t.tx, len(ents))
@@ -194,8 +125,6 @@ func (t *buntRWTx) flush() error {
 		}
 		t.records++
 	}
-	clear(t.pend)
-	clear(t.ents)
-	t.ents = t.ents[:0]
+	t.reset()
 	return nil
 }

@@ -8,6 +8,9 @@ import (
 // ErrNotFound is returned by Tx.Get for a missing key.
 var ErrNotFound = errors.New("store: key not found")
 
+// ErrClosed is returned by View and Update of a closed pebble store.
+var ErrClosed = errors.New("store: closed")
+
 // ErrReservedKey is returned when writing a key reserved by the engine.
 var ErrReservedKey = errors.New("store: reserved key")
 

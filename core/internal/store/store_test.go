@@ -46,19 +46,10 @@ func set(t *testing.T, s Store, kv ...string) {
 
 func TestStoreSemantics(t *testing.T) {
 	ctx := context.Background()
-	engines := map[string]func(t *testing.T) Store{
-		"memory": func(t *testing.T) Store { return OpenMemory() },
-		"bunt": func(t *testing.T) Store {
-			s, err := OpenBunt(filepath.Join(t.TempDir(), "db"), BuntOptions{Sync: SyncNever})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-	}
-	for name, open := range engines {
-		t.Run(name, func(t *testing.T) {
-			s := open(t)
+	engines := append([]engineCase{{"memory", func(testing.TB, string) Store { return OpenMemory() }}}, diskEngines...)
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			s := e.open(t, t.TempDir())
 			defer s.Close()
 			bin := "\x00\r\n*1\r\n$3\xff"
 			set(t, s, "a1", "x", "a2", bin, "b1", "y", "a3", "z")
@@ -108,6 +99,36 @@ func TestStoreSemantics(t *testing.T) {
 			}
 			if err := s.Update(ctx, func(tx RWTx) error { return tx.Set([]byte(markerKey), nil) }); !errors.Is(err, ErrReservedKey) {
 				t.Errorf("reserved key err = %v", err)
+			}
+			if err := s.Update(ctx, func(tx RWTx) error { return tx.Delete([]byte(markerKey)) }); !errors.Is(err, ErrReservedKey) {
+				t.Errorf("reserved key delete err = %v", err)
+			}
+			err = s.View(ctx, func(tx Tx) error {
+				if _, err := tx.Get([]byte(markerKey)); !errors.Is(err, ErrNotFound) {
+					t.Errorf("get of the reserved key: %v", err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Scan bounds: a from beyond the prefix, a prefix of 0xff bytes.
+			set(t, s, "\xff\xff", "top")
+			err = s.View(ctx, func(tx Tx) error {
+				n := 0
+				_ = tx.Scan([]byte("a"), []byte("b"), func(k, _ []byte) bool { n++; return true })
+				if n != 0 {
+					t.Errorf("scan from past the prefix saw %d keys", n)
+				}
+				var keys []string
+				_ = tx.Scan([]byte("\xff"), nil, func(k, _ []byte) bool { keys = append(keys, string(k)); return true })
+				if want := []string{"\xff\xff"}; !reflect.DeepEqual(keys, want) {
+					t.Errorf("scan of 0xff = %q, want %q (the reserved key must not show)", keys, want)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/e2e/harness"
+	"github.com/amber-electrum/amber/core/internal/store"
 	"github.com/amber-electrum/amber/core/regtest"
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/btcsuite/btcd/chaincfg"
@@ -34,6 +35,24 @@ func size[T any](short, def, lng T) T {
 		return lng
 	case testing.Short():
 		return short
+	}
+	return def
+}
+
+// forEngines runs fn as a subtest per store engine (harness.Engines).
+func forEngines(t *testing.T, fn func(t *testing.T, engine string)) {
+	for _, e := range harness.Engines() {
+		t.Run(e, func(t *testing.T) { fn(t, e) })
+	}
+}
+
+// perEngine picks def for the default engine, pebble, and bunt for
+// buntdb: the suites run in full on pebble and smaller on buntdb, which
+// keeps CI within its time (20 kill points on pebble, 5 on buntdb, with
+// AMBER_LONG_TESTS=1).
+func perEngine[T any](engine string, def, bunt T) T {
+	if engine == store.EngineBunt {
+		return bunt
 	}
 	return def
 }

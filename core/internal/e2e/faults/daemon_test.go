@@ -154,7 +154,9 @@ func pollInfo(ctx context.Context, a *harness.Amberd, ok func(*info) bool) (*inf
 //     former; broadcast is then a rejection, code 1, as in ElectrumX),
 //     index answers unchanged, getinfo shows the daemon's error, then
 //     recovery to the new model.
-func TestDaemonFaults(t *testing.T) {
+func TestDaemonFaults(t *testing.T) { forEngines(t, testDaemonFaults) }
+
+func testDaemonFaults(t *testing.T, engine string) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	w := newWallet(71)
 	chain := generate(t, node, w, regtest.Spec{Blocks: size(120, 140, 240), TxPerBlock: 4, Scripts: 30, MempoolTxs: 3, Types: payableTypes})
@@ -163,7 +165,7 @@ func TestDaemonFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { proxy.Close() })
-	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: proxy.URL(node.URL()), WaitSynced: true,
+	a := harness.StartAmberd(t, harness.AmberdOptions{Engine: engine, DaemonURL: proxy.URL(node.URL()), WaitSynced: true,
 		Env: map[string]string{"REQUEST_TIMEOUT": "3"}})
 	f := &daemonFixture{node: node, w: w, proxy: proxy, a: a, clients: dialN(t, a.TCPAddr(), 2),
 		fresh: chain.Confirmed, nextKey: 7000}
@@ -178,7 +180,7 @@ func TestDaemonFaults(t *testing.T) {
 	}
 	raw := regtest.TxHex(rawTx)
 
-	outage := size(10*time.Second, 10*time.Second, 60*time.Second)
+	outage := perEngine(engine, size(10*time.Second, 10*time.Second, 60*time.Second), 10*time.Second)
 	t.Run("outage", func(t *testing.T) {
 		f.setMode(t, Refuse)
 		end := time.Now().Add(outage)

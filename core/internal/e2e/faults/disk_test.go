@@ -101,14 +101,16 @@ func recoverAndCheck(t *testing.T, a *harness.Amberd, m *harness.Model) {
 // with a non-zero status and a log line naming the directory. With the
 // file replaced by a directory, the same configuration must index the
 // chain and answer as the model.
-func TestUnwritableDBDir(t *testing.T) {
+func TestUnwritableDBDir(t *testing.T) { forEngines(t, testUnwritableDBDir) }
+
+func testUnwritableDBDir(t *testing.T, engine string) {
 	node, m := diskChain(t)
 	parent := filepath.Join(t.TempDir(), "notadir")
 	if err := os.WriteFile(parent, []byte("a file, not a directory\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dbDir := filepath.Join(parent, "db")
-	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), DBDir: dbDir})
+	a := harness.StartAmberd(t, harness.AmberdOptions{Engine: engine, DaemonURL: node.URL(), DBDir: dbDir})
 	select {
 	case <-a.Done():
 	case <-timeout(t, time.Minute).Done():
@@ -133,12 +135,14 @@ func TestUnwritableDBDir(t *testing.T) {
 // or halt without serving a partial index. Restarted without the limit on
 // the same directory, it must finish the sync and answer as the model (no
 // corrupted index).
-func TestDiskFullFsize(t *testing.T) {
+func TestDiskFullFsize(t *testing.T) { forEngines(t, testDiskFullFsize) }
+
+func testDiskFullFsize(t *testing.T, engine string) {
 	node, m := diskChain(t)
 	dbDir := filepath.Join(t.TempDir(), "db")
 	const limit = 96 << 10
-	a := startLimited(t, harness.AmberdOptions{DaemonURL: node.URL(), DBDir: dbDir}, limit)
-	dbFile := filepath.Join(dbDir, "amber.db")
+	a := startLimited(t, harness.AmberdOptions{Engine: engine, DaemonURL: node.URL(), DBDir: dbDir}, limit)
+	dbFile := a.DBPath()
 	logs := waitFailure(t, a, "file too large")
 	if !strings.Contains(logs, "file too large") || !strings.Contains(logs, dbFile) {
 		t.Errorf("amberd's output does not name %s and the cause (file too large)", dbFile)
@@ -178,7 +182,9 @@ func startLimited(t *testing.T, opts harness.AmberdOptions, limit uint64) *harne
 // naming its database file and exit or halt without serving a partial
 // index. After the tmpfs is grown, a restart on the same directory must
 // finish the sync and answer as the model.
-func TestDiskFullTmpfs(t *testing.T) {
+func TestDiskFullTmpfs(t *testing.T) { forEngines(t, testDiskFullTmpfs) }
+
+func testDiskFullTmpfs(t *testing.T, engine string) {
 	dir := t.TempDir()
 	if err := mount(dir, "size=96k"); err != nil {
 		t.Skipf("cannot mount a tmpfs here (%v); TestDiskFullFsize covers a full disk without mount", err)
@@ -186,8 +192,8 @@ func TestDiskFullTmpfs(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
 	node, m := diskChain(t)
 	dbDir := filepath.Join(dir, "db")
-	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), DBDir: dbDir})
-	dbFile := filepath.Join(dbDir, "amber.db")
+	a := harness.StartAmberd(t, harness.AmberdOptions{Engine: engine, DaemonURL: node.URL(), DBDir: dbDir})
+	dbFile := a.DBPath()
 	logs := waitFailure(t, a, "no space left on device")
 	if !strings.Contains(logs, "no space left on device") || !strings.Contains(logs, dbFile) {
 		t.Errorf("amberd's output does not name %s and the cause (no space left on device)", dbFile)

@@ -14,7 +14,10 @@
 //     tiny tmpfs where mounting is permitted).
 //
 // Every test compares amberd's answers with harness.Model, built from the
-// daemon's raw blocks and mempool, once amberd has caught up.
+// daemon's raw blocks and mempool, once amberd has caught up. Every test
+// runs once per store engine (subtests pebble and buntdb); the kill tests
+// use fewer kill points on buntdb (5 instead of 20 with AMBER_LONG_TESTS=1)
+// and its daemon outage stays 10 s, to keep CI's time in check.
 //
 // Sizes: the default run (what CI runs) takes a few minutes on two cores;
 // -short shrinks the chains and the number of kill points;

@@ -74,9 +74,11 @@ func restartAndCheck(t *testing.T, a *harness.Amberd, m *harness.Model) time.Dur
 // mined while it was stopped). After every kill it restarts on the same
 // database, and once caught up every answer (all script hashes, headers,
 // checkpoint and transaction proofs) must equal the model.
-func TestKill9DuringSync(t *testing.T) {
+func TestKill9DuringSync(t *testing.T) { forEngines(t, testKill9DuringSync) }
+
+func testKill9DuringSync(t *testing.T, engine string) {
 	rng := newRand(t)
-	kills := size(3, 8, 20)
+	kills := perEngine(engine, size(3, 8, 20), size(2, 3, 5))
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	w := newWallet(81)
 	spec := regtest.Spec{Blocks: size(220, 320, 600), TxPerBlock: size(6, 10, 20), Scripts: 80, SameBlockSpends: true, MempoolTxs: 6, Types: payableTypes}
@@ -93,7 +95,7 @@ func TestKill9DuringSync(t *testing.T) {
 	if err := proxy.SetMode(timeout(t, 10*time.Second), Slow); err != nil {
 		t.Fatal(err)
 	}
-	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: proxy.URL(node.URL()), DBDir: filepath.Join(t.TempDir(), "db")})
+	a := harness.StartAmberd(t, harness.AmberdOptions{Engine: engine, DaemonURL: proxy.URL(node.URL()), DBDir: filepath.Join(t.TempDir(), "db")})
 	// The kill window is the last start-to-caught-up time seen, so that
 	// kills land during the sync and sometimes just after it.
 	window := 3 * time.Second
@@ -180,13 +182,15 @@ func (c *churn) stop() error {
 // blocks (mempool churn). After each kill the churn stops, amberd restarts
 // on the same database, and once caught up every answer must equal the
 // model of the node's chain and mempool.
-func TestKill9SteadyState(t *testing.T) {
+func TestKill9SteadyState(t *testing.T) { forEngines(t, testKill9SteadyState) }
+
+func testKill9SteadyState(t *testing.T, engine string) {
 	rng := newRand(t)
-	kills := size(3, 8, 20)
+	kills := perEngine(engine, size(3, 8, 20), size(2, 3, 5))
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	w := newWallet(91)
 	generate(t, node, w, regtest.Spec{Blocks: size(120, 150, 250), TxPerBlock: 5, Scripts: 40, MempoolTxs: 4, Types: payableTypes})
-	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true,
+	a := harness.StartAmberd(t, harness.AmberdOptions{Engine: engine, DaemonURL: node.URL(), WaitSynced: true,
 		DBDir: filepath.Join(t.TempDir(), "db")})
 	for round := 1; round <= kills; round++ {
 		ch := startChurn(node, w, rng.Uint64())

@@ -63,12 +63,14 @@ func reorgNode(t *testing.T, node *regtest.Node, w *regtest.Wallet, m *harness.M
 // getinfo's error naming REORG_LIMIT), keep its old tip, and answer exactly
 // as before the reorg, never with the new branch's blocks, headers or
 // transactions.
-func TestReorgs(t *testing.T) {
+func TestReorgs(t *testing.T) { forEngines(t, testReorgs) }
+
+func testReorgs(t *testing.T, engine string) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	w := newWallet(61)
 	generate(t, node, w, regtest.Spec{Blocks: size(125, 160, 260), TxPerBlock: size(4, 6, 12), Scripts: 40,
 		SameBlockSpends: true, MempoolTxs: 4, Types: payableTypes})
-	a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true,
+	a := harness.StartAmberd(t, harness.AmberdOptions{Engine: engine, DaemonURL: node.URL(), WaitSynced: true,
 		Env: map[string]string{"REORG_LIMIT": strconv.Itoa(reorgLimit)}})
 	clients := dialN(t, a.TCPAddr(), 2)
 	m := buildModel(t, node)

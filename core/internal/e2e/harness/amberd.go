@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amber-electrum/amber/core/internal/store"
 	"github.com/amber-electrum/amber/core/regtest"
 )
 
@@ -40,7 +41,28 @@ type AmberdOptions struct {
 	WaitSynced bool
 	// StartTimeout bounds WaitSynced; default 5 minutes.
 	StartTimeout time.Duration
+	// Engine is db_engine (AMBER_DB_ENGINE): store.EnginePebble or
+	// store.EngineBunt; "" means DefaultEngine(). An AMBER_DB_ENGINE in
+	// Env wins.
+	Engine string
 }
+
+// EngineEnv names the variable that sets the engine of the tests that do
+// not choose one (DefaultEngine): AMBER_E2E_DB_ENGINE=buntdb runs them on
+// buntdb.
+const EngineEnv = "AMBER_E2E_DB_ENGINE"
+
+// DefaultEngine is the engine of tests that do not choose one: $EngineEnv,
+// else amberd's default, pebble.
+func DefaultEngine() string {
+	if e := os.Getenv(EngineEnv); e != "" {
+		return e
+	}
+	return store.EnginePebble
+}
+
+// Engines are the store engines, for tests that run on each.
+func Engines() []string { return slices.Clone(store.Engines) }
 
 // Amberd is a running amberd process (with its amber-bitcoind child). The
 // test's cleanup stops it and, if the test failed, logs its output.
@@ -87,6 +109,15 @@ func StartAmberd(t testing.TB, opts AmberdOptions) *Amberd {
 	}
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 5 * time.Minute
+	}
+	if e, ok := opts.Env["AMBER_DB_ENGINE"]; ok {
+		opts.Engine = e
+	}
+	if opts.Engine == "" {
+		opts.Engine = DefaultEngine()
+	}
+	if !slices.Contains(store.Engines, opts.Engine) {
+		t.Fatalf("StartAmberd: unknown engine %q (want one of %v)", opts.Engine, store.Engines)
 	}
 	a := &Amberd{t: t, bins: Binaries(t), opts: opts}
 	if err := a.start(); err != nil {
@@ -140,6 +171,7 @@ func (a *Amberd) start() error {
 		"COST_HARD_LIMIT":               "0",
 		"AMBER_MEMPOOL_POLL_INTERVAL":   "200ms",
 		"AMBER_PLUGINS__BITCOIND__PATH": a.bins.Plugin,
+		"AMBER_DB_ENGINE":               a.opts.Engine,
 	}
 	for k, v := range a.opts.Env {
 		vars[k] = v
@@ -214,6 +246,13 @@ func (a *Amberd) RPCAddr() string { return a.rpc }
 
 // DBDir returns the DB_DIRECTORY in use.
 func (a *Amberd) DBDir() string { return a.opts.DBDir }
+
+// Engine is amberd's store engine.
+func (a *Amberd) Engine() string { return a.opts.Engine }
+
+// DBPath is where amberd's engine keeps the index under DBDir: the pebble
+// directory or the buntdb file.
+func (a *Amberd) DBPath() string { return store.Path(a.opts.DBDir, a.opts.Engine) }
 
 // PID returns amberd's process id.
 func (a *Amberd) PID() int { return a.cmd.Process.Pid }

@@ -1,0 +1,481 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// PebbleOptions configures OpenPebble. The zero value is usable.
+type PebbleOptions struct {
+	Sync SyncPolicy
+	// CacheMB is the memory budget (cache_mb) the engine sizes its block
+	// cache and memtables from (see PlanCache); 0 means DefaultCacheMB.
+	CacheMB int
+	// Logger receives pebble's own messages (info at debug level); nil
+	// discards them.
+	Logger *slog.Logger
+	// FS is the file system (tests); nil is the operating system's.
+	FS vfs.FS
+}
+
+// OpenPebble opens (creating if needed) a pebble database in the directory
+// dir. Every Update is one pebble batch, committed atomically through the
+// write-ahead log: after a crash the database holds a prefix of the
+// committed Updates, never part of one.
+func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	plan := PlanCache(EnginePebble, opts.CacheMB)
+	cache := pebble.NewCache(plan.BlockCache)
+	defer cache.Unref()
+	fs := opts.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	s := &pebbleStore{sync: opts.Sync, log: logger, stop: make(chan struct{})}
+	dfs := &faultFS{FS: fs, fail: s.fail}
+	po := &pebble.Options{
+		FS:                          dfs,
+		Cache:                       cache,
+		MemTableSize:                uint64(plan.MemTable),
+		MemTableStopWritesThreshold: plan.MemTables,
+		// Initial sync writes large batches: let L0 grow well past the
+		// compaction trigger before stalling writes, so compactions catch
+		// up in the background instead of stopping the commit.
+		L0CompactionThreshold: 4,
+		L0StopWritesThreshold: 36,
+		LBaseMaxBytes:         64 << 20,
+		CompactionConcurrencyRange: func() (int, int) {
+			return 1, min(max(runtime.NumCPU()/2, 2), 4)
+		},
+		FormatMajorVersion: pebble.FormatNewest,
+		Logger:             pebbleLogger{logger},
+		EventListener: &pebble.EventListener{
+			BackgroundError: func(err error) { logger.Error("pebble background error", "err", err) },
+			WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
+				logger.Info("pebble write stall", "reason", info.Reason)
+			},
+			WriteStallEnd: func() { logger.Info("pebble write stall ended") },
+			DiskSlow: func(info pebble.DiskSlowInfo) {
+				logger.Warn("pebble: slow disk", "path", info.Path, "op", info.OpType.String(), "duration", info.Duration)
+			},
+		},
+	}
+	// Point lookups (outpoints when spending, state, headers) go through
+	// bloom filters on every level, L0 included; prefix scans do not use
+	// them. Keys are mostly hashes, values mostly txids: only the bottom
+	// levels, where nearly all the data ends up, use zstd.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		po.Levels[i].BlockSize = 4 << 10
+	}
+	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("store: open pebble %s: %w", dir, err)
+	}
+	s.db = db
+	if s.sync == SyncEverySecond {
+		s.done.Add(1)
+		go s.syncLoop(time.Second)
+	}
+	return s, nil
+}
+
+// syncBatchBytes: with db_sync everysecond, a batch at least this large
+// (the initial sync's batches, a full mainnet block) is fsynced at commit;
+// the cost is small beside writing it, and a disk that cannot take it
+// fails that commit rather than a later one.
+const syncBatchBytes = 64 << 10
+
+type pebbleStore struct {
+	db   *pebble.DB
+	sync SyncPolicy
+	log  *slog.Logger
+	// mu serialises Updates; spare is the write buffer they reuse.
+	mu    sync.Mutex
+	spare writeBuffer
+	// failed holds the first write error of the disk (full disk, EIO):
+	// from then on Updates fail with it. poisoned is set when pebble
+	// itself panicked on it; the DB is then abandoned, not closed.
+	failed   atomic.Pointer[error]
+	poisoned atomic.Bool
+	dirty    atomic.Bool
+	stop     chan struct{}
+	done     sync.WaitGroup
+	// life guards closed: Views hold it shared, so that Close waits for
+	// them and a View after Close fails instead of reaching a closed DB.
+	life   sync.RWMutex
+	closed bool
+}
+
+// fail records the first disk write error.
+func (s *pebbleStore) fail(err error) {
+	if s.failed.CompareAndSwap(nil, &err) {
+		s.log.Error("store: disk write failed; no further commits", "err", err)
+	}
+}
+
+func (s *pebbleStore) failure() error {
+	if p := s.failed.Load(); p != nil {
+		return fmt.Errorf("store: pebble stopped after a disk write error: %w", *p)
+	}
+	return nil
+}
+
+// guard runs a pebble write (commit, WAL sync). Pebble treats a failed
+// commit as fatal (Logger.Fatalf, see pebbleLogger) and panics when a
+// commit meets an already failed WAL writer; both are turned into the
+// recorded disk error. After the second kind pebble's commit pipeline
+// stays locked: the store is poisoned and Close leaves the DB alone.
+func (s *pebbleStore) guard(fn func() error) (err error) {
+	if err := s.failure(); err != nil {
+		return err
+	}
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if f, ok := r.(pebbleFatal); ok {
+			// A failed commit: pebble's commit pipeline was left
+			// unlocked, the DB can still be closed.
+			s.fail(errors.New(string(f)))
+		} else {
+			s.poisoned.Store(true)
+			s.log.Error("store: pebble panicked", "panic", r, "stack", string(debug.Stack()))
+			if e, ok := r.(error); ok {
+				s.fail(e)
+			} else {
+				s.fail(fmt.Errorf("pebble: %v", r))
+			}
+		}
+		err = s.failure()
+	}()
+	if err := fn(); err != nil {
+		if f := s.failure(); f != nil {
+			return f
+		}
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// syncLoop fsyncs the write-ahead log every period while there were
+// commits since the last sync (db_sync everysecond).
+func (s *pebbleStore) syncLoop(period time.Duration) {
+	defer s.done.Done()
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		if !s.dirty.Swap(false) {
+			continue
+		}
+		if err := s.guard(func() error { return s.db.LogData(nil, pebble.Sync) }); err != nil {
+			s.log.Error("store: periodic WAL sync", "err", err)
+			return
+		}
+	}
+}
+
+func (s *pebbleStore) View(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	snap := s.db.NewSnapshot()
+	defer snap.Close()
+	return fn(pebbleTx{r: snap})
+}
+
+func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := s.failure(); err != nil {
+		return err
+	}
+	t := &pebbleRWTx{db: s.db, writeBuffer: s.spare}
+	s.spare = writeBuffer{}
+	defer func() {
+		if t.ib != nil {
+			_ = t.ib.Close()
+		}
+		s.spare = t.reuse()
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	b := t.ib
+	if b == nil {
+		ents := t.sorted()
+		if len(ents) == 0 {
+			return nil
+		}
+		size := 0
+		for i := range ents {
+			size += len(ents[i].key) + len(ents[i].val) + 8
+		}
+		b = s.db.NewBatchWithSize(size)
+		defer b.Close()
+		for i := range ents {
+			p := &ents[i]
+			var err error
+			if p.del {
+				err = b.Delete([]byte(p.key), nil)
+			} else {
+				err = b.Set([]byte(p.key), []byte(p.val), nil)
+			}
+			if err != nil {
+				return fmt.Errorf("store: batch: %w", err)
+			}
+		}
+		t.reset()
+	} else if t.ib.Empty() {
+		return nil
+	}
+	opts := pebble.NoSync
+	if s.sync == SyncAlways || (s.sync == SyncEverySecond && len(b.Repr()) >= syncBatchBytes) {
+		opts = pebble.Sync
+	}
+	if err := s.guard(func() error { return b.Commit(opts) }); err != nil {
+		return err
+	}
+	s.dirty.Store(true)
+	return nil
+}
+
+func (s *pebbleStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	close(s.stop)
+	s.done.Wait()
+	if s.poisoned.Load() {
+		// Pebble's commit pipeline is wedged after its panic; closing
+		// would block. The process is expected to exit.
+		return s.failure()
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close pebble: %w", err)
+	}
+	return s.failure()
+}
+
+// reader is what a pebble snapshot, DB and indexed batch have in common.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}
+
+type pebbleTx struct{ r reader }
+
+func (t pebbleTx) Get(key []byte) ([]byte, error) {
+	if string(key) == markerKey {
+		return nil, ErrNotFound
+	}
+	v, c, err := t.r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get: %w", err)
+	}
+	out := append([]byte(nil), v...)
+	if err := c.Close(); err != nil {
+		return nil, fmt.Errorf("store: get: %w", err)
+	}
+	return out, nil
+}
+
+func (t pebbleTx) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
+	lower := prefix
+	if string(from) > string(prefix) {
+		lower = from
+	}
+	upper := prefixEnd(prefix)
+	if upper != nil && string(lower) >= string(upper) {
+		return nil
+	}
+	it, err := t.r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return fmt.Errorf("store: scan: %w", err)
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if string(k) == markerKey {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			_ = it.Close()
+			return fmt.Errorf("store: scan: %w", err)
+		}
+		if !fn(k, v) {
+			break
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("store: scan: %w", err)
+	}
+	return nil
+}
+
+// prefixEnd is the smallest key above every key with prefix p, or nil
+// when there is none (p empty or all 0xff).
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] != 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// pebbleRWTx buffers writes like buntRWTx (a key written and deleted again
+// in one Update never reaches pebble) and hands them to one batch in key
+// order at commit. Reads see the buffer first, then the last committed
+// state (Updates are serialised, so that is the state the transaction
+// started from). A Scan moves the buffer into an indexed batch, which from
+// then on takes every write and serves reads merged with the database.
+type pebbleRWTx struct {
+	db *pebble.DB
+	writeBuffer
+	ib *pebble.Batch
+}
+
+func (t *pebbleRWTx) Get(key []byte) ([]byte, error) {
+	if t.ib != nil {
+		return pebbleTx{r: t.ib}.Get(key)
+	}
+	if p, ok := t.lookup(key); ok {
+		if p.del {
+			return nil, ErrNotFound
+		}
+		return []byte(p.val), nil
+	}
+	return pebbleTx{r: t.db}.Get(key)
+}
+
+func (t *pebbleRWTx) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
+	if t.ib == nil {
+		t.ib = t.db.NewIndexedBatch()
+		for _, p := range t.sorted() {
+			var err error
+			if p.del {
+				err = t.ib.Delete([]byte(p.key), nil)
+			} else {
+				err = t.ib.Set([]byte(p.key), []byte(p.val), nil)
+			}
+			if err != nil {
+				return fmt.Errorf("store: batch: %w", err)
+			}
+		}
+		t.reset()
+	}
+	return pebbleTx{r: t.ib}.Scan(prefix, from, fn)
+}
+
+func (t *pebbleRWTx) Set(key, value []byte) error {
+	if string(key) == markerKey {
+		return ErrReservedKey
+	}
+	if t.ib != nil {
+		return t.ib.Set(key, value, nil)
+	}
+	t.set(key, value, false)
+	return nil
+}
+
+// SetFresh implements FreshSetter.
+func (t *pebbleRWTx) SetFresh(key, value []byte) error {
+	if string(key) == markerKey {
+		return ErrReservedKey
+	}
+	if t.ib != nil {
+		return t.ib.Set(key, value, nil)
+	}
+	t.set(key, value, true)
+	return nil
+}
+
+func (t *pebbleRWTx) Delete(key []byte) error {
+	if string(key) == markerKey {
+		return ErrReservedKey
+	}
+	if t.ib != nil {
+		return t.ib.Delete(key, nil)
+	}
+	p, ok := t.lookup(key)
+	switch {
+	case !ok:
+		t.add(pendingWrite{key: string(key), del: true})
+	case p.fresh:
+		t.drop(p)
+	default:
+		// A tombstone for a key pebble may not hold costs less than
+		// looking the key up.
+		p.val, p.del = "", true
+	}
+	return nil
+}
+
+// pebbleLogger routes pebble's log lines to slog; pebble's info lines
+// (flushes, compactions, WAL recycling) go to debug.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...))
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...))
+}
+
+// pebbleFatal is the panic value of pebbleLogger.Fatalf.
+type pebbleFatal string
+
+// Fatalf is called by pebble for errors it cannot continue from (a failed
+// commit, a failed MANIFEST write): logged, then a panic as pebble's own
+// logger does. A failed commit's panic is recovered by pebbleStore.guard;
+// one in a background flush ends the process.
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg)
+	panic(pebbleFatal(msg))
+}
