@@ -34,7 +34,8 @@ func (s *Server) newMetrics() *metrics.Metrics {
 			st := s.ix.Status()
 			return metrics.IndexStatus{DBHeight: st.DBHeight, DaemonHeight: st.DaemonHeight,
 				MempoolTxs: st.MempoolTxs, MempoolBytes: st.MempoolBytes, Synced: st.Synced,
-				Halted: st.Halted, TxCount: st.TxCount, Reorgs: st.Reorgs}
+				Halted: st.Halted, TxCount: st.TxCount, Reorgs: st.Reorgs,
+				SyncTxRate: st.Sync.TxRate, SyncBlockRate: st.Sync.BlockRate, SyncPercent: st.Sync.Percent, SyncETA: st.Sync.ETA}
 		}),
 		Plugins: metrics.PluginsFunc(func() []metrics.PluginInfo {
 			var out []metrics.PluginInfo

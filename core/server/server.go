@@ -169,6 +169,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 		Logger:           s.log.With("component", "index"),
 		Notify:           s.handleEvent,
 		ProgressInterval: 10 * time.Second,
+		SyncCacheBytes:   int64(cfg.CacheMB) << 20,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open index in %s: %w", cfg.DBDirectory, err)

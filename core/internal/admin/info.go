@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"time"
 
@@ -102,6 +103,9 @@ func (s *Server) getinfo(context.Context, *session.Session, []json.RawMessage) (
 				"percent": percent(st.DBHeight, st.DaemonHeight), "mempool txs": st.MempoolTxs,
 				"mempool bytes": st.MempoolBytes, "reorgs": st.Reorgs, "halted": st.Halted,
 				"error": st.Error, "chain events": st.ChainEvents,
+				// Forward sync pace over the last minute; eta by blocks.
+				"tx per s": math.Round(st.Sync.TxRate), "blocks per s": math.Round(st.Sync.BlockRate*10) / 10,
+				"eta seconds": int64(st.Sync.ETA.Seconds()),
 			},
 			"plugins":  plugins,
 			"tx_cache": cs.TxCache,

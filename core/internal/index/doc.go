@@ -9,6 +9,20 @@
 // after a crash the store holds exactly the last committed state; there are
 // no flat files and nothing to repair on Open.
 //
+// Initial sync: a pipeline (syncpipe.go) streams blocks from the plugin,
+// parses them and looks up their spent outputs on GOMAXPROCS workers,
+// prepares batches in chain order against an in-memory overlay of the
+// outputs of batches not yet committed (prepare.go), and commits batch N
+// while batch N+1 is prepared. Batches are bounded by SyncCacheBytes
+// (config cache_mb); once caught up, every block is its own commit. Progress
+// (height, tx/s, blocks/s, percent, ETA) is logged every ProgressInterval
+// and reported in Status.Sync.
+//
+// Notifications: a reorg is notified once, for its final state: nothing is
+// sent for the fork point or the new branch's blocks; one Reorg event
+// follows when the index is back at the daemon's tip and its mempool has
+// been rebuilt.
+//
 // Consistency: block commits take the mempool write lock around the store
 // transaction and the removal of confirmed and conflicting mempool txs;
 // History, Balance and ListUnspent read the store and the mempool under the

@@ -33,11 +33,17 @@ type Index struct {
 	errMsg string
 	halted bool
 
-	daemonHeight   atomic.Int64
-	reorgs         atomic.Int64
-	commits        atomic.Int64 // store commits (admin db_flush_count)
-	caughtUp       bool         // processor-only
-	lastMempoolLog time.Time    // processor-only
+	daemonHeight atomic.Int64
+	reorgs       atomic.Int64
+	commits      atomic.Int64 // store commits (admin db_flush_count)
+	caughtUp     bool         // processor-only
+	// reorgTouched collects what a reorg touched until the index has
+	// reached the daemon's tip again (processor-only): the reorg is
+	// notified once, for its final state (reorgNotify).
+	reorgTouched   touchSet
+	meter          syncMeter
+	now            func() time.Time
+	lastMempoolLog time.Time // processor-only
 	synced         chan struct{}
 	syncedOnce     sync.Once
 
@@ -69,8 +75,8 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	if opts.HistogramBinSize <= 0 {
 		opts.HistogramBinSize = 30000
 	}
-	if opts.BatchBlocks <= 0 {
-		opts.BatchBlocks = 100
+	if opts.SyncCacheBytes <= 0 {
+		opts.SyncCacheBytes = DefaultSyncCacheBytes
 	}
 	if opts.FetchBlocks <= 0 {
 		opts.FetchBlocks = 200
@@ -87,7 +93,7 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	ix := &Index{
 		st: opts.Store, chain: opts.Chain, genesis: opts.Genesis, log: opts.Logger,
 		opts: opts, reorgLimit: opts.ReorgLimit, synced: make(chan struct{}), mp: newMempool(),
-		wake: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), now: time.Now,
 	}
 	ix.tip.height = -1
 	ix.daemonHeight.Store(-1)
@@ -181,6 +187,7 @@ func (ix *Index) Status() Status {
 		s.Synced = true
 	default:
 	}
+	s.Sync = ix.meter.progress(ix.now(), s.DBHeight, s.DaemonHeight)
 	return s
 }
 

@@ -126,21 +126,16 @@ func (m *mempool) clear(touched touchSet) {
 
 // connectBlock drops the txs a connected block confirmed, and the txs that
 // conflict with it (double-spends) together with their descendants.
-func (m *mempool) connectBlock(p *parsedBlock, touched touchSet) {
+func (m *mempool) connectBlock(b *blockTxs, touched touchSet) {
 	if len(m.txs) == 0 {
 		return
 	}
-	for _, h := range p.txids {
+	for _, h := range b.txids {
 		m.remove(h, touched)
 	}
-	for i, tx := range p.msg.Transactions {
-		if i == 0 {
-			continue
-		}
-		for _, in := range tx.TxIn {
-			if c, ok := m.spends[in.PreviousOutPoint]; ok && c != p.txids[i] {
-				m.removeTree(c, touched)
-			}
+	for i, in := range b.ins {
+		if c, ok := m.spends[in]; ok && c != b.txids[b.insTx[i]] {
+			m.removeTree(c, touched)
 		}
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"github.com/amber-electrum/amber/sdk"
 )
 
-// ForceReorg undoes the last n blocks (admin `reorg`, tests); the processor
-// then re-applies the daemon's chain. It fails without changing anything if
-// n exceeds the blocks with undo data.
+// ForceReorg undoes the last n blocks (admin `reorg`, tests) and re-applies
+// the daemon's chain and mempool before it returns, so that the reorg is
+// applied, and notified once, as a whole before the caller hears back (if
+// the daemon cannot be reached meanwhile, the processor finishes it). It
+// fails without changing anything if n exceeds the blocks with undo data.
 func (ix *Index) ForceReorg(ctx context.Context, n int) error {
 	if n <= 0 {
 		return fmt.Errorf("index: reorg count must be positive, got %d", n)
@@ -22,8 +24,25 @@ func (ix *Index) ForceReorg(ctx context.Context, n int) error {
 	if errors.Is(err, errChain) {
 		return fmt.Errorf("index: %w", err)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	for range forceReorgSteps {
+		wait, err := ix.stepLocked(ctx)
+		if err != nil {
+			ix.log.Warn("index: re-applying the chain after a forced reorg; the processor will retry", "err", err)
+			break
+		}
+		if wait {
+			break
+		}
+	}
+	return nil
 }
+
+// forceReorgSteps bounds the processor steps ForceReorg runs itself (each
+// applies up to the daemon's tip; more than one only if the tip moves).
+const forceReorgSteps = 8
 
 // reorg undoes blocks back to the fork point with the daemon's chain (n ==
 // 0) or the last n blocks. Caller holds procMu.
@@ -61,12 +80,51 @@ func (ix *Index) reorg(ctx context.Context, n int) error {
 	}
 	ix.log.Warn("chain reorganisation", "undo_from", st.height, "undo_to", first, "blocks", st.height-first+1)
 	touched, err := ix.undoTo(ctx, st, first)
+	ix.holdReorg(touched)
 	if err != nil {
 		return err
 	}
 	ix.reorgs.Add(1)
-	ix.notify(touched, true, false)
 	return nil
+}
+
+// holdReorg keeps what a reorg touched for the one notification of its
+// final state: no event is sent for the fork point or for the blocks of
+// the new branch; reorgNotify sends it when the index has reached the
+// daemon's tip again and its mempool is rebuilt (or the index halted).
+func (ix *Index) holdReorg(touched touchSet) {
+	if ix.reorgTouched == nil {
+		ix.reorgTouched = make(touchSet, len(touched))
+	}
+	for hx := range touched {
+		ix.reorgTouched.add(hx)
+	}
+}
+
+// blocksCommitted notifies a committed batch once caught up, or adds its
+// touched set to a reorg being applied.
+func (ix *Index) blocksCommitted(touched touchSet) {
+	switch {
+	case ix.reorgTouched != nil:
+		ix.holdReorg(touched)
+	case ix.caughtUp:
+		ix.notify(touched, false, false)
+	}
+}
+
+// reorgNotify sends the held reorg notification with extra (a mempool
+// round's touched set), if a reorg is held; it reports whether it did.
+func (ix *Index) reorgNotify(extra touchSet) bool {
+	if ix.reorgTouched == nil {
+		return false
+	}
+	t := ix.reorgTouched
+	ix.reorgTouched = nil
+	for hx := range extra {
+		t.add(hx)
+	}
+	ix.notify(t, true, false)
+	return true
 }
 
 // undoTo undoes blocks st.height down to first, one atomic commit per block.

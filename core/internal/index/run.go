@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
-	"github.com/amber-electrum/amber/core/internal/store"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -66,6 +64,11 @@ func (ix *Index) Run(ctx context.Context) error {
 func (ix *Index) step(ctx context.Context) (wait bool, err error) {
 	ix.procMu.Lock()
 	defer ix.procMu.Unlock()
+	return ix.stepLocked(ctx)
+}
+
+// stepLocked is step with procMu held.
+func (ix *Index) stepLocked(ctx context.Context) (wait bool, err error) {
 	ix.mu.RLock()
 	halted := ix.halted
 	ix.mu.RUnlock()
@@ -101,6 +104,7 @@ func (ix *Index) step(ctx context.Context) (wait bool, err error) {
 		}
 		if errors.Is(err, errChain) {
 			ix.halt(err)
+			ix.reorgNotify(nil) // what the halted index answers from
 			return true, nil
 		}
 		return false, err
@@ -114,6 +118,9 @@ func (ix *Index) step(ctx context.Context) (wait bool, err error) {
 		return false, nil
 	}
 	if err != nil {
+		// The chain is final: do not hold a reorg's notification for the
+		// whole daemon outage.
+		ix.reorgNotify(touched)
 		return true, err
 	}
 	ix.setErr(nil)
@@ -131,7 +138,7 @@ func (ix *Index) step(ctx context.Context) (wait bool, err error) {
 		ix.log.Info("index synced (chain and mempool)", "height", st.height)
 		close(ix.synced)
 	})
-	if len(touched) > 0 {
+	if !ix.reorgNotify(touched) && len(touched) > 0 {
 		ix.notify(touched, false, true)
 	}
 	return true, nil
@@ -165,232 +172,4 @@ func (ix *Index) notify(touched touchSet, reorg, mempool bool) {
 	}
 	height, hash, header := ix.Tip()
 	ix.opts.Notify(Event{Height: height, TipHash: hash, Header: header, Touched: touched, Reorg: reorg, Mempool: mempool})
-}
-
-// fetched is what the prefetcher hands to the processor.
-type fetched struct {
-	blk *parsedBlock
-	err error
-}
-
-// syncForward fetches blocks our height+1..target in a prefetch goroutine
-// and applies them in batches.
-func (ix *Index) syncForward(ctx context.Context, target int64) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	queue := make(chan fetched, 2*ix.opts.FetchBlocks)
-	budget := newByteBudget(ix.opts.PrefetchBytes)
-	start := ix.state().height + 1
-	go func() {
-		defer close(queue)
-		for s := start; s <= target; {
-			n := int(min(int64(ix.opts.FetchBlocks), target-s+1))
-			next := s
-			err := ix.chain.Blocks(ctx, s, n, func(b sdk.Block) error {
-				if b.Height != next {
-					return fmt.Errorf("daemon sent block %d, want %d", b.Height, next)
-				}
-				p, err := parseBlock(b)
-				if err != nil {
-					return err
-				}
-				next++
-				if err := budget.acquire(ctx, int64(p.size)); err != nil {
-					return err
-				}
-				select {
-				case queue <- fetched{blk: p}:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
-			if err == nil && next == s {
-				err = fmt.Errorf("daemon returned no blocks from %d", s)
-			}
-			if err != nil {
-				select {
-				case queue <- fetched{err: fmt.Errorf("fetch blocks from %d: %w", next, err)}:
-				case <-ctx.Done():
-				}
-				return
-			}
-			s = next
-		}
-	}()
-
-	prog := newProgress(ix, start, target)
-	batch := make([]*parsedBlock, 0, ix.opts.BatchBlocks)
-	for {
-		batch = batch[:0]
-		var ferr error
-		f, ok := <-queue
-		if !ok {
-			return nil
-		}
-		if f.err != nil {
-			return f.err
-		}
-		budget.release(int64(f.blk.size))
-		batch = append(batch, f.blk)
-		ntx := len(f.blk.txids)
-	fill:
-		for len(batch) < ix.opts.BatchBlocks && ntx < 100_000 {
-			select {
-			case f, ok := <-queue:
-				if !ok {
-					break fill
-				}
-				if f.err != nil {
-					ferr = f.err
-					break fill
-				}
-				budget.release(int64(f.blk.size))
-				batch = append(batch, f.blk)
-				ntx += len(f.blk.txids)
-			default:
-				break fill
-			}
-		}
-		if err := ix.commitBlocks(ctx, batch); err != nil {
-			return err
-		}
-		prog.update(ix.state().height)
-		if ferr != nil {
-			return ferr
-		}
-	}
-}
-
-// commitBlocks applies the blocks that connect, atomically with the state,
-// then drops their txs (and conflicts) from the mempool. It returns
-// errNeedReorg if a block does not connect.
-func (ix *Index) commitBlocks(ctx context.Context, batch []*parsedBlock) error {
-	st := ix.state()
-	n := 0
-	for _, p := range batch {
-		tipHash := st.tip
-		if n > 0 {
-			tipHash = batch[n-1].hash
-		}
-		if p.height == 0 {
-			if p.hash != ix.genesis {
-				return fatal(fmt.Errorf("daemon's block 0 is %s, want genesis %s", p.hash, ix.genesis))
-			}
-		} else if p.prev() != tipHash {
-			break
-		}
-		n++
-	}
-	var connectErr error
-	if n < len(batch) {
-		connectErr = errNeedReorg
-		batch = batch[:n]
-	}
-	if n == 0 {
-		return connectErr
-	}
-	touched := make(touchSet)
-	ix.mp.mu.Lock()
-	newSt := st
-	err := ix.st.Update(ctx, func(tx store.RWTx) error {
-		newSt = st
-		clear(touched)
-		for _, p := range batch {
-			var err error
-			if newSt, err = ix.applyBlock(tx, newSt, p, touched); err != nil {
-				return err
-			}
-		}
-		return tx.Set([]byte(stateKeyStr), newSt.encode(ix.genesis))
-	})
-	if err != nil {
-		ix.mp.mu.Unlock()
-		if errors.Is(err, errChain) {
-			return err
-		}
-		return fatal(fmt.Errorf("commit blocks %d-%d: %w", batch[0].height, batch[len(batch)-1].height, err))
-	}
-	ix.commits.Add(1)
-	ix.setState(newSt, batch[len(batch)-1].header)
-	for _, p := range batch {
-		ix.mp.connectBlock(p, touched)
-	}
-	ix.mp.mu.Unlock()
-	if ix.caughtUp {
-		ix.notify(touched, false, false)
-	}
-	return connectErr
-}
-
-// progress logs sync progress at ProgressInterval.
-type progress struct {
-	ix          *Index
-	start, goal int64
-	began, last time.Time
-}
-
-func newProgress(ix *Index, start, goal int64) *progress {
-	now := time.Now()
-	return &progress{ix: ix, start: start, goal: goal, began: now, last: now}
-}
-
-func (p *progress) update(height int64) {
-	now := time.Now()
-	if now.Sub(p.last) < p.ix.opts.ProgressInterval {
-		return
-	}
-	p.last = now
-	done := height - p.start + 1
-	rate := float64(done) / now.Sub(p.began).Seconds()
-	pct := 100.0
-	if p.goal > 0 {
-		pct = 100 * float64(height) / float64(p.goal)
-	}
-	eta := time.Duration(0)
-	if rate > 0 {
-		eta = time.Duration(float64(p.goal-height)/rate) * time.Second
-	}
-	p.ix.log.Info("index sync", "height", height, "daemon_height", p.goal,
-		"percent", fmt.Sprintf("%.2f", pct), "blocks_per_s", fmt.Sprintf("%.1f", rate), "eta", eta.Round(time.Second))
-}
-
-// byteBudget bounds the raw bytes of prefetched, unprocessed blocks. One
-// block is always admitted, however large.
-type byteBudget struct {
-	mu    sync.Mutex
-	used  int64
-	max   int64
-	freed chan struct{}
-}
-
-func newByteBudget(max int64) *byteBudget {
-	return &byteBudget{max: max, freed: make(chan struct{}, 1)}
-}
-
-func (b *byteBudget) acquire(ctx context.Context, n int64) error {
-	for {
-		b.mu.Lock()
-		if b.used == 0 || b.used+n <= b.max {
-			b.used += n
-			b.mu.Unlock()
-			return nil
-		}
-		b.mu.Unlock()
-		select {
-		case <-b.freed:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-func (b *byteBudget) release(n int64) {
-	b.mu.Lock()
-	b.used -= n
-	b.mu.Unlock()
-	select {
-	case b.freed <- struct{}{}:
-	default:
-	}
 }

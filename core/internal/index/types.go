@@ -87,8 +87,14 @@ type Options struct {
 	HistogramRefresh time.Duration
 	// HistogramBinSize is the first bin size in vbytes (default 30,000).
 	HistogramBinSize int64
-	// BatchBlocks is the maximum number of blocks per commit (default 100).
+	// BatchBlocks caps the blocks per commit during a sync (0: no cap but
+	// SyncCacheBytes). Once caught up every block is its own commit.
 	BatchBlocks int
+	// SyncCacheBytes bounds what the initial sync holds in memory before a
+	// commit (config cache_mb; default DefaultSyncCacheBytes). Each batch
+	// closes at a third of it: the batch being prepared, the one being
+	// committed and the store's copy of it.
+	SyncCacheBytes int64
 	// FetchBlocks is the number of blocks per Chain.Blocks call (default 200).
 	FetchBlocks int
 	// PrefetchBytes bounds the raw size of fetched blocks waiting to be
@@ -132,7 +138,13 @@ type Status struct {
 	// ChainEvents counts the push hints received from the daemon plugin
 	// (0 when it sends none and the index only polls).
 	ChainEvents int64
+	// Sync is the forward sync's pace: rates over the last minute, percent
+	// and ETA by blocks.
+	Sync SyncProgress
 }
+
+// DefaultSyncCacheBytes is Options.SyncCacheBytes when unset.
+const DefaultSyncCacheBytes = 512 << 20
 
 // The daemon plugin's interface satisfies Chain.
 var _ Chain = sdk.ChainBackend(nil)

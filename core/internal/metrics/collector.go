@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,10 @@ type IndexStatus struct {
 	Halted       bool   // stopped following the chain
 	TxCount      uint64 // transactions indexed
 	Reorgs       int64  // reorganisations handled since start
+	// Forward sync pace (index.Status.Sync): rates over the last minute,
+	// percent and ETA by blocks (ETA 0 when caught up or not moving).
+	SyncTxRate, SyncBlockRate, SyncPercent float64
+	SyncETA                                time.Duration
 }
 
 // IndexSource reports the index status at scrape time.
@@ -74,6 +79,7 @@ type collector struct {
 
 	idxHeight, daemonHeight, mempoolTxs, mempoolBytes *prometheus.Desc
 	synced, halted, reorgs, txCount                   *prometheus.Desc
+	syncTxRate, syncBlockRate, syncPercent, syncETA   *prometheus.Desc
 
 	pluginUp, pluginRestarts *prometheus.Desc
 }
@@ -104,6 +110,11 @@ func newCollector(opts Options) *collector {
 		reorgs:       desc("index_reorgs_total", "Chain reorganisations handled since start."),
 		txCount:      desc("index_transactions", "Transactions in the index."),
 
+		syncTxRate:    desc("index_sync_transactions_per_second", "Transactions indexed per second over the last minute."),
+		syncBlockRate: desc("index_sync_blocks_per_second", "Blocks indexed per second over the last minute."),
+		syncPercent:   desc("index_sync_percent", "Indexed height as a percentage of the daemon's height."),
+		syncETA:       desc("index_sync_eta_seconds", "Estimated seconds until the index catches up (0 when caught up)."),
+
 		pluginUp:       desc("plugin_up", "1 when the plugin process is running.", "plugin"),
 		pluginRestarts: desc("plugin_restarts_total", "Plugin restarts since start.", "plugin"),
 	}
@@ -119,6 +130,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.sessionsDesc, c.throttledDesc, c.concDesc, c.costDesc,
 		c.idxHeight, c.daemonHeight, c.mempoolTxs, c.mempoolBytes,
 		c.synced, c.halted, c.reorgs, c.txCount,
+		c.syncTxRate, c.syncBlockRate, c.syncPercent, c.syncETA,
 		c.pluginUp, c.pluginRestarts,
 	} {
 		ch <- d
@@ -199,6 +211,10 @@ func (c *collector) collectIndex(ch chan<- prometheus.Metric) {
 	gauge(c.synced, b2f(st.Synced))
 	gauge(c.halted, b2f(st.Halted))
 	gauge(c.txCount, float64(st.TxCount))
+	gauge(c.syncTxRate, st.SyncTxRate)
+	gauge(c.syncBlockRate, st.SyncBlockRate)
+	gauge(c.syncPercent, st.SyncPercent)
+	gauge(c.syncETA, st.SyncETA.Seconds())
 	ch <- prometheus.MustNewConstMetric(c.reorgs, prometheus.CounterValue, float64(st.Reorgs))
 }
 

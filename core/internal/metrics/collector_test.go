@@ -26,6 +26,7 @@ var fakeSessions = []SessionInfo{
 var fakeStatus = IndexStatus{
 	DBHeight: 812345, DaemonHeight: 812350, MempoolTxs: 4321, MempoolBytes: 9876543,
 	Synced: true, TxCount: 99999, Reorgs: 3, Halted: false,
+	SyncTxRate: 15234.5, SyncBlockRate: 12.5, SyncPercent: 99.99, SyncETA: 90 * time.Second,
 }
 
 var fakePlugins = []PluginInfo{
@@ -118,6 +119,11 @@ func TestCollectIndexAndPlugins(t *testing.T) {
 		"amber_index_halted":         b(fakeStatus.Halted),
 		"amber_index_transactions":   float64(fakeStatus.TxCount),
 		"amber_index_reorgs_total":   float64(fakeStatus.Reorgs),
+
+		"amber_index_sync_transactions_per_second": fakeStatus.SyncTxRate,
+		"amber_index_sync_blocks_per_second":       fakeStatus.SyncBlockRate,
+		"amber_index_sync_percent":                 fakeStatus.SyncPercent,
+		"amber_index_sync_eta_seconds":             90,
 	} {
 		if got := value(t, fams, name, nil); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)

@@ -1,0 +1,391 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/amber-electrum/amber/core/internal/store"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+// The forward sync is a pipeline of four stages:
+//
+//  1. the fetcher streams blocks from the daemon plugin (bounded by
+//     PrefetchBytes of raw blocks);
+//  2. GOMAXPROCS workers parse them, hash their output scripts and look up
+//     in the store the outputs their inputs spend (blockWork);
+//  3. the sequencer takes the blocks in chain order, checks that each
+//     connects, assigns tx_nums, resolves every spent output (prepare.go)
+//     and accumulates the rows of a batch in memory;
+//  4. a commit goroutine writes a closed batch in one store transaction with
+//     the state record, while the sequencer prepares the next batch.
+//
+// A batch closes when the sync target is reached, when it holds
+// SyncCacheBytes/3 of prepared rows (at most two batches and the store's
+// copy of one are in memory), after BatchBlocks blocks when that is set,
+// when the commit goroutine is idle and no further block is ready, and
+// after every block once the index has caught up. Crash safety is that of
+// the single-batch commit: each batch is one atomic transaction with the
+// state, so a crash leaves exactly the last committed batch.
+type pipeline struct {
+	ix         *Index
+	target     int64
+	batchBytes int64
+	keepTxs    bool // the mempool is not empty: keep blockTxs for it
+	// track: collect the touched hashXs (caught up, or a reorg is held);
+	// during the initial sync nobody is notified, so they are not kept.
+	track bool
+	// committed counts the batches committed by this pipeline (read by
+	// the workers to date their lookups).
+	committed atomic.Int64
+	// prev is the layer of the last batch handed to the committer (nil
+	// before the first); the sequencer drops it when it hands off the next.
+	prev     *layer
+	inflight *commitJob
+}
+
+type commitJob struct {
+	b    *syncBatch
+	done chan error
+	fin  bool
+	err  error
+}
+
+// wait returns the job's result, waiting for it.
+func (j *commitJob) wait() error {
+	if !j.fin {
+		j.err, j.fin = <-j.done, true
+	}
+	return j.err
+}
+
+// idle reports whether the job has finished, without waiting.
+func (j *commitJob) idle() bool {
+	if j.fin {
+		return true
+	}
+	select {
+	case j.err = <-j.done:
+		j.fin = true
+		return true
+	default:
+		return false
+	}
+}
+
+// syncForward indexes blocks our height+1..target (see pipeline).
+func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	pl := &pipeline{ix: ix, target: target, batchBytes: max(ix.opts.SyncCacheBytes/3, 1)}
+	ix.mp.mu.RLock()
+	pl.keepTxs = len(ix.mp.txs) > 0
+	ix.mp.mu.RUnlock()
+	pl.track = ix.caughtUp || ix.reorgTouched != nil
+	st := ix.state()
+	start := st.height + 1
+	ix.meter.add(ix.now(), st.height, st.txCount)
+
+	order := make(chan *blockWork, 4*runtime.GOMAXPROCS(0)+ix.opts.FetchBlocks)
+	work := make(chan *blockWork, cap(order))
+	budget := newByteBudget(ix.opts.PrefetchBytes)
+	var wg sync.WaitGroup
+	defer func() {
+		if pl.inflight != nil {
+			// A failed commit outranks what the sequencer saw after it.
+			if cerr := pl.inflight.wait(); cerr != nil && (err == nil || errors.Is(err, errNeedReorg)) {
+				err = cerr
+			}
+		}
+		cancel()
+		wg.Wait()
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		defer close(order)
+		ix.fetch(ctx, start, target, budget, order, work)
+	}()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := range work {
+				if ctx.Err() != nil {
+					w.err = ctx.Err()
+					close(w.done)
+					continue
+				}
+				pl.work(ctx, w)
+			}
+		}()
+	}
+	return pl.sequence(ctx, st, order, budget)
+}
+
+// fetch streams blocks start..target into order (and work, for the
+// workers). A failure is sent as a finished blockWork carrying the error.
+func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBudget, order, work chan<- *blockWork) {
+	send := func(ch chan<- *blockWork, w *blockWork) error {
+		select {
+		case ch <- w:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for s := start; s <= target; {
+		n := int(min(int64(ix.opts.FetchBlocks), target-s+1))
+		next := s
+		err := ix.chain.Blocks(ctx, s, n, func(b sdk.Block) error {
+			if b.Height != next {
+				return fmt.Errorf("daemon sent block %d, want %d", b.Height, next)
+			}
+			next++
+			w := &blockWork{raw: b, size: int64(len(b.Raw)), done: make(chan struct{})}
+			if err := budget.acquire(ctx, w.size); err != nil {
+				return err
+			}
+			if err := send(order, w); err != nil {
+				return err
+			}
+			return send(work, w)
+		})
+		if err == nil && next == s {
+			err = fmt.Errorf("daemon returned no blocks from %d", s)
+		}
+		if err != nil {
+			w := &blockWork{err: fmt.Errorf("fetch blocks from %d: %w", next, err), done: make(chan struct{})}
+			close(w.done)
+			_ = send(order, w)
+			return
+		}
+		s = next
+	}
+}
+
+// sequence is the sequencer stage: it prepares the blocks from order into
+// batches and hands them to the committer.
+func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockWork, budget *byteBudget) error {
+	ix := pl.ix
+	cur := newSyncBatch(1, st)
+	var ahead *blockWork // received from order, not yet prepared
+	closed := false      // order is closed and drained
+	next := func(wait bool) *blockWork {
+		if ahead != nil || closed {
+			return ahead
+		}
+		if wait {
+			select {
+			case w, ok := <-order:
+				ahead, closed = w, !ok
+			case <-ctx.Done():
+			}
+		} else {
+			select {
+			case w, ok := <-order:
+				ahead, closed = w, !ok
+			default:
+			}
+		}
+		return ahead
+	}
+	ready := func() bool {
+		w := next(false)
+		if w == nil {
+			return false
+		}
+		select {
+		case <-w.done:
+			return true
+		default:
+			return false
+		}
+	}
+	flush := func() error {
+		if cur.empty() {
+			return nil
+		}
+		err := pl.handoff(ctx, cur)
+		cur = newSyncBatch(cur.num+1, cur.st)
+		return err
+	}
+	for {
+		w := next(true)
+		if w == nil {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return flush()
+		}
+		ahead = nil
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if w.err != nil {
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+			return w.err
+		}
+		budget.release(w.size)
+		p := w.p
+		if p.height == 0 {
+			if p.hash != ix.genesis {
+				return fatal(fmt.Errorf("daemon's block 0 is %s, want genesis %s", p.hash, ix.genesis))
+			}
+		} else if p.prev() != cur.st.tip {
+			if err := flush(); err != nil {
+				return err
+			}
+			return errNeedReorg
+		}
+		if err := pl.prepareBlock(ctx, cur, w); err != nil {
+			return err
+		}
+		if j := pl.inflight; j != nil && j.idle() && j.err != nil {
+			return j.err
+		}
+		switch {
+		case cur.st.height >= pl.target, ix.caughtUp,
+			ix.opts.BatchBlocks > 0 && cur.last-cur.first+1 >= int64(ix.opts.BatchBlocks),
+			cur.bytes >= pl.batchBytes,
+			(pl.inflight == nil || pl.inflight.idle()) && !ready():
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// handoff waits for the batch in flight, drops its layer and starts the
+// commit of b.
+func (pl *pipeline) handoff(ctx context.Context, b *syncBatch) error {
+	if j := pl.inflight; j != nil {
+		pl.inflight = nil
+		if err := j.wait(); err != nil {
+			return err
+		}
+	}
+	pl.prev = &b.lay
+	j := &commitJob{b: b, done: make(chan error, 1)}
+	pl.inflight = j
+	go func() {
+		err := pl.ix.commitBatch(ctx, b)
+		if err == nil {
+			pl.committed.Add(1)
+		}
+		j.done <- err
+	}()
+	return nil
+}
+
+// commitBatch writes b atomically with the state, publishes the state and
+// drops b's txs (and conflicts) from the mempool.
+func (ix *Index) commitBatch(ctx context.Context, b *syncBatch) error {
+	ix.mp.mu.Lock()
+	err := ix.st.Update(ctx, func(tx store.RWTx) error { return ix.writeBatch(tx, b) })
+	if err != nil {
+		ix.mp.mu.Unlock()
+		return fatal(fmt.Errorf("commit blocks %d-%d: %w", b.first, b.last, err))
+	}
+	ix.commits.Add(1)
+	ix.setState(b.st, b.header)
+	for i := range b.blocks {
+		ix.mp.connectBlock(&b.blocks[i], b.touched)
+	}
+	ix.mp.mu.Unlock()
+	ix.blocksCommitted(b.touched)
+	ix.syncProgress(b.st)
+	return nil
+}
+
+// commitBlocks prepares and commits parsed blocks as one batch (tests and
+// benchmarks of the commit stage alone). It returns errNeedReorg, after
+// committing the blocks before it, if a block does not connect.
+func (ix *Index) commitBlocks(ctx context.Context, batch []*parsedBlock) error {
+	pl := &pipeline{ix: ix, target: batch[len(batch)-1].height, track: true}
+	ix.mp.mu.RLock()
+	pl.keepTxs = len(ix.mp.txs) > 0
+	ix.mp.mu.RUnlock()
+	b := newSyncBatch(1, ix.state())
+	var connectErr error
+	for _, p := range batch {
+		if p.height == 0 {
+			if p.hash != ix.genesis {
+				return fatal(fmt.Errorf("daemon's block 0 is %s, want genesis %s", p.hash, ix.genesis))
+			}
+		} else if p.prev() != b.st.tip {
+			connectErr = errNeedReorg
+			break
+		}
+		w := &blockWork{raw: sdk.Block{Height: p.height}}
+		w.p = p
+		for _, tx := range p.msg.Transactions {
+			for _, o := range tx.TxOut {
+				var hx HashX
+				if !unspendable(o.PkScript) {
+					hx = HashXFromScript(o.PkScript)
+				}
+				w.outHX = append(w.outHX, hx)
+			}
+			w.in = append(w.in, make([]prefetch, len(tx.TxIn))...)
+		}
+		if err := pl.prepareBlock(ctx, b, w); err != nil {
+			return err
+		}
+	}
+	if b.empty() {
+		return connectErr
+	}
+	if err := ix.commitBatch(ctx, b); err != nil {
+		return err
+	}
+	return connectErr
+}
+
+// byteBudget bounds the raw bytes of prefetched, unprocessed blocks. One
+// block is always admitted, however large.
+type byteBudget struct {
+	mu    sync.Mutex
+	used  int64
+	max   int64
+	freed chan struct{}
+}
+
+func newByteBudget(max int64) *byteBudget {
+	return &byteBudget{max: max, freed: make(chan struct{}, 1)}
+}
+
+func (b *byteBudget) acquire(ctx context.Context, n int64) error {
+	for {
+		b.mu.Lock()
+		if b.used == 0 || b.used+n <= b.max {
+			b.used += n
+			b.mu.Unlock()
+			return nil
+		}
+		b.mu.Unlock()
+		select {
+		case <-b.freed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (b *byteBudget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	select {
+	case b.freed <- struct{}{}:
+	default:
+	}
+}

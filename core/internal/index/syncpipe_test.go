@@ -1,0 +1,301 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/amber-electrum/amber/core/internal/store"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+// pipeChain is a chain whose txs mostly spend outputs of the last few
+// blocks, so that spends cross batch boundaries (layer in flight, store).
+func pipeChain() []*wire.MsgBlock { return genSyncChain(90, 12, 30, 7) }
+
+// pipeScripts are the scripts genSyncChain pays (n of them).
+func pipeScripts(n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		s := p2wpkh(byte(i))
+		s[2] = byte(i >> 8)
+		out[i] = s
+	}
+	return out
+}
+
+// modelView computes, independently of the index, each script's confirmed
+// history (tx order) and unspent outputs.
+func modelView(blocks []*wire.MsgBlock, scripts [][]byte) map[HashX][2]any {
+	type utxo struct {
+		hx HashX
+		u  UTXO
+	}
+	unspent := map[wire.OutPoint]utxo{}
+	hist := map[HashX][]Confirmed{}
+	for h, b := range blocks {
+		if h == 0 {
+			continue
+		}
+		for i, tx := range b.Transactions {
+			seen := map[HashX]bool{}
+			var order []HashX
+			touch := func(hx HashX) {
+				if !seen[hx] {
+					seen[hx] = true
+					order = append(order, hx)
+				}
+			}
+			if i > 0 {
+				for _, in := range tx.TxIn {
+					u := unspent[in.PreviousOutPoint]
+					delete(unspent, in.PreviousOutPoint)
+					touch(u.hx)
+				}
+			}
+			for v, o := range tx.TxOut {
+				if unspendable(o.PkScript) {
+					continue
+				}
+				hx := HashXFromScript(o.PkScript)
+				unspent[wire.OutPoint{Hash: tx.TxHash(), Index: uint32(v)}] = utxo{hx, UTXO{TxHash: sdk.Hash(tx.TxHash()), TxPos: uint32(v), Height: int64(h), Value: o.Value}}
+				touch(hx)
+			}
+			for _, hx := range order {
+				hist[hx] = append(hist[hx], Confirmed{TxHash: sdk.Hash(tx.TxHash()), Height: int64(h)})
+			}
+		}
+	}
+	out := map[HashX][2]any{}
+	for _, s := range scripts {
+		hx := HashXFromScript(s)
+		var us []UTXO
+		for _, u := range unspent {
+			if u.hx == hx {
+				us = append(us, u.u)
+			}
+		}
+		sortUTXOs(us)
+		out[hx] = [2]any{hist[hx], us}
+	}
+	return out
+}
+
+func sortUTXOs(us []UTXO) {
+	sort.Slice(us, func(i, j int) bool {
+		if us[i].Height != us[j].Height {
+			return us[i].Height < us[j].Height
+		}
+		if us[i].TxHash != us[j].TxHash {
+			return displayLess(&us[i].TxHash, &us[j].TxHash)
+		}
+		return us[i].TxPos < us[j].TxPos
+	})
+}
+
+func indexView(t *testing.T, ix *Index, scripts [][]byte) map[HashX][2]any {
+	t.Helper()
+	out := map[HashX][2]any{}
+	for _, s := range scripts {
+		hx := HashXFromScript(s)
+		conf, _, err := ix.History(context.Background(), hx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		us, _, err := ix.ListUnspent(context.Background(), hx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sortUTXOs(us)
+		out[hx] = [2]any{conf, us}
+	}
+	return out
+}
+
+// TestPipelineBatchings: whatever the batching (one block per commit,
+// fixed caps, a memory budget that closes batches every few blocks, one
+// batch), the pipelined sync leaves the same store rows, and its answers
+// equal a model computed from the blocks.
+func TestPipelineBatchings(t *testing.T) {
+	blocks := pipeChain()
+	scripts := pipeScripts(30)
+	want := modelView(blocks, scripts)
+	cases := []struct {
+		name string
+		mod  func(*Options)
+	}{
+		{"one block per batch", func(o *Options) { o.BatchBlocks = 1 }},
+		{"batches of 7", func(o *Options) { o.BatchBlocks = 7; o.FetchBlocks = 5 }},
+		{"budget of a few blocks", func(o *Options) { o.BatchBlocks = 0; o.SyncCacheBytes = 60_000 }},
+		{"tiny prefetch", func(o *Options) { o.BatchBlocks = 0; o.PrefetchBytes = 1; o.SyncCacheBytes = 30_000 }},
+		{"unbounded", func(o *Options) { o.BatchBlocks = 0; o.FetchBlocks = 200 }},
+	}
+	var ref []string
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			chain := &fakeChain{}
+			chain.set(blocks)
+			ix := newTestIndex(t, chain, nil, func(o *Options) { o.ReorgLimit = 10; c.mod(o) })
+			settle(t, ix)
+			if h, _, _ := ix.Tip(); h != int64(len(blocks)-1) {
+				t.Fatalf("synced to %d", h)
+			}
+			if got := indexView(t, ix, scripts); !reflect.DeepEqual(got, want) {
+				t.Error("index answers differ from the model")
+			}
+			d := dumpStore(t, ix.st)
+			if ref == nil {
+				ref = d
+			} else if !reflect.DeepEqual(d, ref) {
+				t.Errorf("store rows differ from the first batching (%d vs %d rows)", len(d), len(ref))
+			}
+			if c.name == "budget of a few blocks" && ix.Status().Commits < 5 {
+				t.Errorf("%d commits: the budget did not close batches", ix.Status().Commits)
+			}
+		})
+	}
+}
+
+// TestPipelineCrash fails each commit of a budget-batched sync in turn:
+// the store holds exactly a fresh sync's state at its height (so no batch
+// is half-written and no undo row is missing), and resuming completes it.
+func TestPipelineCrash(t *testing.T) {
+	blocks := genSyncChain(40, 8, 20, 3)
+	mod := func(o *Options) { o.BatchBlocks = 0; o.SyncCacheBytes = 40_000; o.ReorgLimit = 6 }
+	fresh := map[int64][]string{}
+	freshDump := func(h int64) []string {
+		if d, ok := fresh[h]; ok {
+			return d
+		}
+		chain := &fakeChain{}
+		chain.set(blocks[:h+1])
+		ix := newTestIndex(t, chain, nil, func(o *Options) { o.ReorgLimit = 6; o.BatchBlocks = 1 })
+		settle(t, ix)
+		fresh[h] = dumpStore(t, ix.st)
+		return fresh[h]
+	}
+	tested := 0
+	for n := 1; ; n++ {
+		inner := store.OpenMemory()
+		fs := &failStore{Store: inner, failAt: n}
+		chain := &fakeChain{}
+		chain.set(blocks)
+		ix := newTestIndex(t, chain, fs, mod)
+		err := runUntil(ix, chain)
+		if err == nil {
+			if fs.calls < n {
+				break
+			}
+			t.Fatalf("failAt %d: no error", n)
+		}
+		if !errors.Is(err, errCrash) {
+			t.Fatalf("failAt %d: err = %v", n, err)
+		}
+		tested++
+		re := newTestIndex(t, chain, inner, mod)
+		h, _, _ := re.Tip()
+		if h >= 0 {
+			if got := dumpStore(t, inner); !reflect.DeepEqual(got, freshDump(h)) {
+				t.Fatalf("failAt %d: state at %d differs from a fresh sync", n, h)
+			}
+		}
+		settle(t, re)
+		if got := dumpStore(t, inner); !reflect.DeepEqual(got, freshDump(int64(len(blocks)-1))) {
+			t.Fatalf("failAt %d: resumed state differs from a fresh sync", n)
+		}
+	}
+	if tested < 3 {
+		t.Fatalf("only %d crash points: the budget did not split the sync", tested)
+	}
+}
+
+// TestSpendResolution covers where the sequencer finds a spent output: the
+// batch itself, the previous batch's layer (committed or not), a worker's
+// store lookup when it is recent enough, else the store again; a stale
+// lookup never resurrects an output spent by a batch since committed.
+func TestSpendResolution(t *testing.T) {
+	ctx := context.Background()
+	mk := func(b byte) outpoint { return outpoint{txid: sdk.Hash{b}, vout: 1} }
+	ov := func(b byte) outVal {
+		return outVal{hx: HashX{b}, txnum: uint64(b), value: int64(b) * 100, height: int64(b)}
+	}
+	inStore, gone := mk(1), mk(2)
+	s := store.OpenMemory()
+	if err := s.Update(ctx, func(tx store.RWTx) error { return tx.Set(outKey(&inStore.txid, inStore.vout), ov(1).encode()) }); err != nil {
+		t.Fatal(err)
+	}
+	ix := &Index{st: s}
+	pl := &pipeline{ix: ix}
+	prev := &layer{live: map[outpoint]outVal{mk(3): ov(3)}, spent: map[outpoint]struct{}{mk(4): {}}}
+	pl.prev = prev
+	b := newSyncBatch(5, state{height: 9})
+	b.lay.live[mk(5)] = ov(5)
+
+	cases := []struct {
+		name string
+		op   outpoint
+		pf   prefetch
+		gen  int64
+		want outVal
+		err  bool
+		dels int
+	}{
+		{"created in the batch", mk(5), prefetch{}, 0, ov(5), false, 0},
+		{"spent twice in the batch", mk(5), prefetch{}, 0, outVal{}, true, 0},
+		{"in the previous layer", mk(3), prefetch{}, 0, ov(3), false, 2},
+		{"spent by the previous layer", mk(4), prefetch{ov(4), true}, 5, outVal{}, true, 0},
+		{"recent lookup used", mk(6), prefetch{ov(6), true}, 3, ov(6), false, 2},
+		{"stale lookup read again: found", inStore, prefetch{ov(1), true}, 2, ov(1), false, 2},
+		{"stale lookup read again: spent since", gone, prefetch{ov(2), true}, 2, outVal{}, true, 0},
+		{"unknown", mk(7), prefetch{}, 5, outVal{}, true, 0},
+	}
+	for _, c := range cases {
+		before := len(b.dels)
+		got, err := pl.spend(ctx, b, c.op, c.pf, c.gen)
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("%s: got %+v, %v; want %+v, error %v", c.name, got, err, c.want, c.err)
+		}
+		if c.err && err != nil && !errors.Is(err, errChain) {
+			t.Errorf("%s: error %v is not a chain inconsistency", c.name, err)
+		}
+		if n := len(b.dels) - before; n != c.dels {
+			t.Errorf("%s: %d deletes, want %d", c.name, n, c.dels)
+		}
+	}
+	if _, ok := b.lay.live[mk(5)]; ok {
+		t.Error("an output created and spent in the batch is still live")
+	}
+}
+
+// TestCommitFailureStopsSync: a failed commit ends the sync with its error
+// and nothing after it is committed.
+func TestCommitFailureStopsSync(t *testing.T) {
+	blocks := genSyncChain(30, 5, 10, 4)
+	chain := &fakeChain{}
+	chain.set(blocks)
+	fs := &failStore{Store: store.OpenMemory(), failAt: 2}
+	ix := newTestIndex(t, chain, fs, func(o *Options) { o.BatchBlocks = 4 })
+	err := ix.syncForward(context.Background(), int64(len(blocks)-1))
+	if !errors.Is(err, errCrash) {
+		t.Fatalf("err = %v, want the commit's failure", err)
+	}
+	if fs.calls != 2 {
+		t.Errorf("%d commits attempted, want 2", fs.calls)
+	}
+	// Batch sizes depend on timing: the published state is the first
+	// batch's, which is what the store holds.
+	re := newTestIndex(t, chain, fs.Store, nil)
+	if h, hash, _ := ix.Tip(); h >= int64(len(blocks)-1) || h > 4 {
+		t.Errorf("height %d after the failed second batch", h)
+	} else if rh, rhash, _ := re.Tip(); rh != h || rhash != hash {
+		t.Errorf("published tip %d, store holds %d", h, rh)
+	}
+	if got := fmt.Sprint(ix.Status().Commits); got != "1" {
+		t.Errorf("commits = %s", got)
+	}
+}
