@@ -94,6 +94,9 @@ type FastInfo struct {
 	// one transaction; MaxBlockTxs the most transactions in one block.
 	MaxInputs, MaxOutputs, MaxBlockTxs int
 	Bytes                              int64 // serialized size of all blocks
+	// DustLeft counts wallet outputs too small to pay their own spend,
+	// left unspent.
+	DustLeft int
 	// Tracked are the scripts with expected answers: the heavy ones first.
 	Tracked []*Tracked
 	Elapsed time.Duration

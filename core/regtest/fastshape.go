@@ -8,8 +8,8 @@ import (
 
 // Transaction shapes of GenerateFast, drawn per transaction:
 //
-//	88 % payments: 1 input (65 %), 2 (25 %) or 3-5 (10 %); one payment
-//	     (75 %) or 2-3, and change
+//	88 % payments: 1 input (70 %), 2 (22 %) or 3-5 (8 %); one payment
+//	     (60 %), 2 (25 %) or 3-4, and change
 //	 6 % self transfers: 1 input, 1 output
 //	 2 % batch payouts: 1-2 inputs, 20-100 payments and change
 //	 2 % consolidations: 10-60 inputs, 1 output
@@ -29,6 +29,9 @@ const (
 	heavySweepAt = 1000
 	heavySweep   = 100
 	minChange    = 1000
+	minPayment   = 2_000 // well above every type's dust threshold
+	topUpBelow   = 5_000
+	maxTopUp     = 12
 	foreignShare = 10 // one payment in foreignShare leaves the wallet
 )
 
@@ -165,28 +168,46 @@ func (g *fastGen) planOne() *plannedTx {
 		pays = append(pays, g.payee())
 	default: // payment
 		switch q := g.rng.IntN(100); {
-		case q < 65:
+		case q < 70:
 			nIn = 1
-		case q < 90:
+		case q < 92:
 			nIn = 2
 		default:
 			nIn = 3 + g.rng.IntN(3)
 		}
 		n := 1
-		if g.rng.IntN(4) == 0 {
-			n = 2 + g.rng.IntN(2)
+		switch q := g.rng.IntN(100); {
+		case q >= 85:
+			n = 3 + g.rng.IntN(2)
+		case q >= 60:
+			n = 2
 		}
 		for range n {
 			pays = append(pays, g.payee())
 		}
 	}
 	prevs := make([]UTXO, 0, nIn)
-	for len(prevs) < nIn && len(g.pool) > 0 {
-		prevs = append(prevs, g.take(&g.pool))
+	var sum int64
+	// Coin selection: the drawn inputs, and more while they hold less than
+	// topUpBelow (a wallet sweeps its dust into a payment).
+	for (len(prevs) < nIn || sum < topUpBelow && len(prevs) < maxTopUp) && len(g.pool) > 0 {
+		u := g.take(&g.pool)
+		prevs = append(prevs, u)
+		sum += u.Value
 	}
+	// Payments are drawn log-uniformly, then scaled down to a budget of
+	// 20-60 % of the inputs when they would take more: the change keeps
+	// most of the value, as a wallet's does.
 	values := make([]int64, len(pays))
+	var want int64
 	for i := range pays {
 		values[i] = g.logUniform(payLo, payHi)
+		want += values[i]
+	}
+	if budget := sum * int64(2+g.rng.IntN(5)) / 10; want > budget && want > 0 {
+		for i := range values {
+			values[i] = max(values[i]*budget/want, minPayment)
+		}
 	}
 	if g.spec.Heavy > 0 && g.spec.Txs > 0 &&
 		g.rng.Float64() < float64(g.spec.Heavy*g.spec.HeavyTxs)/float64(g.spec.Txs) {
@@ -244,6 +265,7 @@ func (g *fastGen) buildChange(prevs []UTXO, pays []plannedOut, values []int64, c
 			return &plannedTx{tx: tx, prevs: prevs, outs: outs, fee: fee, weight: 4 * vsize}
 		}
 		if len(pays) == 0 {
+			g.info.DustLeft += len(prevs)
 			return nil // dust: the inputs leave the pool
 		}
 		pays, values = pays[:len(pays)-1], values[:len(values)-1]
