@@ -81,12 +81,21 @@ func TestBigChainRealBtcdAndAmberd(t *testing.T) {
 		t.Fatalf("only %d of %d tracked scripts have a history", used, len(f.Scripts))
 	}
 
-	// amberd synced from scratch answers the same.
+	// amberd synced from scratch answers the same, on each engine.
 	bins, err := amberproc.FindOrBuild(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := amberproc.Start(ctx, amberproc.Options{Amberd: bins.Amberd, Plugin: bins.Plugin, DaemonURL: node.URL()})
+	for _, engine := range []string{"pebble", "buntdb"} {
+		t.Run(engine, func(t *testing.T) { checkAmberdAnswers(ctx, t, bins, node.URL(), engine, tip, f) })
+	}
+}
+
+// checkAmberdAnswers syncs a fresh amberd with engine and checks its
+// get_history, get_balance and listunspent of every script in f.
+func checkAmberdAnswers(ctx context.Context, t *testing.T, bins amberproc.Bins, daemonURL, engine string, tip int64, f *targets.File) {
+	p, err := amberproc.Start(ctx, amberproc.Options{Amberd: bins.Amberd, Plugin: bins.Plugin, DaemonURL: daemonURL,
+		Env: map[string]string{"AMBER_DB_ENGINE": engine}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +103,9 @@ func TestBigChainRealBtcdAndAmberd(t *testing.T) {
 	defer func() { _ = p.Stop(30 * time.Second) }()
 	if _, err := syncbench.Watch(ctx, syncbench.WatchOptions{Target: p, Tip: tip}); err != nil {
 		t.Fatalf("amberd sync: %v\n%s", err, p.Tail(4096))
+	}
+	if !slices.Contains(p.Environ(), "AMBER_DB_ENGINE="+engine) {
+		t.Fatalf("amberd environment %v", p.Environ())
 	}
 	c, err := rpcclient.Dial(ctx, p.TCPAddr())
 	if err != nil {
