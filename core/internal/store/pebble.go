@@ -62,6 +62,7 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 		CompactionConcurrencyRange: func() (int, int) {
 			return 1, min(max(runtime.NumCPU()/2, 2), 4)
 		},
+		MaxOpenFiles:       PebbleMaxOpenFiles,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{logger},
 		EventListener: &pebble.EventListener{
@@ -95,6 +96,11 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	}
 	return s, nil
 }
+
+// PebbleMaxOpenFiles bounds the files pebble keeps open (its table cache
+// and logs): the file descriptors amberd must reserve for the store
+// besides its client sessions.
+const PebbleMaxOpenFiles = 1000
 
 // syncBatchBytes: with db_sync everysecond, a batch at least this large
 // (the initial sync's batches, a full mainnet block) is fsynced at commit;
