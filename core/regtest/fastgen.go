@@ -100,7 +100,7 @@ type FastInfo struct {
 	// Tracked are the scripts with expected answers: the heavy ones first.
 	Tracked []*Tracked
 	Elapsed time.Duration
-	// SignCPU is the wall time spent signing (all workers busy); Submit
+	// Sign is the wall time spent signing (all workers busy); Submit
 	// the wall time of the submitblock calls, which ran beside the
 	// generator; SubmitTxs the transactions in the submitted blocks.
 	Sign, Submit time.Duration
