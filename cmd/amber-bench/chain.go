@@ -30,11 +30,8 @@ type chainResult struct {
 
 func runChain(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("chain", flag.ContinueOnError)
-	daemon := fs.String("daemon", "", "use this btcd (user:pass@127.0.0.1:port) instead of starting one")
-	rpcPort := fs.Int("rpcport", 0, "RPC port of the btcd started here (0: a free port)")
-	dir := fs.String("dir", "", "data directory of the btcd started here (default: temporary)")
-	user := fs.String("rpcuser", "amber", "RPC user of the btcd started here")
-	pass := fs.String("rpcpass", "amber", "RPC password of the btcd started here")
+	var nf nodeFlags
+	nf.register(fs)
 	blocks := fs.Int("blocks", 600, "blocks to mine")
 	txPerBlock := fs.Int("tx-per-block", 20, "transactions per block (from height 101)")
 	scripts := fs.Int("scripts", 200, "distinct destination scripts")
@@ -60,33 +57,18 @@ func runChain(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 
+	client, node, err := nf.connect(ctx, log)
+	if err != nil {
+		return err
+	}
+	if node != nil {
+		defer node.Stop()
+	}
 	var chain interface {
 		regtest.Chain
 		targets.Source
-	}
-	var daemonURL string
-	var node *regtest.Node
-	if *daemon != "" {
-		hp, u, p, err := parseDaemonURL(*daemon)
-		if err != nil {
-			return err
-		}
-		chain, daemonURL = regtest.NewClient(hp, u, p), *daemon
-	} else {
-		if *dir != "" {
-			if err := os.MkdirAll(*dir, 0o755); err != nil {
-				return err
-			}
-		}
-		var err error
-		node, err = regtest.StartNode(ctx, regtest.NodeOptions{Dir: *dir, RPCPort: *rpcPort, User: *user, Pass: *pass, Logger: log})
-		if err != nil {
-			return fmt.Errorf("start btcd: %w", err)
-		}
-		defer node.Stop()
-		chain, daemonURL = node, node.URL()
-		log.Info("btcd regtest started", "daemon_url", daemonURL, "dir", node.Dir())
-	}
+	} = client
+	daemonURL := client.URL()
 
 	w := regtest.NewWallet(*seed, &chaincfg.RegressionNetParams)
 	info, err := regtest.Generate(ctx, chain, w, regtest.Spec{

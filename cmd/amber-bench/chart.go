@@ -33,9 +33,10 @@ func runChart(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("chart", flag.ContinueOnError)
 	out := fs.String("out", "", "directory for the SVG files (created if missing)")
 	server := fs.String("server-name", "amberd", "what to call the query -server in the charts")
-	var queries, syncs, subs fileList
+	var queries, syncs, subs, engines fileList
 	fs.Var(&queries, "query", "result of `query -json-out` (repeatable): latency distribution vs the echo server, per-method percentiles")
 	fs.Var(&syncs, "sync", "result of `sync -json-out` (repeatable): height over time, amberd RSS over time")
+	fs.Var(&engines, "sync-engines", "results of `sync -json-out` on one chain with different -engine (repeatable): one height and one RSS chart comparing them")
 	fs.Var(&subs, "subscribe", "result of `subscribe -json-out` (repeatable): notification latency per event")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,8 +75,25 @@ func runChart(ctx context.Context, args []string, stdout io.Writer) error {
 			return charts.SubscribeCharts(s)
 		}})
 	}
+	if len(engines) > 0 {
+		inputs = append(inputs, chartInput{engines[0], func([]byte) ([]charts.Chart, error) {
+			var runs []*charts.Sync
+			for _, path := range engines {
+				data, err := os.ReadFile(path)
+				if err != nil {
+					return nil, err
+				}
+				s, err := charts.ParseSync(data)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", path, err)
+				}
+				runs = append(runs, s)
+			}
+			return charts.EngineCharts(runs)
+		}})
+	}
 	if len(inputs) == 0 {
-		return errors.New("chart: give at least one -query, -sync or -subscribe file")
+		return errors.New("chart: give at least one -query, -sync, -sync-engines or -subscribe file")
 	}
 	// Draw everything first: a bad input writes nothing.
 	type file struct {
@@ -99,7 +117,7 @@ func runChart(ctx context.Context, args []string, stdout io.Writer) error {
 		stem := strings.TrimSuffix(filepath.Base(in.path), filepath.Ext(in.path))
 		for _, c := range cs {
 			base := stem + "-" + c.Name
-			if strings.HasPrefix(c.Name, stem+"-") { // sync.json: sync-height, not sync-sync-height
+			if strings.HasPrefix(c.Name, stem+"-") || strings.HasPrefix(c.Name, "sync-engines") { // sync.json: sync-height, not sync-sync-height
 				base = c.Name
 			}
 			name := base

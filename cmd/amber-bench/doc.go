@@ -4,6 +4,9 @@
 //
 //	amber-bench chain  [flags]  build a deterministic regtest chain and write
 //	                            the expected answers (targets JSON)
+//	amber-bench bigchain [flags] a large mainnet-like chain built with
+//	                            submitblock (no mempool), 1,000,000 txs by
+//	                            default, and its expected answers
 //	amber-bench query  [flags]  N concurrent wallet-like sessions; rate and
 //	                            p50/p99/p999 latency per method, errors by
 //	                            code; -echo adds an in-process echo server
@@ -12,7 +15,8 @@
 //	                            with one pipelining get_history flooder
 //	amber-bench sync   [flags]  raw block fetch rate of the daemon beside the
 //	                            time a fresh amberd takes to index the same
-//	                            chain (blocks/s, tx/s, peak RSS, index size)
+//	                            chain (blocks/s, tx/s, peak RSS, index size,
+//	                            CPU, start-up on the synced index; -engine)
 //	amber-bench subscribe [flags] 10,000 sessions x 10 script hash
 //	                            subscriptions: memory per idle session and
 //	                            the time from a mempool payment or a block to
@@ -23,7 +27,8 @@
 //	                            11) beside polite clients: peak RSS, p99
 //	                            ratio to a quiet baseline, attacker outcome
 //
-// .ci/bench runs them all in one go, as docs/benchmarks.md was made.
+// .ci/bench runs them all in one go, as docs/benchmarks.md was made;
+// `.ci/bench issue10` runs bigchain and sync per engine (issue #10).
 //
 // Each subcommand prints a human report on stdout (or JSON with -json) and a
 // live status line on stderr. See docs/benchmarks.md for measured numbers

@@ -22,6 +22,7 @@ type command struct {
 
 var commands = []command{
 	{"chain", "build a regtest chain and write its expected answers", runChain},
+	{"bigchain", "build a large mainnet-like chain fast (submitblock) and write its expected answers", runBigChain},
 	{"query", "wallet-mix load against an Electrum server (and an echo server)", runQuery},
 	{"flood", "well-behaved wallets with and without one get_history flooder", runFlood},
 	{"sync", "index time of a fresh amberd vs the raw block fetch rate of the daemon", runSync},

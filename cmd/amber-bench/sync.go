@@ -45,6 +45,7 @@ type syncReport struct {
 	TargetRatio   float64    `json:"target_ratio"`
 	LoadBefore    [3]float64 `json:"load_avg_before"` // /proc/loadavg 1, 5, 15 min
 	LoadAfter     [3]float64 `json:"load_avg_after"`
+	Engine        syncEngine `json:"engine"`
 	Warnings      []string   `json:"warnings,omitempty"`
 }
 
@@ -95,6 +96,9 @@ type syncFlags struct {
 	jsonOut, cpuProfile                    string
 	cpuSeconds                             int
 	env                                    []string
+	engine                                 string
+	cacheMB                                int
+	restart                                bool
 }
 
 func runSync(ctx context.Context, args []string, stdout io.Writer) error {
@@ -121,6 +125,7 @@ func runSync(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 	fs.StringVar(&f.jsonOut, "json-out", "", "also write the JSON result to this file")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live status line")
+	f.registerEngine(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -135,6 +140,7 @@ func runSync(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	f.engineEnv(extra)
 	for _, p := range []*string{&f.amberd, &f.plugin} {
 		if *p, err = filepath.Abs(*p); err != nil {
 			return err
@@ -149,7 +155,7 @@ func runSync(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	client := regtest.NewClient(hp, user, pass)
 	rep := &syncReport{Command: "sync", Date: time.Now().UTC().Format(time.RFC3339), Daemon: hp,
-		TargetRatio: syncTarget, LoadBefore: loadAvg()}
+		TargetRatio: syncTarget, LoadBefore: loadAvg(), Engine: syncEngine{Engine: f.engine, CacheMB: f.cacheMB}}
 
 	rep.RawFetchBefore, err = rawFetch(ctx, client, &f, st, "raw fetch (before)")
 	if err != nil {
@@ -244,6 +250,7 @@ func runAmberd(ctx context.Context, f *syncFlags, daemonURL string, extra map[st
 	if m, err := procstat.Read(p.PID()); err == nil {
 		a.PeakRSS = m.Peak
 	}
+	readCPU(&rep.Engine, p.PID(), w.PluginPID)
 	if w.PluginPID > 0 {
 		a.PluginPID = w.PluginPID
 		if m, err := procstat.Read(w.PluginPID); err == nil {
@@ -266,6 +273,14 @@ func runAmberd(ctx context.Context, f *syncFlags, daemonURL string, extra map[st
 	}
 	if a.IndexBytes, err = procstat.DirSize(p.DBDir()); err != nil {
 		return fmt.Errorf("sync: %w", err)
+	}
+	if f.restart {
+		st.Printf("amberd: restarting on the synced index")
+		rep.Engine.Restart, err = restartOn(ctx, f, daemonURL, extra, p.DBDir(), p.LogPath()+".restart", raw.Tip)
+		st.Done()
+		if err != nil {
+			return fmt.Errorf("sync: %w", err)
+		}
 	}
 	if f.keep {
 		fmt.Fprintf(os.Stderr, "sync: kept amberd's database %s and log %s\n", p.DBDir(), p.LogPath())
@@ -417,6 +432,7 @@ func writeSyncText(w io.Writer, rep *syncReport) {
 		rep.RawFetchUsed, rep.Ratio, rep.TargetRatio, rep.RatioIndexing)
 	fmt.Fprintf(w, "load average before %.2f %.2f %.2f, after %.2f %.2f %.2f\n", rep.LoadBefore[0], rep.LoadBefore[1],
 		rep.LoadBefore[2], rep.LoadAfter[0], rep.LoadAfter[1], rep.LoadAfter[2])
+	writeEngineText(w, rep)
 	if a.CPUProfile != "" {
 		fmt.Fprintf(w, "CPU profile of amberd (%d s from the first indexed block): %s\n", a.CPUProfileSecond, a.CPUProfile)
 	}

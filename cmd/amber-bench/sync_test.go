@@ -160,6 +160,13 @@ func TestSyncRealBtcd(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, rep.Date); err != nil {
 		t.Fatal(err)
 	}
+	// The engine side: CPU time read, amberd restarted on the synced index
+	// and caught up at the same tip.
+	e := rep.Engine
+	if e.CPU <= 0 || e.PluginCPU < 0 || e.Restart == nil || e.Restart.Height != tip || e.Restart.IndexOpen <= 0 ||
+		e.Restart.Ready < e.Restart.IndexOpen || e.Restart.RSS <= 0 {
+		t.Fatalf("engine %+v, restart %+v", e, e.Restart)
+	}
 	checkSyncContract(t, jsonPath)
 }
 

@@ -14,6 +14,11 @@
 //   - Generate (generate.go) mines a chain with many transactions over many
 //     scripts, optional same-block spends, a long-history script and
 //     unconfirmed chains left in the mempool.
+//   - GenerateFast (fastgen.go, fastshape.go, block.go) builds large
+//     mainnet-like chains without the mempool: its own UTXO set, signing on
+//     all cores, blocks assembled here (BIP34 coinbase, witness commitment,
+//     merkle root, regtest proof of work) and sent with submitblock, on a
+//     fresh node, deterministic from a seed.
 //
 // btcd quirks that shape this package (see the lab notes): the regtest
 // database is deleted every time btcd starts, so a chain lives only as long as

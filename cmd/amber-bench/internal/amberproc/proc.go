@@ -35,6 +35,8 @@ type Options struct {
 	// Env overrides or adds configuration variables (an empty value
 	// removes one).
 	Env map[string]string
+	// Reuse lets DBDir hold an existing index (a restart on a synced one).
+	Reuse bool
 }
 
 // Proc is a running (or exited) amberd.
@@ -132,7 +134,7 @@ func (p *Proc) prepareDirs(o Options) error {
 			p.logPath = filepath.Join(tmp, "amberd.log")
 		}
 	}
-	if o.DBDir != "" {
+	if o.DBDir != "" && !o.Reuse {
 		ents, err := os.ReadDir(o.DBDir)
 		if err == nil && len(ents) > 0 {
 			p.Remove()

@@ -31,6 +31,12 @@ type Sync struct {
 	} `json:"chain"`
 	RawFetch SyncRun `json:"raw_fetch"`
 	Amberd   SyncRun `json:"amberd"`
+	// Engine is the store engine amberd ran with ("" for runs before
+	// amber-bench recorded it).
+	Engine struct {
+		Engine  string `json:"engine"`
+		CacheMB int    `json:"cache_mb"`
+	} `json:"engine"`
 	// Ratio is amberd's blocks/s over the raw fetch's.
 	Ratio float64 `json:"ratio"`
 }
@@ -52,6 +58,8 @@ type SyncPoint struct {
 	T        float64 `json:"t_s"`
 	Height   int64   `json:"height"`
 	RSSBytes int64   `json:"rss_bytes"`
+	// PluginRSSBytes is the chain plugin's RSS (0 if unknown).
+	PluginRSSBytes int64 `json:"plugin_rss_bytes"`
 }
 
 // Subscribe is `amber-bench subscribe -json-out`.
