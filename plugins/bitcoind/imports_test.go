@@ -12,7 +12,8 @@ import (
 // never the host's core packages.
 func TestImportBoundary(t *testing.T) {
 	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", "-test",
-		"github.com/amber-electrum/amber/plugins/bitcoind/...").CombinedOutput()
+		"github.com/amber-electrum/amber/plugins/bitcoind/...",
+		"github.com/amber-electrum/amber/plugins/internal/chainbackend/...").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}

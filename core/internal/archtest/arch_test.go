@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -17,7 +18,11 @@ type pkg struct {
 	Doc        string
 	Dir        string
 	Deps       []string
-	Module     *struct{ Path string }
+	Imports    []string
+	// TestImports and XTestImports are the imports of the package's tests.
+	TestImports  []string
+	XTestImports []string
+	Module       *struct{ Path string }
 }
 
 // repoRoot is two directories above this file's package.
@@ -87,6 +92,53 @@ func TestPluginsImportOnlySDKAndCoins(t *testing.T) {
 				continue
 			}
 			t.Errorf("%s depends on %s: plugins may import only sdk, coins and libraries", p.ImportPath, d)
+		}
+	}
+}
+
+// pluginOf names the plugin a package under plugins/ belongs to:
+// "bmm" for plugins/bmm/proof, "internal" for the shared code under
+// plugins/internal, "" for a package outside plugins/.
+func pluginOf(importPath string) string {
+	rest, ok := strings.CutPrefix(importPath, rootModule+"/plugins/")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return name
+}
+
+// TestPluginsNeverImportEachOther: each plugin is a program of its own;
+// code two plugins share lives under plugins/internal, which imports no
+// plugin. Test imports count too.
+func TestPluginsNeverImportEachOther(t *testing.T) {
+	pkgs := list(t, repoRoot(t), "./plugins/...")
+	if len(pkgs) == 0 {
+		t.Fatal("go list found no plugin packages")
+	}
+	for _, p := range pkgs {
+		from := pluginOf(p.ImportPath)
+		for _, imp := range slices.Concat(p.Imports, p.TestImports, p.XTestImports) {
+			to := pluginOf(imp)
+			if to == "" || to == from || to == "internal" {
+				continue
+			}
+			t.Errorf("%s imports %s: a plugin may import only its own packages and plugins/internal/...", p.ImportPath, imp)
+		}
+	}
+}
+
+func TestPluginOf(t *testing.T) {
+	for path, want := range map[string]string{
+		rootModule + "/plugins/bmm/proof":          "bmm",
+		rootModule + "/plugins/bitcoind":           "bitcoind",
+		rootModule + "/plugins/internal/daemonrpc": "internal",
+		rootModule + "/plugins":                    "",
+		rootModule + "/core/internal/merkle":       "",
+		"example.com/x/plugins/bmm":                "",
+	} {
+		if got := pluginOf(path); got != want {
+			t.Errorf("pluginOf(%q) = %q, want %q", path, got, want)
 		}
 	}
 }

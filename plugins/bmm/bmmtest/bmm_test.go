@@ -16,9 +16,9 @@ import (
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
 	"github.com/amber-electrum/amber/plugins/bmm/follow"
 	"github.com/amber-electrum/amber/plugins/bmm/mainchain"
-	"github.com/amber-electrum/amber/plugins/bmm/merkle"
 	"github.com/amber-electrum/amber/plugins/bmm/proof"
 	"github.com/amber-electrum/amber/plugins/bmm/store"
+	"github.com/amber-electrum/amber/plugins/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 

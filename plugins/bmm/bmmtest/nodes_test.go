@@ -15,7 +15,7 @@ import (
 	"github.com/amber-electrum/amber/core/regtest"
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
 	"github.com/amber-electrum/amber/plugins/bmm/internal/testchain"
-	"github.com/amber-electrum/amber/plugins/bmm/merkle"
+	"github.com/amber-electrum/amber/plugins/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 

@@ -1,7 +1,7 @@
 // Package mainchain is the BMM plugin's view of the mainchain node: the
 // three JSON-RPC calls it needs (getblockcount, getblockhash, getblock with
-// verbosity 0), over plugins/bitcoind/rpc, with the block decoded by btcd's
-// wire package. It works with any Bitcoin Core-compatible node (bitcoind,
+// verbosity 0), over plugins/internal/daemonrpc, with the block decoded by
+// btcd's wire package. It works with any Bitcoin Core-compatible node (bitcoind,
 // btcd); nothing Drivechain-specific is required.
 //
 // Errors keep the rpc client's kinds: sdk.KindUnavailable when the node

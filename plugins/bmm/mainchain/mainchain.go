@@ -10,11 +10,11 @@ import (
 
 	"github.com/btcsuite/btcd/wire"
 
-	"github.com/amber-electrum/amber/plugins/bitcoind/rpc"
+	"github.com/amber-electrum/amber/plugins/internal/daemonrpc"
 	"github.com/amber-electrum/amber/sdk"
 )
 
-// Caller is the part of *rpc.Client that Client uses.
+// Caller is the part of *daemonrpc.Client that Client uses.
 type Caller interface {
 	Call(ctx context.Context, method string, params ...any) (json.RawMessage, error)
 }
@@ -36,14 +36,14 @@ func New(c Caller) *Client { return &Client{rpc: c} }
 // DefaultPort is the port assumed for a mainchain_url without one.
 const DefaultPort = 8332
 
-// Dial parses url (user:pass@host[:port], see rpc.ParseURL) and returns a
-// Client over a new rpc.Client and that rpc.Client (to Close).
-func Dial(url string, log *slog.Logger) (*Client, *rpc.Client, error) {
-	ep, err := rpc.ParseURL(url, DefaultPort, false)
+// Dial parses url (user:pass@host[:port], see daemonrpc.ParseURL) and returns a
+// Client over a new daemonrpc.Client and that daemonrpc.Client (to Close).
+func Dial(url string, log *slog.Logger) (*Client, *daemonrpc.Client, error) {
+	ep, err := daemonrpc.ParseURL(url, DefaultPort, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	rc, err := rpc.New(rpc.Options{URLs: []rpc.Endpoint{ep}, Logger: log})
+	rc, err := daemonrpc.New(daemonrpc.Options{URLs: []daemonrpc.Endpoint{ep}, Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/amber-electrum/amber/plugins/bitcoind/rpc"
 	"github.com/amber-electrum/amber/plugins/bmm/mainchain"
 	"github.com/amber-electrum/amber/plugins/bmm/proof"
+	"github.com/amber-electrum/amber/plugins/internal/daemonrpc"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -82,7 +82,7 @@ func ParseConfig(raw []byte) (Config, error) {
 			if json.Unmarshal(v, &cfg.MainchainURL) != nil {
 				return cfg, invalid(k, "want a string")
 			}
-			if _, err := rpc.ParseURL(cfg.MainchainURL, mainchain.DefaultPort, false); err != nil {
+			if _, err := daemonrpc.ParseURL(cfg.MainchainURL, mainchain.DefaultPort, false); err != nil {
 				return cfg, invalid(k, "%v (want user:pass@host[:port])", err)
 			}
 		case "sidechain_number":

@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/amber-electrum/amber/plugins/bitcoind/rpc"
 	"github.com/amber-electrum/amber/plugins/bmm/follow"
 	"github.com/amber-electrum/amber/plugins/bmm/mainchain"
 	"github.com/amber-electrum/amber/plugins/bmm/proof"
 	"github.com/amber-electrum/amber/plugins/bmm/store"
+	"github.com/amber-electrum/amber/plugins/internal/daemonrpc"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -46,7 +46,7 @@ type Plugin struct {
 type running struct {
 	cfg    Config
 	st     *store.Store
-	rc     *rpc.Client
+	rc     *daemonrpc.Client
 	fol    *follow.Follower
 	b      *proof.Builder
 	cancel context.CancelFunc

@@ -18,8 +18,8 @@ import (
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
 	"github.com/amber-electrum/amber/plugins/bmm/follow"
 	"github.com/amber-electrum/amber/plugins/bmm/internal/testchain"
-	"github.com/amber-electrum/amber/plugins/bmm/merkle"
 	"github.com/amber-electrum/amber/plugins/bmm/store"
+	"github.com/amber-electrum/amber/plugins/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 

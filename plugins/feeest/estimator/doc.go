@@ -35,7 +35,8 @@
 //
 // # Sources
 //
-// "daemon" asks the daemon through the bitcoind plugin's backend package:
+// "daemon" asks the daemon through the bitcoind plugin's chain backend
+// (plugins/internal/chainbackend):
 // estimatesmartfee(number[, mode]).feerate, or estimatefee(number) on a
 // daemon without estimatesmartfee (btcd), with btcd's "not ready" answers
 // mapped to -1; relayfee is getnetworkinfo.relayfee (btcd: getinfo).

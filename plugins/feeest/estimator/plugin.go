@@ -13,7 +13,7 @@ import (
 
 	"github.com/amber-electrum/amber/sdk/pyfmt"
 
-	"github.com/amber-electrum/amber/plugins/bitcoind/backend"
+	"github.com/amber-electrum/amber/plugins/internal/chainbackend"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -29,7 +29,7 @@ const Version = "0.1.0"
 // MaxTarget is the largest confirmation target; larger ones are clamped.
 const MaxTarget = 1008
 
-// Daemon is what the daemon source needs; *backend.Backend (the bitcoind
+// Daemon is what the daemon source needs; *chainbackend.Backend (the bitcoind
 // plugin's chain backend) satisfies it.
 type Daemon interface {
 	Configure(ctx context.Context, config []byte) error
@@ -55,7 +55,7 @@ type Plugin struct {
 var (
 	_ sdk.MethodProvider = (*Plugin)(nil)
 	_ sdk.FeeHostAware   = (*Plugin)(nil)
-	_ Daemon             = (*backend.Backend)(nil)
+	_ Daemon             = (*chainbackend.Backend)(nil)
 )
 
 // New returns an unconfigured plugin whose daemon source logs to log (nil:
@@ -64,7 +64,7 @@ func New(log *slog.Logger) *Plugin {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return NewWithDaemon(func() Daemon { return backend.New(log) })
+	return NewWithDaemon(func() Daemon { return chainbackend.New(log) })
 }
 
 // NewWithDaemon returns an unconfigured plugin that builds its daemon

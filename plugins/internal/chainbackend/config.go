@@ -1,0 +1,120 @@
+package chainbackend
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/amber-electrum/amber/plugins/internal/daemonrpc"
+	"github.com/amber-electrum/amber/sdk"
+)
+
+// Config is the parsed configuration block.
+type Config struct {
+	URLs           []daemonrpc.Endpoint
+	CookieFile     string
+	RequestTimeout time.Duration
+	Network        string // "" when not set
+	BatchSize      int
+}
+
+// Networks are the network names the host may expect.
+var Networks = []string{"mainnet", "testnet", "testnet4", "signet", "regtest"}
+
+// Defaults.
+const (
+	DefaultBatchSize = 50
+	MaxBatchSize     = 1000
+)
+
+// DefaultPort is the RPC port assumed for URLs without one (ElectrumX's
+// coin defaults: 8332, and 18332 for the whole testnet class).
+func DefaultPort(network string) int {
+	if network == "" || network == "mainnet" {
+		return 8332
+	}
+	return 18332
+}
+
+func invalid(key, format string, args ...any) *sdk.Error {
+	e := sdk.Errorf(sdk.KindInvalidArgument, "bitcoind config: "+key+": "+format, args...)
+	return e
+}
+
+// ParseConfig parses a configuration block (see the package doc).
+func ParseConfig(raw []byte) (Config, error) {
+	cfg := Config{RequestTimeout: daemonrpc.DefaultRequestTimeout, BatchSize: DefaultBatchSize}
+	var m map[string]json.RawMessage
+	if len(bytes.TrimSpace(raw)) == 0 {
+		raw = []byte("{}")
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return cfg, sdk.Errorf(sdk.KindInvalidArgument, "bitcoind config: not a JSON object: %w", err)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var urls []string
+	for _, k := range keys {
+		v := m[k]
+		var err error
+		switch k {
+		case "daemon_url":
+			var s string
+			if err = json.Unmarshal(v, &s); err == nil {
+				urls = strings.Split(s, ",")
+			} else if err = json.Unmarshal(v, &urls); err != nil {
+				return cfg, invalid(k, "want a string or an array of strings")
+			}
+		case "cookie_file":
+			err = json.Unmarshal(v, &cfg.CookieFile)
+		case "request_timeout":
+			var s string
+			if err = json.Unmarshal(v, &s); err == nil {
+				cfg.RequestTimeout, err = time.ParseDuration(s)
+				if err == nil && cfg.RequestTimeout <= 0 {
+					return cfg, invalid(k, "must be positive")
+				}
+			}
+		case "network":
+			if err = json.Unmarshal(v, &cfg.Network); err == nil && !slices.Contains(Networks, cfg.Network) {
+				return cfg, invalid(k, "unknown network %q (want one of %s)", cfg.Network, strings.Join(Networks, ", "))
+			}
+		case "batch_size":
+			if err = json.Unmarshal(v, &cfg.BatchSize); err == nil && (cfg.BatchSize < 1 || cfg.BatchSize > MaxBatchSize) {
+				return cfg, invalid(k, "must be between 1 and %d", MaxBatchSize)
+			}
+		default:
+			return cfg, invalid(k, "unknown key")
+		}
+		if err != nil {
+			return cfg, invalid(k, "%v", err)
+		}
+	}
+	if len(urls) == 0 || (len(urls) == 1 && strings.TrimSpace(urls[0]) == "") {
+		return cfg, invalid("daemon_url", "required")
+	}
+	eps, err := daemonrpc.ParseURLList(urls, DefaultPort(cfg.Network), cfg.CookieFile != "")
+	if err != nil {
+		return cfg, invalid("daemon_url", "%v", err)
+	}
+	cfg.URLs = eps
+	return cfg, nil
+}
+
+// chainNetwork maps getblockchaininfo.chain (Core or btcd spelling) to the
+// network names of Description.Network.
+func chainNetwork(chain string) string {
+	switch chain {
+	case "main", "mainnet":
+		return "mainnet"
+	case "test", "testnet3":
+		return "testnet"
+	}
+	return chain // testnet4, signet, regtest, simnet
+}
