@@ -19,7 +19,7 @@ import (
 // (core/internal/index/run.go, syncForward) makes one Chain.Blocks call of
 // FetchBlocks = 200 blocks at a time, bounded by a 64 MiB byteBudget of
 // fetched, unapplied blocks; the amber-bitcoind plugin
-// (plugins/bitcoind/backend/blocks.go, Blocks) serves such a call with
+// (plugins/internal/chainbackend/blocks.go, Blocks) serves such a call with
 // batches of batch_size = 50 (backend.DefaultBatchSize): one getblockhash
 // batch, then one getblock <hash> 0 batch, the next batch fetched while the
 // current one is handed over, so one batch is in flight at a time.
