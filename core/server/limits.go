@@ -56,7 +56,8 @@ func (s *Server) prepareLimits(nofile uint64) error {
 	return nil
 }
 
-// removeCookie deletes the cookie file at shutdown.
+// removeCookie deletes the cookie file at shutdown, or when start-up
+// fails after prepareLimits wrote it.
 func (s *Server) removeCookie() {
 	if s.lim.cookiePath == "" {
 		return

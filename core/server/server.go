@@ -138,6 +138,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	defer func() {
 		if err != nil {
 			srv.closeBackends()
+			srv.removeCookie() // written before the rest of start-up
 		}
 	}()
 	if err := os.MkdirAll(cfg.DBDirectory, 0o755); err != nil {
@@ -331,22 +332,34 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.log.Error("the index stopped on a fatal error; shutting down")
 		return s.shutdown(cancel, ixDone)
 	}
-	select {
-	case <-ctx.Done():
-	case <-ixFailed:
-		s.log.Error("the index stopped on a fatal error; shutting down")
-		return s.shutdown(cancel, ixDone)
-	case <-s.stopReq:
-		s.log.Info("stop requested through the admin RPC")
-	case <-s.plugin.Done():
-		s.log.Error("the daemon plugin is down for good; serving what the index has, daemon calls answer DAEMON_ERROR",
-			"state", s.plugin.State(), "err", s.plugin.Err())
+	// Steady state. A daemon plugin down for good (crash-loop breaker) is
+	// logged once per failure and amberd serves on; admin plugin_restart
+	// may bring it back (Done then returns a new channel, picked up by the
+	// tick), and a fatal index error still shuts amberd down meanwhile.
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var reported <-chan struct{}
+	for {
+		down := s.plugin.Done()
+		if down == reported {
+			down = nil // already reported: wait for a restart to replace it
+		}
 		select {
 		case <-ctx.Done():
+			return s.shutdown(cancel, ixDone)
+		case <-ixFailed:
+			s.log.Error("the index stopped on a fatal error; shutting down")
+			return s.shutdown(cancel, ixDone)
 		case <-s.stopReq:
+			s.log.Info("stop requested through the admin RPC")
+			return s.shutdown(cancel, ixDone)
+		case <-down:
+			s.log.Error("the daemon plugin is down for good; serving what the index has, daemon calls answer DAEMON_ERROR",
+				"state", s.plugin.State(), "err", s.plugin.Err())
+			reported = down
+		case <-tick.C:
 		}
 	}
-	return s.shutdown(cancel, ixDone)
 }
 
 // Stop asks Serve to shut down (admin stop).

@@ -111,6 +111,7 @@ func (s *Server) prepareListeners() error {
 	var tlsOpts transport.Options
 	tlsOpts.MaxRecv = cfg.MaxRecv
 	tlsOpts.WSAllowedOrigins = cfg.WSAllowedOrigins
+	tlsOpts.WSHandshakeTimeout = cfg.HandshakeTimeout
 	tlsOpts.Logger = s.log.With("component", "transport")
 	for _, svc := range cfg.Services {
 		if (svc.Proto == "ssl" || svc.Proto == "wss") && tlsOpts.TLSConfig == nil {

@@ -100,7 +100,7 @@ func errorText(err error) string {
 
 // ErrRemoteAdmin is returned by CheckListenAddr for a non-loopback admin
 // address without rpc_allow_remote.
-var ErrRemoteAdmin = errors.New("the admin RPC has no authentication and may listen only on a loopback address (set rpc_allow_remote to allow it)")
+var ErrRemoteAdmin = errors.New("the admin RPC may listen only on a loopback address (set rpc_allow_remote to allow it, with rpc_auth cookie)")
 
 // CheckListenAddr refuses a non-loopback admin RPC listen host unless
 // allowRemote (config rpc_allow_remote) is set. An empty host means every

@@ -103,7 +103,7 @@ var keyDefs = []keyDef{
 	{name: "metrics_listen", kind: kindString, def: "", help: "metrics HTTP listen address, empty = off"},
 	{name: "metrics_pprof", kind: kindBool, def: false, help: "also serve Go's /debug/pprof/ profiles on the metrics endpoint"},
 	{name: "metrics_allow_remote", kind: kindBool, def: false, help: "allow the metrics endpoint on a non-loopback address"},
-	{name: "rpc_allow_remote", kind: kindBool, def: false, help: "allow the admin RPC on a non-loopback address (it has no authentication)"},
+	{name: "rpc_allow_remote", kind: kindBool, def: false, help: "allow the admin RPC on a non-loopback address (use rpc_auth cookie)"},
 	{name: "peer_allow_private", exName: "PEER_ALLOW_PRIVATE", kind: kindBool, def: false, help: "accept peers on private and loopback addresses (private networks, tests)"},
 	{name: "peer_seeds", kind: kindList, def: "", help: "peers to seed discovery with, comma-separated \"host s50002 t50001\" entries"},
 	{name: "plugin_restart_delay", kind: kindDuration, def: time.Second, unit: time.Second, help: "first delay before restarting a crashed plugin; doubles per crash (bare number: seconds)"},

@@ -13,8 +13,8 @@ import (
 // TestOneRequestCannotLockOutStrangers (issue 11.1): with the default cost
 // limits, attackers each send blockchain.block.headers [0, 99999999999]
 // (86 bytes, priced 2e9 before the fix) and leave. The request is charged
-// for the 2,016 headers served (about 40), not for the count asked, so the
-// attacker is not even throttled; whatever it costs, a session leaves at
+// for the headers served (at most 2,016, so at most about 40), not for the
+// count asked, so the attacker is not even throttled; whatever it costs, a session leaves at
 // most the hard limit in its time slice (cost.TestStrangerBound covers the
 // worst case), and a stranger connecting in the same slice afterwards is
 // neither refused nor throttled: its extra cost stays at most its own.

@@ -159,7 +159,7 @@ func readHeaders(ctx context.Context, c *call) ([]byte, *proof, error) {
 		}
 		pr = &p
 	}
-	c.charge(units{N: n, Proof: pr != nil})
+	c.charge(units{N: got, Proof: pr != nil})
 	return raw, pr, nil
 }
 

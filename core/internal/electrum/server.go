@@ -259,6 +259,7 @@ type state struct {
 
 	mu          sync.Mutex
 	versionSeen bool // server.version has been received (upstream sv_seen)
+	refused     bool // a message came before server.version: the session is closing
 	table       *table
 	protocol    Version // negotiated by server.version (nil before)
 	headersSub  bool
@@ -336,11 +337,22 @@ func (c *call) charge(u units) { c.s.AddCost(c.cost.Of(u)) }
 // versionFirst is upstream's rule since 1.19 (session.py handle_request):
 // any message but server.version before server.version gets the
 // old-client notifications, then BAD_REQUEST and a disconnect.
+//
+// Once refused, the session is closing: every later message (the rest of
+// a batch, server.version included) gets BAD_REQUEST without running,
+// and the log line and the notifications are sent once.
 func (srv *Server) versionFirst(s Sess, st *state, method string) *jsonrpc.Error {
 	st.mu.Lock()
-	seen := st.versionSeen
+	seen, refused := st.versionSeen, st.refused
+	first := !refused && !seen && method != "server.version"
+	if first {
+		st.refused = true
+	}
 	st.mu.Unlock()
-	if seen || method == "server.version" {
+	if refused {
+		return badRequest("use server.version to identify client")
+	}
+	if !first {
 		return nil
 	}
 	srv.log.Info("closing session: server.version must be first msg", "session", s.ID(), "got", method)

@@ -145,6 +145,32 @@ func TestVersionFirst(t *testing.T) {
 	}
 }
 
+// TestRefusedSessionRunsNothingMore: once a message before server.version
+// has closed the session, the rest of what it sent (the later items of a
+// batch) runs nothing, not even a server.version that would negotiate and
+// let a plugin method through, and the refusal's notifications go out once.
+func TestRefusedSessionRunsNothingMore(t *testing.T) {
+	srv, _, _ := newFixture(t)
+	s := &fakeSess{fresh: true}
+	for i, tc := range []struct{ method, params string }{
+		{"server.ping", `[]`},
+		{"server.version", `["x", "1.4"]`},
+		{"server.ping", `[]`},
+		{"blockchain.headers.subscribe", `[]`},
+	} {
+		if _, jerr := do(t, srv, s, tc.method, tc.params); jerr == nil || jerr.Code != jsonrpc.BadRequest {
+			t.Errorf("item %d %s: %+v, want BAD_REQUEST", i, tc.method, jerr)
+		}
+	}
+	srv.notified(s, "server.ping")
+	if want := []string{"blockchain.relayfee null", "blockchain.estimatefee null"}; !slices.Equal(s.notes, want) {
+		t.Errorf("notifications %q, want one pair %q", s.notes, want)
+	}
+	if n := srv.Stats().RequestCounts(); len(n) != 0 {
+		t.Errorf("refused requests counted: %v", n)
+	}
+}
+
 // TestCrashOldClient: an unsupported version from Electrum <= 3.2.3 gets the
 // old-client notifications before the refusal (maybe_crash_old_client).
 func TestCrashOldClient(t *testing.T) {

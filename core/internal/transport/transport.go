@@ -94,7 +94,11 @@ type Options struct {
 	// ws/wss upgrade may carry ("https://wallet.example"); requests without
 	// Origin are always accepted (ws_allowed_origins).
 	WSAllowedOrigins []string
-	Logger           *slog.Logger // nil: slog.Default()
+	// WSHandshakeTimeout bounds a ws/wss connection's TLS handshake and
+	// HTTP upgrade request (handshake_timeout; default 10 s). Stream
+	// connections get theirs from the session (time to first request).
+	WSHandshakeTimeout time.Duration
+	Logger             *slog.Logger // nil: slog.Default()
 }
 
 func (o Options) withDefaults() Options {
@@ -103,6 +107,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.WSHandshakeTimeout <= 0 {
+		o.WSHandshakeTimeout = 10 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

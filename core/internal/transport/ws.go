@@ -61,7 +61,7 @@ func newWSListener(ln net.Listener, svc Service, kind string, opts Options, log 
 	ln = wsGuardListener{Listener: ln, maxRecv: opts.MaxRecv}
 	l.srv = &http.Server{
 		Handler:           l,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: opts.WSHandshakeTimeout,
 		MaxHeaderBytes:    wsMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
