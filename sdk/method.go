@@ -20,12 +20,53 @@ const CapMethodProvider = "method-provider"
 // service.
 const PluginMethods = "methods"
 
+// ReservedNamespaces are the core's method namespaces: amberd refuses at
+// start-up a plugin that declares a method whose name starts with one of
+// them, whether or not the core serves that name today, but for the names
+// in PluginSlots. amberd keeps its own copy (core/internal/electrum); a
+// test of the root module fails if the two differ. Do not modify.
+var ReservedNamespaces = []string{"server.", "blockchain.", "mempool."}
+
+// PluginSlots are the names in ReservedNamespaces that amberd leaves to a
+// plugin: blockchain.transaction.bmm_merkle is served by the first-party
+// bmm plugin (docs/bmm.md). docs/methods.md ("Reserved names") lists them.
+// Do not modify.
+var PluginSlots = []string{"blockchain.transaction.bmm_merkle"}
+
+// ReservedNamespace returns the entry of ReservedNamespaces that method
+// lies in, or "" if none or if method is one of PluginSlots.
+func ReservedNamespace(method string) string {
+	for _, slot := range PluginSlots {
+		if method == slot {
+			return ""
+		}
+	}
+	for _, ns := range ReservedNamespaces {
+		if strings.HasPrefix(method, ns) {
+			return ns
+		}
+	}
+	return ""
+}
+
+// CheckReserved returns the error amberd refuses plugin with at start-up
+// when it declares method in a reserved namespace (ReservedNamespace), nil
+// otherwise. plugin is the plugin's name as amberd knows it (its key under
+// plugins: in the config).
+func CheckReserved(plugin, method string) error {
+	if ns := ReservedNamespace(method); ns != "" {
+		return fmt.Errorf("plugin %q declares method %q in the core's reserved namespace %q", plugin, method, ns)
+	}
+	return nil
+}
+
 // MethodSpec declares one JSON-RPC method a plugin adds to amberd.
 type MethodSpec struct {
 	// Name is the method name clients call. It must be namespaced with a
 	// dot ("hello.world") and must not be in the core's namespaces
-	// (server., blockchain., mempool.): amberd refuses such a plugin at
-	// start-up (docs/methods.md lists the methods).
+	// (ReservedNamespaces: server., blockchain., mempool.; CheckReserved):
+	// amberd refuses such a plugin at start-up (docs/methods.md lists the
+	// methods).
 	Name string
 	// MinArgs and MaxArgs bound the number of positional parameters; the
 	// host answers calls outside the range itself (JSON-RPC -32602).

@@ -13,7 +13,11 @@
 // plugin host services), NewPlugin serves any sdk.PluginOpts as ServePlugin
 // would, ConformMethods checks a provider against the MethodProvider
 // contract (well-formed MethodSpecs, calls that fail only with *sdk.Error
-// of a known kind, JSON results), and FakeHost is an in-memory sdk.Host
-// (headers, histories with cursors, UTXOs, merkle branches, published
-// block events) that records the calls a plugin makes.
+// of a known kind, JSON results, no method in the core's namespaces, no call
+// outliving the request timeout: WithRequestTimeout, DefaultRequestTimeout),
+// CallMethod makes one call held to that timeout, and FakeHost is an
+// in-memory sdk.Host (headers, histories with cursors, UTXOs, merkle
+// branches, published block events) that records the calls a plugin makes.
+//
+// go-plugin's own log lines go to the test log only when the test fails.
 package sdktest

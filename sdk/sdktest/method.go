@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/hashicorp/go-plugin"
-
 	"github.com/amber-electrum/amber/sdk"
 )
 
 // NewMethods serves impl as a method provider over a real in-process gRPC
-// connection (go-plugin's TestPluginGRPCConn, broker included) and returns
+// connection (go-plugin's Serve in test mode, broker included) and returns
 // the host-side adapter. impl's own Describe/Configure/Shutdown are served
 // when it implements sdk.Lifecycle, a BasicPlugin named after its type
 // otherwise. Call ConfigureWithHost on the result (with a FakeHost, say) to
@@ -40,12 +38,7 @@ func NewPlugin(t testing.TB, opts sdk.PluginOpts) Plugin {
 		t.Fatalf("sdktest: %v", err)
 	}
 	set := sets[sdk.ProtocolVersion]
-	client, server := plugin.TestPluginGRPCConn(t, false, set)
-	t.Cleanup(func() {
-		// As in NewChain: stop the server before closing the client.
-		server.Stop()
-		_ = client.Close()
-	})
+	client := connect(t, set)
 	var p Plugin
 	for name := range set {
 		raw, err := client.Dispense(name)

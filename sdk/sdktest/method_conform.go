@@ -20,8 +20,15 @@ import (
 // fails with anything but an *sdk.Error of a kind from the table, and a
 // success is valid JSON. Through the wire, the served Describe must list
 // sdk.CapMethodProvider.
-func ConformMethods(t *testing.T, provider sdk.MethodProvider) {
+//
+// Like amberd it refuses a method in the core's namespaces (server.,
+// blockchain., mempool.; sdk.CheckReserved), with amberd's message, and it
+// holds each call to the request timeout (DefaultRequestTimeout, or
+// WithRequestTimeout): a handler still running then fails the test, as one
+// that ignores its cancelled context does.
+func ConformMethods(t *testing.T, provider sdk.MethodProvider, opts ...Option) {
 	t.Helper()
+	o := newOptions(opts)
 	ctx := func(t *testing.T) context.Context {
 		c, cancel := context.WithTimeout(t.Context(), conformTimeout)
 		t.Cleanup(cancel)
@@ -51,6 +58,10 @@ func ConformMethods(t *testing.T, provider sdk.MethodProvider) {
 		if err := m.Validate(); err != nil {
 			t.Errorf("Methods: %v", err)
 		}
+		if sdk.ReservedNamespace(m.Name) != "" {
+			t.Errorf("Methods: amberd refuses this plugin at start-up: %v",
+				sdk.CheckReserved(pluginName(ctx(t), provider, o), m.Name))
+		}
 		if seen[m.Name] {
 			t.Errorf("Methods: %q declared twice", m.Name)
 		}
@@ -65,11 +76,30 @@ func ConformMethods(t *testing.T, provider sdk.MethodProvider) {
 		for _, n := range slices.Compact([]int{m.MinArgs, m.MaxArgs}) {
 			t.Run(fmt.Sprintf("%s/%dnulls", m.Name, n), func(t *testing.T) {
 				params := json.RawMessage("[" + strings.TrimSuffix(strings.Repeat("null,", n), ",") + "]")
-				res, err := safeCall(ctx(t), provider, m.Name, params, session)
+				res, err, overrun := timedCall(t.Context(), o.requestTimeout, provider, m.Name, params, session)
+				if overrun != nil {
+					t.Fatal(overrun)
+				}
 				checkCall(t, m.Name, res, err)
 			})
 		}
 	}
+}
+
+// pluginName is the name refusals give the plugin: WithPluginName's, else
+// Describe's, else the provider's type.
+func pluginName(ctx context.Context, p sdk.MethodProvider, o options) string {
+	if o.plugin != "" {
+		return o.plugin
+	}
+	if d, ok := p.(interface {
+		Describe(context.Context) (sdk.Description, error)
+	}); ok {
+		if desc, err := d.Describe(ctx); err == nil && desc.Name != "" {
+			return desc.Name
+		}
+	}
+	return fmt.Sprintf("%T", p)
 }
 
 // safeCall calls provider and turns a panic into an error.

@@ -9,24 +9,13 @@ import (
 )
 
 // NewChain serves impl over a real in-process gRPC connection (go-plugin's
-// TestPluginGRPCConn) and returns the host-side client adapter connected to
-// it. Both ends are closed when the test ends.
-//
-// Unlike a plugin started by Serve, the in-process server uses gRPC's default
-// 4 MiB receive limit for requests; replies and streamed blocks are bounded by
-// sdk.MaxMessageSize on the client side as in production.
+// Serve in test mode, with the SDK's sdk.MaxMessageSize limits as Serve
+// sets them) and returns the host-side client adapter connected to it. Both
+// ends are closed when the test ends; go-plugin's log lines reach the test
+// log only if the test fails.
 func NewChain(t testing.TB, impl sdk.ChainBackend) sdk.ChainBackend {
 	t.Helper()
-	client, server := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{
-		sdk.PluginChain: &sdk.ChainPlugin{Impl: impl},
-	})
-	t.Cleanup(func() {
-		// Stop the server first: client.Close would otherwise stop it from
-		// a server goroutine through go-plugin's controller, racing with
-		// server.Stop.
-		server.Stop()
-		_ = client.Close()
-	})
+	client := connect(t, plugin.PluginSet{sdk.PluginChain: &sdk.ChainPlugin{Impl: impl}})
 	raw, err := client.Dispense(sdk.PluginChain)
 	if err != nil {
 		t.Fatalf("sdktest: dispense %q: %v", sdk.PluginChain, err)
