@@ -283,6 +283,7 @@ func TestBtcdRestartRebuilds(t *testing.T) {
 	stop := make(chan struct{})
 	bad := make(chan string, 1)
 	asked := make(chan int, 1)
+	askedAfter := make(chan struct{}) // closed at the first request started after the restart
 	go func() {
 		n := 0
 		defer func() { asked <- n }()
@@ -296,7 +297,9 @@ func TestBtcdRestartRebuilds(t *testing.T) {
 				after := restarted.Load()
 				res, err := r.b.Build(ctx, p)
 				if after {
-					n++
+					if n++; n == 1 {
+						close(askedAfter)
+					}
 				}
 				if after && err == nil && old[res.BMM.MainBlockHash] {
 					select {
@@ -309,6 +312,12 @@ func TestBtcdRestartRebuilds(t *testing.T) {
 		}
 	}()
 	defer func() {
+		// The client may still be inside a call that began before the
+		// restart: give it the test's time to start one after it.
+		select {
+		case <-askedAfter:
+		case <-ctx.Done():
+		}
 		close(stop)
 		n := <-asked
 		select {
