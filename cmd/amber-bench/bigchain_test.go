@@ -107,7 +107,7 @@ func checkAmberdAnswers(ctx context.Context, t *testing.T, bins amberproc.Bins, 
 	if !slices.Contains(p.Environ(), "AMBER_DB_ENGINE="+engine) {
 		t.Fatalf("amberd environment %v", p.Environ())
 	}
-	c, err := rpcclient.Dial(ctx, p.TCPAddr())
+	c, err := rpcclient.DialVersion(ctx, p.TCPAddr(), "bigchain-test", "1.4")
 	if err != nil {
 		t.Fatal(err)
 	}
