@@ -295,6 +295,16 @@ func (s *pebbleStore) Close() error {
 		// would block. The process is expected to exit.
 		return s.failure()
 	}
+	// Flush the memtables first: pebble's Close leaves them in the
+	// write-ahead log, and the next Open would replay (and flush) them,
+	// tens of MB after an initial sync, before amberd could answer.
+	// After a disk error there is nothing to gain and the flush would
+	// fail again.
+	if s.failed.Load() == nil {
+		if err := s.guard(s.db.Flush); err != nil {
+			s.log.Warn("store: flush before close", "err", err)
+		}
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close pebble: %w", err)
 	}
