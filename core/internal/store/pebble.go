@@ -48,6 +48,7 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	}
 	s := &pebbleStore{sync: opts.Sync, log: logger, stop: make(chan struct{})}
 	dfs := &faultFS{FS: fs, fail: s.fail}
+	sched := newGatedScheduler()
 	po := &pebble.Options{
 		FS:                          dfs,
 		Cache:                       cache,
@@ -85,10 +86,14 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 		po.Levels[i].BlockSize = 4 << 10
 	}
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
+	// No compaction inside Open (it would wait for it): see gatedScheduler.
+	po.Experimental.CompactionScheduler = sched
 	db, err := pebble.Open(dir, po)
 	if err != nil {
+		sched.Unregister()
 		return nil, fmt.Errorf("store: open pebble %s: %w", dir, err)
 	}
+	sched.release()
 	s.db = db
 	if s.sync == SyncEverySecond {
 		s.done.Add(1)
