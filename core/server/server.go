@@ -152,6 +152,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 		return nil, err
 	}
 	s.store, s.storePlan = st, plan
+	setMemoryLimit(s.log.With("component", "store"), cfg.DBEngine, plan)
 	// Before the session manager: its admission uses the effective
 	// max_sessions (clamped to the open-file limit).
 	if err := s.prepareLimits(openFileLimit()); err != nil {

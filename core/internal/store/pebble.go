@@ -48,6 +48,7 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	}
 	s := &pebbleStore{sync: opts.Sync, log: logger, stop: make(chan struct{})}
 	dfs := &faultFS{FS: fs, fail: s.fail}
+	sched := newGatedScheduler()
 	po := &pebble.Options{
 		FS:                          dfs,
 		Cache:                       cache,
@@ -85,10 +86,14 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 		po.Levels[i].BlockSize = 4 << 10
 	}
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
+	// No compaction inside Open (it would wait for it): see gatedScheduler.
+	po.Experimental.CompactionScheduler = sched
 	db, err := pebble.Open(dir, po)
 	if err != nil {
+		sched.Unregister()
 		return nil, fmt.Errorf("store: open pebble %s: %w", dir, err)
 	}
+	sched.release()
 	s.db = db
 	if s.sync == SyncEverySecond {
 		s.done.Add(1)
@@ -294,6 +299,16 @@ func (s *pebbleStore) Close() error {
 		// Pebble's commit pipeline is wedged after its panic; closing
 		// would block. The process is expected to exit.
 		return s.failure()
+	}
+	// Flush the memtables first: pebble's Close leaves them in the
+	// write-ahead log, and the next Open would replay (and flush) them,
+	// tens of MB after an initial sync, before amberd could answer.
+	// After a disk error there is nothing to gain and the flush would
+	// fail again.
+	if s.failed.Load() == nil {
+		if err := s.guard(s.db.Flush); err != nil {
+			s.log.Warn("store: flush before close", "err", err)
+		}
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close pebble: %w", err)
