@@ -68,8 +68,13 @@ func padSize(n, min int) int {
 // padded to size with spaces before the last message's closing byte; the
 // final '\n' is dropped (the stream Conn adds it).
 func padInto(payload []byte, size int) []byte {
-	body := payload[:len(payload)-1] // without the final '\n'
-	npad := size - len(payload)
+	return padBody(payload[:len(payload)-1], size)
+}
+
+// padBody pads body (payload without its final '\n') to a packet of size
+// bytes, the '\n' the stream Conn adds included: one copy of body.
+func padBody(body []byte, size int) []byte {
+	npad := size - len(body) - 1
 	cut := len(body)
 	if cut > 0 && (body[cut-1] == '}' || body[cut-1] == ']') {
 		cut--
@@ -86,9 +91,7 @@ func padInto(payload []byte, size int) []byte {
 
 func (p *padConn) WriteMessage(ctx context.Context, msg []byte) error {
 	if p.o.Hold <= 0 {
-		framed := len(msg) + 1
-		out := padInto(append(msg[:len(msg):len(msg)], '\n'), padSize(framed, p.o.MinSize))
-		return p.Conn.WriteMessage(ctx, out)
+		return p.Conn.WriteMessage(ctx, padBody(msg, padSize(len(msg)+1, p.o.MinSize)))
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
