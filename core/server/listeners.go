@@ -13,12 +13,13 @@ import (
 )
 
 // listener serves one configured service: it accepts connections and hands
-// each to the session manager with the service's dispatcher and profile.
+// each to the session manager with the service's handler factory and
+// profile.
 type listener struct {
 	svc     transport.Service
 	opts    transport.Options
 	mgr     *session.Manager
-	disp    session.Dispatcher
+	opener  session.Factory // opens each session's handler
 	profile session.Profile
 	log     *slog.Logger
 	pad     *transport.PadOptions // reply padding (tcp/ssl with reply_padding)
@@ -68,7 +69,7 @@ func (l *listener) accept(ctx context.Context, ln transport.Listener) {
 		if l.wrap != nil {
 			conn = l.wrap(conn)
 		}
-		go l.mgr.Serve(ctx, conn, l.disp, l.profile)
+		go l.mgr.Serve(ctx, conn, l.opener, l.profile)
 	}
 }
 

@@ -91,34 +91,19 @@ type Server struct {
 
 	lim limits // effective max_sessions, admin guard (limits.go)
 
-	evMu   sync.Mutex
-	notify func(index.Event) // the Electrum notifier, once it exists
+	notify func(index.Event) // the Electrum notifier (electrum.Server.Notifier)
 	// life bounds background work that lives as long as the server.
 	life     context.Context
 	lifeStop context.CancelFunc
 }
 
-// countSubs is a session's number of subscriptions (electrum holds them;
-// it exists once New has built it, before any listener opens).
-func (s *Server) countSubs(sess *session.Session) int {
-	if s.el == nil {
-		return 0
-	}
-	return s.el.Subscriptions(sess)
-}
-
-// handleEvent forwards index events to the Electrum notifier once it
-// exists. The notifier never blocks the index: it queues the fan-out.
+// handleEvent passes an index event to the Electrum notifier and to the
+// plugins' event streams; neither blocks the index (the notifier queues
+// the fan-out). The index sends events only from Run, which Serve starts
+// once New has built both.
 func (s *Server) handleEvent(ev index.Event) {
-	s.evMu.Lock()
-	notify := s.notify
-	s.evMu.Unlock()
-	if notify != nil {
-		notify(ev)
-	}
-	if s.hosts != nil {
-		s.hosts.Publish(ev) // never blocks
-	}
+	s.notify(ev)
+	s.hosts.Publish(ev)
 }
 
 // New starts the daemon plugin, opens the index and prepares (but does not
@@ -164,7 +149,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 			HardLimit: float64(cfg.CostHardLimit),
 		},
 		SessionTimeout: cfg.SessionTimeout,
-		CountSubs:      s.countSubs,
 		Admission:      admissionOf(cfg, s.lim.maxSessions),
 		SendBudget:     int64(cfg.MaxQueuedBytes),
 	})
@@ -188,9 +172,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	s.daemon = &feeRoute{chain: s.plugin.Chain()}
 	s.el = electrum.New(s.electrumOptions())
 	s.ext = extmethods.New(extmethods.Options{Registry: s.el.Registry(), Logger: s.log.With("component", "extmethods")})
-	s.evMu.Lock()
 	s.notify = s.el.Notifier(s.life)
-	s.evMu.Unlock()
 	if err := s.launchMethodPlugins(ctx); err != nil {
 		return nil, err
 	}

@@ -65,22 +65,21 @@ func (s *Server) clientStats() admin.ClientStats {
 
 func (s *Server) adminOptions() admin.Options {
 	return admin.Options{
-		Version:            SoftwareVersion,
-		Coin:               s.cfg.Network.Coin,
-		Start:              s.start,
-		DaemonURL:          s.cfg.DaemonURL,
-		Switcher:           s.plugin.Chain(),
-		Network:            s.cfg.Network,
-		Index:              s.ix,
-		Sessions:           s.mgr,
-		Groups:             s.sessionGroups,
-		Peers:              adminPeers{s.peers},
-		Stats:              s.clientStats,
-		Plugins:            s.pluginStates,
-		PluginControl:      pluginControl{s},
-		Stop:               s.Stop,
-		DefaultConcurrency: s.cfg.InitialConcurrent,
-		Logger:             s.log.With("component", "admin"),
+		Version:       SoftwareVersion,
+		Coin:          s.cfg.Network.Coin,
+		Start:         s.start,
+		DaemonURL:     s.cfg.DaemonURL,
+		Switcher:      s.plugin.Chain(),
+		Network:       s.cfg.Network,
+		Index:         s.ix,
+		Sessions:      s.mgr,
+		Groups:        s.sessionGroups,
+		Peers:         adminPeers{s.peers},
+		Stats:         s.clientStats,
+		Plugins:       s.pluginStates,
+		PluginControl: pluginControl{s},
+		Stop:          s.Stop,
+		Logger:        s.log.With("component", "admin"),
 	}
 }
 
@@ -105,7 +104,7 @@ func (s *Server) pluginStates() []admin.PluginState {
 }
 
 // prepareListeners builds a listener per configured service: rpc services
-// get the admin dispatcher and open at once; the others open after sync.
+// get the admin handlers and open at once; the others open after sync.
 func (s *Server) prepareListeners() error {
 	cfg := s.cfg
 	var tlsOpts transport.Options
@@ -134,7 +133,7 @@ func (s *Server) prepareListeners() error {
 			if !admin.IsLoopbackHost(svc.Host) && s.lim.guard.Cookie == "" {
 				s.log.Warn("the admin RPC listens on a non-loopback address and has no authentication (rpc_allow_remote; set rpc_auth: cookie)", "host", svc.Host)
 			}
-			l.disp = s.admin
+			l.opener = s.admin
 			l.wrap = s.lim.guard.Wrap // HTTP and non-JSON-RPC lines close the connection
 			// Admin sessions: the library's cost defaults, no
 			// response-size limit and no request deadline (admin-rpc.md §1).
@@ -143,7 +142,7 @@ func (s *Server) prepareListeners() error {
 			s.rpc = append(s.rpc, l)
 			continue
 		}
-		l.disp = s.el // core and plugin methods, through its registry
+		l.opener = s.el // core and plugin methods, through its registry
 		l.profile = session.Profile{
 			MaxSend:           cfg.MaxSend,
 			RequestTimeout:    cfg.RequestTimeout,

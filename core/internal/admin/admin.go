@@ -45,10 +45,7 @@ type Options struct {
 	Stop    func()
 	// PluginControl serves admin plugins and plugin_restart (plugins.go).
 	PluginControl PluginControl
-	// DefaultConcurrency is shown in session flags when a session does not
-	// report its own concurrency target (default 10).
-	DefaultConcurrency int
-	Logger             *slog.Logger
+	Logger        *slog.Logger
 }
 
 // ClientStats are the client-protocol counters getinfo reports.
@@ -58,8 +55,6 @@ type ClientStats struct {
 	TxHashesCache CacheStats
 	MerkleCache   CacheStats
 	TxsSent       int64
-	// Subs maps a session id to its number of subscriptions.
-	Subs map[uint64]int
 	// TxCache is the blockchain.transaction.get cache, an Amber extra
 	// (getinfo's "amber"."tx_cache").
 	TxCache TxCacheStats
@@ -104,7 +99,7 @@ type PluginState struct {
 	Restarts     int64    `json:"restarts"`
 }
 
-// Server is the admin RPC dispatcher (a session.Dispatcher for rpc://).
+// Server is the admin RPC: the session.Factory of rpc:// sessions.
 type Server struct {
 	opts    Options
 	log     *slog.Logger
@@ -127,9 +122,6 @@ const invalidMethod = "invalid method"
 
 // New returns the admin dispatcher.
 func New(opts Options) *Server {
-	if opts.DefaultConcurrency <= 0 {
-		opts.DefaultConcurrency = 10
-	}
 	s := &Server{opts: opts, log: opts.Logger, counts: map[string]int64{}}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -153,17 +145,27 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Opened implements session.Dispatcher.
-func (s *Server) Opened(sess *session.Session) {
-	sess.SetClient("RPC")
-	sess.SetProtocol("RPC")
+var _ session.Factory = (*Server)(nil)
+
+// NewHandler opens the handler of an admin session (session.Factory).
+func (s *Server) NewHandler(sess *session.Session) session.Handler {
+	return &handler{srv: s, sess: sess}
 }
 
-// Closed implements session.Dispatcher.
-func (s *Server) Closed(*session.Session) {}
+// handler answers the requests of one admin session. Admin sessions have
+// no protocol state: they show as client and protocol "RPC".
+type handler struct {
+	srv  *Server
+	sess *session.Session
+}
 
-// Dispatch implements session.Dispatcher.
-func (s *Server) Dispatch(ctx context.Context, sess *session.Session, name string, params json.RawMessage) (any, error) {
+func (h *handler) Info() session.Info { return session.Info{Client: "RPC", Protocol: "RPC"} }
+func (h *handler) Notified(string)    {}
+func (h *handler) Closed()            {}
+
+// Handle answers one admin request.
+func (h *handler) Handle(ctx context.Context, name string, params json.RawMessage) (any, error) {
+	s := h.srv
 	m, ok := s.methods[name]
 	if !ok {
 		s.count(invalidMethod)
@@ -174,7 +176,7 @@ func (s *Server) Dispatch(ctx context.Context, sess *session.Session, name strin
 	if rerr != nil {
 		return nil, rerr
 	}
-	return m.fn(ctx, sess, args)
+	return m.fn(ctx, h.sess, args)
 }
 
 func (s *Server) count(name string) {

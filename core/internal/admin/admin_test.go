@@ -127,12 +127,8 @@ func TestGetinfo(t *testing.T) {
 	}
 }
 
-func wantFlags(s *session.Session, prefix string, def int) string {
-	target := def
-	if c, ok := any(s).(concurrencyTaker); ok {
-		target = c.ConcurrencyTarget()
-	}
-	return prefix + strconv.Itoa(target)
+func wantFlags(s *session.Session, prefix string) string {
+	return prefix + strconv.Itoa(s.ConcurrencyTarget())
 }
 
 func TestSessions(t *testing.T) {
@@ -148,12 +144,12 @@ func TestSessions(t *testing.T) {
 	if len(row) != 15 {
 		t.Fatalf("row has %d columns, want 15: %v", len(row), row)
 	}
-	if row[0].(float64) != float64(cs.ID()) || row[1] != wantFlags(cs, "T", 10) || row[2] != c.c.LocalAddr().String() ||
+	if row[0].(float64) != float64(cs.ID()) || row[1] != wantFlags(cs, "T") || row[2] != c.c.LocalAddr().String() ||
 		row[3] != "Electrum 4.3.4" || row[4] != "1.4" || row[9].(float64) != 0 || row[10].(float64) != 1 {
 		t.Errorf("client row %v", row)
 	}
-	if row[6].(float64) != extraCost(cs) {
-		t.Errorf("extra cost %v, want %v", row[6], extraCost(cs))
+	if row[6].(float64) != cs.ExtraCost() {
+		t.Errorf("extra cost %v, want %v", row[6], cs.ExtraCost())
 	}
 	adm := rows[1]
 	if adm[3] != "RPC" || adm[4] != "RPC" || adm[1].(string)[0] != 'R' || adm[7].(float64) != 1 {
@@ -161,8 +157,8 @@ func TestSessions(t *testing.T) {
 	}
 	cs.SetLogged(true)
 	a.ok(&rows, "sessions", nil)
-	if rows[0][1] != wantFlags(cs, "TL", 10) {
-		t.Errorf("logged flags %v, want %s", rows[0][1], wantFlags(cs, "TL", 10))
+	if rows[0][1] != wantFlags(cs, "TL") {
+		t.Errorf("logged flags %v, want %s", rows[0][1], wantFlags(cs, "TL"))
 	}
 }
 

@@ -37,13 +37,6 @@ type SessionSource interface {
 	LogNew() bool
 }
 
-// Optional session methods, used when the session package provides them.
-type (
-	extraCoster      interface{ ExtraCost() float64 }
-	concurrencyTaker interface{ ConcurrencyTarget() int }
-	subscriber       interface{ Subscriptions() int }
-)
-
 // GroupInfo is one session group as the session manager reports it.
 type GroupInfo struct {
 	Name string

@@ -106,20 +106,35 @@ func (f *fakePeers) AddPeer(_ context.Context, name string) error {
 	return nil
 }
 
-// clientDispatcher stands in for the Electrum dispatcher: it answers
+// clientDispatcher stands in for the Electrum layer: its handlers answer
 // "server.version" by recording the client name, anything else with "ok".
 type clientDispatcher struct{}
 
-func (clientDispatcher) Opened(*session.Session) {}
-func (clientDispatcher) Closed(*session.Session) {}
-func (clientDispatcher) Dispatch(_ context.Context, s *session.Session, method string, params json.RawMessage) (any, error) {
+func (clientDispatcher) NewHandler(*session.Session) session.Handler { return &clientHandler{} }
+
+type clientHandler struct {
+	mu   sync.Mutex
+	info session.Info
+}
+
+func (h *clientHandler) Notified(string) {}
+func (h *clientHandler) Closed()         {}
+func (h *clientHandler) Info() session.Info {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.info
+}
+
+func (h *clientHandler) Handle(_ context.Context, method string, params json.RawMessage) (any, error) {
 	if method == "server.version" {
 		var args []string
 		_ = json.Unmarshal(params, &args)
+		h.mu.Lock()
 		if len(args) > 0 {
-			s.SetClient(args[0])
+			h.info.Client = args[0]
 		}
-		s.SetProtocol("1.4")
+		h.info.Protocol = "1.4"
+		h.mu.Unlock()
 		return []string{"test", "1.4"}, nil
 	}
 	return "ok", nil
@@ -177,7 +192,7 @@ func newRig(t *testing.T, mutate func(*Options)) *rig {
 		t.Fatal(err)
 	}
 	r.rpcAddr, r.tcpAddr = rpc.Addr().String(), tcp.Addr().String()
-	serve := func(l transport.Listener, d session.Dispatcher, p session.Profile) {
+	serve := func(l transport.Listener, d session.Factory, p session.Profile) {
 		for {
 			c, err := l.Accept()
 			if err != nil {

@@ -50,7 +50,7 @@ func (s *Server) getinfo(context.Context, *session.Session, []json.RawMessage) (
 		if x.Logged() {
 			logged++
 		}
-		if n := subscriptions(x, cs.Subs); n > 0 {
+		if n := x.Subscriptions(); n > 0 {
 			subs += int64(n)
 			withSubs++
 		}

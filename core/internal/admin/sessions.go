@@ -23,32 +23,11 @@ func (s *Server) flags(x *session.Session) string {
 	if x.Logged() {
 		b.WriteByte('L')
 	}
-	target := s.opts.DefaultConcurrency
-	if c, ok := any(x).(concurrencyTaker); ok {
-		target = c.ConcurrencyTarget()
-	}
-	b.WriteString(strconv.Itoa(target))
+	b.WriteString(strconv.Itoa(x.ConcurrencyTarget()))
 	return b.String()
 }
 
-func extraCost(x *session.Session) float64 {
-	if c, ok := any(x).(extraCoster); ok {
-		return c.ExtraCost()
-	}
-	return 0
-}
-
-// subscriptions is a session's subscription count: its own when the
-// session package reports it, else the client layer's Stats.Subs.
-func subscriptions(x *session.Session, subs map[uint64]int) int {
-	if c, ok := any(x).(subscriber); ok {
-		return c.Subscriptions()
-	}
-	return subs[x.ID()]
-}
-
 func (s *Server) sessions(context.Context, *session.Session, []json.RawMessage) (any, error) {
-	subs := s.clientStats().Subs
 	now := time.Now()
 	rows := [][]any{}
 	for _, x := range s.liveSessions() { // ordered by id = start order
@@ -58,8 +37,8 @@ func (s *Server) sessions(context.Context, *session.Session, []json.RawMessage) 
 			peer = a.String()
 		}
 		rows = append(rows, []any{
-			x.ID(), s.flags(x), peer, x.Client(), x.Protocol(), x.Cost(), extraCost(x),
-			x.Pending(), c.TxsSent.Load(), subscriptions(x, subs), c.RecvCount.Load(), c.RecvBytes.Load(),
+			x.ID(), s.flags(x), peer, x.Client(), x.Protocol(), x.Cost(), x.ExtraCost(),
+			x.Pending(), c.TxsSent.Load(), x.Subscriptions(), c.RecvCount.Load(), c.RecvBytes.Load(),
 			c.SendCount.Load(), c.SendBytes.Load(), now.Sub(x.Start()).Seconds(),
 		})
 	}
@@ -75,7 +54,6 @@ func (s *Server) groupList() []GroupInfo {
 
 func (s *Server) groups(context.Context, *session.Session, []json.RawMessage) (any, error) {
 	byID := s.sessionsByID()
-	subs := s.clientStats().Subs
 	rows := [][]any{}
 	for _, g := range s.groupList() {
 		var cost float64
@@ -90,7 +68,7 @@ func (s *Server) groups(context.Context, *session.Session, []json.RawMessage) (a
 			cost += x.Cost()
 			pending += x.Pending()
 			txs += c.TxsSent.Load()
-			nsubs += int64(subscriptions(x, subs))
+			nsubs += int64(x.Subscriptions())
 			rc += c.RecvCount.Load()
 			rb += c.RecvBytes.Load()
 			sc += c.SendCount.Load()

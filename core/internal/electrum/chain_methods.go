@@ -27,10 +27,10 @@ func (t headerTip) result() headerResult {
 func headersSubscribe(_ context.Context, c *call) (any, error) {
 	c.charge(units{})
 	tip := c.srv.currentTip()
-	c.st.mu.Lock()
-	c.st.headersSub = true
-	c.st.lastHeader = tip.hash
-	c.st.mu.Unlock()
+	c.h.mu.Lock()
+	c.h.headersSub = true
+	c.h.lastHeader = tip.hash
+	c.h.mu.Unlock()
 	return tip.result(), nil
 }
 

@@ -112,10 +112,10 @@ type timedCache[T any] struct {
 }
 
 // get returns the cached value, or fill's answer (cached) once it expired.
-func (tc *timedCache[T]) get(now func() time.Time, fill func() (T, error)) (T, error) {
+func (tc *timedCache[T]) get(fill func() (T, error)) (T, error) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	if now().Before(tc.expires) {
+	if time.Now().Before(tc.expires) {
 		return tc.val, nil
 	}
 	v, err := fill()
@@ -123,13 +123,13 @@ func (tc *timedCache[T]) get(now func() time.Time, fill func() (T, error)) (T, e
 		var zero T
 		return zero, err
 	}
-	tc.val, tc.expires = v, now().Add(feeInfoTTL)
+	tc.val, tc.expires = v, time.Now().Add(feeInfoTTL)
 	return v, nil
 }
 
 func relayFee(ctx context.Context, c *call) (any, error) {
 	c.charge(units{})
-	r, err := c.srv.relay.get(c.srv.now, func() (float64, error) {
+	r, err := c.srv.relay.get(func() (float64, error) {
 		dctx, cancel := c.srv.daemonCtx(ctx)
 		defer cancel()
 		return c.srv.daemon.RelayFee(dctx)
@@ -198,8 +198,8 @@ func transactionBroadcast(ctx context.Context, c *call) (any, error) {
 		return nil, broadcastError(err, rawTx)
 	}
 	c.srv.stats.TxsSent.Add(1)
-	countTxSent(c.s)
-	if cv := ParseVersion(clientOf(c.s)); cv.Compare(Version{0}) != 0 && cv.Compare(Version{3, 3, 3}) < 0 {
+	c.s.Counters().TxsSent.Add(1)
+	if cv := ParseVersion(c.h.clientName()); cv.Compare(Version{0}) != 0 && cv.Compare(Version{3, 3, 3}) < 0 {
 		return oldClientWarning, nil
 	}
 	return txid, nil
@@ -210,11 +210,3 @@ func transactionBroadcast(ctx context.Context, c *call) (any, error) {
 const oldClientWarning = "<br/><br/>Your transaction was successfully broadcast.<br/><br/>" +
 	"However, you are using a VULNERABLE version of Electrum.<br/>" +
 	"Download the new version from the usual place:<br/>https://electrum.org/<br/><br/>"
-
-// clientOf is the session's client name ("unknown" before one was given).
-func clientOf(s Sess) string {
-	if c, ok := s.(interface{ Client() string }); ok {
-		return c.Client()
-	}
-	return "unknown"
-}

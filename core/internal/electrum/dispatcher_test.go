@@ -63,7 +63,7 @@ func (c *pipeConn) next(t *testing.T) string {
 	}
 }
 
-// TestThroughRealSession drives the Server as a session.Dispatcher over a
+// TestThroughRealSession drives the Server as a session.Factory over a
 // real session: negotiation, a subscription notification, and the close
 // after an unsupported version.
 func TestThroughRealSession(t *testing.T) {

@@ -19,14 +19,19 @@
 // characters, ...); the lookup costs several methods share (H, S, T, M)
 // are the functions of costs.go. Plugin methods (sdk.MethodSpec) are
 // registered into the same Registry (Server.Registry, via package
-// extmethods) and served by the same Handle: server.version first, the
+// extmethods) and served by the same handler: server.version first, the
 // spec's minimum protocol, arity, the declared cost, then the plugin. The
 // namespaces server., blockchain. and mempool. are the core's: a plugin
 // method there is refused (but for PluginSlots).
 //
-// *Server implements session.Dispatcher. Handlers see a session through the
-// small Sess interface (which *session.Session satisfies), so they can be
-// tested without a network session.
+// *Server is a session.Factory: each client session gets its own handler
+// (handler.go), which owns the session's protocol state in typed fields
+// (server.version seen, client name, negotiated version and method table,
+// header and script hash subscriptions) and reports the client, protocol
+// and subscription count to the session layer (session.Info). A handler
+// sees its session through the small Sess interface (which
+// *session.Session satisfies), so it can be tested without a network
+// session.
 //
 // The behaviour is ElectrumX 1.20.0's (docs/electrumx-parity.md lists the
 // deliberate differences). server.version must be the first message of

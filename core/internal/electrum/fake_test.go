@@ -16,6 +16,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
+	"github.com/amber-electrum/amber/core/internal/session"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -194,30 +195,40 @@ type fakeSess struct {
 	mu         sync.Mutex
 	id         uint64
 	cost       float64
-	client     string
-	protocol   string
 	closeAfter bool
-	value      any
 	notes      []string // "method params-json"
 	failNotify bool
+	counters   session.Counters
 	// fresh: do does not mark the session as having sent server.version
 	// (tests of the version-first rule); by default it does, so a test of
 	// one method needs no negotiation (the 1.4 table is used).
 	fresh bool
+	// client, if set, is the client name its handler starts with (as
+	// if server.version had sent it).
+	client string
+	h      *handler // opened by handlerOf
 }
 
-func (s *fakeSess) Client() string { s.mu.Lock(); defer s.mu.Unlock(); return s.client }
+func (s *fakeSess) ID() uint64                  { return s.id }
+func (s *fakeSess) Kind() string                { return "tcp" }
+func (s *fakeSess) RemoteAddr() net.Addr        { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
+func (s *fakeSess) Context() context.Context    { return context.Background() }
+func (s *fakeSess) CloseAfterReply()            { s.mu.Lock(); s.closeAfter = true; s.mu.Unlock() }
+func (s *fakeSess) AddCost(c float64)           { s.mu.Lock(); s.cost += c; s.mu.Unlock() }
+func (s *fakeSess) Counters() *session.Counters { return &s.counters }
 
-func (s *fakeSess) ID() uint64               { return s.id }
-func (s *fakeSess) Kind() string             { return "tcp" }
-func (s *fakeSess) RemoteAddr() net.Addr     { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
-func (s *fakeSess) Context() context.Context { return context.Background() }
-func (s *fakeSess) SetClient(n string)       { s.mu.Lock(); s.client = n; s.mu.Unlock() }
-func (s *fakeSess) SetProtocol(v string)     { s.mu.Lock(); s.protocol = v; s.mu.Unlock() }
-func (s *fakeSess) CloseAfterReply()         { s.mu.Lock(); s.closeAfter = true; s.mu.Unlock() }
-func (s *fakeSess) Value() any               { s.mu.Lock(); defer s.mu.Unlock(); return s.value }
-func (s *fakeSess) SetValue(v any)           { s.mu.Lock(); s.value = v; s.mu.Unlock() }
-func (s *fakeSess) AddCost(c float64)        { s.mu.Lock(); s.cost += c; s.mu.Unlock() }
+// handlerOf returns the handler srv opened for s, opening it on first use
+// (as the session manager does when a session starts).
+func handlerOf(srv *Server, s *fakeSess) *handler {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.h == nil || s.h.srv != srv {
+		s.h = srv.open(s)
+		s.h.client = s.client
+	}
+	return s.h
+}
+
 func (s *fakeSess) takeCost() float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -322,27 +333,27 @@ func newFixture(t testing.TB) (*Server, *fakeIndex, *fakeDaemon) {
 	return srv, ix, d
 }
 
-// do calls method on s and returns the result JSON or the error.
 // ready marks s as having sent server.version (1.4 table), for tests that
 // call Handle directly.
-func ready(srv *Server, s Sess) Sess {
-	st := srv.stateOf(s)
-	st.mu.Lock()
-	st.versionSeen = true
-	st.mu.Unlock()
-	return s
+func ready(srv *Server, s *fakeSess) *handler {
+	h := handlerOf(srv, s)
+	h.mu.Lock()
+	h.versionSeen = true
+	h.mu.Unlock()
+	return h
 }
 
-func do(t testing.TB, srv *Server, s Sess, method, params string) (string, *jsonrpc.Error) {
+// do calls method on s and returns the result JSON or the error.
+func do(t testing.TB, srv *Server, s *fakeSess, method, params string) (string, *jsonrpc.Error) {
 	t.Helper()
 	var raw json.RawMessage
 	if params != "" {
 		raw = json.RawMessage(params)
 	}
-	if fs, ok := s.(*fakeSess); ok && !fs.fresh && method != "server.version" {
+	if !s.fresh && method != "server.version" {
 		ready(srv, s)
 	}
-	res, err := srv.Handle(context.Background(), s, method, raw)
+	res, err := handlerOf(srv, s).Handle(context.Background(), method, raw)
 	if err != nil {
 		je, ok := err.(*jsonrpc.Error)
 		if !ok {

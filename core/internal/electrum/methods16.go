@@ -65,7 +65,7 @@ func transactionBroadcastPackage(ctx context.Context, c *call) (any, error) {
 	}
 	c.srv.stats.TxsSent.Add(int64(len(raws)))
 	for range raws {
-		countTxSent(c.s)
+		c.s.Counters().TxsSent.Add(1)
 	}
 	if verbose && len(res.JSON) > 0 {
 		return json.RawMessage(res.JSON), nil
@@ -107,7 +107,7 @@ type mempoolInfo struct {
 // cost +1.0, as relayfee.
 func mempoolGetInfo(ctx context.Context, c *call) (any, error) {
 	c.charge(units{})
-	info, err := c.srv.mempool.get(c.srv.now, func() (sdk.MempoolInfo, error) {
+	info, err := c.srv.mempool.get(func() (sdk.MempoolInfo, error) {
 		dctx, cancel := c.srv.daemonCtx(ctx)
 		defer cancel()
 		if mi, ok := c.srv.daemon.(sdk.MempoolInfoer); ok {

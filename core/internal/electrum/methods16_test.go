@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
@@ -120,28 +121,30 @@ func TestBroadcastPackageOverWire(t *testing.T) {
 	}
 }
 
-func TestMempoolGetInfoCache(t *testing.T) {
+// TestMempoolGetInfoCache runs in a synctest bubble: its clock moves only
+// when the test sleeps.
+func TestMempoolGetInfoCache(t *testing.T) { synctest.Test(t, testMempoolGetInfoCache) }
+
+func testMempoolGetInfoCache(t *testing.T) {
 	srv, _, d := newPkgFixture(t)
-	now := time.Unix(1000, 0)
-	srv.now = func() time.Time { return now }
 	s := negotiated(t, srv, "1.6")
 	want := `{"mempoolminfee":0.00002,"minrelaytxfee":0.00001,"incrementalrelayfee":0.000005}`
 	if res, jerr := do(t, srv, s, "mempool.get_info", `[]`); jerr != nil || res != want {
 		t.Fatalf("get_info %s %+v", res, jerr)
 	}
 	d.info.MempoolMinFee = 0.0005
-	now = now.Add(59 * time.Second)
+	time.Sleep(59 * time.Second)
 	if res, _ := do(t, srv, s, "mempool.get_info", `[]`); res != want || d.infoCall != 1 {
 		t.Fatalf("within 60 s: %s, %d daemon calls", res, d.infoCall)
 	}
-	now = now.Add(2 * time.Second)
+	time.Sleep(2 * time.Second)
 	if res, _ := do(t, srv, s, "mempool.get_info", `[]`); !strings.Contains(res, `"mempoolminfee":0.0005,`) || d.infoCall != 2 {
 		t.Fatalf("after 60 s: %s, %d daemon calls", res, d.infoCall)
 	}
 	if c := s.takeCost(); c != 3.0 {
 		t.Errorf("cost %v, want 1.0 per call", c)
 	}
-	now = now.Add(time.Minute)
+	time.Sleep(time.Minute)
 	d.infoErr = sdk.DaemonError(-1, "boom")
 	if _, jerr := do(t, srv, s, "mempool.get_info", `[]`); jerr == nil || jerr.Code != 2 ||
 		jerr.Message != "daemon error: DaemonError({'code': -1, 'message': 'boom'})" {

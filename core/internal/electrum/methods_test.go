@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
@@ -178,7 +179,7 @@ func TestHistoryTooLargeCarriesCost(t *testing.T) {
 	if ix.historyCalls != 1 {
 		t.Errorf("too-large outcome not cached: %d index calls", ix.historyCalls)
 	}
-	if st := s.Value().(*state); len(st.subs) != 0 {
+	if n := handlerOf(srv, s).Info().Subscriptions; n != 0 {
 		t.Errorf("subscription stored")
 	}
 }
@@ -212,7 +213,7 @@ func TestDaemonErrors(t *testing.T) {
 	}
 	srv, _, d := newFixture(t)
 	d.err = sdk.Errorf(sdk.KindInternal, "boom")
-	if _, err := srv.Handle(t.Context(), ready(srv, &fakeSess{}), "blockchain.relayfee", nil); err == nil {
+	if _, err := ready(srv, &fakeSess{}).Handle(t.Context(), "blockchain.relayfee", nil); err == nil {
 		t.Fatal("internal daemon error swallowed")
 	} else if _, ok := err.(*jsonrpc.Error); ok {
 		t.Fatalf("internal error became a client error: %v", err)
@@ -322,20 +323,22 @@ func TestUnsubscribe(t *testing.T) {
 	}
 }
 
-func TestRelayFeeCache(t *testing.T) {
+// TestRelayFeeCache runs in a synctest bubble: its clock moves only when
+// the test sleeps.
+func TestRelayFeeCache(t *testing.T) { synctest.Test(t, testRelayFeeCache) }
+
+func testRelayFeeCache(t *testing.T) {
 	srv, _, d := newFixture(t)
-	now := time.Unix(1000, 0)
-	srv.now = func() time.Time { return now }
 	s := &fakeSess{}
 	if res, _ := do(t, srv, s, "blockchain.relayfee", `[]`); res != "0.00001" {
 		t.Fatalf("relayfee %s", res)
 	}
 	d.err = sdk.DaemonError(-1, "down") // a cached answer needs no daemon
-	now = now.Add(59 * time.Second)
+	time.Sleep(59 * time.Second)
 	if res, jerr := do(t, srv, s, "blockchain.relayfee", `[]`); jerr != nil || res != "0.00001" {
 		t.Fatalf("cached relayfee: %s %+v", res, jerr)
 	}
-	now = now.Add(2 * time.Second)
+	time.Sleep(2 * time.Second)
 	if _, jerr := do(t, srv, s, "blockchain.relayfee", `[]`); jerr == nil || jerr.Code != 2 {
 		t.Fatalf("expired cache must ask the daemon: %+v", jerr)
 	}

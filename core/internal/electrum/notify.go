@@ -59,20 +59,20 @@ func (srv *Server) apply(ev index.Event) (headerTip, bool) {
 
 func (srv *Server) fanOut(touched map[index.HashX]struct{}, tip headerTip, tipChanged bool) {
 	srv.sessMu.Lock()
-	targets := make([]*state, 0, len(srv.sessions))
-	for st := range srv.sessions {
-		targets = append(targets, st)
+	targets := make([]*handler, 0, len(srv.sessions))
+	for h := range srv.sessions {
+		targets = append(targets, h)
 	}
 	srv.sessMu.Unlock()
 
 	sem := make(chan struct{}, srv.opts.NotifyConcurrency)
 	var wg sync.WaitGroup
-	for _, st := range targets {
+	for _, h := range targets {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			srv.notifySession(st, touched, tip, tipChanged)
+			srv.notifySession(h, touched, tip, tipChanged)
 		}()
 	}
 	wg.Wait()
@@ -135,23 +135,23 @@ func (srv *Server) Notifier(ctx context.Context) func(index.Event) {
 	}
 }
 
-func (srv *Server) notifySession(st *state, touched map[index.HashX]struct{}, tip headerTip, tipChanged bool) {
-	s := st.sess
+func (srv *Server) notifySession(h *handler, touched map[index.HashX]struct{}, tip headerTip, tipChanged bool) {
+	s := h.sess
 	ctx, cancel := context.WithTimeout(s.Context(), notifyTimeout)
 	defer cancel()
 
-	st.mu.Lock()
-	sendHeader := st.headersSub && st.lastHeader != tip.hash
+	h.mu.Lock()
+	sendHeader := h.headersSub && h.lastHeader != tip.hash
 	if sendHeader {
-		st.lastHeader = tip.hash
+		h.lastHeader = tip.hash
 	}
 	var check []index.HashX
-	for hx, sub := range st.subs {
+	for hx, sub := range h.subs {
 		if _, ok := touched[hx]; ok || (tipChanged && sub.mempool) {
 			check = append(check, hx)
 		}
 	}
-	st.mu.Unlock()
+	h.mu.Unlock()
 
 	if sendHeader {
 		if err := s.Notify("blockchain.headers.subscribe", []any{tip.result()}); err != nil {
@@ -170,14 +170,14 @@ func (srv *Server) notifySession(st *state, touched map[index.HashX]struct{}, ti
 			srv.log.Warn("status recompute failed", "session", s.ID(), "err", err)
 			continue
 		}
-		st.mu.Lock()
-		sub := st.subs[hx]
+		h.mu.Lock()
+		sub := h.subs[hx]
 		if sub == nil { // unsubscribed meanwhile
-			st.mu.Unlock()
+			h.mu.Unlock()
 			continue
 		}
 		if dropped {
-			delete(st.subs, hx)
+			delete(h.subs, hx)
 			status = nil
 		} else {
 			sub.mempool = mem
@@ -185,7 +185,7 @@ func (srv *Server) notifySession(st *state, touched map[index.HashX]struct{}, ti
 		changed := dropped || !sameStatus(sub.status, status)
 		sub.status = status
 		scripthash := sub.scripthash
-		st.mu.Unlock()
+		h.mu.Unlock()
 		if !changed {
 			continue
 		}

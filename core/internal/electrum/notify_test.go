@@ -35,8 +35,8 @@ func reorgEvent(ix *fakeIndex) index.Event {
 func TestNotifyHeaders(t *testing.T) {
 	srv, ix, _ := newFixture(t)
 	sub, other := &fakeSess{id: 1}, &fakeSess{id: 2}
-	srv.Open(sub)
-	srv.Open(other)
+	handlerOf(srv, sub)
+	handlerOf(srv, other)
 	do(t, srv, sub, "blockchain.headers.subscribe", `[]`)
 	srv.HandleEvent(touchEvent(ix))
 	if n := sub.takeNotes(); len(n) != 0 {
@@ -139,7 +139,7 @@ func TestNotifyTooLargeDropsSubscription(t *testing.T) {
 	if n := s.takeNotes(); len(n) != 1 || n[0] != `blockchain.scripthash.subscribe ["`+shA+`",null]` {
 		t.Fatalf("notes %v", n)
 	}
-	if st := s.Value().(*state); len(st.subs) != 0 {
+	if n := handlerOf(srv, s).Info().Subscriptions; n != 0 {
 		t.Fatalf("subscription kept")
 	}
 	srv.HandleEvent(touchEvent(ix, hxA))
@@ -181,7 +181,7 @@ func TestNotifyClosedAndFailingSessions(t *testing.T) {
 		do(t, srv, s, "blockchain.headers.subscribe", `[]`)
 		do(t, srv, s, "blockchain.scripthash.subscribe", `[`+q(shA)+`]`)
 	}
-	srv.Close(gone)
+	handlerOf(srv, gone).Closed()
 	ix.setHistory(hxA, nil, nil)
 	h, hash, hdr := ix.addBlock(5)
 	srv.HandleEvent(eventOf(h, hash, hdr, hxA))

@@ -165,11 +165,12 @@ func (r *Registry) route(method string) *pluginRoute { return (*r.routes.Load())
 
 // callPlugin serves one request for a plugin method: protocol check,
 // arity, the declared cost, then the plugin call.
-func (srv *Server) callPlugin(ctx context.Context, s Sess, st *state, rt *pluginRoute, params json.RawMessage) (any, error) {
+func (h *handler) callPlugin(ctx context.Context, rt *pluginRoute, params json.RawMessage) (any, error) {
+	s := h.sess
 	name := rt.Spec.Name
-	st.mu.Lock()
-	proto := st.protocol
-	st.mu.Unlock()
+	h.mu.Lock()
+	proto := h.protocol
+	h.mu.Unlock()
 	v := proto
 	if v == nil {
 		v = ProtocolMin // before server.version: the lowest version

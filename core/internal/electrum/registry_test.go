@@ -255,7 +255,7 @@ func TestPluginMethodCall(t *testing.T) {
 	if res, jerr := do(t, srv, s142, "calc.new", ``); jerr != nil || !strings.Contains(res, `"Protocol":"1.4.2"`) {
 		t.Errorf("calc.new at 1.4.2 = %s, %+v", res, jerr)
 	}
-	if _, err := srv.Handle(t.Context(), s142, "calc.fail", nil); err == nil || err.Error() != "boom" {
+	if _, err := handlerOf(srv, s142).Handle(t.Context(), "calc.fail", nil); err == nil || err.Error() != "boom" {
 		t.Errorf("calc.fail = %v, want the plugin call's error unchanged", err)
 	}
 	if want := []string{`calc.add [1,2]`, `calc.new []`, `calc.fail []`}; !slices.Equal(got, want) {

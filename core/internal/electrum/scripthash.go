@@ -227,9 +227,9 @@ func scripthashSubscribe(ctx context.Context, c *call) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.st.mu.Lock()
-		c.st.subs[hx] = &subscription{scripthash: sent, status: st, mempool: mem}
-		c.st.mu.Unlock()
+		c.h.mu.Lock()
+		c.h.subs[hx] = &subscription{scripthash: sent, status: st, mempool: mem}
+		c.h.mu.Unlock()
 		if c.srv.eventSeq.Load() == seq || attempt > 0 {
 			return st, nil
 		}
@@ -242,10 +242,10 @@ func scripthashUnsubscribe(_ context.Context, c *call) (any, error) {
 		return nil, jerr
 	}
 	c.charge(units{})
-	c.st.mu.Lock()
-	_, ok := c.st.subs[hx]
-	delete(c.st.subs, hx)
-	c.st.mu.Unlock()
+	c.h.mu.Lock()
+	_, ok := c.h.subs[hx]
+	delete(c.h.subs, hx)
+	c.h.mu.Unlock()
 	return ok, nil
 }
 

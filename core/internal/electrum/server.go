@@ -1,9 +1,7 @@
 package electrum
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"maps"
@@ -16,9 +14,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/amber-electrum/amber/core/internal/index"
-	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/core/internal/merkle"
-	"github.com/amber-electrum/amber/core/internal/session"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -43,22 +39,6 @@ type Daemon interface {
 	RelayFee(ctx context.Context) (float64, error)
 	EstimateFee(ctx context.Context, blocks int, mode string) (float64, error)
 	DaemonInfo(ctx context.Context) (sdk.DaemonInfo, error)
-}
-
-// Sess is what the handlers need from a client session; *session.Session
-// satisfies it.
-type Sess interface {
-	ID() uint64
-	Kind() string
-	RemoteAddr() net.Addr
-	Context() context.Context
-	Notify(method string, params any) error
-	AddCost(c float64)
-	SetClient(name string)
-	SetProtocol(v string)
-	CloseAfterReply()
-	Value() any
-	SetValue(v any)
 }
 
 // Service is one reported service (REPORT_SERVICES): proto is tcp, ssl, ws
@@ -139,7 +119,6 @@ type Server struct {
 	queue   notifyQueue
 	relay   timedCache[float64]         // blockchain.relayfee
 	mempool timedCache[sdk.MempoolInfo] // mempool.get_info
-	now     func() time.Time            // clock for the timed caches
 	// eventSeq counts applied index events.
 	eventSeq atomic.Uint64
 
@@ -148,7 +127,7 @@ type Server struct {
 	tipNotified bool      // tip was set by an index event
 
 	sessMu   sync.Mutex
-	sessions map[*state]struct{}
+	sessions map[*handler]struct{} // the open sessions' handlers
 
 	stats Stats
 	reg   *Registry // plugin methods
@@ -228,8 +207,7 @@ func New(opts Options) *Server {
 		blocks:   newBlockCache(1000),
 		fees:     newFeeCache(),
 		txs:      newTxCache(max(opts.TxCacheBytes, 0)),
-		sessions: make(map[*state]struct{}),
-		now:      time.Now,
+		sessions: make(map[*handler]struct{}),
 		reg:      newRegistry(),
 	}
 	if srv.ix != nil {
@@ -252,186 +230,6 @@ func (srv *Server) TxCacheUsage() (entries int, bytes int64) { return srv.txs.us
 // historyLimit is the confirmed-history size at which "history too large"
 // is returned.
 func (srv *Server) historyLimit() int { return srv.opts.MaxSend / 99 }
-
-// state is the per-session protocol state, kept in the session's value slot.
-type state struct {
-	sess Sess
-
-	mu          sync.Mutex
-	versionSeen bool // server.version has been received (upstream sv_seen)
-	refused     bool // a message came before server.version: the session is closing
-	table       *table
-	protocol    Version // negotiated by server.version (nil before)
-	headersSub  bool
-	subs        map[index.HashX]*subscription
-	lastHeader  sdk.Hash // tip hash last sent as a header notification
-}
-
-type subscription struct {
-	scripthash string  // as sent by the client
-	status     *string // last status sent (nil = null)
-	mempool    bool    // the status depends on mempool transactions
-}
-
-// Open registers a new session (session.Dispatcher.Opened).
-func (srv *Server) Open(s Sess) { srv.open(s) }
-
-func (srv *Server) open(s Sess) *state {
-	st := &state{sess: s, table: tables[0], subs: make(map[index.HashX]*subscription)}
-	s.SetValue(st)
-	srv.sessMu.Lock()
-	srv.sessions[st] = struct{}{}
-	srv.sessMu.Unlock()
-	return st
-}
-
-// Close forgets a session and its subscriptions (session.Dispatcher.Closed).
-func (srv *Server) Close(s Sess) {
-	st, ok := s.Value().(*state)
-	if !ok {
-		return
-	}
-	srv.sessMu.Lock()
-	delete(srv.sessions, st)
-	srv.sessMu.Unlock()
-	st.mu.Lock()
-	st.subs = nil
-	st.mu.Unlock()
-}
-
-// Subscriptions returns the number of script hash subscriptions of a
-// session (0 before it has any state). The session manager uses it for the
-// cost decay and admin's sessions and groups output.
-func (srv *Server) Subscriptions(s *session.Session) int { return subCount(s) }
-
-func subCount(s Sess) int {
-	st, ok := s.Value().(*state)
-	if !ok {
-		return 0
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return len(st.subs)
-}
-
-func (srv *Server) stateOf(s Sess) *state {
-	if st, ok := s.Value().(*state); ok {
-		return st
-	}
-	return srv.open(s)
-}
-
-// call is one request being handled.
-type call struct {
-	srv  *Server
-	s    Sess
-	st   *state
-	args []json.RawMessage
-	cost Cost // the method's rule in the registry
-}
-
-// charge adds the method's cost for units u to the session: every cost a
-// handler charges goes through its registry entry (coreMethods).
-func (c *call) charge(u units) { c.s.AddCost(c.cost.Of(u)) }
-
-// versionFirst is upstream's rule since 1.19 (session.py handle_request):
-// any message but server.version before server.version gets the
-// old-client notifications, then BAD_REQUEST and a disconnect.
-//
-// Once refused, the session is closing: every later message (the rest of
-// a batch, server.version included) gets BAD_REQUEST without running,
-// and the log line and the notifications are sent once.
-func (srv *Server) versionFirst(s Sess, st *state, method string) *jsonrpc.Error {
-	st.mu.Lock()
-	seen, refused := st.versionSeen, st.refused
-	first := !refused && !seen && method != "server.version"
-	if first {
-		st.refused = true
-	}
-	st.mu.Unlock()
-	if refused {
-		return badRequest("use server.version to identify client")
-	}
-	if !first {
-		return nil
-	}
-	srv.log.Info("closing session: server.version must be first msg", "session", s.ID(), "got", method)
-	crashOldClient(s)
-	s.CloseAfterReply()
-	return badRequest("use server.version to identify client")
-}
-
-// crashOldClient sends the two notifications upstream sends to crash
-// Electrum clients of versions it refuses (_do_crash_old_electrum_client):
-// blockchain.relayfee and blockchain.estimatefee without parameters.
-func crashOldClient(s Sess) {
-	_ = s.Notify("blockchain.relayfee", nil)
-	_ = s.Notify("blockchain.estimatefee", nil)
-}
-
-// Notified handles a client notification (a request without an id):
-// upstream runs it through handle_request as "invalid method" (never
-// answered), so before server.version it closes the session as any other
-// first message would, and afterwards it is counted as an invalid method.
-func (srv *Server) Notified(s *session.Session, method string) { srv.notified(s, method) }
-
-func (srv *Server) notified(s Sess, method string) {
-	st := srv.stateOf(s)
-	if srv.versionFirst(s, st, invalidMethod) != nil {
-		return
-	}
-	srv.stats.countRequest(invalidMethod)
-}
-
-// Handle answers one request of session s: it looks the method up in the
-// session's core handler table, then among the plugin methods of the
-// registry, binds the parameters and runs the handler or calls the plugin.
-// server.version must come first for both.
-func (srv *Server) Handle(ctx context.Context, s Sess, method string, params json.RawMessage) (any, error) {
-	st := srv.stateOf(s)
-	st.mu.Lock()
-	tbl := st.table
-	st.mu.Unlock()
-	m, ok := tbl.methods[method]
-	if !ok {
-		if rt := srv.reg.route(method); rt != nil {
-			if e := srv.versionFirst(s, st, method); e != nil {
-				return nil, e
-			}
-			return srv.callPlugin(ctx, s, st, rt, params)
-		}
-	}
-	name := method
-	if !ok {
-		name = invalidMethod
-	}
-	if e := srv.versionFirst(s, st, name); e != nil {
-		return nil, e
-	}
-	srv.stats.countRequest(name)
-	if !ok {
-		return nil, jsonrpc.Errorf(jsonrpc.MethodNotFound, `unknown method "%s"`, method)
-	}
-	if m.extraOK {
-		params = dropExtra(params, m.names)
-	}
-	args, rerr := jsonrpc.BindParams(method, params, m.names, m.required)
-	if rerr != nil {
-		return nil, rerr
-	}
-	for i, a := range args {
-		if a != nil {
-			args[i] = bytes.TrimSpace(a)
-		}
-	}
-	res, err := m.fn(ctx, &call{srv: srv, s: s, st: st, args: args, cost: m.cost})
-	if err != nil {
-		if je, ok := err.(*jsonrpc.Error); ok && je == nil {
-			err = nil
-		}
-	}
-	return res, err
-}
 
 // currentTip returns the chain tip as last notified. Until the first index
 // event arrives (the index sends none while catching up) it is read from the

@@ -18,10 +18,10 @@ import (
 // client calls itself Electrum 3.2.3 or older (CRASH_CLIENT_VER).
 func serverVersion(_ context.Context, c *call) (any, error) {
 	c.charge(units{})
-	c.st.mu.Lock()
-	seen := c.st.versionSeen
-	c.st.versionSeen = true
-	c.st.mu.Unlock()
+	c.h.mu.Lock()
+	seen := c.h.versionSeen
+	c.h.versionSeen = true
+	c.h.mu.Unlock()
 	if seen {
 		return nil, badRequest("server.version already sent")
 	}
@@ -38,7 +38,9 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 			name = string(r[:17])
 		}
 		client = name
-		c.s.SetClient(name)
+		c.h.mu.Lock()
+		c.h.client = name
+		c.h.mu.Unlock()
 	}
 	v, _ := Negotiate(c.args[1], ProtocolMin, ProtocolMax)
 	if v == nil {
@@ -48,11 +50,10 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 		c.s.CloseAfterReply()
 		return nil, badRequest("unsupported protocol version: %s", pyfmt.Str(c.args[1]))
 	}
-	c.st.mu.Lock()
-	c.st.table = tableFor(v)
-	c.st.protocol = v
-	c.st.mu.Unlock()
-	c.s.SetProtocol(v.String())
+	c.h.mu.Lock()
+	c.h.table = tableFor(v)
+	c.h.protocol = v
+	c.h.mu.Unlock()
 	return []string{c.srv.opts.ServerVersion, v.String()}, nil
 }
 

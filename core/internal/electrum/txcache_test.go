@@ -291,7 +291,7 @@ func TestTxCacheCallerGivesUp(t *testing.T) {
 	d.gate, d.entered = make(chan struct{}), make(chan struct{}, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := srv.Handle(ctx, ready(srv, &fakeSess{}), "blockchain.transaction.get", json.RawMessage(`["`+txConf.String()+`"]`))
+	_, err := ready(srv, &fakeSess{}).Handle(ctx, "blockchain.transaction.get", json.RawMessage(`["`+txConf.String()+`"]`))
 	var je *jsonrpc.Error
 	if !asRPCError(err, &je) || je.Code != jsonrpc.DaemonError {
 		t.Fatalf("caller past its deadline: %v, want DAEMON_ERROR", err)

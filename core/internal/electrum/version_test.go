@@ -67,8 +67,8 @@ func TestServerVersionNegotiation(t *testing.T) {
 			if err := json.Unmarshal([]byte(res), &got); err != nil || len(got) != 2 || got[0] != "Amber 0.1.0" || got[1] != tc.want {
 				t.Fatalf("result %s, want [Amber 0.1.0 %s]", res, tc.want)
 			}
-			if s.protocol != tc.want || s.closeAfter {
-				t.Errorf("protocol %q closeAfter %v", s.protocol, s.closeAfter)
+			if p := handlerOf(srv, s).Info().Protocol; p != tc.want || s.closeAfter {
+				t.Errorf("protocol %q closeAfter %v", p, s.closeAfter)
 			}
 			_, jerr = do(t, srv, s, "blockchain.scripthash.unsubscribe", `[`+q(shA)+`]`)
 			if has := jerr == nil; has != tc.unsubscribe {
@@ -87,8 +87,8 @@ func TestServerVersionClient(t *testing.T) {
 	srv.opts.DropClient = regexp.MustCompile(`bad|evil`)
 	s := &fakeSess{}
 	do(t, srv, s, "server.version", `["electrum/4.3.4-with-a-long-suffix","1.4"]`)
-	if s.client != "electrum/4.3.4-wi" {
-		t.Errorf("client label %q, want the first 17 characters", s.client)
+	if c := handlerOf(srv, s).Info().Client; c != "electrum/4.3.4-wi" {
+		t.Errorf("client label %q, want the first 17 characters", c)
 	}
 	s = &fakeSess{}
 	_, jerr := do(t, srv, s, "server.version", `["badclient 1.0","1.4"]`)
@@ -101,8 +101,8 @@ func TestServerVersionClient(t *testing.T) {
 	}
 	s = &fakeSess{}
 	do(t, srv, s, "server.version", `[5,"1.4"]`)
-	if s.client != "5" {
-		t.Errorf("numeric client name: %q", s.client)
+	if c := handlerOf(srv, s).Info().Client; c != "5" {
+		t.Errorf("numeric client name: %q", c)
 	}
 }
 
@@ -127,7 +127,7 @@ func TestVersionFirst(t *testing.T) {
 	// A notification first is refused the same way (never answered).
 	srv, _, _ := newFixture(t)
 	s := &fakeSess{fresh: true}
-	srv.notified(s, "server.ping")
+	handlerOf(srv, s).Notified("server.ping")
 	if !s.closeAfter || len(s.notes) != 2 {
 		t.Errorf("notification first: close %v notes %q", s.closeAfter, s.notes)
 	}
@@ -139,7 +139,7 @@ func TestVersionFirst(t *testing.T) {
 	if _, jerr := do(t, srv, s, "server.ping", `[]`); jerr != nil || s.closeAfter {
 		t.Errorf("after server.version: %+v close %v", jerr, s.closeAfter)
 	}
-	srv.notified(s, "x")
+	handlerOf(srv, s).Notified("x")
 	if s.closeAfter || srv.Stats().RequestCounts()[invalidMethod] != 1 {
 		t.Errorf("notification after server.version: close %v counts %v", s.closeAfter, srv.Stats().RequestCounts())
 	}
@@ -162,7 +162,7 @@ func TestRefusedSessionRunsNothingMore(t *testing.T) {
 			t.Errorf("item %d %s: %+v, want BAD_REQUEST", i, tc.method, jerr)
 		}
 	}
-	srv.notified(s, "server.ping")
+	handlerOf(srv, s).Notified("server.ping")
 	if want := []string{"blockchain.relayfee null", "blockchain.estimatefee null"}; !slices.Equal(s.notes, want) {
 		t.Errorf("notifications %q, want one pair %q", s.notes, want)
 	}

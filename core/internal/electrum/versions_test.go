@@ -230,15 +230,15 @@ func TestRequestCountsAndSubscriptions(t *testing.T) {
 	if srv.Stats().RequestCounts()["server.version"] != 2 {
 		t.Error("RequestCounts returned the live map")
 	}
-	if n := subCount(s); n != 2 {
+	if n := handlerOf(srv, s).Info().Subscriptions; n != 2 {
 		t.Errorf("subscriptions = %d, want 2", n)
 	}
-	if n := subCount(&fakeSess{id: 99}); n != 0 {
-		t.Errorf("subscriptions of a session without state = %d", n)
+	if n := handlerOf(srv, &fakeSess{id: 99}).Info().Subscriptions; n != 0 {
+		t.Errorf("subscriptions of a new session = %d", n)
 	}
-	srv.Close(s)
-	if n := subCount(s); n != 0 {
-		t.Errorf("Subscriptions after Close = %d", n)
+	handlerOf(srv, s).Closed()
+	if n := handlerOf(srv, s).Info().Subscriptions; n != 0 {
+		t.Errorf("Subscriptions after Closed = %d", n)
 	}
 }
 

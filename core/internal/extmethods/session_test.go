@@ -58,11 +58,11 @@ type core struct {
 	sess *session.Session
 }
 
-func (c *core) Opened(s *session.Session) {
+func (c *core) NewHandler(s *session.Session) session.Handler {
 	c.mu.Lock()
 	c.sess = s
 	c.mu.Unlock()
-	c.Server.Opened(s)
+	return c.Server.NewHandler(s)
 }
 
 type reply struct {
@@ -76,7 +76,7 @@ type reply struct {
 
 // serve runs a real session of disp over an in-memory connection and
 // returns a function sending one request and reading its reply.
-func serve(t *testing.T, disp session.Dispatcher) func(method, params string) reply {
+func serve(t *testing.T, disp session.Factory) func(method, params string) reply {
 	conn := &pipeConn{in: make(chan []byte, 8), out: make(chan []byte, 8), closed: make(chan struct{})}
 	ctx, cancel := context.WithCancel(t.Context())
 	mgr := session.NewManager(nil)

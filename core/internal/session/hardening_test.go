@@ -76,7 +76,7 @@ func batchOf(n int, method string) string {
 // serveConn runs a session on c under m (in the caller's bubble); the
 // caller defers the returned stop (t.Cleanup would run after the bubble's
 // main goroutine has returned).
-func serveConn(t *testing.T, m *Manager, c Conn, d Dispatcher, p Profile) (done chan struct{}, stop func()) {
+func serveConn(t *testing.T, m *Manager, c Conn, d Factory, p Profile) (done chan struct{}, stop func()) {
 	t.Helper()
 	done = make(chan struct{})
 	go func() { m.Serve(context.Background(), c, d, p); close(done) }()
@@ -86,7 +86,8 @@ func serveConn(t *testing.T, m *Manager, c Conn, d Dispatcher, p Profile) (done 
 // blockers are handlers that wait for their context (hang) or ignore it
 // (stuck) until release is closed.
 func blockers(release chan struct{}) *dispatcher {
-	return &dispatcher{handlers: map[string]func(context.Context, *Session, json.RawMessage) (any, error){
+	d := &dispatcher{}
+	d.handlers = map[string]func(context.Context, *Session, json.RawMessage) (any, error){
 		"echo": echo,
 		"hang": func(ctx context.Context, _ *Session, _ json.RawMessage) (any, error) {
 			<-ctx.Done()
@@ -102,13 +103,14 @@ func blockers(release chan struct{}) *dispatcher {
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
-			s.SetProtocol("1.6")
+			d.setInfo(s, Info{Protocol: "1.6"})
 			return []string{"amber", "1.6"}, nil
 		},
 		"proto": func(_ context.Context, s *Session, _ json.RawMessage) (any, error) {
 			return s.Protocol(), nil
 		},
-	}}
+	}
+	return d
 }
 
 // TestSerialUntilProtocol (issue 12.1): requests pipelined after

@@ -28,10 +28,6 @@ type Options struct {
 	// Sleep waits d or until ctx ends (the throttling delay); nil means a
 	// timer. Tests inject a recorder.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// CountSubs, if set, returns a session's number of subscriptions (the
-	// dispatcher holds them): it slows the session's cost decay and shows
-	// in group statistics. nil counts none.
-	CountSubs func(*Session) int
 	// Admission bounds the sessions of capped profiles (MAX_SESSIONS and
 	// the per-address and per-subnet caps).
 	Admission Admission
@@ -49,7 +45,6 @@ type Manager struct {
 	clock   cost.Clock
 	timeout time.Duration
 	sleep   func(ctx context.Context, d time.Duration) error
-	subs    func(*Session) int
 	logNew  atomic.Bool
 
 	excessive atomic.Int64 // sessions closed over the hard limit
@@ -87,7 +82,7 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 	}
 	m := &Manager{
 		log: logger, model: cost.NewModel(o.Costs), timeout: o.SessionTimeout,
-		sleep: o.Sleep, subs: o.CountSubs, sessions: make(map[uint64]*Session),
+		sleep: o.Sleep, sessions: make(map[uint64]*Session),
 		adm: o.Admission, byIP: make(map[string]int), byNet: make(map[string]int),
 		capped: make(map[*Session]struct{}),
 	}
@@ -116,9 +111,9 @@ func (m *Manager) SetLogNew(on bool) { m.logNew.Store(on) }
 // LogNew reports whether future sessions will log their requests.
 func (m *Manager) LogNew() bool { return m.logNew.Load() }
 
-// Serve runs a session on conn until it ends. It blocks; callers run it on a
-// goroutine per connection.
-func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile) {
+// Serve runs a session on conn, answered by a handler from f, until it
+// ends. It blocks; callers run it on a goroutine per connection.
+func (m *Manager) Serve(ctx context.Context, conn Conn, f Factory, p Profile) {
 	if p.Concurrency <= 0 {
 		p.Concurrency = 10
 	}
@@ -130,7 +125,6 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile)
 		id:        m.nextID.Add(1) - 1,
 		conn:      conn,
 		mgr:       m,
-		disp:      d,
 		prof:      p,
 		log:       m.log,
 		ctx:       sctx,
@@ -150,6 +144,9 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile)
 			return
 		}
 	}
+	// Before the cost account: the cost groups list their member
+	// sessions, whose subscriptions the handler counts.
+	s.h = f.NewHandler(s)
 	s.acct = m.model.Open(cost.Spec{
 		Limits: p.Limits(), Addr: conn.RemoteAddr(), NoGroups: p.NoGroups,
 		Owner: s, OnTarget: s.targetChanged,
@@ -166,8 +163,7 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, d Dispatcher, p Profile)
 	}
 	defer s.finish()
 	s.AddCost(p.ConnectionCost)
-	d.Opened(s)
-	defer d.Closed(s)
+	defer s.h.Closed()
 	s.run()
 }
 

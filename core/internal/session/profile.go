@@ -52,7 +52,7 @@ type Profile struct {
 	// handshake included (handshake_timeout); 0 means none.
 	HandshakeTimeout time.Duration
 	// SerialUntilProtocol processes requests one at a time, in order,
-	// until the dispatcher has set the protocol (server.version).
+	// until the handler reports a protocol (Info.Protocol).
 	SerialUntilProtocol bool
 	// Capped sessions take part in admission (Options.Admission).
 	Capped bool

@@ -229,7 +229,7 @@ func (s *Session) serveOne(ctx context.Context, cancel context.CancelFunc, r *js
 	var result any
 	err := s.throttleSleep(ctx)
 	if err == nil {
-		result, err = s.disp.Dispatch(ctx, s, r.Method, r.Params)
+		result, err = s.h.Handle(ctx, r.Method, r.Params)
 	}
 	if !state.CompareAndSwap(false, true) {
 		return // answered -102 already
@@ -311,12 +311,10 @@ func (s *Session) answer(ctx context.Context, r *jsonrpc.Request) ([]byte, int) 
 	}
 	if r.Notification {
 		// Clients have no notifications to send: charged as an error,
-		// never answered; the dispatcher may look at it
-		// (NotificationHandler) and ask for the session to close.
+		// never answered; the handler may look at it and ask for the
+		// session to close.
 		s.chargeError(&jsonrpc.Error{})
-		if nh, ok := s.disp.(NotificationHandler); ok {
-			nh.Notified(s, r.Method)
-		}
+		s.h.Notified(r.Method)
 		return nil, 0
 	}
 	result, err := s.dispatch(ctx, r)
@@ -360,7 +358,7 @@ func (s *Session) tooLarge() *jsonrpc.Error {
 	return jsonrpc.Errorf(jsonrpc.InvalidRequest, "response too large (over %s bytes", pyfmt.Thousands(int64(s.prof.MaxSend)))
 }
 
-// dispatch sleeps the throttling delay and calls the dispatcher, both
+// dispatch sleeps the throttling delay and calls the handler, both
 // under ctx. With a request deadline, a handler that overruns it is
 // answered with -102 (charged as an error) while it finishes in the
 // background.
@@ -369,7 +367,7 @@ func (s *Session) dispatch(ctx context.Context, r *jsonrpc.Request) (any, error)
 		if err := s.throttleSleep(ctx); err != nil {
 			return nil, err
 		}
-		return s.disp.Dispatch(ctx, s, r.Method, r.Params)
+		return s.h.Handle(ctx, r.Method, r.Params)
 	}
 	type answer struct {
 		result any
@@ -381,7 +379,7 @@ func (s *Session) dispatch(ctx context.Context, r *jsonrpc.Request) (any, error)
 			ch <- answer{nil, err}
 			return
 		}
-		res, err := s.disp.Dispatch(ctx, s, r.Method, r.Params)
+		res, err := s.h.Handle(ctx, r.Method, r.Params)
 		ch <- answer{res, err}
 	}()
 	select {

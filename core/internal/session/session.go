@@ -24,24 +24,53 @@ type Conn interface {
 	Kind() string
 }
 
-// NotificationHandler is optionally implemented by a Dispatcher to see the
-// notifications (requests without an id) a client sends; they are never
-// answered. It may call CloseAfterReply to end the session.
-type NotificationHandler interface {
-	Notified(s *Session, method string)
-}
-
-// Dispatcher answers the requests of a session.
-type Dispatcher interface {
-	// Opened is called once when a session starts, before any request.
-	Opened(s *Session)
-	// Dispatch handles one request. It returns the result to encode, or an
+// Handler is the protocol side of one session: it answers the session's
+// requests and owns the session's protocol state (what the client
+// negotiated, its subscriptions, ...). A Factory opens one per session;
+// the session layer calls it from several goroutines at once.
+type Handler interface {
+	// Handle answers one request. It returns the result to encode, or an
 	// error: a *jsonrpc.Error is sent to the client as is, any other error
 	// becomes an internal error. A json.RawMessage result is sent unchanged.
-	Dispatch(ctx context.Context, s *Session, method string, params json.RawMessage) (any, error)
+	Handle(ctx context.Context, method string, params json.RawMessage) (any, error)
+	// Notified sees a notification (a request without an id) the client
+	// sent; it is never answered. The handler may call the session's
+	// CloseAfterReply to end the session.
+	Notified(method string)
 	// Closed is called once after the session has ended.
-	Closed(s *Session)
+	Closed()
+	// Info reports the handler's state as the session layer and the
+	// operator see it.
+	Info() Info
 }
+
+// Info is what a Handler reports of its state.
+type Info struct {
+	// Client is the client's name ("" until it identified itself).
+	Client string
+	// Protocol is the negotiated protocol version, "" before negotiation:
+	// until it is set, a Profile with SerialUntilProtocol runs requests
+	// one at a time, in order.
+	Protocol string
+	// Subscriptions is how many subscriptions the handler holds: they slow
+	// the session's cost decay and show in the group statistics.
+	Subscriptions int
+}
+
+// Factory opens the Handler of each new session (package electrum for
+// clients, package admin for the admin RPC).
+type Factory interface {
+	// NewHandler is called once per session, after admission and before
+	// the session is listed by the Manager or reads a request. It only
+	// sets up state: the session's cost account does not exist yet.
+	NewHandler(s *Session) Handler
+}
+
+// FactoryFunc is a function that is a Factory.
+type FactoryFunc func(s *Session) Handler
+
+// NewHandler calls f.
+func (f FactoryFunc) NewHandler(s *Session) Handler { return f(s) }
 
 // Costs charged by the session itself (sessions-and-costs.md §2).
 const (
@@ -57,7 +86,7 @@ type Session struct {
 	id        uint64
 	conn      Conn
 	mgr       *Manager
-	disp      Dispatcher
+	h         Handler // the protocol side, set before the session is listed
 	prof      Profile
 	log       *slog.Logger
 	ctx       context.Context
@@ -71,11 +100,6 @@ type Session struct {
 	closing   atomic.Bool
 	closeOnce sync.Once
 	dialect   atomic.Int32 // jsonrpc.Dialect, fixed by the first message
-
-	mu       sync.Mutex
-	client   string
-	protocol string
-	value    any
 
 	lastRecv  atomic.Int64 // unix nanos of the last received message
 	logged    atomic.Bool
@@ -132,30 +156,16 @@ func (s *Session) Logged() bool { return s.logged.Load() }
 // Closing reports whether the session is shutting down.
 func (s *Session) Closing() bool { return s.closing.Load() }
 
-// SetClient records the client name sent with server.version.
-func (s *Session) SetClient(name string) { s.mu.Lock(); s.client = name; s.mu.Unlock() }
-
 // Client returns the client label ("unknown" until identified).
 func (s *Session) Client() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.client == "" {
-		return "unknown"
+	if c := s.h.Info().Client; c != "" {
+		return c
 	}
-	return s.client
+	return "unknown"
 }
 
-// SetProtocol records the negotiated protocol version.
-func (s *Session) SetProtocol(v string) { s.mu.Lock(); s.protocol = v; s.mu.Unlock() }
-
 // Protocol returns the negotiated protocol version ("" before negotiation).
-func (s *Session) Protocol() string { s.mu.Lock(); defer s.mu.Unlock(); return s.protocol }
-
-// Value returns the dispatcher's per-session state.
-func (s *Session) Value() any { s.mu.Lock(); defer s.mu.Unlock(); return s.value }
-
-// SetValue stores the dispatcher's per-session state.
-func (s *Session) SetValue(v any) { s.mu.Lock(); s.value = v; s.mu.Unlock() }
+func (s *Session) Protocol() string { return s.h.Info().Protocol }
 
 // AddCost adds c to the session's resource cost (never below zero); a
 // large change recalculates the session's throttling.
@@ -179,14 +189,9 @@ func (s *Session) Throttled() bool { return s.acct.Throttled() }
 // Groups returns the names of the session's cost groups.
 func (s *Session) Groups() []string { return s.acct.Groups() }
 
-// Subscriptions returns the session's subscription count as the manager's
-// CountSubs reports it (0 without one).
-func (s *Session) Subscriptions() int {
-	if f := s.mgr.subs; f != nil {
-		return f(s)
-	}
-	return 0
-}
+// Subscriptions returns the number of subscriptions the session's handler
+// holds.
+func (s *Session) Subscriptions() int { return s.h.Info().Subscriptions }
 
 // CloseAfterReply makes the session close once the reply to the current
 // request has been written.

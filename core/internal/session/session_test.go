@@ -79,16 +79,64 @@ func (c *fakeConn) read(t *testing.T) string {
 	return ""
 }
 
-// dispatcher is a table-driven fake: method name to behaviour.
+// dispatcher is a table-driven fake Factory: method name to behaviour.
+// Its handlers share its counters; each keeps its own protocol and client.
 type dispatcher struct {
 	opened, closed atomic.Int32
 	running, peak  atomic.Int32
+	subs           int // every handler reports this many subscriptions
 	handlers       map[string]func(ctx context.Context, s *Session, params json.RawMessage) (any, error)
+
+	mu       sync.Mutex
+	info     map[*Session]Info // protocol and client set by the behaviours
+	notified []string          // client notifications seen, in order
 }
 
-func (d *dispatcher) Opened(*Session) { d.opened.Add(1) }
-func (d *dispatcher) Closed(*Session) { d.closed.Add(1) }
-func (d *dispatcher) Dispatch(ctx context.Context, s *Session, m string, p json.RawMessage) (any, error) {
+func (d *dispatcher) NewHandler(s *Session) Handler {
+	d.opened.Add(1)
+	return &fakeHandler{d: d, s: s}
+}
+
+// setInfo records the protocol and client a behaviour negotiated for s.
+func (d *dispatcher) setInfo(s *Session, in Info) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.info == nil {
+		d.info = map[*Session]Info{}
+	}
+	d.info[s] = in
+}
+
+func (d *dispatcher) notifications() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.notified...)
+}
+
+// fakeHandler is the dispatcher's handler of one session.
+type fakeHandler struct {
+	d *dispatcher
+	s *Session
+}
+
+func (h *fakeHandler) Closed() { h.d.closed.Add(1) }
+
+func (h *fakeHandler) Notified(m string) {
+	h.d.mu.Lock()
+	h.d.notified = append(h.d.notified, m)
+	h.d.mu.Unlock()
+}
+
+func (h *fakeHandler) Info() Info {
+	h.d.mu.Lock()
+	defer h.d.mu.Unlock()
+	in := h.d.info[h.s]
+	in.Subscriptions = h.d.subs
+	return in
+}
+
+func (h *fakeHandler) Handle(ctx context.Context, m string, p json.RawMessage) (any, error) {
+	d := h.d
 	n := d.running.Add(1)
 	defer d.running.Add(-1)
 	for {
@@ -97,16 +145,16 @@ func (d *dispatcher) Dispatch(ctx context.Context, s *Session, m string, p json.
 			break
 		}
 	}
-	h, ok := d.handlers[m]
+	f, ok := d.handlers[m]
 	if !ok {
 		return nil, jsonrpc.Errorf(jsonrpc.MethodNotFound, "unknown method %q", m)
 	}
-	return h(ctx, s, p)
+	return f(ctx, h.s, p)
 }
 
 func echo(_ context.Context, _ *Session, p json.RawMessage) (any, error) { return p, nil }
 
-func start(t *testing.T, d Dispatcher, p Profile) (*Manager, *fakeConn, chan struct{}) {
+func start(t *testing.T, d Factory, p Profile) (*Manager, *fakeConn, chan struct{}) {
 	t.Helper()
 	m := NewManager(nil)
 	c := newFakeConn()
@@ -383,5 +431,46 @@ func TestManagerSessionsAndShutdown(t *testing.T) {
 	defer mu.Unlock()
 	if len(counts) != 6 || counts[5] != 0 {
 		t.Errorf("count changes = %v", counts)
+	}
+}
+
+// TestHandlerOwnsState: the session asks its handler for the client name,
+// the protocol and the subscription count, and hands it the client's
+// notifications (charged as errors, never answered).
+func TestHandlerOwnsState(t *testing.T) {
+	d := &dispatcher{subs: 3}
+	d.handlers = map[string]func(context.Context, *Session, json.RawMessage) (any, error){
+		"hello": func(_ context.Context, s *Session, _ json.RawMessage) (any, error) {
+			d.setInfo(s, Info{Client: "wallet/1", Protocol: "9.9"})
+			return "hi", nil
+		},
+		"echo": echo,
+	}
+	// Serial until the protocol is set: the notification is handled
+	// before hello is read.
+	m, c, _ := start(t, d, Profile{SerialUntilProtocol: true})
+	for m.Count() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	s := m.Sessions()[0]
+	if s.Client() != "unknown" || s.Protocol() != "" || s.Subscriptions() != 3 {
+		t.Fatalf("before hello: client %q protocol %q subs %d", s.Client(), s.Protocol(), s.Subscriptions())
+	}
+	c.in <- []byte(`{"jsonrpc":"2.0","method":"ping","params":[]}`)
+	c.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"hello"}`)
+	if got := c.read(t); got != `{"jsonrpc":"2.0","result":"hi","id":1}` {
+		t.Fatalf("hello reply = %s (the notification must not be answered)", got)
+	}
+	if s.Client() != "wallet/1" || s.Protocol() != "9.9" {
+		t.Errorf("after hello: client %q protocol %q", s.Client(), s.Protocol())
+	}
+	if got := d.notifications(); len(got) != 1 || got[0] != "ping" {
+		t.Errorf("notifications seen by the handler = %v, want [ping]", got)
+	}
+	if n := s.Counters().Errors.Load(); n != 1 {
+		t.Errorf("errors = %d, want 1 (the notification)", n)
+	}
+	if d.opened.Load() != 1 {
+		t.Errorf("handlers opened = %d, want 1", d.opened.Load())
 	}
 }

@@ -48,7 +48,7 @@ func newRig(timeout time.Duration) *rig {
 }
 
 // serve starts a session from ip and waits until it is registered.
-func (r *rig) serve(t *testing.T, ip string, d Dispatcher, p Profile) (*Session, *fakeConn, chan struct{}) {
+func (r *rig) serve(t *testing.T, ip string, d Factory, p Profile) (*Session, *fakeConn, chan struct{}) {
 	t.Helper()
 	c := newFakeConn()
 	c.addr = &net.TCPAddr{IP: net.ParseIP(ip), Port: 50001}
@@ -227,9 +227,10 @@ func TestIdleSweep(t *testing.T) {
 
 func TestPeriodicRecalcGrowsConcurrency(t *testing.T) {
 	r := newRig(0)
-	r.m.subs = func(*Session) int { return 1000 } // Options.CountSubs
+	d := echoDispatcher()
+	d.subs = 1000 // the handler's Info
 	p := Profile{Concurrency: 4, SoftLimit: 1000, HardLimit: 10000}
-	s, _, _ := r.serve(t, "81.2.69.10", echoDispatcher(), p)
+	s, _, _ := r.serve(t, "81.2.69.10", d, p)
 	if s.Subscriptions() != 1000 {
 		t.Fatalf("subscriptions = %d", s.Subscriptions())
 	}

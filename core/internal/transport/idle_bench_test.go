@@ -15,12 +15,14 @@ import (
 	"github.com/amber-electrum/amber/core/internal/session"
 )
 
-// okDispatcher answers every request with "ok".
+// okDispatcher opens handlers that answer every request with "ok".
 type okDispatcher struct{}
 
-func (okDispatcher) Opened(*session.Session) {}
-func (okDispatcher) Closed(*session.Session) {}
-func (okDispatcher) Dispatch(context.Context, *session.Session, string, json.RawMessage) (any, error) {
+func (okDispatcher) NewHandler(*session.Session) session.Handler { return okDispatcher{} }
+func (okDispatcher) Notified(string)                             {}
+func (okDispatcher) Closed()                                     {}
+func (okDispatcher) Info() session.Info                          { return session.Info{} }
+func (okDispatcher) Handle(context.Context, string, json.RawMessage) (any, error) {
 	return "ok", nil
 }
 
