@@ -64,8 +64,9 @@ func (c *pipeConn) next(t *testing.T) string {
 }
 
 // TestThroughRealSession drives the Server as a session.Factory over a
-// real session: negotiation, a subscription notification, and the close
-// after an unsupported version.
+// real session: negotiation, a subscription notification, the handler's
+// state as the session reports it, and the close after an unsupported
+// version.
 func TestThroughRealSession(t *testing.T) {
 	srv, ix, _ := newFixture(t)
 	mgr := session.NewManager(nil)
@@ -89,6 +90,18 @@ func TestThroughRealSession(t *testing.T) {
 	ss := mgr.Sessions()
 	if len(ss) != 1 || ss[0].Client() != "electrum/4.3.4" || ss[0].Protocol() != "1.4" {
 		t.Fatalf("session label/protocol not set")
+	}
+	// The handler's subscription count is the session's (cost decay,
+	// admin sessions and groups).
+	if n := ss[0].Subscriptions(); n != 1 {
+		t.Errorf("session subscriptions = %d, want 1", n)
+	}
+	conn.in <- []byte(`{"jsonrpc":"2.0","id":4,"method":"blockchain.transaction.broadcast","params":["0100abcd"]}`)
+	if got := conn.next(t); !strings.Contains(got, `"result"`) {
+		t.Fatalf("broadcast reply %s", got)
+	}
+	if n := ss[0].Counters().TxsSent.Load(); n != 1 {
+		t.Errorf("session txs sent = %d, want 1", n)
 	}
 	conn.in <- []byte(`{"jsonrpc":"2.0","id":3,"method":"server.version","params":["x","1.4"]}`)
 	if got := conn.next(t); !strings.Contains(got, `"server.version already sent"`) {
