@@ -120,7 +120,7 @@ type method struct {
 // invalidMethod is the request-counts key of unknown methods.
 const invalidMethod = "invalid method"
 
-// New returns the admin dispatcher.
+// New returns the admin RPC server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, log: opts.Logger, counts: map[string]int64{}}
 	if s.log == nil {

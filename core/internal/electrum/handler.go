@@ -38,6 +38,7 @@ type handler struct {
 	client      string
 	table       *table
 	protocol    Version // negotiated by server.version (nil before)
+	protoName   string  // protocol.String(), asked for on every message
 	headersSub  bool
 	subs        map[index.HashX]*subscription // nil once the session has closed
 	lastHeader  sdk.Hash                      // tip hash last sent as a header notification
@@ -80,11 +81,7 @@ func (h *handler) Closed() {
 func (h *handler) Info() session.Info {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	in := session.Info{Client: h.client, Subscriptions: len(h.subs)}
-	if h.protocol != nil {
-		in.Protocol = h.protocol.String()
-	}
-	return in
+	return session.Info{Client: h.client, Protocol: h.protoName, Subscriptions: len(h.subs)}
 }
 
 // clientName is the client's name ("unknown" before server.version gave

@@ -52,7 +52,7 @@ func serverVersion(_ context.Context, c *call) (any, error) {
 	}
 	c.h.mu.Lock()
 	c.h.table = tableFor(v)
-	c.h.protocol = v
+	c.h.protocol, c.h.protoName = v, v.String()
 	c.h.mu.Unlock()
 	return []string{c.srv.opts.ServerVersion, v.String()}, nil
 }
