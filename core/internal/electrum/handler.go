@@ -84,6 +84,17 @@ func (h *handler) Info() session.Info {
 	return session.Info{Client: h.client, Protocol: h.protoName, Subscriptions: len(h.subs)}
 }
 
+// subscribe stores the subscription to hx. A handler that overran its
+// request's deadline may get here after the session closed: then nothing
+// is stored.
+func (h *handler) subscribe(hx index.HashX, sub *subscription) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.subs != nil {
+		h.subs[hx] = sub
+	}
+}
+
 // clientName is the client's name ("unknown" before server.version gave
 // one).
 func (h *handler) clientName() string {

@@ -227,9 +227,7 @@ func scripthashSubscribe(ctx context.Context, c *call) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.h.mu.Lock()
-		c.h.subs[hx] = &subscription{scripthash: sent, status: st, mempool: mem}
-		c.h.mu.Unlock()
+		c.h.subscribe(hx, &subscription{scripthash: sent, status: st, mempool: mem})
 		if c.srv.eventSeq.Load() == seq || attempt > 0 {
 			return st, nil
 		}

@@ -240,6 +240,14 @@ func TestRequestCountsAndSubscriptions(t *testing.T) {
 	if n := handlerOf(srv, s).Info().Subscriptions; n != 0 {
 		t.Errorf("Subscriptions after Closed = %d", n)
 	}
+	// A handler that overran its deadline may finish after the session
+	// closed: its subscription is dropped (a nil map once panicked here).
+	if _, jerr := do(t, srv, s, "blockchain.scripthash.subscribe", `[`+q(shA)+`]`); jerr != nil {
+		t.Fatalf("subscribe after Closed: %+v", jerr)
+	}
+	if n := handlerOf(srv, s).Info().Subscriptions; n != 0 {
+		t.Errorf("Subscriptions after a late subscribe = %d", n)
+	}
 }
 
 func TestTable16(t *testing.T) {
