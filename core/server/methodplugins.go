@@ -17,6 +17,10 @@ import (
 // config key.
 func (s *Server) configurePlugins(ctx context.Context) error {
 	ps := &s.roster
+	var host sdk.Host
+	if s.hosts != nil {
+		host = s.hosts
+	}
 	for _, p := range ps.all {
 		name := p.Name()
 		if p == ps.chain.Plugin() {
@@ -35,7 +39,7 @@ func (s *Server) configurePlugins(ctx context.Context) error {
 			}
 		}
 		if err := p.Configure(ctx, pluginhost.Setup{
-			Config: raw, Host: s.hosts, OnRestart: s.reregister,
+			Config: raw, Host: host, OnRestart: s.reregister,
 			Ready: func(_ context.Context, _ pluginhost.Conn, d sdk.Description) error { return s.keepsRoles(p, d) },
 		}); err != nil {
 			return err
