@@ -36,9 +36,9 @@ func (c *idleConn) ReadMessage(ctx context.Context) ([]byte, error) {
 }
 
 func (c *idleConn) WriteMessage(context.Context, []byte) error { return nil }
-func (c *idleConn) Close() error                                { c.once.Do(func() { close(c.closed) }); return nil }
-func (c *idleConn) RemoteAddr() net.Addr                        { return c.addr }
-func (c *idleConn) Kind() string                                { return "tcp" }
+func (c *idleConn) Close() error                               { c.once.Do(func() { close(c.closed) }); return nil }
+func (c *idleConn) RemoteAddr() net.Addr                       { return c.addr }
+func (c *idleConn) Kind() string                               { return "tcp" }
 
 func (c *idleConn) isClosed() bool {
 	select {
