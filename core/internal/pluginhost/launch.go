@@ -139,7 +139,7 @@ func Start(ctx context.Context, spec Spec) (*Plugin, error) {
 // plugin with set.Config (and set.Host), runs set.Ready, and from then on
 // a supervisor watches the process and restarts it as Spec.Restart says,
 // with the same Setup. An error kills the process and leaves the plugin
-// failed. The caller must call Shutdown (or Kill).
+// failed. Call it once; the caller must call Shutdown (or Kill).
 func (p *Plugin) Configure(ctx context.Context, set Setup) error {
 	p.ctl.Lock()
 	defer p.ctl.Unlock()
