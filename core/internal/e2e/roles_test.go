@@ -14,7 +14,8 @@ import (
 // declares the chain-backend capability, whatever its config block is
 // called. amber-bitcoind configured as plugins.mydaemon syncs amberd and is
 // listed with the chain role, while the block named bitcoind holds the
-// example method plugin and gets the methods role; amber-bitcoind under
+// example method plugin and gets the methods role; without a path the
+// bundled amber-bitcoind beside amberd is the chain backend; amber-bitcoind under
 // both plugins.bitcoind and plugins.mydaemon stops start-up naming both.
 func TestPluginRolesByCapability(t *testing.T) {
 	bins := harness.Binaries(t)
@@ -35,6 +36,16 @@ func TestPluginRolesByCapability(t *testing.T) {
 		}
 		if p := ps["bitcoind"]; p.Role != "methods" || p.State != "running" || p.Binary != hello || len(p.Methods) == 0 {
 			t.Errorf("bitcoind: %+v, want the hello method provider", p)
+		}
+	})
+
+	t.Run("bundled beside amberd", func(t *testing.T) {
+		a := harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), WaitSynced: true, Env: map[string]string{
+			"AMBER_PLUGINS__BITCOIND__PATH": "", // no path: amber-bitcoind from amberd's directory
+		}})
+		waitCaughtUp(t, harness.Dial(t, a.TCPAddr()), m)
+		if p := ctlPlugins(t, a)["bitcoind"]; p.Role != "chain" || p.State != "running" || p.Binary != bins.Plugin {
+			t.Errorf("bitcoind: %+v, want the bundled %s as the chain backend", p, bins.Plugin)
 		}
 	})
 
