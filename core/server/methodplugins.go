@@ -3,59 +3,66 @@ package server
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/pluginhost"
+	"github.com/amber-electrum/amber/core/internal/roles"
 	"github.com/amber-electrum/amber/sdk"
 )
 
-// restartPolicy is the supervision policy every plugin gets.
-func (s *Server) restartPolicy() pluginhost.RestartPolicy {
-	return pluginhost.RestartPolicy{
-		Delay: s.cfg.PluginRestartDelay, MaxDelay: s.cfg.PluginRestartMaxDelay,
-		CrashLimit: s.cfg.PluginCrashLimit, CrashWindow: s.cfg.PluginCrashWindow,
+// configurePlugins configures every loaded plugin but the chain backend
+// with the host services, and routes the methods of each method provider
+// (the chain backend's too, when it also declares the method-provider
+// capability). Any error stops start-up: it names the plugin and the
+// config key.
+func (s *Server) configurePlugins(ctx context.Context) error {
+	ps := &s.roster
+	var host sdk.Host
+	if s.hosts != nil {
+		host = s.hosts
 	}
-}
-
-// launchMethodPlugins starts every plugins.<name> block other than the
-// daemon client as a method provider with the host services, and routes
-// its declared methods. Any error stops start-up: it names the plugin and
-// the config key.
-func (s *Server) launchMethodPlugins(ctx context.Context) error {
-	for _, name := range slices.Sorted(maps.Keys(s.cfg.Plugins)) {
-		if name == ChainPlugin {
+	for _, p := range ps.all {
+		name := p.Name()
+		if p == ps.chain.Plugin() {
+			if ps.roles.Has(name, roles.Methods) {
+				if err := s.register(ctx, p); err != nil {
+					return fmt.Errorf("plugin %q (plugins.%s): %w", name, name, err)
+				}
+			}
 			continue
 		}
-		pc := s.cfg.Plugins[name]
-		raw, err := pc.ConfigJSON()
-		if err != nil {
-			return fmt.Errorf("plugin %q: plugins.%s.config: %w", name, name, err)
+		var raw []byte
+		if pc := s.cfg.Plugins[name]; pc != nil {
+			var err error
+			if raw, err = pc.ConfigJSON(); err != nil {
+				return fmt.Errorf("plugin %q: plugins.%s.config: %w", name, name, err)
+			}
 		}
-		p, err := pluginhost.Launch(ctx, pluginhost.Spec{
-			Name: name, Path: pc.Path, SHA256: pc.SHA256, Args: pc.Args, Env: pluginEnv(pc.Env),
-			StartTimeout: pc.StartTimeout, Config: raw, ConfigKey: "plugins." + name + ".path",
-			Logger: s.log, Restart: s.restartPolicy(),
-			Capability: sdk.CapMethodProvider, Host: s.hosts,
-			OnRestart: s.reregister,
-		})
-		if err != nil {
+		if err := p.Configure(ctx, pluginhost.Setup{
+			Config: raw, Host: host, OnRestart: s.reregister,
+			Ready: func(_ context.Context, _ pluginhost.Conn, d sdk.Description) error { return s.keepsRoles(p, d) },
+		}); err != nil {
 			return err
 		}
-		s.methodP = append(s.methodP, p)
-		if err := s.register(ctx, p); err != nil {
-			return fmt.Errorf("plugin %q (plugins.%s): %w", name, name, err)
+		if ps.roles.Has(name, roles.Methods) {
+			if err := s.register(ctx, p); err != nil {
+				return fmt.Errorf("plugin %q (plugins.%s): %w", name, name, err)
+			}
 		}
 		d := p.Describe()
-		s.log.Info("method plugin ready", "plugin", name, "version", d.Version, "sdk", d.SDKVersion, "pid", p.PID())
+		s.log.Info("plugin ready", "plugin", name, "role", ps.roles.Label(name), "version", d.Version,
+			"sdk", d.SDKVersion, "pid", p.PID())
 	}
 	return nil
 }
 
-// reregister routes a restarted plugin's methods again (they may have
-// changed with a new binary).
+// reregister routes a restarted method provider's methods again (they may
+// have changed with a new binary); it is every plugin's OnRestart hook and
+// does nothing for a plugin without the method-provider role.
 func (s *Server) reregister(p *pluginhost.Plugin) {
+	if s.ext == nil || !s.roster.roles.Has(p.Name(), roles.Methods) {
+		return
+	}
 	ctx, cancel := context.WithTimeout(s.life, 30*time.Second)
 	defer cancel()
 	if err := s.register(ctx, p); err != nil {
@@ -66,21 +73,31 @@ func (s *Server) reregister(p *pluginhost.Plugin) {
 // register routes a plugin's declared methods; a plugin declaring the fee
 // methods also answers the core's blockchain.estimatefee and relayfee.
 func (s *Server) register(ctx context.Context, p *pluginhost.Plugin) error {
-	specs, err := p.Methods().Methods(ctx)
+	mp := roles.MethodProvider(p)
+	specs, err := mp.Methods(ctx)
 	if err != nil {
 		return fmt.Errorf("list methods: %w", err)
 	}
-	if err := s.ext.Register(ctx, p.Name(), p.Methods()); err != nil {
+	if err := s.ext.Register(ctx, p.Name(), mp); err != nil {
 		return err
 	}
 	if declaresFees(specs) {
-		s.daemon.use(p.Methods())
+		s.daemon.use(mp)
 		s.log.Info("fee estimates come from the plugin", "plugin", p.Name())
 	}
 	return nil
 }
 
-// allPlugins is the daemon client followed by the method plugins.
+// allPlugins is the chain backend followed by the other plugins (by name).
 func (s *Server) allPlugins() []*pluginhost.Plugin {
-	return append([]*pluginhost.Plugin{s.plugin}, s.methodP...)
+	out := []*pluginhost.Plugin{}
+	if s.roster.chain != nil {
+		out = append(out, s.roster.chain.Plugin())
+	}
+	for _, p := range s.roster.all {
+		if s.roster.chain == nil || p != s.roster.chain.Plugin() {
+			out = append(out, p)
+		}
+	}
+	return out
 }

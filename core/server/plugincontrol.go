@@ -12,7 +12,7 @@ import (
 // plugins and plugin_restart).
 type pluginControl struct{ s *Server }
 
-// PluginInfos lists the daemon client, then the method plugins.
+// PluginInfos lists the chain backend, then the other plugins.
 func (c pluginControl) PluginInfos() []admin.PluginInfo {
 	methods := map[string][]admin.PluginMethod{}
 	if c.s.ext != nil {
@@ -32,7 +32,7 @@ func (c pluginControl) PluginInfos() []admin.PluginInfo {
 		}
 		d := p.Describe()
 		out = append(out, admin.PluginInfo{
-			Name: p.Name(), Role: p.Role(), Binary: p.Path(), Version: d.Version, SDKVersion: d.SDKVersion,
+			Name: p.Name(), Role: c.s.roster.roles.Label(p.Name()), Binary: p.Path(), Version: d.Version, SDKVersion: d.SDKVersion,
 			State: p.State(), PID: p.PID(), Restarts: p.Restarts(), Crashes: p.Crashes(), LastError: p.LastError(),
 			Methods: methods[p.Name()],
 		})

@@ -2,13 +2,11 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/metrics"
 	"github.com/amber-electrum/amber/core/internal/peers"
 	"github.com/amber-electrum/amber/core/internal/pluginhost"
+	"github.com/amber-electrum/amber/core/internal/roles"
 	"github.com/amber-electrum/amber/core/internal/session"
 	"github.com/amber-electrum/amber/core/internal/store"
 )
@@ -33,10 +32,6 @@ const Version = "0.1.0"
 
 // SoftwareVersion is the server.version / server.features string.
 const SoftwareVersion = "Amber " + Version
-
-// ChainPlugin is the name of the daemon-client plugin's config block and of
-// its default binary (amber-<name>, beside amberd).
-const ChainPlugin = "bitcoind"
 
 // Run loads the configuration from args and environ and serves until ctx is
 // cancelled or an admin stop arrives. It is all cmd/amberd does.
@@ -69,7 +64,7 @@ type Server struct {
 	log    *slog.Logger
 	fs     afero.Fs
 	start  time.Time
-	plugin *pluginhost.Plugin
+	roster pluginSet // the plugins and their roles (plugins.go)
 	store  store.Store
 	// storePlan is how cache_mb is divided between the store and the
 	// index's initial-sync batches (storePlan.FlushBytes).
@@ -78,10 +73,9 @@ type Server struct {
 	mgr       *session.Manager
 	el        *electrum.Server
 	peers     *peers.Manager
-	hosts     *hostsvc.Server      // host services for plugins
-	daemon    *feeRoute            // the chain backend; fee estimates from a fee plugin when one is loaded
-	ext       *extmethods.Plugins  // registers plugin methods into electrum's registry
-	methodP   []*pluginhost.Plugin // method-provider plugins
+	hosts     *hostsvc.Server     // host services for plugins
+	daemon    *feeRoute           // the chain backend; fee estimates from a fee plugin when one is loaded
+	ext       *extmethods.Plugins // registers plugin methods into electrum's registry
 	admin     *admin.Server
 	metrics   *metrics.Metrics
 	rpc       []*listener
@@ -129,7 +123,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	if err := os.MkdirAll(cfg.DBDirectory, 0o755); err != nil {
 		return nil, fmt.Errorf("db_directory %q: %w", cfg.DBDirectory, err)
 	}
-	if err := s.launchChainPlugin(ctx); err != nil {
+	if err := s.startPlugins(ctx, pluginhost.Start); err != nil {
+		return nil, err
+	}
+	if err := s.configureChain(ctx); err != nil {
 		return nil, err
 	}
 	st, plan, err := openStore(ctx, cfg, s.log.With("component", "store"))
@@ -154,7 +151,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	})
 	s.ix, err = index.Open(ctx, index.Options{
 		Store:            st,
-		Chain:            s.plugin.Chain(),
+		Chain:            s.roster.chain,
 		Genesis:          cfg.Network.GenesisHash,
 		ReorgLimit:       cfg.ReorgLimit,
 		PollInterval:     cfg.MempoolPollInterval,
@@ -169,11 +166,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	}
 	s.hosts = hostsvc.New(hostsvc.Options{Index: s.ix, Logger: s.log.With("component", "hostsvc")})
 	s.peers = peers.New(s.peersOptions())
-	s.daemon = &feeRoute{chain: s.plugin.Chain()}
+	s.daemon = &feeRoute{chain: s.roster.chain}
 	s.el = electrum.New(s.electrumOptions())
 	s.ext = extmethods.New(extmethods.Options{Registry: s.el.Registry(), Logger: s.log.With("component", "extmethods")})
 	s.notify = s.el.Notifier(s.life)
-	if err := s.launchMethodPlugins(ctx); err != nil {
+	if err := s.configurePlugins(ctx); err != nil {
 		return nil, err
 	}
 	s.admin = admin.New(s.adminOptions())
@@ -206,73 +203,6 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 		"db_sync", cfg.DBSync, "cache_mb", cfg.CacheMB, "block_cache_mb", plan.BlockCache>>20,
 		"memtable_mb", plan.MemTable>>20, "sync_flush_mb", plan.FlushBytes>>20)
 	return st, plan, nil
-}
-
-// launchChainPlugin starts the daemon-client plugin and checks that its
-// daemon is on the configured network.
-func (s *Server) launchChainPlugin(ctx context.Context) error {
-	pc := s.cfg.Plugins[ChainPlugin]
-	if pc == nil {
-		pc = &config.Plugin{Name: ChainPlugin}
-	}
-	key := "plugins." + ChainPlugin + ".path"
-	path := pc.Path
-	if path == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return fmt.Errorf("plugin %q: cannot locate amberd's own binary to find the plugin beside it (set %s): %w", ChainPlugin, key, err)
-		}
-		path = filepath.Join(filepath.Dir(exe), "amber-"+ChainPlugin)
-	}
-	pcfg := map[string]any{}
-	for k, v := range pc.Config {
-		pcfg[k] = v
-	}
-	if _, ok := pcfg["daemon_url"]; !ok {
-		pcfg["daemon_url"] = s.cfg.DaemonURL
-	}
-	if _, ok := pcfg["network"]; !ok {
-		pcfg["network"] = s.cfg.Network.Name
-	}
-	raw, err := json.Marshal(pcfg)
-	if err != nil {
-		return fmt.Errorf("plugin %q: config block: %w", ChainPlugin, err)
-	}
-	p, err := pluginhost.Launch(ctx, pluginhost.Spec{
-		Name:         ChainPlugin,
-		Path:         path,
-		SHA256:       pc.SHA256,
-		Args:         pc.Args,
-		Env:          pluginEnv(pc.Env),
-		StartTimeout: pc.StartTimeout,
-		Config:       raw,
-		ConfigKey:    key,
-		Logger:       s.log,
-		Restart: pluginhost.RestartPolicy{
-			Delay: s.cfg.PluginRestartDelay, MaxDelay: s.cfg.PluginRestartMaxDelay,
-			CrashLimit: s.cfg.PluginCrashLimit, CrashWindow: s.cfg.PluginCrashWindow,
-		},
-	})
-	if err != nil {
-		return err
-	}
-	s.plugin = p
-	d := p.Describe()
-	if d.GenesisHash != s.cfg.Network.GenesisHash {
-		return fmt.Errorf("plugin %q: the daemon's genesis block is %s but net %q (config key net) expects %s: wrong daemon_url or net",
-			ChainPlugin, d.GenesisHash, s.cfg.Network.Name, s.cfg.Network.GenesisHash)
-	}
-	s.log.Info("daemon plugin ready", "plugin", d.Name, "version", d.Version, "sdk", d.SDKVersion,
-		"network", d.Network, "pid", p.PID())
-	return nil
-}
-
-func pluginEnv(m map[string]string) []string {
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for k, v := range m {
-		env = append(env, k+"="+v)
-	}
-	return env
 }
 
 // Serve runs the index and the listeners until ctx is done or an admin
@@ -322,8 +252,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var reported <-chan struct{}
+	chain := s.roster.chain.Plugin()
 	for {
-		down := s.plugin.Done()
+		down := chain.Done()
 		if down == reported {
 			down = nil // already reported: wait for a restart to replace it
 		}
@@ -338,7 +269,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			return s.shutdown(cancel, ixDone)
 		case <-down:
 			s.log.Error("the daemon plugin is down for good; serving what the index has, daemon calls answer DAEMON_ERROR",
-				"state", s.plugin.State(), "err", s.plugin.Err())
+				"plugin", chain.Name(), "state", chain.State(), "err", chain.Err())
 			reported = down
 		case <-tick.C:
 		}
@@ -367,18 +298,20 @@ func (s *Server) shutdown(cancel context.CancelFunc, ixDone <-chan error) error 
 	return err
 }
 
-// closeBackends flushes and closes the index and store and stops the plugin.
+// closeBackends flushes and closes the index and store and stops the
+// plugins: the chain backend last, after the index.
 func (s *Server) closeBackends() {
 	s.lifeStop()
 	if s.hosts != nil {
 		s.hosts.Close() // ends the plugins' event streams
 	}
-	for _, p := range s.methodP {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := p.Shutdown(ctx); err != nil {
-			s.log.Warn("plugin shutdown", "plugin", p.Name(), "err", err)
+	var chain *pluginhost.Plugin
+	for _, p := range s.roster.all {
+		if s.roster.roles.Has(p.Name(), roles.Chain) {
+			chain = p // the index may still read from it
+			continue
 		}
-		cancel()
+		s.shutdownPlugin(p)
 	}
 	if s.ix != nil {
 		if err := s.ix.Close(); err != nil {
@@ -390,12 +323,16 @@ func (s *Server) closeBackends() {
 			s.log.Error("closing store", "err", err)
 		}
 	}
-	if s.plugin != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := s.plugin.Shutdown(ctx); err != nil {
-			s.log.Warn("plugin shutdown", "err", err)
-		}
-		cancel()
+	if chain != nil {
+		s.shutdownPlugin(chain)
+	}
+}
+
+func (s *Server) shutdownPlugin(p *pluginhost.Plugin) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		s.log.Warn("plugin shutdown", "plugin", p.Name(), "err", err)
 	}
 }
 

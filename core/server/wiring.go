@@ -69,7 +69,7 @@ func (s *Server) adminOptions() admin.Options {
 		Coin:          s.cfg.Network.Coin,
 		Start:         s.start,
 		DaemonURL:     s.cfg.DaemonURL,
-		Switcher:      s.plugin.Chain(),
+		Switcher:      s.roster.chain,
 		Network:       s.cfg.Network,
 		Index:         s.ix,
 		Sessions:      s.mgr,

@@ -37,8 +37,6 @@ type Spec struct {
 	// StartTimeout bounds the handshake, Describe and Configure (default
 	// DefaultStartTimeout).
 	StartTimeout time.Duration
-	// Config is the JSON object handed to Configure (nil sends "{}").
-	Config []byte
 	// ConfigKey is the configuration key that named Path, e.g.
 	// "plugins.bitcoind.path", for error messages.
 	ConfigKey string
@@ -48,42 +46,65 @@ type Spec struct {
 	// Restart says whether and how a crashed plugin is restarted (the zero
 	// value: never).
 	Restart RestartPolicy
-	// Clock drives the restart backoff and the crash window; nil means the
-	// real clock.
-	Clock Clock
-	// Capability is the capability Describe must list for the plugin to be
-	// accepted (default sdk.CapChainBackend; sdk.CapMethodProvider for a
-	// method provider).
+	// Setup is how the plugin is configured, at launch and at every
+	// restart (Launch uses it; Start leaves it to Plugin.Configure).
+	Setup
+}
+
+// Setup is the configuration side of a plugin's start: what it is
+// configured with and the hooks of its role. pluginhost knows no role: the
+// core's role adapters put their checks and replays in Ready.
+type Setup struct {
+	// Config is the JSON object handed to Configure (nil sends "{}").
+	Config []byte
+	// Capability, when set, is a capability Describe must list for the
+	// plugin to be accepted (a refusal otherwise).
 	Capability string
 	// Host, when set, is offered to the plugin as its host services: every
 	// start (restarts included) serves it on that process's go-plugin
 	// broker and configures the plugin through
 	// sdk.MethodsClient.ConfigureWithHost. nil offers none.
 	Host sdk.Host
+	// Ready, when set, runs at every start (the first and each restart)
+	// once the new process is configured and before calls reach it: c is
+	// the new process, d its description after Configure. An error fails
+	// the start (for a restart: a crash, or for good when wrapped with
+	// Refuse).
+	Ready func(ctx context.Context, c Conn, d sdk.Description) error
 	// OnRestart, when set, is called after each successful restart, once
-	// the new process is configured and serving (Chain and Methods reach
-	// it), e.g. to register the restarted plugin's methods again. It runs
-	// on the supervisor's goroutine: the next crash is not handled until it
+	// the new process is configured and serving (Call reaches it), e.g. to
+	// register the restarted plugin's methods again. It runs on the
+	// supervisor's goroutine: the next crash is not handled until it
 	// returns, and it must not call Shutdown or Kill (they wait for the
 	// supervisor).
 	OnRestart func(p *Plugin)
 }
 
-// Launch starts the plugin described by spec, completes the go-plugin
-// handshake, checks with Describe that it offers spec.Capability, and
-// configures it with spec.Config (and spec.Host). Errors name the plugin, and for a missing
-// binary the config key to set. From then on a supervisor watches the
-// process and restarts it as spec.Restart says. The caller must call
-// Shutdown (or Kill).
+// Launch starts the plugin described by spec and configures it with
+// spec.Setup: Start then Configure. On error no process is left running.
 func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
+	p, err := Start(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Configure(ctx, spec.Setup); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Start starts the plugin's process, completes the go-plugin handshake and
+// asks for its Description (Describe), without configuring it: the caller
+// reads Describe (to pick the plugin's role from its capabilities) and then
+// calls Configure, or Kill. spec.Setup is not used. Errors name the
+// plugin, and for a missing binary the config key to set. Until Configure
+// nothing supervises the process.
+func Start(ctx context.Context, spec Spec) (*Plugin, error) {
 	if spec.Name == "" {
 		return nil, errors.New("pluginhost: Spec.Name is empty")
 	}
 	if spec.StartTimeout <= 0 {
 		spec.StartTimeout = DefaultStartTimeout
-	}
-	if spec.Capability == "" {
-		spec.Capability = sdk.CapChainBackend
 	}
 	if _, err := secureConfig(spec); err != nil {
 		return nil, err
@@ -96,39 +117,81 @@ func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		name:  spec.Name,
 		spec:  spec,
 		log:   logger.With("plugin", spec.Name),
-		clock: spec.Clock,
 		state: StateStarting,
 		final: make(chan struct{}),
 	}
-	if p.clock == nil {
-		p.clock = realClock{}
-	}
-	p.chain = &hostChain{p: p}
-	p.methods = &hostMethods{p: p}
-	inst, d, err := p.start(ctx)
+	inst, err := p.spawnProcess(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p.desc, p.genesis, p.state = d, d.GenesisHash, StateRunning
+	d, err := p.describe(ctx, inst)
+	if err != nil {
+		inst.kill()
+		return nil, err
+	}
+	p.desc = d
 	p.cur.Store(inst)
-	p.startSupervisor()
-	p.log.Info("plugin started", "pid", inst.pid, "path", inst.cmd.Path,
-		"version", d.Version, "sdk_version", d.SDKVersion, "network", d.Network)
+	p.startSupervisorDone() // Shutdown and Kill work before Configure
 	return p, nil
 }
 
-// start launches one plugin process (the binary is resolved and its
-// checksum verified each time) and runs the handshake on it. The instance
-// is not published: until the caller does, calls still see the old one.
+// Configure completes a Start: it checks set.Capability, configures the
+// plugin with set.Config (and set.Host), runs set.Ready, and from then on
+// a supervisor watches the process and restarts it as Spec.Restart says,
+// with the same Setup. An error kills the process and leaves the plugin
+// failed. Call it once; the caller must call Shutdown (or Kill).
+func (p *Plugin) Configure(ctx context.Context, set Setup) error {
+	p.ctl.Lock()
+	defer p.ctl.Unlock()
+	p.spec.Setup = set
+	inst := p.cur.Load()
+	d, err := p.configure(ctx, inst, p.Describe())
+	if err != nil {
+		inst.kill()
+		<-inst.proc.Done()
+		p.fail(err)
+		return err
+	}
+	p.mu.Lock()
+	p.desc = d
+	p.mu.Unlock()
+	p.setState(StateRunning)
+	p.startSupervisor()
+	p.log.Info("plugin started", "pid", inst.pid, "path", inst.cmd.Path,
+		"version", d.Version, "sdk_version", d.SDKVersion, "network", d.Network)
+	return nil
+}
+
+// start launches one plugin process and configures it (a restart). The
+// instance is not published: until the caller does, calls still see the
+// old one.
 func (p *Plugin) start(ctx context.Context) (*instance, sdk.Description, error) {
-	spec := p.spec
-	path, err := resolvePath(spec)
+	inst, err := p.spawnProcess(ctx)
 	if err != nil {
 		return nil, sdk.Description{}, err
 	}
+	d, err := p.describe(ctx, inst)
+	if err == nil {
+		d, err = p.configure(ctx, inst, d)
+	}
+	if err != nil {
+		inst.kill()
+		return nil, sdk.Description{}, err
+	}
+	return inst, d, nil
+}
+
+// spawnProcess launches one plugin process (the binary is resolved and its
+// checksum verified each time) and completes the go-plugin handshake.
+func (p *Plugin) spawnProcess(ctx context.Context) (*instance, error) {
+	spec := p.spec
+	path, err := resolvePath(spec)
+	if err != nil {
+		return nil, err
+	}
 	secure, err := secureConfig(spec)
 	if err != nil {
-		return nil, sdk.Description{}, refuse(err)
+		return nil, refuse(err)
 	}
 	p.mu.Lock()
 	p.path = path
@@ -163,17 +226,12 @@ func (p *Plugin) start(ctx context.Context) (*instance, sdk.Description, error) 
 	inst, err := p.spawn(ctx, client, sets)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, sdk.Description{}, fmt.Errorf("plugin %q: start: %w", spec.Name, ctx.Err())
+			return nil, fmt.Errorf("plugin %q: start: %w", spec.Name, ctx.Err())
 		}
-		return nil, sdk.Description{}, startError(spec, path, err, lastLines.String())
+		return nil, startError(spec, path, err, lastLines.String())
 	}
 	inst.cmd, inst.stderr = cmd, lastLines
-	d, err := p.handshake(ctx, inst)
-	if err != nil {
-		inst.kill()
-		return nil, sdk.Description{}, err
-	}
-	return inst, d, nil
+	return inst, nil
 }
 
 // spawn runs startLocked and waits for it within ctx. A start abandoned
@@ -293,20 +351,26 @@ func (m *methodsPlugin) GRPCClient(ctx context.Context, b *plugin.GRPCBroker, co
 	return m.MethodsPlugin.GRPCClient(ctx, b, conn)
 }
 
-// handshake runs Describe, checks the capability, Configure (with the host
-// services when Spec.Host is set: a new broker connection per process),
-// replays the last SetDaemonURLs (after a restart) and returns the
-// description (Describe again: Configure fills in the chain fields). It
-// talks to inst directly: inst is not published yet.
-func (p *Plugin) handshake(ctx context.Context, inst *instance) (sdk.Description, error) {
+// describe asks the new process for its Description. It talks to inst
+// directly: inst is not published yet.
+func (p *Plugin) describe(ctx context.Context, inst *instance) (sdk.Description, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.spec.StartTimeout)
 	defer cancel()
-	chain := inst.chain
-	d, err := chain.Describe(ctx)
+	d, err := inst.chain.Describe(ctx)
 	if err != nil {
 		return d, fmt.Errorf("plugin %q: describe: %w", p.name, err)
 	}
-	if want := p.spec.Capability; !slices.Contains(d.Capabilities, want) {
+	return d, nil
+}
+
+// configure checks the capability Setup requires against d (the first
+// Describe), runs Configure (with the host services when Setup.Host is set:
+// a new broker connection per process), Describe again (Configure fills in
+// the chain fields) and Setup.Ready, and returns that description.
+func (p *Plugin) configure(ctx context.Context, inst *instance, d sdk.Description) (sdk.Description, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.spec.StartTimeout)
+	defer cancel()
+	if want := p.spec.Capability; want != "" && !slices.Contains(d.Capabilities, want) {
 		return d, refuse(fmt.Errorf("plugin %q (%s %s) does not offer the %q capability (it lists %q)",
 			p.name, d.Name, d.Version, want, d.Capabilities))
 	}
@@ -314,7 +378,7 @@ func (p *Plugin) handshake(ctx context.Context, inst *instance) (sdk.Description
 	if len(cfg) == 0 {
 		cfg = []byte("{}")
 	}
-	configure := chain.Configure
+	configure := inst.chain.Configure
 	if p.spec.Host != nil {
 		configure = func(ctx context.Context, cfg []byte) error {
 			return inst.methods.ConfigureWithHost(ctx, cfg, p.spec.Host)
@@ -323,13 +387,14 @@ func (p *Plugin) handshake(ctx context.Context, inst *instance) (sdk.Description
 	if err := configure(ctx, cfg); err != nil {
 		return d, fmt.Errorf("plugin %q: configure: %w", p.name, err)
 	}
-	if urls := p.daemonURLs(); urls != nil {
-		if err := chain.SetDaemonURLs(ctx, urls); err != nil {
-			return d, fmt.Errorf("plugin %q: set daemon URLs: %w", p.name, err)
-		}
-	}
-	if d, err = chain.Describe(ctx); err != nil {
+	d, err := inst.chain.Describe(ctx)
+	if err != nil {
 		return d, fmt.Errorf("plugin %q: describe after configure: %w", p.name, err)
+	}
+	if ready := p.spec.Ready; ready != nil {
+		if err := ready(ctx, inst.conn(), d); err != nil {
+			return d, err
+		}
 	}
 	return d, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os/exec"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,27 +18,22 @@ import (
 // Plugin is a launched plugin: its current process, the adapter callers
 // hold, and its supervisor.
 type Plugin struct {
-	name    string
-	spec    Spec // as normalised by Launch
-	log     *slog.Logger
-	clock   Clock
-	chain   *hostChain   // the one adapter Chain returns
-	methods *hostMethods // the one adapter Methods returns
+	name string
+	spec Spec // as normalised by Launch
+	log  *slog.Logger
 
 	// cur is the current instance (the last one while the plugin is down);
 	// the supervisor swaps a restarted instance in and the adapter follows.
 	cur      atomic.Pointer[instance]
 	restarts atomic.Int64
 
-	// Only Launch and then the supervisor goroutine touch these.
-	genesis    sdk.Hash // from the first launch
-	lastStderr *tail    // stderr of the last started process
+	// Only Launch and then the supervisor goroutine touch this.
+	lastStderr *tail // stderr of the last started process
 
 	mu      sync.Mutex
 	desc    sdk.Description
 	state   string
 	err     error
-	urls    []string    // last successful SetDaemonURLs, replayed after a restart
 	crashes []time.Time // crashes counted for the breaker and the backoff
 
 	lastErr error  // the last crash or failure, kept across restarts
@@ -54,6 +48,15 @@ type Plugin struct {
 	closed    bool          // final is closed (under mu)
 }
 
+// Conn is one plugin process's SDK client adapters. Chain also carries the
+// lifecycle every plugin serves (Describe, Configure, Shutdown); its chain
+// calls answer KindUnimplemented from a plugin that serves no chain
+// backend, and Methods's calls from one that serves no method provider.
+type Conn struct {
+	Chain   sdk.ChainBackend
+	Methods *sdk.MethodsClient
+}
+
 // instance is one plugin process and its connection.
 type instance struct {
 	client  *plugin.Client
@@ -66,6 +69,8 @@ type instance struct {
 }
 
 func (i *instance) exited() bool { return i.proc.Err() != nil }
+
+func (i *instance) conn() Conn { return Conn{Chain: i.chain, Methods: i.methods} }
 
 // kill SIGKILLs the process group and lets go-plugin reap the process.
 func (i *instance) kill() {
@@ -136,18 +141,6 @@ func (p *Plugin) Done() <-chan struct{} {
 	defer p.mu.Unlock()
 	return p.final
 }
-
-// Chain returns the plugin's ChainBackend: always the same object, which
-// follows restarts. While no process runs every call fails at once with a
-// KindUnavailable *sdk.Error whose message is `plugin "<name>" is not
-// running`.
-func (p *Plugin) Chain() sdk.ChainBackend { return p.chain }
-
-// Methods returns the plugin's MethodProvider: always the same object,
-// which follows restarts like Chain and fails the same way while no process
-// runs. Calls to a plugin that does not serve the method-provider service
-// fail with KindUnimplemented.
-func (p *Plugin) Methods() sdk.MethodProvider { return p.methods }
 
 func (p *Plugin) setState(s string) {
 	p.mu.Lock()
@@ -229,7 +222,7 @@ func (p *Plugin) Shutdown(ctx context.Context) error {
 	inst := p.cur.Load()
 	var rpcErr error
 	if !inst.exited() {
-		rpcErr = p.chain.Shutdown(ctx)
+		rpcErr = inst.chain.Shutdown(ctx)
 	}
 	inst.client.Kill()
 	killGroup(inst.pid)
@@ -253,20 +246,6 @@ func (p *Plugin) Kill() {
 	inst.kill()
 	<-inst.proc.Done()
 	p.stopped()
-}
-
-// rememberURLs keeps the daemon URLs a successful SetDaemonURLs set, for
-// restarts.
-func (p *Plugin) rememberURLs(urls []string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.urls = slices.Clone(urls)
-}
-
-func (p *Plugin) daemonURLs() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.urls
 }
 
 // notRunning is the error calls return while no process runs.

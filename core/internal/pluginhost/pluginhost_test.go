@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/sdk"
-	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
 // records is a slog handler that keeps every record.
@@ -140,18 +139,18 @@ func TestLaunchDescribeCallShutdown(t *testing.T) {
 	if d.Name != "fake" || d.SDKVersion != sdk.Version || d.Network != "regtest" || d.GenesisHash == (sdk.Hash{}) {
 		t.Errorf("Describe = %+v", d)
 	}
-	tip, err := p.Chain().Tip(ctx5(t))
+	tip, err := chainOf(p).Tip(ctx5(t))
 	if err != nil || tip.Height != 4 {
 		t.Fatalf("Tip = %+v, %v; want height 4", tip, err)
 	}
 	var heights []int64
-	if err := p.Chain().Blocks(ctx5(t), 1, 10, func(b sdk.Block) error {
+	if err := chainOf(p).Blocks(ctx5(t), 1, 10, func(b sdk.Block) error {
 		heights = append(heights, b.Height)
 		return nil
 	}); err != nil || len(heights) != 4 {
 		t.Errorf("Blocks: %v heights %v", err, heights)
 	}
-	_, err = p.Chain().Transaction(ctx5(t), sdk.Hash{7}, false)
+	_, err = chainOf(p).Transaction(ctx5(t), sdk.Hash{7}, false)
 	if sdk.KindOf(err) != sdk.KindDaemon {
 		t.Errorf("unknown tx: %v (kind %v), want daemon", err, sdk.KindOf(err))
 	}
@@ -180,7 +179,7 @@ func TestLaunchDescribeCallShutdown(t *testing.T) {
 			t.Errorf("log %q: found %v at level %v, want level %v", msg, ok, lvl, want)
 		}
 	}
-	_, err = p.Chain().Tip(ctx5(t))
+	_, err = chainOf(p).Tip(ctx5(t))
 	if sdk.KindOf(err) != sdk.KindUnavailable || err.Error() != `plugin "bitcoind" is not running` {
 		t.Errorf("call after Shutdown: %v (kind %v)", err, sdk.KindOf(err))
 	}
@@ -193,13 +192,6 @@ func writeFile(t *testing.T, name string, mode os.FileMode) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// TestConformOverProcess runs the SDK conformance suite against a plugin
-// process (real go-plugin handshake, AutoMTLS, unix socket).
-func TestConformOverProcess(t *testing.T) {
-	p := launch(t, helperSpec(t, "serve"))
-	sdktest.ConformChain(t, p.Chain())
 }
 
 // TestExplicitEnvironment: the plugin gets Spec.Env and nothing of the
@@ -236,7 +228,10 @@ func TestLaunchErrors(t *testing.T) {
 			[]string{`plugin "bitcoind"`, "plugin speaks version 99", "host speaks version 1"}, false},
 		{"exits before handshake", func(s Spec) Spec { s.Env = []string{helperEnv + "=crash"}; return s },
 			[]string{`plugin "bitcoind"`, "exited before the handshake", "cannot open datadir"}, false},
-		{"no chain capability", func(s Spec) Spec { s.Env = []string{helperEnv + "=nocap"}; return s },
+		{"no chain capability", func(s Spec) Spec {
+			s.Env, s.Capability = []string{helperEnv + "=nocap"}, sdk.CapChainBackend
+			return s
+		},
 			[]string{`plugin "bitcoind"`, `"chain-backend" capability`}, false},
 		{"configure fails", func(s Spec) Spec { s.Env = []string{helperEnv + "=badconfig"}; return s },
 			[]string{`plugin "bitcoind": configure: rpc.url: missing`}, true},
@@ -261,14 +256,14 @@ func TestLaunchErrors(t *testing.T) {
 
 func TestKilledPluginFailsFast(t *testing.T) {
 	p := launch(t, helperSpec(t, "serve"))
-	if _, err := p.Chain().Tip(ctx5(t)); err != nil {
+	if _, err := chainOf(p).Tip(ctx5(t)); err != nil {
 		t.Fatalf("Tip before kill: %v", err)
 	}
 	if err := syscall.Kill(p.PID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		_, err := p.Chain().Tip(ctx5(t))
+		_, err := chainOf(p).Tip(ctx5(t))
 		var e *sdk.Error
 		if !errors.As(err, &e) || e.Kind != sdk.KindUnavailable || e.Message != `plugin "bitcoind" is not running` {
 			t.Fatalf("call %d after kill -9: %v (%T), want KindUnavailable not running", i, err, err)

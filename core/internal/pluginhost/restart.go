@@ -4,27 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/amber-electrum/amber/sdk"
 )
-
-// Plugin roles, as Role reports them.
-const (
-	RoleChain   = "chain"   // the daemon client (sdk.CapChainBackend)
-	RoleMethods = "methods" // a method provider (sdk.CapMethodProvider)
-)
-
-// Role returns RoleChain or RoleMethods, from the capability the plugin was
-// launched for (or the capability itself for any other).
-func (p *Plugin) Role() string {
-	switch p.spec.Capability {
-	case sdk.CapChainBackend:
-		return RoleChain
-	case sdk.CapMethodProvider:
-		return RoleMethods
-	}
-	return p.spec.Capability
-}
 
 // Path returns the plugin binary of the last start, as resolved.
 func (p *Plugin) Path() string {
@@ -48,7 +28,7 @@ func (p *Plugin) LastError() string {
 // Crashes returns how many crashes count now towards the crash-loop breaker
 // (those within the crash window).
 func (p *Plugin) Crashes() int {
-	now := p.clock.Now()
+	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
@@ -84,8 +64,8 @@ const restartStopTimeout = 5 * time.Second
 // open, refused restart, no restart policy) comes back, a running one is
 // stopped (the Shutdown RPC, then its process group is killed) and
 // replaced, a pending backoff is cancelled. The new process goes through
-// the same checks as at launch (checksum, handshake, capability, the
-// genesis block of the first launch); OnRestart runs after it, and
+// the same checks as at launch (checksum, handshake, capability,
+// Setup.Ready); OnRestart runs after it, and
 // supervision resumes. A start that fails leaves the plugin failed with
 // that error, which Restart returns. A plugin stopped by Shutdown or Kill
 // is not restarted.
@@ -114,11 +94,6 @@ func (p *Plugin) Restart(ctx context.Context) error {
 	p.log.Info("plugin restart requested: crash-loop breaker cleared", "pid", old.pid)
 
 	inst, d, err := p.start(ctx)
-	if err == nil && d.GenesisHash != p.genesis {
-		inst.kill()
-		err = fmt.Errorf("plugin %q: restarted plugin reports genesis block %s, it reported %s before; refusing it",
-			p.name, d.GenesisHash, p.genesis)
-	}
 	if err != nil {
 		p.fail(err, "stderr", p.lastStderr.String())
 		// Keep the supervision fields valid for Shutdown and Kill.

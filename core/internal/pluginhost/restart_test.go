@@ -14,19 +14,20 @@ import (
 // works again, Done is open again, the last error stays visible, and the
 // supervisor restarts the revived plugin after its next crash.
 func TestRestartClearsBreaker(t *testing.T) {
-	clk := newFakeClock()
+	bubble(t, testRestartClearsBreaker)
+}
+
+func testRestartClearsBreaker(t *testing.T) {
 	spec, setMode := modeFile(t, helperSpec(t, ""), "serve")
-	spec.Clock = clk
 	spec.Restart = RestartPolicy{Delay: time.Second, CrashLimit: 2}
-	hooked := 0
-	spec.OnRestart = func(*Plugin) { hooked++ }
+	hook, restarts := onRestart()
+	spec.OnRestart = hook
 	p := launch(t, spec)
-	if p.Role() != RoleChain || p.Path() != spec.Path || p.LastError() != "" {
-		t.Errorf("Role %q Path %q LastError %q", p.Role(), p.Path(), p.LastError())
+	if p.Path() != spec.Path || p.LastError() != "" {
+		t.Errorf("Path %q LastError %q", p.Path(), p.LastError())
 	}
 	setMode("crash")
-	killPlugin(t, p)
-	clk.nextWait(t).fire <- clk.Now() // the restart crashes: the 2nd crash opens the breaker
+	crashed(t, p) // the restart after the backoff crashes: the 2nd crash opens the breaker
 	waitDone(t, p)
 	if p.State() != StateFailed || p.Crashes() != 2 || !strings.Contains(p.LastError(), "crash-loop breaker") {
 		t.Fatalf("State %q Crashes %d LastError %q; want failed by the breaker", p.State(), p.Crashes(), p.LastError())
@@ -43,13 +44,13 @@ func TestRestartClearsBreaker(t *testing.T) {
 	if err := p.Restart(ctx30(t)); err != nil {
 		t.Fatalf("Restart: %v", err)
 	}
-	if p.State() != StateRunning || p.Err() != nil || p.Crashes() != 0 || p.Restarts() != 1 || hooked != 1 {
-		t.Errorf("after Restart: State %q Err %v Crashes %d Restarts %d hook %d", p.State(), p.Err(), p.Crashes(), p.Restarts(), hooked)
+	if p.State() != StateRunning || p.Err() != nil || p.Crashes() != 0 || p.Restarts() != 1 || len(restarts) != 1 {
+		t.Errorf("after Restart: State %q Err %v Crashes %d Restarts %d hook %d", p.State(), p.Err(), p.Crashes(), p.Restarts(), len(restarts))
 	}
 	if !strings.Contains(p.LastError(), "exited before the handshake") {
 		t.Errorf("LastError %q, want the last failure kept", p.LastError())
 	}
-	if _, err := p.Chain().Tip(ctx30(t)); err != nil {
+	if _, err := chainOf(p).Tip(ctx30(t)); err != nil {
 		t.Errorf("Tip after Restart: %v", err)
 	}
 	select {
@@ -58,9 +59,13 @@ func TestRestartClearsBreaker(t *testing.T) {
 	default:
 	}
 	// Supervision resumed: a crash is restarted again.
-	killPlugin(t, p)
-	clk.nextWait(t).fire <- clk.Now()
-	waitFor(t, "the supervisor's restart", func() bool { return p.Restarts() == 2 && p.State() == StateRunning })
+	<-restarts // the operator's restart
+	if got := restartedAfter(t, restarts, crashed(t, p)); got != time.Second {
+		t.Errorf("supervisor restarted %s after the crash, want the 1s delay", got)
+	}
+	if p.Restarts() != 2 || p.State() != StateRunning {
+		t.Errorf("Restarts %d State %q after the supervisor's restart", p.Restarts(), p.State())
+	}
 	if p.Crashes() != 1 {
 		t.Errorf("Crashes %d after one crash since Restart", p.Crashes())
 	}
@@ -76,7 +81,7 @@ func TestRestartRunning(t *testing.T) {
 	if p.PID() == old || p.PID() == 0 || !gone(old) || p.State() != StateRunning || p.Restarts() != 1 {
 		t.Errorf("PID %d (old %d, gone %v) State %q Restarts %d", p.PID(), old, gone(old), p.State(), p.Restarts())
 	}
-	if _, err := p.Chain().Tip(ctx30(t)); err != nil {
+	if _, err := chainOf(p).Tip(ctx30(t)); err != nil {
 		t.Errorf("Tip after Restart: %v", err)
 	}
 }
@@ -91,7 +96,7 @@ func TestRestartAfterShutdown(t *testing.T) {
 		t.Errorf("Restart after Shutdown: %v, state %q", err, p.State())
 	}
 	var e *sdk.Error
-	if _, err := p.Chain().Tip(ctx30(t)); !errors.As(err, &e) {
+	if _, err := chainOf(p).Tip(ctx30(t)); !errors.As(err, &e) {
 		t.Errorf("Tip after Shutdown: %v", err)
 	}
 }

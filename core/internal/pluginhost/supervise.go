@@ -47,27 +47,19 @@ func (r RestartPolicy) backoff(n int) time.Duration {
 	return min(d, limit)
 }
 
-// Clock is the supervisor's time source; nil Spec.Clock means the real
-// clock. Tests inject a fake one to control the backoff.
-type Clock interface {
-	Now() time.Time
-	// After sends the time on the returned channel once d has passed.
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // refusal marks a start failure that retrying cannot fix (checksum
-// mismatch, incompatible protocol, missing capability, other genesis): the
-// supervisor gives up at once.
+// mismatch, incompatible protocol, missing capability, a Setup.Ready that
+// refuses): the supervisor gives up at once.
 type refusal struct{ error }
 
 func (r refusal) Unwrap() error { return r.error }
 
 func refuse(err error) error { return refusal{err} }
+
+// Refuse marks err, returned by a Setup.Ready hook, as a refusal: the
+// supervisor does not retry the start and leaves the plugin failed (a
+// chain backend that now reports another genesis block).
+func Refuse(err error) error { return refuse(err) }
 
 func isRefusal(err error) bool {
 	var r refusal
@@ -120,17 +112,14 @@ func (p *Plugin) recoverFrom(ctx context.Context, dead *instance) bool {
 		p.noteCrash(why)
 		p.setState(StateRestarting)
 		p.log.Warn(why.Error()+"; restarting it", append(attrs, "delay", delay, "crashes", n)...)
+		timer := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return false
-		case <-p.clock.After(delay):
+		case <-timer.C:
 		}
 		inst, d, err := p.start(ctx)
-		if err == nil && d.GenesisHash != p.genesis {
-			inst.kill()
-			err = refuse(fmt.Errorf("plugin %q: restarted plugin reports genesis block %s, it reported %s before; refusing it",
-				p.name, d.GenesisHash, p.genesis))
-		}
 		switch {
 		case ctx.Err() != nil:
 			if err == nil {
@@ -156,7 +145,7 @@ func (p *Plugin) recoverFrom(ctx context.Context, dead *instance) bool {
 // countCrash records a crash now and returns how many count (within the
 // window).
 func (p *Plugin) countCrash() int {
-	now := p.clock.Now()
+	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if w := p.spec.Restart.CrashWindow; w > 0 {

@@ -9,69 +9,61 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/amber-electrum/amber/sdk"
 )
 
-// fakeClock is a Clock whose timers fire when the test says so.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits chan fakeWait
+// The supervision tests run in a testing/synctest bubble: time is fake and
+// moves only when every goroutine of the bubble is durably blocked. While a
+// plugin process runs, go-plugin waits for it in a system call (not durably
+// blocked), so fake time stands still while a plugin runs and moves only
+// while none does, in a restart backoff: the backoff is measured exactly as
+// the fake time between the crash and the restart.
+
+// bubble runs f in a synctest bubble whose fake clock starts at the real
+// time: go-plugin's AutoMTLS certificates are valid from 30 s before their
+// creation, and the plugin makes its own with the real clock, so the host's
+// fake clock must not lag far behind it (nor lead it).
+func bubble(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	now := time.Now()
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(time.Until(now)) // fake time jumps: nothing else runs yet
+		f(t)
+	})
 }
 
-// fakeWait is one After call of the supervisor.
-type fakeWait struct {
-	d    time.Duration
-	fire chan time.Time
+// crashed kills the plugin's process and waits until the supervisor sits in
+// its backoff (or has given up); it returns the fake time of the crash.
+func crashed(t *testing.T, p *Plugin) time.Time {
+	t.Helper()
+	killPlugin(t, p)
+	synctest.Wait()
+	return time.Now()
 }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), waits: make(chan fakeWait, 16)}
+// onRestart is an OnRestart hook that sends the fake time of each restart.
+func onRestart() (func(*Plugin), <-chan time.Time) {
+	ch := make(chan time.Time, 16)
+	return func(*Plugin) { ch <- time.Now() }, ch
 }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	w := fakeWait{d: d, fire: make(chan time.Time, 1)}
-	c.waits <- w
-	return w.fire
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// nextWait returns the supervisor's next backoff wait.
-func (c *fakeClock) nextWait(t *testing.T) fakeWait {
+// restartedAfter waits for the next restart and returns how long after
+// since it came.
+func restartedAfter(t *testing.T, restarts <-chan time.Time, since time.Time) time.Duration {
 	t.Helper()
 	select {
-	case w := <-c.waits:
-		return w
-	case <-time.After(30 * time.Second):
-		t.Fatal("the supervisor did not start a backoff wait")
-		return fakeWait{}
-	}
-}
-
-// noWait fails if the supervisor has asked for another wait.
-func (c *fakeClock) noWait(t *testing.T) {
-	t.Helper()
-	select {
-	case w := <-c.waits:
-		t.Errorf("unexpected backoff wait of %s", w.d)
-	default:
+	case at := <-restarts:
+		return at.Sub(since)
+	case <-time.After(time.Hour):
+		t.Fatal("no restart within an hour of fake time")
+		return 0
 	}
 }
 
@@ -101,18 +93,16 @@ func killPlugin(t *testing.T, p *Plugin) {
 	}
 }
 
-// waitFor polls cond (plugin state changes happen on the supervisor
-// goroutine) and fails after a generous deadline.
+// waitFor waits for cond (plugin state changes happen on the supervisor
+// goroutine). Inside a bubble fake time may stand still (a plugin runs), so
+// it yields instead of sleeping; go test's -timeout catches a hang.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
 	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(5 * time.Millisecond):
+		if t.Context().Err() != nil {
+			t.Fatalf("test ended waiting for %s", what)
 		}
+		runtime.Gosched()
 	}
 }
 
@@ -143,17 +133,12 @@ func ctx30(t *testing.T) context.Context {
 }
 
 // TestRestartAfterKill uses the real clock and the default 1 s delay: calls
-// fail fast while the plugin is down and then work again through the same
-// adapter, and the restarted plugin gets the daemon URLs set before.
+// fail fast while the plugin is down and then work again through Call.
 func TestRestartAfterKill(t *testing.T) {
 	spec := helperSpec(t, "serve")
 	spec.Restart = RestartPolicy{Delay: time.Second, MaxDelay: 2 * time.Minute, CrashLimit: 5, CrashWindow: 10 * time.Minute}
 	p := launch(t, spec)
-	chain := p.Chain()
-	urls := []string{"http://127.0.0.1:18443"}
-	if err := chain.SetDaemonURLs(ctx5(t), urls); err != nil {
-		t.Fatal(err)
-	}
+	chain := chainOf(p)
 	oldPID := p.PID()
 	killed := time.Now()
 	killPlugin(t, p)
@@ -174,15 +159,8 @@ func TestRestartAfterKill(t *testing.T) {
 	if failures == 0 {
 		t.Error("no call failed after kill -9")
 	}
-	if p.Chain() != chain {
-		t.Error("Chain returned another adapter after the restart")
-	}
 	if p.State() != StateRunning || p.Restarts() != 1 || p.PID() == oldPID || p.PID() == 0 || !gone(oldPID) {
 		t.Errorf("State %q Restarts %d PID %d (old %d, gone %v)", p.State(), p.Restarts(), p.PID(), oldPID, gone(oldPID))
-	}
-	info, err := chain.DaemonInfo(ctx5(t))
-	if err != nil || info.Subversion != "urls="+strings.Join(urls, ",") {
-		t.Errorf("restarted plugin's daemon URLs: %q, %v; want %q", info.Subversion, err, urls)
 	}
 	select {
 	case <-p.Done():
@@ -191,126 +169,149 @@ func TestRestartAfterKill(t *testing.T) {
 	}
 }
 
-// TestBackoffWindowAndBreaker drives the supervisor with a fake clock: the
-// delay doubles per counted crash up to MaxDelay, crashes older than the
-// window stop counting, and the CrashLimit-th crash opens the breaker.
-func TestBackoffWindowAndBreaker(t *testing.T) {
-	rec := &records{}
-	clk := newFakeClock()
-	spec := helperSpec(t, "serve")
-	spec.Logger = slog.New(rec)
-	spec.Clock = clk
-	spec.Restart = RestartPolicy{Delay: time.Second, MaxDelay: 3 * time.Second, CrashLimit: 4, CrashWindow: time.Hour}
-	p := launch(t, spec)
-	chain := p.Chain()
-	steps := []struct {
-		advance time.Duration // fake time passing before the crash
-		delay   time.Duration // expected backoff
-	}{
-		{0, time.Second},
-		{time.Minute, 2 * time.Second},
-		{2 * time.Hour, time.Second}, // the first two crashes left the window
-		{time.Minute, 2 * time.Second},
-		{time.Minute, 3 * time.Second}, // 4 s capped at MaxDelay
-	}
-	for i, st := range steps {
-		clk.advance(st.advance)
-		killPlugin(t, p)
-		w := clk.nextWait(t)
-		if w.d != st.delay {
-			t.Errorf("crash %d: backoff %s, want %s", i+1, w.d, st.delay)
+// TestBackoffAndWindow: the delay doubles per counted crash up to MaxDelay
+// and crashes older than the window stop counting (fake time moves only in
+// the backoffs: crashes at 0, 1, 3, 6 and 8 s).
+func TestBackoffAndWindow(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		spec := helperSpec(t, "serve")
+		spec.Restart = RestartPolicy{Delay: time.Second, MaxDelay: 3 * time.Second, CrashWindow: 4 * time.Second}
+		hook, restarts := onRestart()
+		spec.OnRestart = hook
+		p := launch(t, spec)
+		chain := chainOf(p)
+		for i, want := range []time.Duration{
+			time.Second,
+			2 * time.Second,
+			3 * time.Second, // 4 s capped at MaxDelay
+			2 * time.Second, // the crashes at 0 and 1 s left the window
+			2 * time.Second, // and the one at 3 s
+		} {
+			at := crashed(t, p)
+			// The supervisor is blocked in its backoff: the plugin is down.
+			_, err := chain.Tip(ctx30(t))
+			wantNotRunning(t, err)
+			if s := p.State(); s != StateRestarting {
+				t.Errorf("crash %d: state %q during backoff", i+1, s)
+			}
+			if got := restartedAfter(t, restarts, at); got != want {
+				t.Errorf("crash %d: restarted after %s, want %s", i+1, got, want)
+			}
+			if _, err := chain.Tip(ctx30(t)); err != nil || p.State() != StateRunning || p.Restarts() != int64(i+1) {
+				t.Fatalf("after restart %d: Tip %v, state %q, restarts %d", i+1, err, p.State(), p.Restarts())
+			}
 		}
-		// The supervisor is blocked in its backoff: the plugin is down.
-		_, err := chain.Tip(ctx30(t))
+		// Now (10 s) only the crash at 8 s is within the window.
+		if n := p.Crashes(); n != 1 {
+			t.Errorf("Crashes %d, want 1 in the window", n)
+		}
+	})
+}
+
+// TestBreakerOpens: the CrashLimit-th crash within the window opens the
+// breaker: no further restart, Done closed, an error log with the plugin's
+// last stderr lines.
+func TestBreakerOpens(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		rec := &records{}
+		spec := helperSpec(t, "serve")
+		spec.Logger = slog.New(rec)
+		spec.Restart = RestartPolicy{Delay: time.Second, CrashLimit: 3, CrashWindow: time.Hour}
+		hook, restarts := onRestart()
+		spec.OnRestart = hook
+		p := launch(t, spec)
+		for i := range 2 {
+			restartedAfter(t, restarts, crashed(t, p))
+			if p.Restarts() != int64(i+1) {
+				t.Fatalf("Restarts %d after crash %d", p.Restarts(), i+1)
+			}
+		}
+		crashed(t, p)
+		waitDone(t, p)
+		if p.State() != StateFailed || p.Restarts() != 2 || !strings.Contains(p.Err().Error(), "3 crashes within 1h0m0s") {
+			t.Errorf("State %q Restarts %d Err %v; want failed after 2 restarts, breaker", p.State(), p.Restarts(), p.Err())
+		}
+		_, err := chainOf(p).Tip(ctx30(t))
 		wantNotRunning(t, err)
-		if s := p.State(); s != StateRestarting {
-			t.Errorf("crash %d: state %q during backoff", i+1, s)
+		lvl, stderr, ok := rec.attr("crash-loop breaker", "stderr")
+		if !ok || lvl != slog.LevelError || !strings.Contains(stderr, "helper configured with") {
+			t.Errorf("breaker log: found %v, level %v, stderr %q; want an error with the plugin's last stderr lines", ok, lvl, stderr)
 		}
-		w.fire <- clk.Now()
-		waitFor(t, "the restart", func() bool { return p.Restarts() == int64(i+1) })
-		if _, err := chain.Tip(ctx30(t)); err != nil || p.State() != StateRunning {
-			t.Fatalf("after restart %d: Tip %v, state %q", i+1, err, p.State())
+		synctest.Wait()
+		if len(restarts) != 0 {
+			t.Error("restarted after the breaker opened")
 		}
-	}
-	// Crashes 3, 4 and 5 are in the window: the next one is the 4th.
-	clk.advance(time.Minute)
-	killPlugin(t, p)
-	waitDone(t, p)
-	clk.noWait(t)
-	if p.State() != StateFailed || p.Restarts() != int64(len(steps)) || !strings.Contains(p.Err().Error(), "crash-loop breaker") {
-		t.Errorf("State %q Restarts %d Err %v; want failed after %d restarts, breaker", p.State(), p.Restarts(), p.Err(), len(steps))
-	}
-	_, err := chain.Tip(ctx30(t))
-	wantNotRunning(t, err)
-	lvl, stderr, ok := rec.attr("crash-loop breaker", "stderr")
-	if !ok || lvl != slog.LevelError || !strings.Contains(stderr, "helper configured with") {
-		t.Errorf("breaker log: found %v, level %v, stderr %q; want an error with the plugin's last stderr lines", ok, lvl, stderr)
-	}
+	})
 }
 
 // TestFailedRestartsOpenBreaker: a restart whose process dies before the
-// handshake counts as a crash, and the breaker log carries its stderr.
+// handshake counts as a crash (and doubles the next delay), and the
+// breaker log carries its stderr.
 func TestFailedRestartsOpenBreaker(t *testing.T) {
-	rec := &records{}
-	clk := newFakeClock()
-	spec, setMode := modeFile(t, helperSpec(t, ""), "serve")
-	spec.Logger = slog.New(rec)
-	spec.Clock = clk
-	spec.Restart = RestartPolicy{Delay: time.Second, MaxDelay: time.Minute, CrashLimit: 3}
-	p := launch(t, spec)
-	setMode("crash")
-	killPlugin(t, p)
-	for _, want := range []time.Duration{time.Second, 2 * time.Second} {
-		w := clk.nextWait(t)
-		if w.d != want {
-			t.Errorf("backoff %s, want %s", w.d, want)
+	bubble(t, func(t *testing.T) {
+		rec := &records{}
+		spec, setMode := modeFile(t, helperSpec(t, ""), "serve")
+		spec.Logger = slog.New(rec)
+		spec.Restart = RestartPolicy{Delay: time.Second, MaxDelay: time.Minute, CrashLimit: 3}
+		p := launch(t, spec)
+		setMode("crash")
+		at := crashed(t, p)
+		waitDone(t, p)
+		// Backoffs of 1 s and 2 s, then the third crash opens the breaker.
+		if got := time.Since(at); got != 3*time.Second {
+			t.Errorf("breaker opened %s after the crash, want 3s (backoffs 1s + 2s)", got)
 		}
-		w.fire <- clk.Now()
-	}
-	waitDone(t, p)
-	clk.noWait(t)
-	err := p.Err()
-	if p.State() != StateFailed || p.Restarts() != 0 || err == nil ||
-		!strings.Contains(err.Error(), "3 crashes ever") || !strings.Contains(err.Error(), "exited before the handshake") {
-		t.Errorf("State %q Restarts %d Err %v", p.State(), p.Restarts(), err)
-	}
-	if _, stderr, ok := rec.attr("crash-loop breaker", "stderr"); !ok || !strings.Contains(stderr, "cannot open datadir") {
-		t.Errorf("breaker log stderr %q (found %v), want the failed start's stderr", stderr, ok)
-	}
+		err := p.Err()
+		if p.State() != StateFailed || p.Restarts() != 0 || err == nil ||
+			!strings.Contains(err.Error(), "3 crashes ever") || !strings.Contains(err.Error(), "exited before the handshake") {
+			t.Errorf("State %q Restarts %d Err %v", p.State(), p.Restarts(), err)
+		}
+		if _, stderr, ok := rec.attr("crash-loop breaker", "stderr"); !ok || !strings.Contains(stderr, "cannot open datadir") {
+			t.Errorf("breaker log stderr %q (found %v), want the failed start's stderr", stderr, ok)
+		}
+	})
 }
 
 // TestRestartRefused: a restart is refused for good (no retry) when the
-// plugin reports another genesis block or the pinned binary changed.
+// pinned binary changed or the Setup.Ready hook refuses the new process
+// (pluginhost.Refuse: the chain role's genesis check).
 func TestRestartRefused(t *testing.T) {
 	tests := []struct {
 		name   string
-		change func(t *testing.T, setMode func(string), bin string)
+		change func(t *testing.T, refuse *bool, bin string)
 		want   string
 	}{
-		{"genesis changed", func(t *testing.T, setMode func(string), _ string) { setMode("genesis2") },
-			"reports genesis block"},
-		{"binary replaced", func(t *testing.T, _ func(string), bin string) { replaceBinary(t, bin) },
-			"checksum mismatch"},
+		{"ready refuses", func(t *testing.T, refuse *bool, _ string) { *refuse = true }, "refused by the test"},
+		{"binary replaced", func(t *testing.T, _ *bool, bin string) { replaceBinary(t, bin) }, "checksum mismatch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := newFakeClock()
-			spec, setMode := modeFile(t, helperSpec(t, ""), "serve")
-			spec.Path = copyBinary(t)
-			spec.SHA256 = fileSHA256(spec.Path)
-			spec.Clock = clk
-			spec.Restart = RestartPolicy{Delay: time.Second, CrashLimit: 100}
-			p := launch(t, spec)
-			tt.change(t, setMode, spec.Path)
-			killPlugin(t, p)
-			clk.nextWait(t).fire <- clk.Now()
-			waitDone(t, p)
-			clk.noWait(t)
-			if p.State() != StateFailed || p.Restarts() != 0 || p.Err() == nil || !strings.Contains(p.Err().Error(), tt.want) {
-				t.Errorf("State %q Restarts %d Err %v; want failed, %q", p.State(), p.Restarts(), p.Err(), tt.want)
-			}
-			_, err := p.Chain().Tip(ctx30(t))
-			wantNotRunning(t, err)
+			bubble(t, func(t *testing.T) {
+				spec := helperSpec(t, "serve")
+				spec.Path = copyBinary(t)
+				spec.SHA256 = fileSHA256(spec.Path)
+				spec.Restart = RestartPolicy{Delay: time.Second, CrashLimit: 100}
+				refuse, readies := false, 0
+				spec.Ready = func(context.Context, Conn, sdk.Description) error {
+					readies++
+					if refuse {
+						return Refuse(errors.New("refused by the test"))
+					}
+					return nil
+				}
+				p := launch(t, spec)
+				tt.change(t, &refuse, spec.Path)
+				crashed(t, p)
+				waitDone(t, p)
+				if p.State() != StateFailed || p.Restarts() != 0 || p.Err() == nil || !strings.Contains(p.Err().Error(), tt.want) {
+					t.Errorf("State %q Restarts %d Err %v; want failed, %q", p.State(), p.Restarts(), p.Err(), tt.want)
+				}
+				if want := map[bool]int{true: 2, false: 1}[refuse]; readies != want {
+					t.Errorf("Ready ran %d times, want %d", readies, want)
+				}
+				_, err := chainOf(p).Tip(ctx30(t))
+				wantNotRunning(t, err)
+			})
 		})
 	}
 }
@@ -352,44 +353,46 @@ func replaceBinary(t *testing.T, path string) {
 
 // TestShutdownDuringBackoff: Shutdown cancels a pending restart.
 func TestShutdownDuringBackoff(t *testing.T) {
-	clk := newFakeClock()
-	spec := helperSpec(t, "serve")
-	spec.Clock = clk
-	spec.Restart = RestartPolicy{Delay: time.Second, CrashLimit: 5}
-	p := launch(t, spec)
-	killPlugin(t, p)
-	w := clk.nextWait(t)
-	if p.State() != StateRestarting {
-		t.Errorf("state %q during backoff", p.State())
-	}
-	if err := p.Shutdown(ctx30(t)); err != nil {
-		t.Errorf("Shutdown: %v", err)
-	}
-	w.fire <- clk.Now() // too late: the supervisor has returned
-	waitDone(t, p)
-	clk.noWait(t)
-	if p.State() != StateStopped || p.Restarts() != 0 || p.PID() != 0 {
-		t.Errorf("State %q Restarts %d PID %d after Shutdown", p.State(), p.Restarts(), p.PID())
-	}
-	_, err := p.Chain().Tip(ctx30(t))
-	wantNotRunning(t, err)
+	bubble(t, func(t *testing.T) {
+		spec := helperSpec(t, "serve")
+		spec.Restart = RestartPolicy{Delay: time.Second, CrashLimit: 5}
+		hook, restarts := onRestart()
+		spec.OnRestart = hook
+		p := launch(t, spec)
+		crashed(t, p)
+		if p.State() != StateRestarting {
+			t.Errorf("state %q during backoff", p.State())
+		}
+		if err := p.Shutdown(ctx30(t)); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		time.Sleep(time.Minute) // long past the backoff
+		waitDone(t, p)
+		if p.State() != StateStopped || p.Restarts() != 0 || p.PID() != 0 || len(restarts) != 0 {
+			t.Errorf("State %q Restarts %d PID %d hooks %d after Shutdown", p.State(), p.Restarts(), p.PID(), len(restarts))
+		}
+		_, err := chainOf(p).Tip(ctx30(t))
+		wantNotRunning(t, err)
+	})
 }
 
 // TestShutdownNotACrash: a plugin stopped by Shutdown is not restarted.
 func TestShutdownNotACrash(t *testing.T) {
-	clk := newFakeClock()
-	spec := helperSpec(t, "serve")
-	spec.Clock = clk
-	spec.Restart = RestartPolicy{Delay: time.Second}
-	p := launch(t, spec)
-	pid := p.PID()
-	if err := p.Shutdown(ctx30(t)); err != nil {
-		t.Errorf("Shutdown: %v", err)
-	}
-	clk.noWait(t)
-	if p.State() != StateStopped || !gone(pid) || p.Err() != nil {
-		t.Errorf("State %q, process gone %v, Err %v after Shutdown", p.State(), gone(pid), p.Err())
-	}
+	bubble(t, func(t *testing.T) {
+		spec := helperSpec(t, "serve")
+		spec.Restart = RestartPolicy{Delay: time.Second}
+		hook, restarts := onRestart()
+		spec.OnRestart = hook
+		p := launch(t, spec)
+		pid := p.PID()
+		if err := p.Shutdown(ctx30(t)); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		time.Sleep(time.Minute)
+		if p.State() != StateStopped || !gone(pid) || p.Err() != nil || len(restarts) != 0 {
+			t.Errorf("State %q, process gone %v, Err %v, hooks %d after Shutdown", p.State(), gone(pid), p.Err(), len(restarts))
+		}
+	})
 }
 
 // TestLargeMessages: both sides accept messages above gRPC's default 4 MiB
@@ -398,11 +401,11 @@ func TestShutdownNotACrash(t *testing.T) {
 func TestLargeMessages(t *testing.T) {
 	p := launch(t, helperSpec(t, "big"))
 	raw := bigTx()
-	js, err := p.Chain().Transaction(ctx30(t), doubleSHA256(raw), false)
+	js, err := chainOf(p).Transaction(ctx30(t), doubleSHA256(raw), false)
 	if err != nil || len(js) != 2*len(raw)+2 {
 		t.Errorf("Transaction of a %d-byte tx: %d bytes, %v", len(raw), len(js), err)
 	}
-	txid, err := p.Chain().Broadcast(ctx30(t), hex.EncodeToString(raw))
+	txid, err := chainOf(p).Broadcast(ctx30(t), hex.EncodeToString(raw))
 	if err != nil || txid != doubleSHA256(raw).String() {
 		t.Errorf("Broadcast of a %d-byte tx: %q, %v", len(raw), txid, err)
 	}
