@@ -17,8 +17,8 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
-	"github.com/amber-electrum/amber/core/internal/merkle"
 	"github.com/amber-electrum/amber/core/internal/session"
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 

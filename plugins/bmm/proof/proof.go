@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
 	"github.com/amber-electrum/amber/plugins/bmm/mainchain"
 	"github.com/amber-electrum/amber/plugins/bmm/store"
-	"github.com/amber-electrum/amber/plugins/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 

@@ -74,7 +74,7 @@ func TestBranchOddCountsVerify(t *testing.T) {
 			if len(br) != Depth(n) {
 				t.Fatalf("n=%d i=%d: branch length %d, want %d", n, i, len(br), Depth(n))
 			}
-			if !Verify(leaves[i], i, br, root) {
+			if Fold(leaves[i], br, i) != root {
 				t.Fatalf("n=%d i=%d: branch does not verify", n, i)
 			}
 			if root != Root(leaves) {
@@ -164,7 +164,7 @@ func FuzzBranch(f *testing.F) {
 			leaves[i] = sha256.Sum256(append([]byte{byte(i), byte(i >> 8)}, seed...))
 		}
 		br, root := Branch(leaves, index)
-		if !Verify(leaves[index], index, br, root) {
+		if Fold(leaves[index], br, index) != root {
 			t.Fatalf("branch of %d/%d does not verify", index, count)
 		}
 		tb, troot := NewTree(leaves).Branch(index)
