@@ -198,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	amberd := exec.CommandContext(ctx, filepath.Join(o.bin, "amberd"), "--config", runCfg)
 	amberd.Stdout, amberd.Stderr = stderr, stderr
-	amberd.Env = amberdEnv(os.Environ())
+	amberd.Env = append(amberdEnv(os.Environ()), "ALLOW_ROOT=1") // a devnet may run as root (containers)
 	amberd.Cancel = func() error { return amberd.Process.Signal(syscall.SIGTERM) }
 	amberd.WaitDelay = 10 * time.Second
 	if err := amberd.Start(); err != nil {
