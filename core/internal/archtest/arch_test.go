@@ -57,9 +57,15 @@ func list(t *testing.T, dir string, patterns ...string) []pkg {
 	return pkgs
 }
 
+// TestEveryPackageHasADocComment covers every module of the repository:
+// the server, the SDK, the bench tool and the examples.
 func TestEveryPackageHasADocComment(t *testing.T) {
 	root := repoRoot(t)
-	for _, dir := range []string{root, filepath.Join(root, "sdk")} {
+	dirs := []string{root, filepath.Join(root, "sdk"), filepath.Join(root, "cmd", "amber-bench")}
+	for _, m := range exampleModules {
+		dirs = append(dirs, filepath.Join(root, m))
+	}
+	for _, dir := range dirs {
 		for _, p := range list(t, dir, "./...") {
 			if strings.Contains(p.ImportPath, "/gen/") {
 				continue // generated code carries its own doc.go
