@@ -106,7 +106,7 @@ func nextRow(row []sdk.Hash) []sdk.Hash {
 
 // HeaderProof returns the checkpoint proof of the header at height against
 // the tree of blockHashes, which must hold the hashes of heights 0..cp_height
-// (protocol.md §2.6).
+// (docs/protocol.md, Checkpoint proofs).
 func HeaderProof(blockHashes []sdk.Hash, height int) (branch []sdk.Hash, root sdk.Hash, err error) {
 	if height < 0 || height >= len(blockHashes) {
 		return nil, sdk.Hash{}, fmt.Errorf("merkle: header height %d not in 0..%d", height, len(blockHashes)-1)

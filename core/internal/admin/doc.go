@@ -1,4 +1,4 @@
-// Package admin implements amberd's admin RPC (admin-rpc.md): a session
+// Package admin implements amberd's admin RPC (README; docs/protocol.md, Admin RPC): a session
 // Dispatcher for rpc:// sessions that answers the operator methods getinfo,
 // sessions, groups, peers, add_peer, disconnect, log, daemon_url, query,
 // reorg and stop from the server's live state.

@@ -1,5 +1,5 @@
 // Package cost is the resource accounting of client sessions
-// (sessions-and-costs.md §2–§4): each session owns an Account whose cost
+// (docs/protocol.md, Sessions and costs): each session owns an Account whose cost
 // grows with the work it causes and decays with time; the cost, plus a
 // share of its groups' cost, sets how many requests the session may run at
 // once and how long each request sleeps first. Groups pool the cost of

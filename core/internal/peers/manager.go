@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Schedule and limits (daemon-and-index.md §6).
+// Schedule and limits (docs/protocol.md, Peer discovery).
 const (
 	staleAfter   = 3 * time.Hour     // STALE_SECS
 	wakeup       = 300 * time.Second // WAKEUP_SECS
@@ -373,7 +373,7 @@ func (m *Manager) attempt(ctx context.Context, p *peer) (drop bool) {
 		m.collapseLocked(p)
 		// Prune rate-limit entries that are OLD (older than the pause);
 		// upstream's condition is inverted and drops the recent ones,
-		// which disables the limit (protocol.md §10 #14).
+		// which disables the limit (docs/protocol.md, Upstream quirks 3).
 		for k, t := range m.recentAdds {
 			if now.Sub(t) > addPeerPause {
 				delete(m.recentAdds, k)

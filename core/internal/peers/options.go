@@ -83,7 +83,7 @@ type Options struct {
 
 	// LocalIP, when set, is the source address of direct (not proxied)
 	// connections made by the default dialer: our listening IP when
-	// SERVICES names one, so peers see the right source (§6.3).
+	// SERVICES names one, so peers see the right source (docs/protocol.md, Peer discovery).
 	LocalIP net.IP
 
 	Clock    Clock

@@ -31,7 +31,7 @@ func servedHosts(m *Manager) []string {
 	return out
 }
 
-// TestSelection: §6.6 rules — recent, not bad, up to two per /16 or /56,
+// TestSelection: selection rules — recent, not bad, up to two per /16 or /56,
 // onion cap, ourselves when verified.
 func TestSelection(t *testing.T) {
 	m, clk := testManager(t, Options{}, false)
@@ -107,7 +107,7 @@ func TestSelectionSelf(t *testing.T) {
 }
 
 // TestPeersOrderAndStatus: admin rows are non-bad first, most recent good
-// first; statuses per §6.7; counts agree.
+// first; statuses as docs/protocol.md, Peer discovery, names them; counts agree.
 func TestPeersOrderAndStatus(t *testing.T) {
 	m, clk := testManager(t, Options{}, false)
 	now := clk.Now()

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// PeerInfo is one row of the admin peers view (admin-rpc.md peers).
+// PeerInfo is one row of the admin peers view (docs/protocol.md, Peer discovery).
 // Its JSON form is the admin peers object plus "reason".
 type PeerInfo struct {
 	Host     string         `json:"host"`
@@ -31,7 +31,7 @@ func unix(t time.Time) int64 {
 	return t.Unix()
 }
 
-// statusLocked classifies p (§6.7).
+// statusLocked classifies p (docs/protocol.md, Peer discovery).
 func (m *Manager) statusLocked(p *peer, now time.Time) string {
 	switch {
 	case p.bad:
@@ -104,7 +104,7 @@ func (m *Manager) recentGoodLocked() []*peer {
 // client.
 func (m *Manager) PeersSubscribe() [][]any { return m.PeersSubscribeFor(false) }
 
-// PeersSubscribeFor is the server.peers.subscribe result (§6.6); viaTor is
+// PeersSubscribeFor is the server.peers.subscribe result (docs/protocol.md, Peer discovery); viaTor is
 // whether the client came through our Tor proxy (up to 50 onion peers).
 func (m *Manager) PeersSubscribeFor(viaTor bool) [][]any {
 	out := [][]any{}
@@ -170,7 +170,7 @@ func (m *Manager) AddAdminPeer(realName string) string {
 }
 
 // AddPeer handles an incoming server.add_peer(features) from remote
-// (§6.5). It returns whether the peer was tentatively accepted;
+// (docs/protocol.md, Peer discovery). It returns whether the peer was tentatively accepted;
 // verification continues asynchronously.
 func (m *Manager) AddPeer(ctx context.Context, features map[string]any, remote net.Addr) bool {
 	if m.mode != modeOn || remote == nil {

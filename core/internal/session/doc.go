@@ -26,7 +26,7 @@
 // included); until server.version has set the protocol, requests run one
 // at a time in order (SerialUntilProtocol).
 //
-// Resource accounting (sessions-and-costs.md §2–§5): every session has a
+// Resource accounting (docs/protocol.md, Sessions and costs): every session has a
 // cost account (package cost) charged for the connection, method work
 // (AddCost), bandwidth and error replies (timeouts included). Its cost
 // plus its groups' share sets the concurrency target the session's

@@ -43,7 +43,7 @@ type Dispatcher interface {
 	Closed(s *Session)
 }
 
-// Costs charged by the session itself (sessions-and-costs.md §2).
+// Costs charged by the session itself (docs/protocol.md, Sessions and costs).
 const (
 	ConnectionCost   = 5.0
 	ErrorBaseCost    = 100.0

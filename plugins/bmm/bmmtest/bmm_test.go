@@ -97,7 +97,7 @@ func (r *rig) checkProofs(t *testing.T, ctx context.Context, height int64, mainH
 		if err != nil {
 			t.Fatalf("proof of %s at %d: %v", txid, height, err)
 		}
-		// The client's verification, every step (bmm.md).
+		// The client's verification, every step (docs/bmm.md).
 		// 1. sidechain branch -> merkle root of the sidechain header.
 		br, err := merkle.ParseDisplay(res.Merkle)
 		if err != nil || res.Pos != pos || res.BlockHeight != height {

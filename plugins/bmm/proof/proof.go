@@ -219,7 +219,7 @@ func mainErr(ctx context.Context, call string, err error) error {
 	}
 }
 
-// Verify checks r the way a client does (bmm.md): the sidechain branch
+// Verify checks r the way a client does (docs/bmm.md): the sidechain branch
 // leads from txid to the merkle root of sideHeader, the double SHA-256 of
 // sideHeader is critical_hash, the coinbase holds a BMM Accept of
 // sidechain number sc for it, the coinbase branch leads to main_header's
