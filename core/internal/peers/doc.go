@@ -59,7 +59,7 @@
 // Counts. Start Run once our own services listen: our identities are
 // verified by connecting to ourselves and only then served.
 //
-// Time and the network are injectable (Options.Clock, Dialer, Resolver) so
-// the tests run the retry schedule and whole verification sessions against
-// fake peers on 127.0.0.1 without waiting.
+// The network is injectable (Options.Dialer, Resolver) so the tests run
+// whole verification sessions against fake peers on 127.0.0.1; they run the
+// retry schedule in testing/synctest bubbles, where its hours pass at once.
 package peers

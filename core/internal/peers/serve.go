@@ -49,7 +49,7 @@ func (m *Manager) statusLocked(p *peer, now time.Time) string {
 func (m *Manager) Peers() []PeerInfo {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.clock.Now()
+	now := time.Now()
 	ps := slices.Clone(m.peers)
 	slices.SortStableFunc(ps, func(a, b *peer) int {
 		if a.bad != b.bad {
@@ -78,7 +78,7 @@ func (m *Manager) Peers() []PeerInfo {
 func (m *Manager) Counts() map[string]int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.clock.Now()
+	now := time.Now()
 	c := map[string]int{"bad": 0, "good": 0, "never": 0, "stale": 0, "total": len(m.peers)}
 	for _, p := range m.peers {
 		c[m.statusLocked(p, now)]++
@@ -89,7 +89,7 @@ func (m *Manager) Counts() map[string]int {
 // recentGoodLocked are the peers verified within the stale period, not
 // bad, admissible and not blacklisted.
 func (m *Manager) recentGoodLocked() []*peer {
-	now := m.clock.Now()
+	now := time.Now()
 	var out []*peer
 	for _, p := range m.peers {
 		if !p.lastGood.IsZero() && now.Sub(p.lastGood) < staleAfter && !p.bad &&
@@ -113,7 +113,7 @@ func (m *Manager) PeersSubscribeFor(viaTor bool) [][]any {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.clock.Now()
+	now := time.Now()
 	var chosen []*peer
 	// Ourselves, if verified recently (even when not public).
 	for _, s := range m.selves {
@@ -187,7 +187,7 @@ func (m *Manager) AddPeer(ctx context.Context, features map[string]any, remote n
 		m.log.Info("ignored add_peer request: no peers given", "source", source)
 		return false
 	}
-	now := m.clock.Now()
+	now := time.Now()
 	bucket := "ip_addr"
 	if p.hostIP() == nil {
 		labels := strings.Split(strings.ToLower(p.host), ".")
