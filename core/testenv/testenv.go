@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -83,23 +84,43 @@ func Find(tool Tool) (string, error) {
 // FindBtcd is Find(Btcd).
 func FindBtcd() (string, error) { return Find(Btcd) }
 
-// GoBinLookup finds name on PATH, then in $HOME/go/bin, then in each
-// $(go env GOPATH)/bin, where `go install` puts btcd and btcctl.
+// GoBinDirs are the directories `go install` may have put btcd and btcctl
+// in: $HOME/go/bin, then each $(go env GOPATH)/bin.
+func GoBinDirs() []string {
+	var dirs []string
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, "go", "bin"))
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		for _, p := range filepath.SplitList(strings.TrimSpace(string(out))) {
+			if d := filepath.Join(p, "bin"); !slices.Contains(dirs, d) {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	return dirs
+}
+
+// SearchPath is $PATH with the GoBinDirs it lacks appended: the PATH to
+// give a child process (amberd, a plugin) that must find the same tools.
+func SearchPath() string {
+	sep := string(filepath.ListSeparator)
+	p := os.Getenv("PATH")
+	for _, d := range GoBinDirs() {
+		if !strings.Contains(sep+p+sep, sep+d+sep) {
+			p += sep + d
+		}
+	}
+	return p
+}
+
+// GoBinLookup finds name on PATH, then in the GoBinDirs.
 func GoBinLookup(name string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	var cands []string
-	if home, err := os.UserHomeDir(); err == nil {
-		cands = append(cands, filepath.Join(home, "go", "bin", name))
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, p := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			cands = append(cands, filepath.Join(p, "bin", name))
-		}
-	}
-	for _, c := range cands {
-		if isExec(c) {
+	for _, d := range GoBinDirs() {
+		if c := filepath.Join(d, name); isExec(c) {
 			return c, nil
 		}
 	}

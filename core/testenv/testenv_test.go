@@ -87,3 +87,24 @@ func TestMissingToolRule(t *testing.T) {
 		})
 	}
 }
+
+func TestSearchPathAddsGoBinDirsOnce(t *testing.T) {
+	dirs := GoBinDirs()
+	if len(dirs) == 0 {
+		t.Skip("no home directory and no go env GOPATH")
+	}
+	t.Setenv("PATH", "/usr/bin"+string(filepath.ListSeparator)+dirs[0])
+	got := filepath.SplitList(SearchPath())
+	if got[0] != "/usr/bin" || got[1] != dirs[0] {
+		t.Fatalf("SearchPath %v does not keep PATH first", got)
+	}
+	seen := map[string]int{}
+	for _, d := range got {
+		seen[d]++
+	}
+	for _, d := range dirs {
+		if seen[d] != 1 {
+			t.Errorf("%s appears %d times in %v", d, seen[d], got)
+		}
+	}
+}

@@ -114,16 +114,3 @@ func StartNode(t testing.TB, opts regtest.NodeOptions) *regtest.Node {
 	})
 	return n
 }
-
-// searchPath returns $PATH with $HOME/go/bin appended (btcd and friends live
-// there).
-func searchPath() string {
-	p := os.Getenv("PATH")
-	if home, err := os.UserHomeDir(); err == nil {
-		gobin := filepath.Join(home, "go", "bin")
-		if !strings.Contains(string(filepath.ListSeparator)+p+string(filepath.ListSeparator), string(filepath.ListSeparator)+gobin+string(filepath.ListSeparator)) {
-			p += string(filepath.ListSeparator) + gobin
-		}
-	}
-	return p
-}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
 // TestAmberdAsRoot runs the real amberd as root: without ALLOW_ROOT it stops
@@ -20,7 +22,7 @@ func TestAmberdAsRoot(t *testing.T) {
 	}
 	bins := Binaries(t)
 	base := []string{
-		"PATH=" + searchPath(), "COIN=Bitcoin", "NET=regtest",
+		"PATH=" + testenv.SearchPath(), "COIN=Bitcoin", "NET=regtest",
 		"DB_DIRECTORY=" + t.TempDir(), "DAEMON_URL=u:p@127.0.0.1:1",
 		"AMBER_PLUGINS__BITCOIND__PATH=" + filepath.Join(t.TempDir(), "no-such-plugin"),
 	}
