@@ -8,6 +8,7 @@
 // depend only on the SDK, coins, the shared leaf core/merkle and libraries
 // (their tests also on core/regtest and core/testenv), and no plugin
 // imports another (shared plugin code lives under plugins/internal); the
-// examples, tests included, depend on the SDK module alone. It has no code
-// of its own.
+// examples, tests included, depend on the SDK module alone; and Go and proto
+// sources cite documents under docs/, never spec files outside the
+// repository. It has no code of its own.
 package archtest
