@@ -125,8 +125,9 @@ func mainnetHashes(t *testing.T) []sdk.Hash {
 	return hashes
 }
 
-// TestHeaderProofSpecVector is upstream's checkpoint vector (docs/protocol.md, Checkpoint proofs) (height 5,
-// cp_height 8) over the real mainnet headers 0..8.
+// TestHeaderProofSpecVector is upstream's checkpoint vector
+// (docs/protocol.md, Checkpoint proofs) (height 5, cp_height 8) over the real
+// mainnet headers 0..8.
 func TestHeaderProofSpecVector(t *testing.T) {
 	hashes := mainnetHashes(t)
 	br, root, err := HeaderProof(hashes, 5)

@@ -223,9 +223,10 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 
 // branch returns the merkle branch of position pos and its cost (M).
 func (srv *Server) branch(height int64, txids []sdk.Hash, gen uint64, pos int) ([]string, float64) {
-	// Small blocks' trees are cached too (a few KB each; wallets ask for
-	// the same recent blocks again and again) but charged as uncached:
-	// the warm discount stays with the blocks whose trees are cached (docs/protocol.md, Caches and notifications).
+	// Small blocks' trees are cached too (a few KB each; wallets ask for the
+	// same recent blocks again and again) but charged as uncached: the warm
+	// discount stays with the blocks whose trees are cached (docs/protocol.md,
+	// Caches and notifications).
 	t, warm := srv.blocks.tree(height, txids, gen)
 	br, _ := t.Branch(pos)
 	return displayHashes(br), merkleCost(len(txids), warm)

@@ -42,7 +42,8 @@ func TestMempoolOrderMatchesStatus(t *testing.T) {
 	}
 }
 
-// TestScripthashSpecVectors: the protocol spec's own and upstream vectors (docs/protocol.md, Script hashes).
+// TestScripthashSpecVectors: the protocol spec's own and upstream vectors
+// (docs/protocol.md, Script hashes).
 func TestScripthashSpecVectors(t *testing.T) {
 	script := append([]byte{0x00, 0x14}, make([]byte, 20)...)
 	for i := 2; i < 22; i++ {

@@ -207,8 +207,8 @@ func (p *peer) realName() string {
 var errRealName = errors.New("empty real name")
 
 // parseRealName parses "<host> [v<ver>] [p<prune>] [s[<port>]] [t[<port>]]
-// [x<alg>=<digest>]" (amberctl add_peer; docs/protocol.md, Peer discovery). Unknown parts are ignored;
-// a bare s/t stands for the default port.
+// [x<alg>=<digest>]" (amberctl add_peer; docs/protocol.md, Peer discovery).
+// Unknown parts are ignored; a bare s/t stands for the default port.
 func parseRealName(realName, source string, def DefaultPorts) (*peer, error) {
 	fields := strings.Fields(realName)
 	if len(fields) == 0 {

@@ -104,8 +104,9 @@ func (m *Manager) recentGoodLocked() []*peer {
 // client.
 func (m *Manager) PeersSubscribe() [][]any { return m.PeersSubscribeFor(false) }
 
-// PeersSubscribeFor is the server.peers.subscribe result (docs/protocol.md, Peer discovery); viaTor is
-// whether the client came through our Tor proxy (up to 50 onion peers).
+// PeersSubscribeFor is the server.peers.subscribe result (docs/protocol.md,
+// Peer discovery); viaTor is whether the client came through our Tor proxy
+// (up to 50 onion peers).
 func (m *Manager) PeersSubscribeFor(viaTor bool) [][]any {
 	out := [][]any{}
 	if m.mode == modeOff {

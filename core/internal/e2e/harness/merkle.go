@@ -9,8 +9,8 @@ import (
 )
 
 // Independent merkle arithmetic for checking the server's proofs
-// (docs/protocol.md: Merkle branches, Checkpoint proofs). Hashes are sdk.Hash values in internal byte
-// order; proofs on the wire are display-order hex.
+// (docs/protocol.md: Merkle branches, Checkpoint proofs). Hashes are sdk.Hash
+// values in internal byte order; proofs on the wire are display-order hex.
 
 // ScriptHash returns the Electrum script hash of an output script: SHA-256
 // of the script, byte-reversed, hex (docs/protocol.md, Script hashes).

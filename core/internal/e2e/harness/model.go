@@ -64,9 +64,10 @@ type scriptState struct {
 }
 
 // Model is an independent reference model of what an Electrum server must
-// answer for a daemon's current best chain and mempool (docs/protocol.md, Encodings; docs/methods.md).
-// Build it with BuildModel after the chain stopped moving; it is a snapshot
-// and is read-only afterwards (safe for concurrent readers).
+// answer for a daemon's current best chain and mempool (docs/protocol.md,
+// Encodings; docs/methods.md). Build it with BuildModel after the chain
+// stopped moving; it is a snapshot and is read-only afterwards (safe for
+// concurrent readers).
 type Model struct {
 	tip     int64
 	hashes  []sdk.Hash   // block hash by height
