@@ -13,7 +13,8 @@ LDFLAGS := $(if $(VERSION),-ldflags "-X main.version=$(VERSION)",)
 ## and the example plugin into ./bin
 build:
 	@mkdir -p $(BIN)
-	$(GO) build $(LDFLAGS) -o $(BIN)/ ./cmd/amberd ./cmd/amberctl ./cmd/amber-devnet $(wildcard ./cmd/amber-bench)
+	$(GO) build $(LDFLAGS) -o $(BIN)/ ./cmd/amberd ./cmd/amberctl ./cmd/amber-devnet
+	cd cmd/amber-bench && $(GO) build $(LDFLAGS) -o $(BIN)/amber-bench .
 	@for p in plugins/*/main.go; do d=$$(dirname $$p); n=$$(basename $$d); \
 	  echo "$(GO) build -o $(BIN)/amber-$$n ./$$d"; $(GO) build -o $(BIN)/amber-$$n ./$$d || exit 1; done
 	cd examples/hello-method && $(GO) build -o $(BIN)/hello-method .
@@ -24,17 +25,18 @@ build:
 setup:
 	GO=$(GO) ./.ci/setup
 
-## test: set-up (above), then every test of the root module and of the SDK
-## module, real btcd and real Electrum wallet included, then
+## test: set-up (above), then every test of the root module, the SDK module and
+## the bench tool's module, real btcd and real Electrum wallet included, then
 ## every fuzz target for FUZZTIME each. Under CI (CI set) the fault tests run
 ## at full size too (AMBER_LONG_TESTS=1: 20 kill -9 points, a 60 s outage).
 AMBER_LONG_TESTS ?= $(if $(CI),1,)
 export AMBER_LONG_TESTS
 test: setup build
 	./.ci/setup_test
-	$(GO) vet ./... && (cd sdk && $(GO) vet ./...)
+	$(MAKE) --no-print-directory vet
 	AMBER_BIN=$(BIN) $(GO) test -count=1 -timeout 40m ./...
 	cd sdk && $(GO) test -count=1 -timeout 10m ./...
+	cd cmd/amber-bench && AMBER_BIN=$(BIN) $(GO) test -count=1 -timeout 10m ./...
 	cd examples/hello-method && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd examples/python-plugin && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd sdk/python && /usr/bin/python3 -m unittest discover -s tests
@@ -53,8 +55,9 @@ PLUGINS ?=
 devnet: build
 	$(BIN)/amber-devnet -bin $(BIN) -config configs/regtest.yaml $(if $(PLUGINS),-plugins $(PLUGINS),)
 
+## vet: go vet of the root module, the SDK module and the bench tool's module
 vet:
-	$(GO) vet ./... && (cd sdk && $(GO) vet ./...)
+	$(GO) vet ./... && (cd sdk && $(GO) vet ./...) && (cd cmd/amber-bench && $(GO) vet ./...)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -24,7 +24,7 @@ const (
 	KindTimeout         Kind = 7 // the call's deadline expired
 )
 
-// Electrum JSON-RPC error codes (protocol.md §1.3) that kinds map to.
+// Electrum JSON-RPC error codes (docs/protocol.md, Error codes) that kinds map to.
 const (
 	ElectrumBadRequest     = 1
 	ElectrumDaemonError    = 2

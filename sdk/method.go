@@ -75,7 +75,7 @@ type MethodSpec struct {
 	// clients call the method with a by-name params object. Optional.
 	ParamNames []string
 	// Cost is charged to the client session on every call, in the units
-	// of sessions-and-costs.md (a cheap lookup is about 0.1).
+	// of docs/protocol.md, Sessions and costs (a cheap lookup is about 0.1).
 	Cost float64
 	// MinProtocol is the lowest negotiated Electrum protocol version that
 	// sees the method, e.g. "1.4"; sessions below it get "unknown method"

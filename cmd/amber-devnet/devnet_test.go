@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
 // devnetBins returns a directory with amberd, amberctl, amber-bitcoind and
@@ -78,12 +79,7 @@ func port(t *testing.T, addr string) int {
 // node only, and print addresses, script hashes and an example call of each
 // plugin method that work as printed.
 func TestDevnetOwnPortsBesideAnotherBtcd(t *testing.T) {
-	if _, err := regtest.FindBtcd(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("btcd is required under CI: %v", err)
-		}
-		t.Skipf("btcd not installed: %v", err)
-	}
+	testenv.RequireBtcd(t)
 	bin := devnetBins(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()

@@ -45,6 +45,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
 const btcdModule = "github.com/btcsuite/btcd"
@@ -197,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	amberd := exec.CommandContext(ctx, filepath.Join(o.bin, "amberd"), "--config", runCfg)
 	amberd.Stdout, amberd.Stderr = stderr, stderr
-	amberd.Env = amberdEnv(os.Environ())
+	amberd.Env = append(amberdEnv(os.Environ()), "ALLOW_ROOT=1") // a devnet may run as root (containers)
 	amberd.Cancel = func() error { return amberd.Process.Signal(syscall.SIGTERM) }
 	amberd.WaitDelay = 10 * time.Second
 	if err := amberd.Start(); err != nil {
@@ -282,7 +283,7 @@ func randomHex(n int) string {
 
 // ensureBtcd finds btcd, installing v0.24.2 with go install when missing.
 func ensureBtcd(ctx context.Context, log *slog.Logger) (string, error) {
-	if p, err := regtest.FindBtcd(); err == nil {
+	if p, err := testenv.FindBtcd(); err == nil {
 		return p, nil
 	}
 	log.Info("btcd not found; installing " + btcdModule + "@v0.24.2 with go install")
@@ -291,7 +292,7 @@ func ensureBtcd(ctx context.Context, log *slog.Logger) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go install btcd: %w", err)
 	}
-	return regtest.FindBtcd()
+	return testenv.FindBtcd()
 }
 
 func waitPort(ctx context.Context, addr string, exited <-chan error) error {

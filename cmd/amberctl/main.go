@@ -1,4 +1,4 @@
-// Command amberctl is the admin CLI of amberd (admin-rpc.md §3): it sends one
+// Command amberctl is the admin CLI of amberd (README, docs/protocol.md, Admin RPC): it sends one
 // admin RPC method, with its arguments by name, to amberd's rpc:// service
 // and prints the answer the way electrumx_rpc does: fixed-width tables for
 // sessions, groups and peers, one line per item for query, pretty JSON

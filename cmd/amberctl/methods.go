@@ -7,7 +7,7 @@ import (
 )
 
 // method describes one admin RPC method and how its command-line arguments
-// become by-name parameters (admin-rpc.md: the CLI sends parameters by name).
+// become by-name parameters (docs/protocol.md, Admin RPC: the CLI sends parameters by name).
 type method struct {
 	name  string
 	usage string

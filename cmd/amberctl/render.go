@@ -22,7 +22,7 @@ func printCompact(w io.Writer, raw json.RawMessage) error {
 	return err
 }
 
-// render prints a result as electrumx_rpc does (admin-rpc.md §3.2): query
+// render prints a result as electrumx_rpc does (docs/protocol.md, Admin RPC): query
 // lines as they are, tables for sessions, groups and peers (peer times
 // relative to now), pretty JSON for the rest.
 func render(w io.Writer, method string, raw json.RawMessage, now time.Time) error {

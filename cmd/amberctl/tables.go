@@ -12,7 +12,7 @@ import (
 	"github.com/amber-electrum/amber/sdk/pyfmt"
 )
 
-// Column formats of electrumx_rpc's tables (admin-rpc.md §3.2); '<' left
+// Column formats of electrumx_rpc's tables (docs/protocol.md, Admin RPC); '<' left
 // and '>' right aligned, then the width. groups has no space between Subs
 // and Recv, as upstream.
 var (

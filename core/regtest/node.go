@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/amber-electrum/amber/core/testenv"
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/btcsuite/btcd/chaincfg"
 )
@@ -35,7 +36,7 @@ type NodeOptions struct {
 	// MiningAddr is btcd's --miningaddr, which "generate" pays. Default: the
 	// harness key's P2PKH address (HarnessKey), which every Wallet can spend.
 	MiningAddr string
-	// BtcdPath is the btcd binary; default FindBtcd.
+	// BtcdPath is the btcd binary; default testenv.FindBtcd.
 	BtcdPath string
 	// Listen makes the node accept peers on 127.0.0.1:P2PPort (0: a free
 	// port); otherwise it runs with --nolisten.
@@ -66,29 +67,6 @@ type Node struct {
 	tail    *tailBuffer
 	stopped bool
 	removed bool // Stop removed the temporary directory
-}
-
-// FindBtcd locates the btcd binary: "btcd" on PATH, then $HOME/go/bin/btcd,
-// then $(go env GOPATH)/bin/btcd.
-func FindBtcd() (string, error) {
-	if p, err := exec.LookPath("btcd"); err == nil {
-		return p, nil
-	}
-	var cands []string
-	if home, err := os.UserHomeDir(); err == nil {
-		cands = append(cands, filepath.Join(home, "go", "bin", "btcd"))
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, p := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			cands = append(cands, filepath.Join(p, "bin", "btcd"))
-		}
-	}
-	for _, c := range cands {
-		if fi, err := os.Stat(c); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return c, nil
-		}
-	}
-	return "", errors.New("btcd not found on PATH, in $HOME/go/bin or $(go env GOPATH)/bin")
 }
 
 // FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
@@ -124,7 +102,7 @@ func StartNode(ctx context.Context, opts NodeOptions) (*Node, error) {
 		n.opts.MiningAddr = addr.EncodeAddress()
 	}
 	if n.opts.BtcdPath == "" {
-		p, err := FindBtcd()
+		p, err := testenv.FindBtcd()
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amber-electrum/amber/core/testenv"
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/wire"
@@ -236,7 +237,7 @@ func TestTwoNodes(t *testing.T) {
 func startTestPeer(t *testing.T, peer *Node) *Node {
 	t.Helper()
 	ctx := testCtx(t)
-	n, err := StartConnectedNode(ctx, peer, NodeOptions{BtcdPath: RequireBtcd(t)})
+	n, err := StartConnectedNode(ctx, peer, NodeOptions{BtcdPath: testenv.RequireBtcd(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,33 +2,19 @@ package regtest
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
+
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
-// RequireBtcd returns the btcd binary for a test. If it is missing the test
-// is skipped, unless the CI environment variable is "true" (or "1"), in
-// which case it fails: CI must run the btcd tests.
-func RequireBtcd(t testing.TB) string {
-	t.Helper()
-	p, err := FindBtcd()
-	if err == nil {
-		return p
-	}
-	if ci := os.Getenv("CI"); ci == "true" || ci == "1" {
-		t.Fatalf("CI=%s and %v", ci, err)
-	}
-	t.Skipf("skipping: %v (set CI=true to make this a failure)", err)
-	return ""
-}
-
-// StartTestNode starts a node for t (see RequireBtcd for the skip rule) and
+// StartTestNode starts a node for t (a missing btcd skips or fails it by
+// testenv's rule) and
 // stops it when the test ends. It fails the test if btcd does not start.
 func StartTestNode(t testing.TB, opts NodeOptions) *Node {
 	t.Helper()
 	if opts.BtcdPath == "" {
-		opts.BtcdPath = RequireBtcd(t)
+		opts.BtcdPath = testenv.RequireBtcd(t)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

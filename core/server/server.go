@@ -40,6 +40,9 @@ func Run(ctx context.Context, args, environ []string) error {
 	if err != nil {
 		return err
 	}
+	if err := config.CheckRoot(cfg, os.Geteuid()); err != nil {
+		return err
+	}
 	logger, err := newLogger(cfg, os.Stderr)
 	if err != nil {
 		return err

@@ -7,7 +7,7 @@ import (
 
 // logSessions writes a summary line per session every log_sessions
 // (LOG_SESSIONS; 0 disables), with client addresses hidden when anon_logs
-// is set, and a totals line (sessions-and-costs.md §5).
+// is set, and a totals line (docs/protocol.md, Sessions and costs).
 func (s *Server) logSessions(ctx context.Context) {
 	every := s.cfg.LogSessions
 	if every <= 0 {

@@ -136,7 +136,7 @@ func (s *Server) prepareListeners() error {
 			l.opener = s.admin
 			l.wrap = s.lim.guard.Wrap // HTTP and non-JSON-RPC lines close the connection
 			// Admin sessions: the library's cost defaults, no
-			// response-size limit and no request deadline (admin-rpc.md §1).
+			// response-size limit and no request deadline (docs/protocol.md, Sessions and costs).
 			l.profile = session.AdminProfile()
 			s.observe(&l.profile, svc.Proto)
 			s.rpc = append(s.rpc, l)

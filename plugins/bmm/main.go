@@ -1,4 +1,4 @@
-// Command bmm is Amber's BMM plugin (spec bmm.md): in a Drivechain
+// Command bmm is Amber's BMM plugin (docs/bmm.md): in a Drivechain
 // sidechain deployment it serves blockchain.transaction.bmm_merkle, a proof
 // that a sidechain transaction is in a sidechain block that a mainchain
 // miner accepted under BIP301. amberd starts it as a method provider and

@@ -38,7 +38,7 @@ func Thousands(n int64) string {
 }
 
 // Duration renders whole seconds as ElectrumX's util.formatted_time
-// (admin-rpc.md §3.3): days if non-zero, then two-digit hours and minutes
+// (docs/protocol.md, Admin RPC): days if non-zero, then two-digit hours and minutes
 // once a larger unit was emitted or the value is non-zero, and seconds only
 // if fewer than three parts were emitted; parts joined by sep (" " for
 // getinfo's uptime, "" for the sessions table).

@@ -115,7 +115,7 @@ func TestGetinfo(t *testing.T) {
 		t.Errorf("sessions %v: want count 2, logged 1", sess)
 	}
 	if !regexp.MustCompile(`^"(\d+d )?\d\dh \d\dm( \d\ds)?"$`).Match(info["uptime"]) {
-		t.Errorf("uptime %s: not in the §3.3 form", info["uptime"])
+		t.Errorf("uptime %s: not in ElectrumX's duration form", info["uptime"])
 	}
 
 	// An unknown admin method counts under "invalid method".

@@ -55,7 +55,7 @@ type PeerManager interface {
 	AddPeer(ctx context.Context, realName string) error
 }
 
-// PeerInfo is one peer as the `peers` method returns it (admin-rpc.md §2).
+// PeerInfo is one peer as the `peers` method returns it (docs/protocol.md, Peer discovery).
 type PeerInfo struct {
 	Host string `json:"host"`
 	// Features is the peer's normalised feature object (hosts,

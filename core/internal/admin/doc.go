@@ -1,5 +1,5 @@
-// Package admin implements amberd's admin RPC: the session Factory of
-// rpc:// sessions, whose handlers answer the operator methods getinfo,
+// Package admin implements amberd's admin RPC (README; docs/protocol.md, Admin RPC): the
+// session Factory of rpc:// sessions, whose handlers answer the operator methods getinfo,
 // sessions, groups, peers, add_peer, disconnect, log, daemon_url, query,
 // reorg and stop from the server's live state.
 //

@@ -114,7 +114,7 @@ func (s *Server) getinfo(context.Context, *session.Session, []json.RawMessage) (
 	}, nil
 }
 
-// peerCounts is getinfo's "peers" object (daemon-and-index.md §6.7).
+// peerCounts is getinfo's "peers" object (docs/protocol.md, Peer discovery).
 func (s *Server) peerCounts() map[string]int {
 	c := map[string]int{"bad": 0, "good": 0, "never": 0, "stale": 0, "total": 0}
 	if s.opts.Peers == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/e2e/harness"
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/core/testenv"
 	"github.com/btcsuite/btcd/chaincfg"
 )
 
@@ -22,7 +23,7 @@ import (
 // tip). Then `amberctl reorg 3` must leave every answer equal to the model
 // of B's chain, and `amberctl query` must agree with the model.
 func TestNodeDaemonURLAndReorg(t *testing.T) {
-	harness.RequireBtcd(t)
+	testenv.RequireBtcd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 

@@ -11,7 +11,7 @@ import (
 )
 
 // flags are a session's status letters: kind initial, C if closing, L if
-// logged, then the concurrency target (admin-rpc.md §2 sessions).
+// logged, then the concurrency target (README, admin RPC: sessions).
 func (s *Server) flags(x *session.Session) string {
 	var b strings.Builder
 	if k := x.Kind(); k != "" {

@@ -57,9 +57,15 @@ func list(t *testing.T, dir string, patterns ...string) []pkg {
 	return pkgs
 }
 
+// TestEveryPackageHasADocComment covers every module of the repository:
+// the server, the SDK, the bench tool and the examples.
 func TestEveryPackageHasADocComment(t *testing.T) {
 	root := repoRoot(t)
-	for _, dir := range []string{root, filepath.Join(root, "sdk")} {
+	dirs := []string{root, filepath.Join(root, "sdk"), filepath.Join(root, "cmd", "amber-bench")}
+	for _, m := range exampleModules {
+		dirs = append(dirs, filepath.Join(root, m))
+	}
+	for _, dir := range dirs {
 		for _, p := range list(t, dir, "./...") {
 			if strings.Contains(p.ImportPath, "/gen/") {
 				continue // generated code carries its own doc.go
@@ -79,8 +85,14 @@ func TestSDKNeverImportsTheServer(t *testing.T) {
 	}
 }
 
+// sharedWithPlugins are the root-module packages outside sdk, coins and
+// plugins that plugin code may import: leaves made for sharing, which import
+// nothing of the server (TestSharedLeavesStandAlone).
+var sharedWithPlugins = []string{"core/merkle"}
+
 // TestPluginsImportOnlySDKAndCoins keeps plugins honest: they are separate
-// programs and may use the SDK, coins and libraries, never core or cmd.
+// programs and may use the SDK, coins, the shared leaves and libraries,
+// never the rest of core or cmd.
 func TestPluginsImportOnlySDKAndCoins(t *testing.T) {
 	for _, p := range list(t, repoRoot(t), "./plugins/...") {
 		for _, d := range p.Deps {
@@ -88,12 +100,34 @@ func TestPluginsImportOnlySDKAndCoins(t *testing.T) {
 				continue
 			}
 			rest := strings.TrimPrefix(d, rootModule+"/")
-			if strings.HasPrefix(rest, "sdk") || strings.HasPrefix(rest, "coins") || strings.HasPrefix(rest, "plugins/") {
+			if strings.HasPrefix(rest, "sdk") || strings.HasPrefix(rest, "coins") || strings.HasPrefix(rest, "plugins/") || slices.Contains(sharedWithPlugins, rest) {
 				continue
 			}
-			t.Errorf("%s depends on %s: plugins may import only sdk, coins and libraries", p.ImportPath, d)
+			t.Errorf("%s depends on %s: plugins may import only sdk, coins, %v and libraries", p.ImportPath, d, sharedWithPlugins)
 		}
 	}
+}
+
+// TestSharedLeavesStandAlone: a package shared with plugins depends on
+// nothing of the root module but the SDK, so a plugin that imports it pulls
+// in no server code.
+func TestSharedLeavesStandAlone(t *testing.T) {
+	for _, p := range list(t, repoRoot(t), sharedPatterns()...) {
+		for _, d := range p.Deps {
+			rest, ok := strings.CutPrefix(d, rootModule+"/")
+			if ok && !strings.HasPrefix(rest, "sdk") {
+				t.Errorf("%s depends on %s: a package shared with plugins may import only the sdk", p.ImportPath, d)
+			}
+		}
+	}
+}
+
+func sharedPatterns() []string {
+	var out []string
+	for _, s := range sharedWithPlugins {
+		out = append(out, "./"+s)
+	}
+	return out
 }
 
 // pluginOf names the plugin a package under plugins/ belongs to:
@@ -134,7 +168,7 @@ func TestPluginOf(t *testing.T) {
 		rootModule + "/plugins/bitcoind":           "bitcoind",
 		rootModule + "/plugins/internal/daemonrpc": "internal",
 		rootModule + "/plugins":                    "",
-		rootModule + "/core/internal/merkle":       "",
+		rootModule + "/core/merkle":                "",
 		"example.com/x/plugins/bmm":                "",
 	} {
 		if got := pluginOf(path); got != want {

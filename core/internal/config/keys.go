@@ -92,7 +92,7 @@ var keyDefs = []keyDef{
 	{name: "log_format", kind: kindEnum, def: "text", enum: []string{"text", "json"}, help: "log format: text or json"},
 	{name: "log_sessions", exName: "LOG_SESSIONS", kind: kindDuration, def: 3600 * time.Second, unit: time.Second, help: "session statistics log period (bare number: seconds; 0 = off)"},
 	{name: "anon_logs", exName: "ANON_LOGS", kind: kindBool, def: false, help: "hide client IP addresses in logs"},
-	{name: "allow_root", exName: "ALLOW_ROOT", kind: kindBool, def: false, help: "allow running as root"},
+	{name: "allow_root", exName: "ALLOW_ROOT", kind: kindBool, def: false, help: "run as root anyway (amberd refuses root otherwise)"},
 	{name: "peer_discovery", exName: "PEER_DISCOVERY", kind: kindEnum, def: "on", enum: []string{"on", "off", "self"}, aliases: map[string]string{"true": "on", "false": "off"}, help: "peer discovery: on, off or self"},
 	{name: "peer_announce", exName: "PEER_ANNOUNCE", kind: kindBool, def: true, help: "announce this server to peers"},
 	{name: "tor_proxy_host", exName: "TOR_PROXY_HOST", kind: kindString, def: "localhost", help: "Tor SOCKS proxy host"},

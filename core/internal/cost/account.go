@@ -101,8 +101,9 @@ func (a *Account) Recalc() {
 	ch.fire()
 }
 
-// recalcLocked is the §3 recalc(): lazy decay, then (when throttling is
-// enabled) fraction and target from cost plus the group share.
+// recalcLocked is the recalculation (docs/protocol.md, Sessions and costs):
+// lazy decay, then (when throttling is enabled) fraction and target from cost
+// plus the group share.
 func (a *Account) recalcLocked(now time.Time) targetChange {
 	if dt := now.Sub(a.lastTime).Seconds(); dt > 0 {
 		a.cost = math.Max(0, a.cost-dt*a.decay)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -18,32 +19,34 @@ func publicAddr(i int) string { return fmt.Sprintf("81.%d.%d.7", 2+i/256, i%256)
 // (issue 11.1: blockchain.block.headers [0, 99999999999] was charged
 // 2e9).
 func TestChargeCeiling(t *testing.T) {
-	m, _ := newTestModel()
-	a := m.Open(Spec{Limits: defaults, Addr: tcp("81.2.69.10")})
-	for _, delta := range []float64{2e9, math.Inf(1), 1e300} {
-		a.Bump(delta)
-		if c := a.Cost(); c > defaults.Hard*4 {
-			t.Fatalf("after Bump(%g): cost %v, want at most a few hard limits", delta, c)
+	synctest.Test(t, func(t *testing.T) {
+		m := newTestModel()
+		a := m.Open(Spec{Limits: defaults, Addr: tcp("81.2.69.10")})
+		for _, delta := range []float64{2e9, math.Inf(1), 1e300} {
+			a.Bump(delta)
+			if c := a.Cost(); c > defaults.Hard*4 {
+				t.Fatalf("after Bump(%g): cost %v, want at most a few hard limits", delta, c)
+			}
 		}
-	}
-	a.Bump(math.NaN())
-	if c := a.Cost(); math.IsNaN(c) {
-		t.Fatal("NaN charge poisoned the cost")
-	}
-	b := m.Open(Spec{Limits: defaults, NoGroups: true})
-	b.Bump(2e9)
-	if c := b.Cost(); c != defaults.Hard {
-		t.Errorf("one 2e9 charge: cost %v, want the hard limit %v", c, defaults.Hard)
-	}
-	if f := b.Fraction(); f < 1 {
-		t.Errorf("a session charged its ceiling must be at its hard limit: fraction %v", f)
-	}
-	a.Close()
-	for _, g := range m.Groups() {
-		if g.RetainedCost != defaults.Hard {
-			t.Errorf("group %s retained %v, want the hard limit %v", g.Name, g.RetainedCost, defaults.Hard)
+		a.Bump(math.NaN())
+		if c := a.Cost(); math.IsNaN(c) {
+			t.Fatal("NaN charge poisoned the cost")
 		}
-	}
+		b := m.Open(Spec{Limits: defaults, NoGroups: true})
+		b.Bump(2e9)
+		if c := b.Cost(); c != defaults.Hard {
+			t.Errorf("one 2e9 charge: cost %v, want the hard limit %v", c, defaults.Hard)
+		}
+		if f := b.Fraction(); f < 1 {
+			t.Errorf("a session charged its ceiling must be at its hard limit: fraction %v", f)
+		}
+		a.Close()
+		for _, g := range m.Groups() {
+			if g.RetainedCost != defaults.Hard {
+				t.Errorf("group %s retained %v, want the hard limit %v", g.Name, g.RetainedCost, defaults.Hard)
+			}
+		}
+	})
 }
 
 // TestStrangerBound proves the bound of issue 11.1: whatever one session
@@ -53,24 +56,24 @@ func TestChargeCeiling(t *testing.T) {
 // or refused on its first request. A neighbour in the same /24 gets at
 // most the hard limit once, refunded at 600 per period.
 func TestStrangerBound(t *testing.T) {
-	worst := map[string]func(m *Model, clk *FakeClock){
-		"one 2e9 headers request, closed": func(m *Model, _ *FakeClock) {
+	worst := map[string]func(m *Model){
+		"one 2e9 headers request, closed": func(m *Model) {
 			a := m.Open(Spec{Limits: defaults, Addr: tcp("81.2.69.10")})
 			a.Bump(2e9)
 			a.Close()
 		},
-		"one 2e9 request, still open": func(m *Model, _ *FakeClock) {
+		"one 2e9 request, still open": func(m *Model) {
 			a := m.Open(Spec{Limits: defaults, Addr: tcp("81.2.69.10")})
 			a.Bump(2e9)
 		},
-		"a thousand huge requests, closed": func(m *Model, _ *FakeClock) {
+		"a thousand huge requests, closed": func(m *Model) {
 			a := m.Open(Spec{Limits: defaults, Addr: tcp("81.2.69.10")})
 			for range 1000 {
 				a.Bump(1e7)
 			}
 			a.Close()
 		},
-		"ten reconnects in the slice, one huge request each": func(m *Model, _ *FakeClock) {
+		"ten reconnects in the slice, one huge request each": func(m *Model) {
 			for range 10 {
 				a := m.Open(Spec{Limits: defaults, Addr: tcp("81.2.69.10")})
 				a.Bump(2e9)
@@ -80,28 +83,30 @@ func TestStrangerBound(t *testing.T) {
 	}
 	for name, attack := range worst {
 		t.Run(name, func(t *testing.T) {
-			m, clk := newTestModel()
-			attack(m, clk)
-			clk.Advance(time.Second)
-			s := m.Open(Spec{Limits: defaults, Addr: tcp("203.0.114.9")}) // another /24, same slice
-			s.Bump(connectionCost)
-			s.Bump(1.0) // its first request
-			own := s.Cost()
-			if x := s.ExtraCost(); x > own || x > SliceWeight*defaults.Hard {
-				t.Errorf("stranger extra %v: want ≤ own cost %v and ≤ %v", x, own, SliceWeight*defaults.Hard)
-			}
-			s.Recalc()
-			if s.Fraction() != 0 || s.Target() != defaults.init() || s.Sleep() != 0 {
-				t.Errorf("stranger throttled: fraction %v target %d sleep %v", s.Fraction(), s.Target(), s.Sleep())
-			}
-			// Each closed session left at most the hard limit per group:
-			// a neighbour in the attacker's /24 pays at most that per
-			// session, refunded at 600 per period.
-			for _, g := range m.Groups() {
-				if g.RetainedCost > 10*defaults.Hard {
-					t.Errorf("group %s retains %v: more than the hard limit per session", g.Name, g.RetainedCost)
+			synctest.Test(t, func(t *testing.T) {
+				m := newTestModel()
+				attack(m)
+				time.Sleep(time.Second)
+				s := m.Open(Spec{Limits: defaults, Addr: tcp("203.0.114.9")}) // another /24, same slice
+				s.Bump(connectionCost)
+				s.Bump(1.0) // its first request
+				own := s.Cost()
+				if x := s.ExtraCost(); x > own || x > SliceWeight*defaults.Hard {
+					t.Errorf("stranger extra %v: want ≤ own cost %v and ≤ %v", x, own, SliceWeight*defaults.Hard)
 				}
-			}
+				s.Recalc()
+				if s.Fraction() != 0 || s.Target() != defaults.init() || s.Sleep() != 0 {
+					t.Errorf("stranger throttled: fraction %v target %d sleep %v", s.Fraction(), s.Target(), s.Sleep())
+				}
+				// Each closed session left at most the hard limit per group:
+				// a neighbour in the attacker's /24 pays at most that per
+				// session, refunded at 600 per period.
+				for _, g := range m.Groups() {
+					if g.RetainedCost > 10*defaults.Hard {
+						t.Errorf("group %s retains %v: more than the hard limit per session", g.Name, g.RetainedCost)
+					}
+				}
+			})
 		})
 	}
 }
@@ -132,47 +137,49 @@ func walletSync() []float64 {
 // session carrying 3 % of the whole slice) would have been well over the
 // soft limit: that is asserted too, so the test fails on the old rule.
 func TestRestartHerdNotThrottled(t *testing.T) {
-	m, clk := newTestModel()
-	const wallets = 1000
-	accts := make([]*Account, wallets)
-	for i := range accts {
-		accts[i] = m.Open(Spec{Limits: defaults, Addr: tcp(publicAddr(i))})
-		accts[i].Bump(connectionCost)
-		clk.Advance(10 * time.Millisecond)
-	}
-	check := func(when string) {
-		for i, a := range accts {
-			a.Recalc()
-			if a.Sleep() != 0 || a.Target() != defaults.init() {
-				t.Fatalf("%s: wallet %d throttled: cost %v extra %v target %d sleep %v",
-					when, i, a.Cost(), a.ExtraCost(), a.Target(), a.Sleep())
+	synctest.Test(t, func(t *testing.T) {
+		m := newTestModel()
+		const wallets = 1000
+		accts := make([]*Account, wallets)
+		for i := range accts {
+			accts[i] = m.Open(Spec{Limits: defaults, Addr: tcp(publicAddr(i))})
+			accts[i].Bump(connectionCost)
+			time.Sleep(10 * time.Millisecond)
+		}
+		check := func(when string) {
+			for i, a := range accts {
+				a.Recalc()
+				if a.Sleep() != 0 || a.Target() != defaults.init() {
+					t.Fatalf("%s: wallet %d throttled: cost %v extra %v target %d sleep %v",
+						when, i, a.Cost(), a.ExtraCost(), a.Target(), a.Sleep())
+				}
 			}
 		}
-	}
-	// Every wallet sends its k-th request in the same 10 ms step.
-	for k, c := range walletSync() {
-		for _, a := range accts {
-			a.Bump(c)
+		// Every wallet sends its k-th request in the same 10 ms step.
+		for k, c := range walletSync() {
+			for _, a := range accts {
+				a.Bump(c)
+			}
+			time.Sleep(10 * time.Millisecond)
+			if k%20 == 19 {
+				check(fmt.Sprintf("after request %d", k+1))
+			}
 		}
-		clk.Advance(10 * time.Millisecond)
-		if k%20 == 19 {
-			check(fmt.Sprintf("after request %d", k+1))
+		check("end")
+		// The old rule: extra = 0.03 × (slice cost − own).
+		var slice float64
+		for _, g := range m.Groups() {
+			if g.Name == "t0" {
+				slice = g.MembersCost
+			}
 		}
-	}
-	check("end")
-	// The old rule: extra = 0.03 × (slice cost − own).
-	var slice float64
-	for _, g := range m.Groups() {
-		if g.Name == "t0" {
-			slice = g.MembersCost
+		own := accts[0].Cost()
+		if old := own + SliceWeight*(slice-own); old <= defaults.Soft {
+			t.Fatalf("herd too small to matter: old-rule total %v ≤ soft %v", old, defaults.Soft)
+		} else {
+			t.Logf("wallet cost %.1f, slice %.0f: old rule would put each at %.0f (soft %v)", own, slice, old, defaults.Soft)
 		}
-	}
-	own := accts[0].Cost()
-	if old := own + SliceWeight*(slice-own); old <= defaults.Soft {
-		t.Fatalf("herd too small to matter: old-rule total %v ≤ soft %v", old, defaults.Soft)
-	} else {
-		t.Logf("wallet cost %.1f, slice %.0f: old rule would put each at %.0f (soft %v)", own, slice, old, defaults.Soft)
-	}
+	})
 }
 
 // TestAbuserFloodShares (issue 12.11): 300 sessions opened together by one
@@ -181,53 +188,55 @@ func TestRestartHerdNotThrottled(t *testing.T) {
 // hard limit they are refused, while a polite wallet syncing in the same
 // slice is not slowed at all.
 func TestAbuserFloodShares(t *testing.T) {
-	m, clk := newTestModel()
-	const flood, each = 300, 2500.0
-	var bots []*Account
-	for i := range flood {
-		a := m.Open(Spec{Limits: defaults, Addr: tcp(publicAddr(i))})
-		a.Bump(connectionCost)
-		bots = append(bots, a)
-	}
-	polite := m.Open(Spec{Limits: defaults, Addr: tcp("203.0.114.9")})
-	polite.Bump(connectionCost)
-	for c := 0.0; c < each; c += 50 {
+	synctest.Test(t, func(t *testing.T) {
+		m := newTestModel()
+		const flood, each = 300, 2500.0
+		var bots []*Account
+		for i := range flood {
+			a := m.Open(Spec{Limits: defaults, Addr: tcp(publicAddr(i))})
+			a.Bump(connectionCost)
+			bots = append(bots, a)
+		}
+		polite := m.Open(Spec{Limits: defaults, Addr: tcp("203.0.114.9")})
+		polite.Bump(connectionCost)
+		for c := 0.0; c < each; c += 50 {
+			for _, a := range bots {
+				a.Bump(50)
+			}
+			time.Sleep(0) // requests at one instant: no decay muddies the numbers
+		}
+		for _, c := range walletSync() {
+			polite.Bump(c)
+		}
+		polite.Recalc()
+		if polite.Sleep() != 0 || polite.Target() != defaults.init() {
+			t.Errorf("polite wallet in the flood slice throttled: target %d sleep %v extra %v", polite.Target(), polite.Sleep(), polite.ExtraCost())
+		}
+		for i, a := range bots {
+			a.Recalc()
+			if !a.Throttled() {
+				t.Fatalf("bot %d (cost %v, extra %v) not throttled: target %d", i, a.Cost(), a.ExtraCost(), a.Target())
+			}
+		}
+		// At half the hard limit each bot is refused (fraction ≥ 1).
 		for _, a := range bots {
-			a.Bump(50)
+			a.Bump(defaults.Hard/2 - each)
+			a.Recalc()
+			if a.Fraction() < 1 {
+				t.Fatalf("bot at %v: fraction %v, want ≥ 1", a.Cost(), a.Fraction())
+			}
 		}
-		clk.Advance(0) // requests at one instant: no decay muddies the numbers
-	}
-	for _, c := range walletSync() {
-		polite.Bump(c)
-	}
-	polite.Recalc()
-	if polite.Sleep() != 0 || polite.Target() != defaults.init() {
-		t.Errorf("polite wallet in the flood slice throttled: target %d sleep %v extra %v", polite.Target(), polite.Sleep(), polite.ExtraCost())
-	}
-	for i, a := range bots {
-		a.Recalc()
-		if !a.Throttled() {
-			t.Fatalf("bot %d (cost %v, extra %v) not throttled: target %d", i, a.Cost(), a.ExtraCost(), a.Target())
+		// One session alone at the same costs: not throttled at 2500, and only
+		// about half-way into the band at half the hard limit.
+		m2 := newTestModel()
+		alone := m2.Open(Spec{Limits: defaults, Addr: tcp("198.100.1.1")})
+		alone.Bump(connectionCost + each)
+		if alone.Throttled() {
+			t.Errorf("a lone session at %v is throttled (target %d): the comparison is void", each, alone.Target())
 		}
-	}
-	// At half the hard limit each bot is refused (fraction ≥ 1).
-	for _, a := range bots {
-		a.Bump(defaults.Hard/2 - each)
-		a.Recalc()
-		if a.Fraction() < 1 {
-			t.Fatalf("bot at %v: fraction %v, want ≥ 1", a.Cost(), a.Fraction())
+		alone.Bump(defaults.Hard/2 - each)
+		if f := alone.Fraction(); f >= 0.5 {
+			t.Errorf("a lone session at half the hard limit: fraction %v, want < 0.5", f)
 		}
-	}
-	// One session alone at the same costs: not throttled at 2500, and only
-	// about half-way into the band at half the hard limit.
-	m2, _ := newTestModel()
-	alone := m2.Open(Spec{Limits: defaults, Addr: tcp("198.100.1.1")})
-	alone.Bump(connectionCost + each)
-	if alone.Throttled() {
-		t.Errorf("a lone session at %v is throttled (target %d): the comparison is void", each, alone.Target())
-	}
-	alone.Bump(defaults.Hard/2 - each)
-	if f := alone.Fraction(); f >= 0.5 {
-		t.Errorf("a lone session at half the hard limit: fraction %v, want < 0.5", f)
-	}
+	})
 }

@@ -1,12 +1,11 @@
 package cost
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
-// Clock tells the time. Tests use a FakeClock to drive decay, time slices
-// and refunds without sleeping.
+// Clock tells the time. The cost model's own tests run in a testing/synctest
+// bubble on the system clock; the seam stays only because the session
+// package reads the model's clock (Model.Clock) and its throttling tests set
+// a manual one (costtest.FakeClock). It goes when those move to synctest.
 type Clock interface {
 	Now() time.Time
 }
@@ -16,34 +15,6 @@ type SystemClock struct{}
 
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
-
-// FakeClock is a manual clock for tests; the zero value starts at the Unix
-// epoch. It is safe for concurrent use.
-type FakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewFakeClock returns a fake clock set to t.
-func NewFakeClock(t time.Time) *FakeClock { return &FakeClock{t: t} }
-
-// Now returns the fake time.
-func (c *FakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.t.IsZero() {
-		c.t = time.Unix(0, 0)
-	}
-	return c.t
-}
-
-// Advance moves the fake time forward by d.
-func (c *FakeClock) Advance(d time.Duration) {
-	now := c.Now()
-	c.mu.Lock()
-	c.t = now.Add(d)
-	c.mu.Unlock()
-}
 
 func orSystem(c Clock) Clock {
 	if c == nil {

@@ -1,5 +1,5 @@
 // Package cost is the resource accounting of client sessions
-// (sessions-and-costs.md §2–§4): each session owns an Account whose cost
+// (docs/protocol.md, Sessions and costs): each session owns an Account whose cost
 // grows with the work it causes and decays with time; the cost, plus a
 // share of its groups' cost, sets how many requests the session may run at
 // once and how long each request sleeps first. Groups pool the cost of
@@ -20,7 +20,8 @@
 // Subnet groups share at weight 1.0 as ElectrumX does.
 //
 // The package has no I/O and no goroutines: a Model holds the groups and
-// live accounts under one mutex; time comes from an injectable Clock, and
+// live accounts under one mutex; time is the system clock (the tests run in
+// testing/synctest bubbles; Config.Clock remains for session's tests), and
 // the periodic work (Refund, ResetDecay, RecalcAll) is driven by the
 // caller (package session's Manager.Run).
 package cost

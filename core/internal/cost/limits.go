@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Fixed constants of the accounting (sessions-and-costs.md §9).
+// Fixed constants of the accounting (docs/protocol.md, Sessions and costs).
 const (
 	// RecalcThreshold is the cost change since the last recalculation
 	// above which Bump recalculates at once.
@@ -40,7 +40,7 @@ const (
 )
 
 // Limits are one session kind's throttling parameters
-// (sessions-and-costs.md §3). Soft and Hard equal (for instance both 0)
+// (docs/protocol.md, Sessions and costs). Soft and Hard equal (for instance both 0)
 // disable throttling; the cost is still counted.
 type Limits struct {
 	Soft, Hard float64

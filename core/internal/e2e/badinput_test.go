@@ -48,12 +48,13 @@ func checkErr(t *testing.T, name string, res json.RawMessage, got *harness.RPCEr
 	}
 }
 
-// TestBadInput sends invalid parameters to every client method and
-// malformed messages to one session, and checks the spec's error code and
-// message for each (protocol.md §1, §2.7, §3, §4); the session must still
-// answer afterwards. It also checks MAX_RECV (an over-long line is dropped
-// silently) and MAX_SEND (an oversized response becomes a -32600 error;
-// MAX_SEND below 350,000 is raised to 350,000).
+// TestBadInput sends invalid parameters to every client method and malformed
+// messages to one session, and checks the spec's error code and message for
+// each (docs/protocol.md: Dialects and batches, Parameters, Version
+// negotiation; docs/methods.md); the session must still answer afterwards. It
+// also checks MAX_RECV (an over-long line is dropped silently) and MAX_SEND
+// (an oversized response becomes a -32600 error; MAX_SEND below 350,000 is
+// raised to 350,000).
 func TestBadInput(t *testing.T) {
 	node := harness.StartNode(t, regtest.NodeOptions{})
 	w, _ := generate(t, node, 31, regtest.Spec{Blocks: 110, TxPerBlock: 3, Scripts: 10})

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/e2e/harness"
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
 type electrumBalance struct {
@@ -24,12 +23,7 @@ type electrumBalance struct {
 // answers exactly what blockchain.scripthash.get_balance answers for every
 // script, mempool spends included.
 func TestOperatorPythonHostServices(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import grpc, cryptography, google.protobuf").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but python3-grpcio/cryptography/protobuf are missing: %v", err)
-		}
-		t.Skipf("python plugin dependencies missing: %v", err)
-	}
+	testenv.RequirePythonPlugin(t)
 	_, file, _, _ := runtime.Caller(0)
 	launcher := filepath.Join(filepath.Dir(file), "..", "..", "..", "examples", "python-plugin", "hello-plugin")
 	node := harness.StartNode(t, regtest.NodeOptions{})

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -10,18 +8,14 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/e2e/harness"
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
 // TestPythonPluginLoaded loads examples/python-plugin (a plugin written in
 // Python against the published .proto files and go-plugin's handshake) into
 // a real amberd and calls its method through a client session.
 func TestPythonPluginLoaded(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import grpc, cryptography, google.protobuf").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but python3-grpcio/cryptography/protobuf are missing: %v", err)
-		}
-		t.Skipf("python plugin dependencies missing: %v", err)
-	}
+	testenv.RequirePythonPlugin(t)
 	_, file, _, _ := runtime.Caller(0)
 	launcher := filepath.Join(filepath.Dir(file), "..", "..", "..", "examples", "python-plugin", "hello-plugin")
 	node := harness.StartNode(t, regtest.NodeOptions{})

@@ -8,12 +8,12 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
-	"github.com/amber-electrum/amber/core/internal/merkle"
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 
 // historyEntry is a cached confirmed history, or the "history too large"
-// outcome (sessions-and-costs.md §6: the list or the error is cached).
+// outcome (docs/protocol.md, Caches and notifications: the list or the error is cached).
 type historyEntry struct {
 	confirmed []index.Confirmed
 	tooLarge  bool
@@ -97,7 +97,7 @@ func (h *hxCache[V]) clear() {
 }
 
 // merkleCacheMin is the block size from which a cached merkle tree is
-// charged the warm cost (sessions-and-costs.md §7); smaller blocks' trees
+// charged the warm cost (docs/protocol.md, Caches and notifications); smaller blocks' trees
 // are cached as well but charged as computed.
 const merkleCacheMin = 200
 

@@ -55,7 +55,7 @@ type proof struct {
 	Root   string   `json:"root"`
 }
 
-// headerProof proves the header at height against cp_height (§2.6).
+// headerProof proves the header at height against cp_height (docs/protocol.md, Checkpoint proofs).
 func (srv *Server) headerProof(ctx context.Context, cpHeight, height int64) (proof, error) {
 	tipHeight, _, _ := srv.ix.Tip()
 	if !(height <= cpHeight && cpHeight <= tipHeight) {
@@ -193,7 +193,7 @@ func blockHeadersList(ctx context.Context, c *call) (any, error) {
 }
 
 // blockTxids returns the txids of the block at height through the cache and
-// the cost of the lookup (T in protocol.md §5).
+// the cost of the lookup (T in docs/methods.md, Component costs).
 func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, uint64, float64, error) {
 	srv.stats.TxidLookups.Add(1)
 	if v, gen, ok := srv.blocks.getTxids(height); ok {
@@ -206,7 +206,7 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 		if errors.Is(err, index.ErrBlockNotFound) {
 			tipHeight, _, _ := srv.ix.Tip()
 			if height <= tipHeight {
-				// genesis: header indexed, coinbase not (daemon-and-index.md §4.5)
+				// genesis: header indexed, coinbase not (docs/protocol.md, Index)
 				return nil, gen, txidsEmptyCost, nil
 			}
 			return nil, 0, 0, badRequest("db error: DBError('block %s not on disk (>%s)')", pyfmt.Thousands(height), pyfmt.Thousands(tipHeight))
@@ -223,9 +223,10 @@ func (srv *Server) blockTxids(ctx context.Context, height int64) ([]sdk.Hash, ui
 
 // branch returns the merkle branch of position pos and its cost (M).
 func (srv *Server) branch(height int64, txids []sdk.Hash, gen uint64, pos int) ([]string, float64) {
-	// Small blocks' trees are cached too (a few KB each; wallets ask for
-	// the same recent blocks again and again) but charged as uncached:
-	// the warm discount stays with the blocks §7 caches.
+	// Small blocks' trees are cached too (a few KB each; wallets ask for the
+	// same recent blocks again and again) but charged as uncached: the warm
+	// discount stays with the blocks whose trees are cached (docs/protocol.md,
+	// Caches and notifications).
 	t, warm := srv.blocks.tree(height, txids, gen)
 	br, _ := t.Branch(pos)
 	return displayHashes(br), merkleCost(len(txids), warm)

@@ -287,7 +287,7 @@ var (
 // histories, blocks and a banner file.
 func newFixture(t testing.TB) (*Server, *fakeIndex, *fakeDaemon) {
 	t.Helper()
-	f, err := os.Open("../merkle/testdata/mainnet-headers-0-8.hex")
+	f, err := os.Open("../../merkle/testdata/mainnet-headers-0-8.hex")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/amber-electrum/amber/sdk"
 )
 
-// Methods new in protocol 1.6 (protocol.md §7).
+// Methods new in protocol 1.6 (docs/methods.md).
 
 type packageError struct {
 	Txid  string `json:"txid"`

@@ -15,7 +15,7 @@ import (
 const notifyTimeout = 30 * time.Second
 
 // HandleEvent applies an index event and fans it out to the sessions
-// (sessions-and-costs.md §8, with its Go recommendation): touched hashXs
+// (docs/protocol.md, Caches and notifications): touched hashXs
 // are evicted from the history cache on every event and every cache is
 // cleared on a reorg; header subscribers are notified when the tip hash
 // changes; a subscription is notified only when its status changed, and

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/index"
-	"github.com/amber-electrum/amber/core/internal/merkle"
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 

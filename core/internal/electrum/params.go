@@ -72,7 +72,7 @@ func hex32(raw json.RawMessage) ([32]byte, bool) {
 	return b, err == nil
 }
 
-// parseScripthash validates a scripthash parameter (protocol.md §2.1) and
+// parseScripthash validates a scripthash parameter (docs/protocol.md, Script hashes) and
 // returns its hashX (the first 11 bytes of the un-reversed digest) and the
 // string as sent.
 func parseScripthash(raw json.RawMessage) (index.HashX, string, *jsonrpc.Error) {
@@ -147,7 +147,7 @@ func optNonNegInt(raw json.RawMessage, def int64) (int64, *jsonrpc.Error) {
 	return nonNegInt(raw)
 }
 
-// parseBool validates a boolean flag named name (protocol.md §2.7): true,
+// parseBool validates a boolean flag named name (docs/protocol.md, Parameters): true,
 // false, and (Python equality) the numbers 0 and 1. Absent means false.
 func parseBool(raw json.RawMessage, name string) (bool, *jsonrpc.Error) {
 	if raw == nil {

@@ -18,7 +18,7 @@ import (
 const tooLargeMsg = "history too large"
 
 // confirmedHistory returns the confirmed history of hx (with its status
-// digest) through the cache and the lookup cost H (protocol.md §5). A
+// digest) through the cache and the lookup cost H (docs/methods.md, Component costs). A
 // history at or above the limit is a BAD_REQUEST carrying the lookup cost.
 func (srv *Server) confirmedHistory(ctx context.Context, hx index.HashX) (historyEntry, float64, error) {
 	srv.stats.HistoryLookups.Add(1)
@@ -55,7 +55,7 @@ func (srv *Server) confirmedHistory(ctx context.Context, hx index.HashX) (histor
 
 // mempoolHistory returns the mempool part in the canonical order used for
 // both the status and get_history: height 0 before -1, then txid display
-// hex ascending (protocol.md §2.4).
+// hex ascending (docs/protocol.md, Status).
 func (srv *Server) mempoolHistory(hx index.HashX) []index.MempoolEntry {
 	m := slices.Clone(srv.ix.MempoolHistory(hx))
 	slices.SortFunc(m, func(a, b index.MempoolEntry) int {
@@ -82,7 +82,7 @@ func compareInt(a, b int64) int {
 	return 0
 }
 
-// statusString is the pre-image of a script hash status (§2.4).
+// statusString is the pre-image of a script hash status (docs/protocol.md, Status).
 func statusString(conf []index.Confirmed, mem []index.MempoolEntry) []byte {
 	var b []byte
 	for _, e := range conf {
@@ -94,7 +94,7 @@ func statusString(conf []index.Confirmed, mem []index.MempoolEntry) []byte {
 	return b
 }
 
-// Status returns the status of a history (§2.4): nil for an empty history,
+// Status returns the status of a history (docs/protocol.md, Status): nil for an empty history,
 // else the hex single SHA-256 of the status string.
 func Status(conf []index.Confirmed, mem []index.MempoolEntry) *string {
 	s := statusString(conf, mem)

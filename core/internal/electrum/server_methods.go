@@ -103,7 +103,7 @@ func (srv *Server) Features() any {
 			ports = map[string]int{}
 			f.Hosts[svc.Host] = ports
 		}
-		ports[svc.Proto+"_port"] = svc.Port // a later service of one protocol wins (§10 #12)
+		ports[svc.Proto+"_port"] = svc.Port // a later service of one protocol wins
 		f.Services = append(f.Services, svc.Proto+"://"+net.JoinHostPort(svc.Host, strconv.Itoa(svc.Port)))
 	}
 	return f

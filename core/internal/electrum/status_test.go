@@ -6,7 +6,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/index"
 )
 
-// TestStatusSpecVectors: protocol.md §2.4's two vectors.
+// TestStatusSpecVectors: the protocol spec's two status vectors (docs/protocol.md, Status).
 func TestStatusSpecVectors(t *testing.T) {
 	conf := []index.Confirmed{{TxHash: rep(0xaa), Height: 100}, {TxHash: rep(0xbb), Height: 105}}
 	mem := []index.MempoolEntry{{TxHash: rep(0xcc), Height: 0}, {TxHash: rep(0x0d), Height: -1}}
@@ -42,7 +42,8 @@ func TestMempoolOrderMatchesStatus(t *testing.T) {
 	}
 }
 
-// TestScripthashSpecVectors: §2.1's own and upstream vectors.
+// TestScripthashSpecVectors: the protocol spec's own and upstream vectors
+// (docs/protocol.md, Script hashes).
 func TestScripthashSpecVectors(t *testing.T) {
 	script := append([]byte{0x00, 0x14}, make([]byte, 20)...)
 	for i := 2; i < 22; i++ {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/index"
-	"github.com/amber-electrum/amber/core/internal/merkle"
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
@@ -132,7 +132,7 @@ func TestTipUnspentMerkle(t *testing.T) {
 
 	for pos, txid := range txids {
 		m, err := h.TxMerkle(ctx10(t), txid, 4)
-		if err != nil || m.Pos != pos || !merkle.Verify(txid, pos, m.Branch, m.Root) || m.Root != merkle.Root(txids) {
+		if err != nil || m.Pos != pos || merkle.Fold(txid, m.Branch, pos) != m.Root || m.Root != merkle.Root(txids) {
 			t.Errorf("TxMerkle(%d) = %+v, %v: want pos %d and a branch to the block root", pos, m, err, pos)
 		}
 	}

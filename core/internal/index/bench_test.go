@@ -6,7 +6,7 @@ import (
 
 	"github.com/btcsuite/btcd/wire"
 
-	"github.com/amber-electrum/amber/core/internal/store"
+	"github.com/amber-electrum/amber/core/internal/store/storetest"
 )
 
 // BenchmarkHistory reads a 1,000-entry history.
@@ -60,7 +60,7 @@ func BenchmarkApplyBlocks(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ix := newTestIndex(b, chain, store.OpenMemory(), func(o *Options) { o.BatchBlocks = 100 })
+		ix := newTestIndex(b, chain, storetest.OpenMemory(), func(o *Options) { o.BatchBlocks = 100 })
 		settle(b, ix)
 	}
 }

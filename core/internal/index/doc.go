@@ -30,7 +30,7 @@
 // lists a txid both confirmed and unconfirmed.
 //
 // Deliberate difference from ElectrumX: outputs to OP_RETURN scripts are
-// skipped in the mempool as in the chain index (protocol.md §10 quirk 15 is
-// not reproduced), so a script's view does not change when its transaction
+// skipped in the mempool as in the chain index (docs/protocol.md, Upstream
+// quirks 4), so a script's view does not change when its transaction
 // confirms.
 package index

@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/amber-electrum/amber/core/internal/store"
+	"github.com/amber-electrum/amber/core/internal/store/storetest"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -176,7 +177,7 @@ var testEngines = append([]string{"memory"}, store.Engines...)
 func openTestStore(t testing.TB, engine string) store.Store {
 	t.Helper()
 	if engine == "memory" {
-		return store.OpenMemory()
+		return storetest.OpenMemory()
 	}
 	s, err := store.Open(context.Background(), t.TempDir(), store.Options{Engine: engine, Sync: store.SyncNever, CacheMB: 16})
 	if err != nil {
@@ -190,7 +191,7 @@ func openTestStore(t testing.TB, engine string) store.Store {
 func newTestIndex(t testing.TB, chain *fakeChain, s store.Store, mod func(*Options)) *Index {
 	t.Helper()
 	if s == nil {
-		s = store.OpenMemory()
+		s = storetest.OpenMemory()
 	}
 	opts := Options{
 		Store: s, Chain: chain, Genesis: sdk.Hash(chain.blocks[0].BlockHash()),

@@ -17,7 +17,7 @@ const mempoolChunk = 200
 // errTipMoved: the daemon's tip is not ours; the round is skipped.
 var errTipMoved = errors.New("daemon tip moved during mempool round")
 
-// mempoolRound synchronises the mempool with the daemon (spec §5). It runs
+// mempoolRound synchronises the mempool with the daemon. It runs
 // with procMu held, so the DB height cannot change during the round.
 func (ix *Index) mempoolRound(ctx context.Context) (touchSet, error) {
 	cctx, cancel := context.WithTimeout(ctx, shortCallTimeout)

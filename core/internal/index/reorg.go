@@ -162,7 +162,7 @@ func (ix *Index) undoTo(ctx context.Context, st state, first int64) (touchSet, e
 }
 
 // findFork returns the first height whose block differs from the daemon's
-// best chain (spec §3.4: windows doubling back from the tip).
+// best chain (windows doubling back from the tip).
 func (ix *Index) findFork(ctx context.Context, height int64) (int64, error) {
 	start, count := height, int64(1)
 	for {

@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/amber-electrum/amber/core/internal/store"
+	"github.com/amber-electrum/amber/core/internal/store/storetest"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -181,7 +182,7 @@ func TestPipelineCrash(t *testing.T) {
 	}
 	tested := 0
 	for n := 1; ; n++ {
-		inner := store.OpenMemory()
+		inner := storetest.OpenMemory()
 		fs := &failStore{Store: inner, failAt: n}
 		chain := &fakeChain{}
 		chain.set(blocks)
@@ -225,7 +226,7 @@ func TestSpendResolution(t *testing.T) {
 		return outVal{hx: HashX{b}, txnum: uint64(b), value: int64(b) * 100, height: int64(b)}
 	}
 	inStore, gone := mk(1), mk(2)
-	s := store.OpenMemory()
+	s := storetest.OpenMemory()
 	if err := s.Update(ctx, func(tx store.RWTx) error { return tx.Set(outKey(&inStore.txid, inStore.vout), ov(1).encode()) }); err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +279,7 @@ func TestCommitFailureStopsSync(t *testing.T) {
 	blocks := genSyncChain(30, 5, 10, 4)
 	chain := &fakeChain{}
 	chain.set(blocks)
-	fs := &failStore{Store: store.OpenMemory(), failAt: 2}
+	fs := &failStore{Store: storetest.OpenMemory(), failAt: 2}
 	ix := newTestIndex(t, chain, fs, func(o *Options) { o.BatchBlocks = 4 })
 	err := ix.syncForward(context.Background(), int64(len(blocks)-1))
 	if !errors.Is(err, errCrash) {

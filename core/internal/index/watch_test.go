@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/amber-electrum/amber/core/internal/store"
+	"github.com/amber-electrum/amber/core/internal/store/storetest"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -131,7 +132,7 @@ func TestNoChainEventsPollsOnly(t *testing.T) {
 	fc := &fakeChain{}
 	fc.set(sc.blocks[:2])
 	chain := &watchingChain{fakeChain: fc, events: make(chan sdk.ChainEvent)}
-	ix := runIndex(t, chain, sdk.Hash(sc.blocks[0].BlockHash()), true, store.OpenMemory())
+	ix := runIndex(t, chain, sdk.Hash(sc.blocks[0].BlockHash()), true, storetest.OpenMemory())
 	fc.set(sc.blocks)
 	select {
 	case chain.events <- sdk.ChainEvent{Kind: sdk.EventBlock}:
@@ -160,7 +161,7 @@ func TestWatchGivesUpOnlyWhenUnimplemented(t *testing.T) {
 			fc := &fakeChain{}
 			fc.set(sc.blocks)
 			chain := &watchingChain{fakeChain: fc, failWith: tt.err}
-			ix, err := Open(t.Context(), Options{Store: store.OpenMemory(), Chain: chain,
+			ix, err := Open(t.Context(), Options{Store: storetest.OpenMemory(), Chain: chain,
 				Genesis: sdk.Hash(sc.blocks[0].BlockHash()), PollInterval: time.Hour, Logger: discardLogger()})
 			if err != nil {
 				t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 )
 
 // Dialect is the JSON-RPC flavour of a connection, fixed by its first
-// parseable message (protocol.md §1.2, aiorpcX JSONRPCAutoDetect).
+// parseable message (docs/protocol.md, Dialects and batches; aiorpcX JSONRPCAutoDetect).
 type Dialect int
 
 const (
@@ -43,7 +43,7 @@ func (d Dialect) String() string {
 // method must not run. A Request with both Notification and Err set is a
 // client message that aiorpcX drops silently but counts as an error (a
 // JSON-RPC response sent to the server: "response to unsent request").
-// (protocol.md §1.2: a well-formed client notification is not answered
+// (docs/protocol.md, Dialects and batches: a well-formed client notification is not answered
 // either, and is charged as an error because no notification method exists.)
 //
 // ID and Params alias the data passed to Decode; the caller must not modify
@@ -56,7 +56,7 @@ type Request struct {
 	Err          *Error
 }
 
-// ParseErrorCost is the extra cost a parse error carries (protocol.md §1.3).
+// ParseErrorCost is the extra cost a parse error carries (docs/protocol.md, Error codes).
 const ParseErrorCost = 1000
 
 // Error messages; they are aiorpcX's texts (aiorpcx/jsonrpc.py).

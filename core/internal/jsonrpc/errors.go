@@ -2,7 +2,7 @@ package jsonrpc
 
 import "fmt"
 
-// Error codes (protocol.md §1.3).
+// Error codes (docs/protocol.md, Error codes).
 const (
 	BadRequest             = 1
 	DaemonError            = 2

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -23,41 +24,44 @@ var from127 = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 // TestAddPeerRateLimit: one accepted add_peer per bucket per 600 s; the
 // bucket is refreshed by rejected calls too; pruning after a successful
 // verification drops old entries and keeps recent ones (the upstream bug
-// dropped the recent ones, which let the second call below through).
+// dropped the recent ones, which let the second call below through). The
+// fake peers run outside the synctest bubble, the manager inside it.
 func TestAddPeerRateLimit(t *testing.T) {
 	fp1, fp2 := startFakePeer(t), startFakePeer(t)
-	m, clk := testManager(t, Options{AllowPrivate: true}, true)
-	ctx := context.Background()
+	synctest.Test(t, func(t *testing.T) {
+		m := testManager(t, Options{AllowPrivate: true}, true)
+		ctx := context.Background()
 
-	m.mu.Lock()
-	m.recentAdds["old.example"] = clk.Now().Add(-2 * time.Hour)
-	m.mu.Unlock()
+		m.mu.Lock()
+		m.recentAdds["old.example"] = time.Now().Add(-2 * time.Hour)
+		m.mu.Unlock()
 
-	if !m.AddPeer(ctx, featuresOf("127.0.0.1", fp1.Port, testGenesis.String()), from127) {
-		t.Fatal("first add_peer rejected")
-	}
-	waitFor(t, "fp1 verified", func() bool { p, _ := peerInfo(m, "127.0.0.1", fp1.Port); return p.Status == "good" })
-	m.mu.Lock()
-	_, oldKept := m.recentAdds["old.example"]
-	_, recentKept := m.recentAdds["ip_addr"]
-	m.mu.Unlock()
-	if oldKept || !recentKept {
-		t.Errorf("after pruning: old entry kept=%v, recent entry kept=%v; want false, true", oldKept, recentKept)
-	}
+		if !m.AddPeer(ctx, featuresOf("127.0.0.1", fp1.Port, testGenesis.String()), from127) {
+			t.Fatal("first add_peer rejected")
+		}
+		waitFor(t, "fp1 verified", func() bool { p, _ := peerInfo(m, "127.0.0.1", fp1.Port); return p.Status == "good" })
+		m.mu.Lock()
+		_, oldKept := m.recentAdds["old.example"]
+		_, recentKept := m.recentAdds["ip_addr"]
+		m.mu.Unlock()
+		if oldKept || !recentKept {
+			t.Errorf("after pruning: old entry kept=%v, recent entry kept=%v; want false, true", oldKept, recentKept)
+		}
 
-	clk.Advance(599 * time.Second)
-	if m.AddPeer(ctx, featuresOf("127.0.0.1", fp2.Port, testGenesis.String()), from127) {
-		t.Error("second add_peer in the same bucket within 600 s accepted")
-	}
-	clk.Advance(599 * time.Second) // the rejected call refreshed the bucket
-	if m.AddPeer(ctx, featuresOf("127.0.0.1", fp2.Port, testGenesis.String()), from127) {
-		t.Error("add_peer accepted 599 s after a rejected call")
-	}
-	clk.Advance(601 * time.Second)
-	if !m.AddPeer(ctx, featuresOf("127.0.0.1", fp2.Port, testGenesis.String()), from127) {
-		t.Error("add_peer rejected after the pause")
-	}
-	waitFor(t, "fp2 verified", func() bool { p, _ := peerInfo(m, "127.0.0.1", fp2.Port); return p.Status == "good" })
+		time.Sleep(599 * time.Second)
+		if m.AddPeer(ctx, featuresOf("127.0.0.1", fp2.Port, testGenesis.String()), from127) {
+			t.Error("second add_peer in the same bucket within 600 s accepted")
+		}
+		time.Sleep(599 * time.Second) // the rejected call refreshed the bucket
+		if m.AddPeer(ctx, featuresOf("127.0.0.1", fp2.Port, testGenesis.String()), from127) {
+			t.Error("add_peer accepted 599 s after a rejected call")
+		}
+		time.Sleep(601 * time.Second)
+		if !m.AddPeer(ctx, featuresOf("127.0.0.1", fp2.Port, testGenesis.String()), from127) {
+			t.Error("add_peer rejected after the pause")
+		}
+		waitFor(t, "fp2 verified", func() bool { p, _ := peerInfo(m, "127.0.0.1", fp2.Port); return p.Status == "good" })
+	})
 }
 
 // TestAddPeerChecks covers the acceptance rules other than the rate limit.
@@ -84,7 +88,7 @@ func TestAddPeerChecks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, _ := testManager(t, Options{Mode: tc.mode, AllowPrivate: true, Resolver: res}, false)
+			m := testManager(t, Options{Mode: tc.mode, AllowPrivate: true, Resolver: res}, false)
 			if got := m.AddPeer(context.Background(), tc.features, tc.remote); got != tc.want {
 				t.Errorf("AddPeer = %v, want %v", got, tc.want)
 			}
@@ -101,7 +105,7 @@ func TestAddPeerLiar(t *testing.T) {
 	fp := startFakePeer(t)
 	bogus := strings.Repeat("ee", 32)
 	fp.set(func(f *fakePeer) { f.Genesis = bogus })
-	m, _ := testManager(t, Options{AllowPrivate: true}, true)
+	m := testManager(t, Options{AllowPrivate: true}, true)
 	if !m.AddPeer(context.Background(), featuresOf("127.0.0.1", fp.Port, testGenesis.String()), from127) {
 		t.Fatal("add_peer rejected")
 	}
@@ -114,7 +118,7 @@ func TestAddPeerLiar(t *testing.T) {
 
 // TestAddAdminPeer: the reply text, port-change re-checks, and modes.
 func TestAddAdminPeer(t *testing.T) {
-	m, _ := testManager(t, Options{AllowPrivate: true}, false)
+	m := testManager(t, Options{AllowPrivate: true}, false)
 	if got := m.AddAdminPeer("127.0.0.1 t5"); got != "peer '127.0.0.1 t5' added" {
 		t.Errorf("reply %q", got)
 	}
@@ -132,7 +136,7 @@ func TestAddAdminPeer(t *testing.T) {
 	if len(other) != 1 || other[0] != (connTuple{"SSL", 6}) {
 		t.Errorf("port change not noted: %v", other)
 	}
-	self, _ := testManager(t, Options{Mode: "self", AllowPrivate: true}, false)
+	self := testManager(t, Options{Mode: "self", AllowPrivate: true}, false)
 	self.AddAdminPeer("127.0.0.1 t5")
 	if n := len(self.Peers()); n != 0 {
 		t.Errorf("mode self noted %d admin peers", n)

@@ -1,4 +1,4 @@
-// Package peers is Amber's peer discovery (daemon-and-index.md §6): it keeps
+// Package peers is Amber's peer discovery (docs/protocol.md, Peer discovery): it keeps
 // a table of other Electrum servers, verifies each one on a schedule by
 // talking the Electrum protocol to it, answers server.peers.subscribe and
 // server.add_peer, announces this server to its peers, and feeds the admin
@@ -17,7 +17,7 @@
 //     ourselves) and served by server.peers.subscribe. No seeds, no peers
 //     learned from others, no announcements, server.add_peer returns false,
 //     admin add_peer is ignored. Upstream ElectrumX documents this meaning
-//     but its code disables everything (§6.1); Amber implements the
+//     but its code disables everything; Amber implements the
 //     documented intent because the issue asks for three distinct modes.
 //   - "off", "", "no", "none", "false": the subsystem is disabled:
 //     server.peers.subscribe returns [], server.add_peer returns false, the
@@ -28,13 +28,13 @@
 //   - Private networks: peers whose host or connected address is private,
 //     loopback or link-local are ignored (upstream: "not public") unless
 //     Options.AllowPrivate is set. With AllowPrivate, private peers count as
-//     public, the per-IP diversity check of §6.4 step 2 is skipped for them,
+//     public, the per-address diversity check is skipped for them,
 //     and two peers on the same private IP are distinct when they have
 //     different ports (several servers on one machine); public peers are
 //     merged by host name or IP as upstream does.
 //   - The add_peer rate-limit table is pruned of OLD entries after a
 //     successful verification; upstream's inverted condition dropped the
-//     recent ones (protocol.md §10 #14).
+//     recent ones (docs/protocol.md, Upstream quirks 3).
 //   - server.add_peer considers the first host of features.hosts; a Go map
 //     has no order, so "first" is the smallest host name.
 //   - A peer marked bad is not contacted again: each later wake-up counts as
@@ -59,7 +59,7 @@
 // Counts. Start Run once our own services listen: our identities are
 // verified by connecting to ourselves and only then served.
 //
-// Time and the network are injectable (Options.Clock, Dialer, Resolver) so
-// the tests run the retry schedule and whole verification sessions against
-// fake peers on 127.0.0.1 without waiting.
+// The network is injectable (Options.Dialer, Resolver) so the tests run
+// whole verification sessions against fake peers on 127.0.0.1; they run the
+// retry schedule in testing/synctest bubbles, where its hours pass at once.
 package peers

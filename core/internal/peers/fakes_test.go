@@ -225,53 +225,6 @@ type remoteConn struct {
 
 func (c remoteConn) RemoteAddr() net.Addr { return c.remote }
 
-// fakeClock is a manual clock; After registrations are reported on added.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []waiter
-	added   chan time.Duration
-}
-
-type waiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), added: make(chan time.Duration, 1000)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, waiter{c.now.Add(d), ch})
-	c.mu.Unlock()
-	c.added <- d
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(c.now) {
-			w.ch <- c.now
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	c.waiters = kept
-}
-
 // fakeResolver maps host names to addresses.
 type fakeResolver map[string][]string
 
@@ -299,15 +252,14 @@ func ourFeatures(port int) func() map[string]any {
 }
 
 // testManager returns a manager with fakes; opts fields left zero get
-// test defaults. It is run until the test ends.
-func testManager(t *testing.T, opts Options, run bool) (*Manager, *fakeClock) {
+// test defaults. With run it runs until the test ends. Tests of the
+// schedule call it inside a synctest bubble (and start their fake peers
+// outside it: a goroutine waiting in Accept would keep the bubble's clock
+// from moving).
+func testManager(t *testing.T, opts Options, run bool) *Manager {
 	t.Helper()
-	clk := newFakeClock()
 	if opts.Mode == "" {
 		opts.Mode = "on"
-	}
-	if opts.Clock == nil {
-		opts.Clock = clk
 	}
 	if opts.Dialer == nil {
 		opts.Dialer = newFakeDialer()
@@ -334,7 +286,7 @@ func testManager(t *testing.T, opts Options, run bool) (*Manager, *fakeClock) {
 		go func() { defer close(done); m.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	return m, clk
+	return m
 }
 
 // waitFor polls cond until it holds (failing after a generous guard).

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Schedule and limits (daemon-and-index.md §6).
+// Schedule and limits (docs/protocol.md, Peer discovery).
 const (
 	staleAfter   = 3 * time.Hour     // STALE_SECS
 	wakeup       = 300 * time.Second // WAKEUP_SECS
@@ -35,10 +35,9 @@ func bad(format string, args ...any) error {
 // Manager is the peer table and its monitors. Create it with New and start
 // it with Run; the query methods are safe for concurrent use.
 type Manager struct {
-	opts  Options
-	mode  int
-	log   *slog.Logger
-	clock Clock
+	opts Options
+	mode int
+	log  *slog.Logger
 	// direct dials clearnet peers without the proxy.
 	direct Dialer
 
@@ -56,9 +55,6 @@ type Manager struct {
 
 // New returns a Manager; nothing happens until Run.
 func New(opts Options) *Manager {
-	if opts.Clock == nil {
-		opts.Clock = realClock{}
-	}
 	direct := opts.Dialer
 	if opts.Dialer == nil {
 		opts.Dialer = &net.Dialer{}
@@ -84,7 +80,7 @@ func New(opts Options) *Manager {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	m := &Manager{opts: opts, mode: parseMode(opts.Mode), log: log.With("component", "peers"),
-		clock: opts.Clock, direct: direct, recentAdds: map[string]time.Time{}}
+		direct: direct, recentAdds: map[string]time.Time{}}
 	return m
 }
 
@@ -317,7 +313,7 @@ func (m *Manager) monitor(ctx context.Context, p *peer) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.clock.After(pause):
+		case <-time.After(pause):
 		case <-p.poke:
 		}
 	}
@@ -337,7 +333,7 @@ func (m *Manager) attempt(ctx context.Context, p *peer) (drop bool) {
 	ports:
 		for _, t := range tuples {
 			m.mu.Lock()
-			p.lastTry = m.clock.Now()
+			p.lastTry = time.Now()
 			proxy := m.proxy
 			m.mu.Unlock()
 			if (m.opts.ForceProxy || p.isTor()) && proxy == "" {
@@ -366,14 +362,14 @@ func (m *Manager) attempt(ctx context.Context, p *peer) (drop bool) {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.clock.Now()
+	now := time.Now()
 	if good {
 		m.log.Info("peer verified", "peer", p.realName())
 		p.tryCount, p.lastGood, p.source, p.reason = 0, now, "peer", ""
 		m.collapseLocked(p)
 		// Prune rate-limit entries that are OLD (older than the pause);
 		// upstream's condition is inverted and drops the recent ones,
-		// which disables the limit (protocol.md §10 #14).
+		// which disables the limit (docs/protocol.md, Upstream quirks 3).
 		for k, t := range m.recentAdds {
 			if now.Sub(t) > addPeerPause {
 				delete(m.recentAdds, k)

@@ -17,13 +17,6 @@ type Index interface {
 	Headers(ctx context.Context, start int64, count int) ([]byte, error)
 }
 
-// Clock is the time source of the schedule. The zero Options use the real
-// clock.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
 // Dialer opens outgoing TCP connections (net.Dialer fits). It is used for
 // direct connections, proxy probes and connections to the proxy.
 type Dialer interface {
@@ -42,8 +35,7 @@ type Identity struct {
 	Host string
 }
 
-// Options configures a Manager. Zero values work: mode off, the real
-// clock, net.Dialer, net.DefaultResolver, default ports 50001/50002.
+// Options configures a Manager. Zero values work: mode off, net.Dialer, net.DefaultResolver, default ports 50001/50002.
 type Options struct {
 	// Mode is peer_discovery: "on", "self" or "off" (see the package doc).
 	Mode string
@@ -83,10 +75,9 @@ type Options struct {
 
 	// LocalIP, when set, is the source address of direct (not proxied)
 	// connections made by the default dialer: our listening IP when
-	// SERVICES names one, so peers see the right source (§6.3).
+	// SERVICES names one, so peers see the right source (docs/protocol.md, Peer discovery).
 	LocalIP net.IP
 
-	Clock    Clock
 	Dialer   Dialer
 	Resolver Resolver
 	Logger   *slog.Logger
@@ -112,11 +103,6 @@ func decodeObject(b []byte) (map[string]any, bool) {
 	m, ok := v.(map[string]any)
 	return m, ok
 }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Modes.
 const (

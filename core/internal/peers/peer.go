@@ -174,7 +174,7 @@ func (p *peer) checkPorts(other *peer) bool {
 }
 
 // tuple is the server.peers.subscribe entry: [ip or host, host, details]
-// with explicit ports (protocol.md §10 #8).
+// with explicit ports (docs/protocol.md, Upstream quirks 2).
 func (p *peer) tuple() []any {
 	details := []any{"v" + fmt.Sprint(p.features["protocol_max"])}
 	if n, ok := p.features["pruning"].(int); ok && n > 0 {
@@ -207,8 +207,8 @@ func (p *peer) realName() string {
 var errRealName = errors.New("empty real name")
 
 // parseRealName parses "<host> [v<ver>] [p<prune>] [s[<port>]] [t[<port>]]
-// [x<alg>=<digest>]" (admin-rpc.md add_peer). Unknown parts are ignored;
-// a bare s/t stands for the default port.
+// [x<alg>=<digest>]" (amberctl add_peer; docs/protocol.md, Peer discovery).
+// Unknown parts are ignored; a bare s/t stands for the default port.
 func parseRealName(realName, source string, def DefaultPorts) (*peer, error) {
 	fields := strings.Fields(realName)
 	if len(fields) == 0 {

@@ -97,7 +97,7 @@ func TestBlacklist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := testManager(t, Options{}, false)
+	m := testManager(t, Options{}, false)
 	m.blacklist = list
 	tests := []struct {
 		host, ip string

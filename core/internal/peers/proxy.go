@@ -76,7 +76,7 @@ func (m *Manager) detectProxy(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.clock.After(proxyRetry):
+		case <-time.After(proxyRetry):
 		}
 	}
 }
@@ -121,7 +121,7 @@ func (m *Manager) refreshBlacklist(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.clock.After(blacklistEvery):
+		case <-time.After(blacklistEvery):
 		}
 	}
 }

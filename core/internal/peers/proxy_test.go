@@ -104,14 +104,14 @@ func TestOnionThroughProxy(t *testing.T) {
 	fp.set(func(f *fakePeer) { f.Host = onion })
 	onionName := onion + " t" + itoa(fp.Port)
 
-	noProxy, _ := testManager(t, Options{}, true)
+	noProxy := testManager(t, Options{}, true)
 	noProxy.AddAdminPeer(onionName)
 	if n := len(noProxy.Peers()); n != 0 {
 		t.Errorf("onion peer noted without a proxy")
 	}
 
 	socks := startFakeSOCKS(t, fp.ln.Addr().String())
-	m, _ := testManager(t, Options{TorProxy: socks.ln.Addr().String()}, true)
+	m := testManager(t, Options{TorProxy: socks.ln.Addr().String()}, true)
 	waitFor(t, "proxy detected", func() bool { m.mu.Lock(); defer m.mu.Unlock(); return m.proxy != "" })
 	m.AddAdminPeer(onionName)
 	waitFor(t, "onion verified", func() bool { p, _ := peerInfo(m, onion, fp.Port); return p.Status == "good" })
@@ -130,7 +130,7 @@ func TestForceProxy(t *testing.T) {
 	fp := startFakePeer(t)
 	fp.set(func(f *fakePeer) { f.Host = "clear.example.com" })
 	socks := startFakeSOCKS(t, fp.ln.Addr().String())
-	m, _ := testManager(t, Options{TorProxy: socks.ln.Addr().String(), ForceProxy: true}, true)
+	m := testManager(t, Options{TorProxy: socks.ln.Addr().String(), ForceProxy: true}, true)
 	waitFor(t, "proxy detected", func() bool { m.mu.Lock(); defer m.mu.Unlock(); return m.proxy != "" })
 	m.AddAdminPeer("clear.example.com t" + itoa(fp.Port))
 	waitFor(t, "verified", func() bool { p, _ := peerInfo(m, "clear.example.com", fp.Port); return p.Status == "good" })

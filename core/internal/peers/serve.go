@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// PeerInfo is one row of the admin peers view (admin-rpc.md peers).
+// PeerInfo is one row of the admin peers view (docs/protocol.md, Peer discovery).
 // Its JSON form is the admin peers object plus "reason".
 type PeerInfo struct {
 	Host     string         `json:"host"`
@@ -31,7 +31,7 @@ func unix(t time.Time) int64 {
 	return t.Unix()
 }
 
-// statusLocked classifies p (§6.7).
+// statusLocked classifies p (docs/protocol.md, Peer discovery).
 func (m *Manager) statusLocked(p *peer, now time.Time) string {
 	switch {
 	case p.bad:
@@ -49,7 +49,7 @@ func (m *Manager) statusLocked(p *peer, now time.Time) string {
 func (m *Manager) Peers() []PeerInfo {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.clock.Now()
+	now := time.Now()
 	ps := slices.Clone(m.peers)
 	slices.SortStableFunc(ps, func(a, b *peer) int {
 		if a.bad != b.bad {
@@ -78,7 +78,7 @@ func (m *Manager) Peers() []PeerInfo {
 func (m *Manager) Counts() map[string]int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.clock.Now()
+	now := time.Now()
 	c := map[string]int{"bad": 0, "good": 0, "never": 0, "stale": 0, "total": len(m.peers)}
 	for _, p := range m.peers {
 		c[m.statusLocked(p, now)]++
@@ -89,7 +89,7 @@ func (m *Manager) Counts() map[string]int {
 // recentGoodLocked are the peers verified within the stale period, not
 // bad, admissible and not blacklisted.
 func (m *Manager) recentGoodLocked() []*peer {
-	now := m.clock.Now()
+	now := time.Now()
 	var out []*peer
 	for _, p := range m.peers {
 		if !p.lastGood.IsZero() && now.Sub(p.lastGood) < staleAfter && !p.bad &&
@@ -104,8 +104,9 @@ func (m *Manager) recentGoodLocked() []*peer {
 // client.
 func (m *Manager) PeersSubscribe() [][]any { return m.PeersSubscribeFor(false) }
 
-// PeersSubscribeFor is the server.peers.subscribe result (§6.6); viaTor is
-// whether the client came through our Tor proxy (up to 50 onion peers).
+// PeersSubscribeFor is the server.peers.subscribe result (docs/protocol.md,
+// Peer discovery); viaTor is whether the client came through our Tor proxy
+// (up to 50 onion peers).
 func (m *Manager) PeersSubscribeFor(viaTor bool) [][]any {
 	out := [][]any{}
 	if m.mode == modeOff {
@@ -113,7 +114,7 @@ func (m *Manager) PeersSubscribeFor(viaTor bool) [][]any {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.clock.Now()
+	now := time.Now()
 	var chosen []*peer
 	// Ourselves, if verified recently (even when not public).
 	for _, s := range m.selves {
@@ -170,7 +171,7 @@ func (m *Manager) AddAdminPeer(realName string) string {
 }
 
 // AddPeer handles an incoming server.add_peer(features) from remote
-// (§6.5). It returns whether the peer was tentatively accepted;
+// (docs/protocol.md, Peer discovery). It returns whether the peer was tentatively accepted;
 // verification continues asynchronously.
 func (m *Manager) AddPeer(ctx context.Context, features map[string]any, remote net.Addr) bool {
 	if m.mode != modeOn || remote == nil {
@@ -187,7 +188,7 @@ func (m *Manager) AddPeer(ctx context.Context, features map[string]any, remote n
 		m.log.Info("ignored add_peer request: no peers given", "source", source)
 		return false
 	}
-	now := m.clock.Now()
+	now := time.Now()
 	bucket := "ip_addr"
 	if p.hostIP() == nil {
 		labels := strings.Split(strings.ToLower(p.host), ".")

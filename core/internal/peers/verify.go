@@ -54,7 +54,7 @@ func (m *Manager) session(ctx context.Context, p *peer, t connTuple, proxy strin
 	return m.verify(vctx, c, p, remote)
 }
 
-// verify runs the checks of daemon-and-index.md §6.4 on an open session.
+// verify runs the checks of docs/protocol.md, Peer discovery, on an open session.
 func (m *Manager) verify(ctx context.Context, c *client, p *peer, remote net.Addr) error {
 	if !p.isTor() {
 		if ip := addrIP(remote); ip != nil {

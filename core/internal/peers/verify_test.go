@@ -19,7 +19,7 @@ func TestVerifySuccess(t *testing.T) {
 			[]any{"203.0.113.3", "c.example.com", []any{"v1.4", "s"}},
 		}
 	})
-	m, _ := testManager(t, Options{
+	m := testManager(t, Options{
 		Seeds: []string{seed(fp.Port)}, AllowPrivate: true, Announce: true,
 		OurFeatures: ourFeatures(1), // our identity 127.0.0.1:1, never reachable
 	}, true)
@@ -75,7 +75,7 @@ func TestVerifyBad(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fp := startFakePeer(t)
 			fp.set(tc.change)
-			m, _ := testManager(t, Options{Seeds: []string{seed(fp.Port)}, AllowPrivate: true}, true)
+			m := testManager(t, Options{Seeds: []string{seed(fp.Port)}, AllowPrivate: true}, true)
 			waitFor(t, "peer marked bad", func() bool { p, _ := peerInfo(m, "127.0.0.1", fp.Port); return p.Status == "bad" })
 			p, _ := peerInfo(m, "127.0.0.1", fp.Port)
 			if !strings.Contains(p.Reason, tc.reason) {
@@ -96,7 +96,7 @@ func TestVerifyBad(t *testing.T) {
 func TestHeightWithinFive(t *testing.T) {
 	fp := startFakePeer(t)
 	fp.set(func(f *fakePeer) { f.Height = 105 })
-	m, _ := testManager(t, Options{Seeds: []string{seed(fp.Port)}, AllowPrivate: true}, true)
+	m := testManager(t, Options{Seeds: []string{seed(fp.Port)}, AllowPrivate: true}, true)
 	waitFor(t, "peer verified", func() bool { p, ok := peerInfo(m, "127.0.0.1", fp.Port); return ok && p.Status != "never" })
 	if p, _ := peerInfo(m, "127.0.0.1", fp.Port); p.Status != "good" {
 		t.Errorf("status %q reason %q", p.Status, p.Reason)
@@ -108,7 +108,7 @@ func TestHeightWithinFive(t *testing.T) {
 func TestPrivateAddresses(t *testing.T) {
 	fp := startFakePeer(t)
 	for _, allow := range []bool{false, true} {
-		m, _ := testManager(t, Options{Seeds: []string{seed(fp.Port), "10.1.2.3 t50001", "192.168.1.1 s"}, AllowPrivate: allow}, true)
+		m := testManager(t, Options{Seeds: []string{seed(fp.Port), "10.1.2.3 t50001", "192.168.1.1 s"}, AllowPrivate: allow}, true)
 		m.AddAdminPeer("172.16.0.1 t50001")
 		if allow {
 			waitFor(t, "private peers noted", func() bool { return len(m.Peers()) == 4 })
@@ -122,7 +122,7 @@ func TestPrivateAddresses(t *testing.T) {
 	fp.set(func(f *fakePeer) { f.Host = "priv.example.com" })
 	d := newFakeDialer()
 	d.route("priv.example.com:"+itoa(fp.Port), fp.ln.Addr().String(), nil)
-	m, _ := testManager(t, Options{Seeds: []string{"priv.example.com t" + itoa(fp.Port)}, Dialer: d}, true)
+	m := testManager(t, Options{Seeds: []string{"priv.example.com t" + itoa(fp.Port)}, Dialer: d}, true)
 	waitFor(t, "peer marked bad", func() bool { p, _ := peerInfo(m, "priv.example.com", fp.Port); return p.Status == "bad" })
 	if p, _ := peerInfo(m, "priv.example.com", fp.Port); p.Reason != "private address 127.0.0.1" {
 		t.Errorf("reason = %q", p.Reason)
@@ -136,7 +136,7 @@ func TestPublicNameVerified(t *testing.T) {
 	fp.set(func(f *fakePeer) { f.Host = "pub.example.com" })
 	d := newFakeDialer()
 	d.route("pub.example.com:"+itoa(fp.Port), fp.ln.Addr().String(), net.ParseIP("198.51.100.7"))
-	m, _ := testManager(t, Options{Seeds: []string{"pub.example.com t" + itoa(fp.Port)}, Dialer: d}, true)
+	m := testManager(t, Options{Seeds: []string{"pub.example.com t" + itoa(fp.Port)}, Dialer: d}, true)
 	waitFor(t, "verified", func() bool { p, _ := peerInfo(m, "pub.example.com", fp.Port); return p.Status == "good" })
 	got := m.PeersSubscribe()
 	want := [][]any{{"198.51.100.7", "pub.example.com", []any{"v1.4.2", "t" + itoa(fp.Port)}}}
@@ -169,7 +169,7 @@ func TestTransportOrder(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, _ := testManager(t, Options{Seeds: []string{tc.seed}, AllowPrivate: true}, true)
+			m := testManager(t, Options{Seeds: []string{tc.seed}, AllowPrivate: true}, true)
 			waitFor(t, "verified", func() bool {
 				rows := m.Peers()
 				return len(rows) == 1 && rows[0].Status == "good"

@@ -29,7 +29,7 @@
 // included); until the handler reports a negotiated protocol, requests run
 // one at a time in order (SerialUntilProtocol).
 //
-// Resource accounting: every session has a cost account (package cost)
+// Resource accounting (docs/protocol.md, Sessions and costs): every session has a cost account (package cost)
 // charged for the connection, method work (AddCost), bandwidth and error
 // replies (timeouts included). Its cost plus its groups' share sets the
 // concurrency target the session's semaphore follows (shrinking gradually,

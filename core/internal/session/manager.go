@@ -11,7 +11,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/cost"
 )
 
-// Periods of the manager's background work (sessions-and-costs.md §5).
+// Periods of the manager's background work (docs/protocol.md, Sessions and costs).
 const (
 	SweepPeriod           = 60 * time.Second
 	DefaultSessionTimeout = 600 * time.Second

@@ -137,7 +137,7 @@ func (s *Session) readLoop() {
 		}
 		// Until server.version has negotiated the protocol, requests run
 		// one at a time in order, so that a request pipelined after it
-		// sees the negotiated version (protocol.md §3).
+		// sees the negotiated version (docs/protocol.md, Version negotiation).
 		serial := s.prof.SerialUntilProtocol && s.Protocol() == ""
 		ok := false
 		if batch {
@@ -353,7 +353,7 @@ func (s *Session) errorReply(r *jsonrpc.Request, e *jsonrpc.Error) []byte {
 }
 
 // tooLarge is the oversized-response error; the missing ')' is upstream's
-// exact text, which clients may match (protocol.md §10 #13).
+// exact text, which clients may match (docs/protocol.md, Upstream quirks 1).
 func (s *Session) tooLarge() *jsonrpc.Error {
 	return jsonrpc.Errorf(jsonrpc.InvalidRequest, "response too large (over %s bytes", pyfmt.Thousands(int64(s.prof.MaxSend)))
 }

@@ -72,7 +72,7 @@ type FactoryFunc func(s *Session) Handler
 // NewHandler calls f.
 func (f FactoryFunc) NewHandler(s *Session) Handler { return f(s) }
 
-// Costs charged by the session itself (sessions-and-costs.md §2).
+// Costs charged by the session itself (docs/protocol.md, Sessions and costs).
 const (
 	ConnectionCost   = 5.0
 	ErrorBaseCost    = 100.0

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/cost"
+	"github.com/amber-electrum/amber/core/internal/cost/costtest"
 )
 
 // sleeper records the throttling delays instead of sleeping.
@@ -34,12 +35,12 @@ func (s *sleeper) got() []time.Duration {
 
 type rig struct {
 	m   *Manager
-	clk *cost.FakeClock
+	clk *costtest.FakeClock
 	sl  *sleeper
 }
 
 func newRig(timeout time.Duration) *rig {
-	clk := cost.NewFakeClock(time.Unix(1_700_000_000, 0))
+	clk := costtest.NewFakeClock(time.Unix(1_700_000_000, 0))
 	sl := &sleeper{}
 	cfg := cost.DefaultConfig()
 	cfg.Clock = clk

@@ -86,15 +86,6 @@ func OpenBunt(path string, opts BuntOptions) (Store, error) {
 	return s, nil
 }
 
-// OpenMemory returns an empty store held in memory only (tests).
-func OpenMemory() Store {
-	db, err := buntdb.Open(":memory:")
-	if err != nil {
-		panic(err) // cannot fail for :memory:
-	}
-	return &bunt{db: db}
-}
-
 type bunt struct {
 	db *buntdb.DB
 	// spare is a write buffer kept between Updates (guarded by buntdb's

@@ -46,7 +46,7 @@ func set(t *testing.T, s Store, kv ...string) {
 
 func TestStoreSemantics(t *testing.T) {
 	ctx := context.Background()
-	engines := append([]engineCase{{"memory", func(testing.TB, string) Store { return OpenMemory() }}}, diskEngines...)
+	engines := append([]engineCase{{"memory", func(testing.TB, string) Store { s, _ := OpenBunt(":memory:", BuntOptions{}); return s }}}, diskEngines...)
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			s := e.open(t, t.TempDir())

@@ -12,13 +12,13 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/core/regtest"
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
 	"github.com/amber-electrum/amber/plugins/bmm/follow"
 	"github.com/amber-electrum/amber/plugins/bmm/mainchain"
 	"github.com/amber-electrum/amber/plugins/bmm/proof"
 	"github.com/amber-electrum/amber/plugins/bmm/store"
-	"github.com/amber-electrum/amber/plugins/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -97,13 +97,13 @@ func (r *rig) checkProofs(t *testing.T, ctx context.Context, height int64, mainH
 		if err != nil {
 			t.Fatalf("proof of %s at %d: %v", txid, height, err)
 		}
-		// The client's verification, every step (bmm.md).
+		// The client's verification, every step (docs/bmm.md).
 		// 1. sidechain branch -> merkle root of the sidechain header.
 		br, err := merkle.ParseDisplay(res.Merkle)
 		if err != nil || res.Pos != pos || res.BlockHeight != height {
 			t.Fatalf("pos %d height %d (%v), want %d %d", res.Pos, res.BlockHeight, err, pos, height)
 		}
-		if got := merkle.Root(txid, br, res.Pos); got != sdk.Hash(sb.Header.MerkleRoot) {
+		if got := merkle.Fold(txid, br, res.Pos); got != sdk.Hash(sb.Header.MerkleRoot) {
 			t.Fatalf("tx %d: branch gives root %s, header has %s", pos, got, sb.Header.MerkleRoot)
 		}
 		// 2. dSHA256(sidechain header) == h* == critical_hash.
@@ -139,7 +139,7 @@ func (r *rig) checkProofs(t *testing.T, ctx context.Context, height int64, mainH
 		// The txid: the hash of the non-witness serialisation.
 		var legacy bytes.Buffer
 		cbTx.SerializeNoWitness(&legacy)
-		if got := merkle.Root(merkle.DoubleSHA256(legacy.Bytes()), cbBranch, 0); got != sdk.Hash(mb.Header.MerkleRoot) {
+		if got := merkle.Fold(merkle.DoubleSHA256(legacy.Bytes()), cbBranch, 0); got != sdk.Hash(mb.Header.MerkleRoot) {
 			t.Fatalf("coinbase branch gives %s, main header has %s", got, mb.Header.MerkleRoot)
 		}
 		// 5. dSHA256(main_header) == main_block_hash, on M's best chain.

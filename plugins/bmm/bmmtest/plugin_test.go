@@ -11,11 +11,11 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/core/regtest"
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
 	"github.com/amber-electrum/amber/plugins/bmm/plugin"
 	"github.com/amber-electrum/amber/plugins/bmm/proof"
-	"github.com/amber-electrum/amber/plugins/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )

@@ -25,7 +25,7 @@
 // merkle branches): Configure fails with KindUnavailable without them.
 //
 // The method: blockchain.transaction.bmm_merkle(tx_hash, height), from
-// protocol 1.4, declared with cost 1.0. bmm.md prices it as get_merkle
+// protocol 1.4, declared with cost 1.0. docs/bmm.md prices it as get_merkle
 // (0.1 to about 0.35 plus n/2500 for an n-transaction block) plus 1.0 when
 // a mainchain call was needed; every answered call makes one (getblockhash,
 // getblock, getblockhash again), and the host charges the declared cost only, so the

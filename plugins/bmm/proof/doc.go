@@ -1,5 +1,5 @@
 // Package proof builds the answer of blockchain.transaction.bmm_merkle
-// (spec bmm.md): the sidechain transaction's merkle branch, the sidechain
+// (docs/bmm.md): the sidechain transaction's merkle branch, the sidechain
 // block hash h* (critical_hash), and the mainchain block whose coinbase
 // accepted h* under BIP301 with that coinbase and its merkle branch, so a
 // light client can verify everything from the headers.

@@ -3,7 +3,7 @@ package proof
 import (
 	"context"
 
-	"github.com/amber-electrum/amber/plugins/internal/merkle"
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 

@@ -18,7 +18,7 @@ type Params struct {
 }
 
 // ParseParams validates [tx_hash, height] as get_merkle does
-// (protocol.md §2.7): tx_hash a 64-hex string, height a non-negative JSON
+// (docs/protocol.md, Parameters): tx_hash a 64-hex string, height a non-negative JSON
 // integer or decimal string.
 func ParseParams(params json.RawMessage) (Params, error) {
 	var args []json.RawMessage

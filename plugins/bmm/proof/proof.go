@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
 	"github.com/amber-electrum/amber/plugins/bmm/mainchain"
 	"github.com/amber-electrum/amber/plugins/bmm/store"
-	"github.com/amber-electrum/amber/plugins/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -219,7 +219,7 @@ func mainErr(ctx context.Context, call string, err error) error {
 	}
 }
 
-// Verify checks r the way a client does (bmm.md): the sidechain branch
+// Verify checks r the way a client does (docs/bmm.md): the sidechain branch
 // leads from txid to the merkle root of sideHeader, the double SHA-256 of
 // sideHeader is critical_hash, the coinbase holds a BMM Accept of
 // sidechain number sc for it, the coinbase branch leads to main_header's

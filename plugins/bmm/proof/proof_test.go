@@ -15,11 +15,11 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
 	"github.com/amber-electrum/amber/plugins/bmm/follow"
 	"github.com/amber-electrum/amber/plugins/bmm/internal/testchain"
 	"github.com/amber-electrum/amber/plugins/bmm/store"
-	"github.com/amber-electrum/amber/plugins/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 

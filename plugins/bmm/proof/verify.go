@@ -6,8 +6,8 @@ import (
 
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/plugins/bmm/bip301"
-	"github.com/amber-electrum/amber/plugins/internal/merkle"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -20,7 +20,7 @@ func verify(r *Result, txid sdk.Hash, sideHeader []byte, sc uint8) error {
 	if err != nil {
 		return fail("merkle: %v", err)
 	}
-	if merkle.Root(txid, br, r.Pos) != sdk.Hash(sh.MerkleRoot) {
+	if merkle.Fold(txid, br, r.Pos) != sdk.Hash(sh.MerkleRoot) {
 		return fail("sidechain branch does not lead to the header's merkle root")
 	}
 	hstar := merkle.DoubleSHA256(sideHeader)
@@ -66,7 +66,7 @@ func verify(r *Result, txid sdk.Hash, sideHeader []byte, sc uint8) error {
 	}
 	// The txid is the hash of the non-witness serialisation, whether or
 	// not the coinbase was sent with its witness.
-	if merkle.Root(sdk.Hash(cb.TxHash()), cbBranch, 0) != sdk.Hash(mh.MerkleRoot) {
+	if merkle.Fold(sdk.Hash(cb.TxHash()), cbBranch, 0) != sdk.Hash(mh.MerkleRoot) {
 		return fail("coinbase branch does not lead to main_header's merkle root")
 	}
 	if merkle.DoubleSHA256(mhRaw).String() != r.BMM.MainBlockHash {

@@ -12,24 +12,15 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
 // startBtcd starts btcd in regtest on 127.0.0.1 and returns its RPC
 // address; it skips when btcd is not installed and CI is unset.
 func startBtcd(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("btcd")
-	if err != nil {
-		if home, herr := os.UserHomeDir(); herr == nil {
-			bin, err = exec.LookPath(filepath.Join(home, "go", "bin", "btcd"))
-		}
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("btcd not found and CI is set: %v", err)
-		}
-		t.Skip("btcd not on PATH")
-	}
+	bin := testenv.RequireBtcd(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/amber-electrum/amber/core/testenv"
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
@@ -50,18 +51,7 @@ func miningAddr(t *testing.T) string {
 // CI is unset).
 func startBtcd(t *testing.T) *btcdNode {
 	t.Helper()
-	bin, err := exec.LookPath("btcd")
-	if err != nil {
-		if home, herr := os.UserHomeDir(); herr == nil {
-			bin, err = exec.LookPath(filepath.Join(home, "go", "bin", "btcd"))
-		}
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("btcd not found and CI is set: %v", err)
-		}
-		t.Skip("btcd not on PATH")
-	}
+	bin := testenv.RequireBtcd(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@
 // Configure takes a JSON object:
 //
 //	daemon_url       string (comma list) or array of strings, required:
-//	                 "user:pass@host[:port]" entries (daemon-and-index.md §1.1);
+//	                 "user:pass@host[:port]" entries (docs/protocol.md, Daemon connection);
 //	                 credentials may be left out when cookie_file is set
 //	cookie_file      bitcoind's .cookie file, supplying the credentials of
 //	                 URLs that have none; re-read after a 401
@@ -38,7 +38,7 @@
 //     DaemonInfo then use getinfo (relayfee, version). btcd's getinfo has no
 //     subversion: DaemonInfo.Subversion is left empty.
 //   - estimatesmartfee: btcd parses its parameters, so the no-parameter probe
-//     of §1.4 sees -32602 and calls it available, and a real call then
+//     of docs/protocol.md, Daemon connection, sees -32602 and calls it available, and a real call then
 //     answers -32601. Configure therefore confirms the probe with a real call
 //     (estimatesmartfee 2), and any later -32601 marks it unavailable too.
 //     Without it EstimateFee uses estimatefee n (btcd: a bare BTC/kB float).

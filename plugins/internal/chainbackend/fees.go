@@ -10,9 +10,10 @@ import (
 	"github.com/amber-electrum/amber/sdk"
 )
 
-// probeSmartFee decides whether estimatesmartfee is usable: the §1.4 probe
-// (no parameters, missing only on -32601), confirmed by a real call because
-// btcd fails the probe with -32602 but lacks the RPC.
+// probeSmartFee decides whether estimatesmartfee is usable: the capability
+// probe (docs/protocol.md, Daemon connection) (no parameters, missing only on
+// -32601), confirmed by a real call because btcd fails the probe with -32602
+// but lacks the RPC.
 func probeSmartFee(ctx context.Context, c *daemonrpc.Client) (bool, error) {
 	ok, err := c.Available(ctx, "estimatesmartfee")
 	if err != nil || !ok {

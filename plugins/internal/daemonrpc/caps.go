@@ -20,7 +20,7 @@ func IsMethodMissing(err error) bool {
 }
 
 // Available reports whether the daemon has method, by calling it once with no
-// parameters (daemon-and-index.md §1.4): it is unavailable only when the
+// parameters (docs/protocol.md, Daemon connection): it is unavailable only when the
 // daemon says the method is missing. The answer is cached for the client's
 // lifetime; a failure to reach the daemon is returned and not cached.
 func (c *Client) Available(ctx context.Context, method string) (bool, error) {

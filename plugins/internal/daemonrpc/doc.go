@@ -1,5 +1,5 @@
 // Package daemonrpc is a JSON-RPC client for Bitcoin Core-compatible daemons
-// (bitcoind, btcd) as ElectrumX uses them (daemon-and-index.md §1). It is
+// (bitcoind, btcd) as ElectrumX uses them (docs/protocol.md, Daemon connection). It is
 // shared by the first-party plugins (the chain backend and the BMM plugin's
 // mainchain client); plugins/internal keeps it to plugins/.
 //

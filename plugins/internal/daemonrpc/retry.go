@@ -84,7 +84,7 @@ func (c *Client) post(ctx context.Context, ep Endpoint, body []byte) ([]byte, er
 	return data, nil
 }
 
-// retry runs the retry loop of daemon-and-index.md §1.3 for one request body:
+// retry runs the retry loop (docs/protocol.md, Daemon connection) for one request body:
 // parse turns a JSON reply body into T, warm reports a warm-up error in it.
 func retry[T any](c *Client, ctx context.Context, body []byte, parse func([]byte) (T, error), warm func(T) *sdk.Error) (T, error) {
 	ctx, done := c.withStop(ctx)

@@ -27,7 +27,7 @@ type Endpoint struct {
 // optional port.
 var urlRE = regexp.MustCompile(`^(https?://)?(?:(.*)@)?(\[[0-9a-fA-F:.]+\]|[^:/@\[\]\s]+)(?::([0-9]{1,5}))?$`)
 
-// ParseURL normalises one daemon URL as daemon-and-index.md §1.1 says:
+// ParseURL normalises one daemon URL as docs/protocol.md, Daemon connection, says:
 // trimmed, trailing '/' removed, then "<credentials>@<host>[:<port>]" with
 // defaultPort when the port is missing, "http://" prepended when there is no
 // scheme and a trailing '/' appended. Credentials are mandatory unless

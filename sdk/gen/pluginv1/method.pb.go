@@ -33,7 +33,7 @@ type MethodSpec struct {
 	MaxArgs int32  `protobuf:"varint,3,opt,name=max_args,json=maxArgs,proto3" json:"max_args,omitempty"`
 	// param_names, when set, has max_args entries and enables by-name calls.
 	ParamNames []string `protobuf:"bytes,4,rep,name=param_names,json=paramNames,proto3" json:"param_names,omitempty"`
-	// cost is charged to the session per call (sessions-and-costs.md).
+	// cost is charged to the session per call (docs/protocol.md, Sessions and costs).
 	Cost float64 `protobuf:"fixed64,5,opt,name=cost,proto3" json:"cost,omitempty"`
 	// min_protocol is the lowest negotiated Electrum protocol version that
 	// sees the method, e.g. "1.4"; empty means every version.

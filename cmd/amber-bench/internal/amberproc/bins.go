@@ -20,9 +20,13 @@ func BinsIn(dir string) Bins {
 	return Bins{Amberd: filepath.Join(dir, "amberd"), Plugin: filepath.Join(dir, "amber-bitcoind")}
 }
 
+// rootModule is the server's module, which holds amberd and the plugins.
+const rootModule = "github.com/amber-electrum/amber"
+
 // FindOrBuild returns the binaries in $AMBER_BIN if it is set (make test
 // sets it to ./bin); otherwise it builds them with `go build` (go from
-// PATH, run in the module root) into dir.
+// PATH, run in the root module's directory, which the bench module's
+// replace directive names) into dir.
 func FindOrBuild(ctx context.Context, dir string) (Bins, error) {
 	if d := os.Getenv("AMBER_BIN"); d != "" {
 		b := BinsIn(d)
@@ -33,13 +37,13 @@ func FindOrBuild(ctx context.Context, dir string) (Bins, error) {
 		}
 		return b, nil
 	}
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", rootModule).Output()
 	if err != nil {
-		return Bins{}, fmt.Errorf("amberproc: go env GOMOD: %w", err)
+		return Bins{}, fmt.Errorf("amberproc: go list -m %s (run inside the bench module): %w", rootModule, err)
 	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return Bins{}, fmt.Errorf("amberproc: not inside the amber module (go env GOMOD = %q)", mod)
+	root := strings.TrimSpace(string(out))
+	if root == "" {
+		return Bins{}, fmt.Errorf("amberproc: go list -m %s: no directory (the bench module's go.mod must replace it with ../..)", rootModule)
 	}
 	b := BinsIn(dir)
 	for _, args := range [][]string{
@@ -47,7 +51,7 @@ func FindOrBuild(ctx context.Context, dir string) (Bins, error) {
 		{"build", "-o", b.Plugin, "./plugins/bitcoind"},
 	} {
 		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = filepath.Dir(mod)
+		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return Bins{}, fmt.Errorf("amberproc: go %s: %w\n%s", strings.Join(args, " "), err, out)
 		}

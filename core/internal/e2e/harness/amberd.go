@@ -19,6 +19,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/store"
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
 // AmberdOptions configures StartAmberd. Only DaemonURL is required.
@@ -156,7 +157,7 @@ func (a *Amberd) start() error {
 	}
 	home, _ := os.UserHomeDir()
 	vars := map[string]string{
-		"PATH":                          searchPath(),
+		"PATH":                          testenv.SearchPath(),
 		"HOME":                          home,
 		"COIN":                          "Bitcoin",
 		"NET":                           a.opts.Net,
@@ -401,7 +402,7 @@ func (a *Amberd) Ctl(args ...string) (stdout string, exit int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, a.bins.Amberctl, append([]string{"-p", port, "--host", "127.0.0.1"}, args...)...)
-	cmd.Env = []string{"PATH=" + searchPath()}
+	cmd.Env = []string{"PATH=" + testenv.SearchPath()}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
 // Bins are the paths of the Amber binaries under test.
@@ -93,23 +94,14 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// RequireBtcd skips the test when the btcd binary cannot be found and the CI
-// environment variable is unset; with CI set it fails instead.
-func RequireBtcd(t testing.TB) {
-	t.Helper()
-	if _, err := regtest.FindBtcd(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but btcd is missing: %v", err)
-		}
-		t.Skipf("btcd not installed: %v", err)
-	}
-}
-
-// StartNode starts a btcd regtest node for the test (RequireBtcd first) and
-// stops it when the test ends. On failure the node's output tail is logged.
+// StartNode starts a btcd regtest node for the test (a missing btcd skips or
+// fails the test by testenv's rule) and stops it when the test ends. On
+// failure the node's output tail is logged.
 func StartNode(t testing.TB, opts regtest.NodeOptions) *regtest.Node {
 	t.Helper()
-	RequireBtcd(t)
+	if opts.BtcdPath == "" {
+		opts.BtcdPath = testenv.RequireBtcd(t)
+	}
 	n, err := regtest.StartNode(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("start btcd: %v", err)
@@ -121,17 +113,4 @@ func StartNode(t testing.TB, opts regtest.NodeOptions) *regtest.Node {
 		n.Stop()
 	})
 	return n
-}
-
-// searchPath returns $PATH with $HOME/go/bin appended (btcd and friends live
-// there).
-func searchPath() string {
-	p := os.Getenv("PATH")
-	if home, err := os.UserHomeDir(); err == nil {
-		gobin := filepath.Join(home, "go", "bin")
-		if !strings.Contains(string(filepath.ListSeparator)+p+string(filepath.ListSeparator), string(filepath.ListSeparator)+gobin+string(filepath.ListSeparator)) {
-			p += string(filepath.ListSeparator) + gobin
-		}
-	}
-	return p
 }

@@ -7,7 +7,7 @@
 //
 // Model is the oracle of the acceptance tests. It deliberately shares no code
 // with core/internal/index, core/internal/electrum or core/internal/merkle:
-// it is written plainly with maps from the protocol spec (protocol.md §2).
+// it is written plainly with maps from the protocol notes (docs/protocol.md, Encodings).
 //
 // The package is not a test package so that other test packages (the e2e
 // acceptance tests, the real-wallet tests) can import it.

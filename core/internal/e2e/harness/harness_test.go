@@ -18,7 +18,7 @@ func hash(t *testing.T, s string) sdk.Hash {
 	return h
 }
 
-// Vectors from protocol.md §2.1, §2.4 and §2.5.
+// Vectors of the protocol spec (docs/protocol.md: Script hashes, Status, Merkle branches).
 func TestScriptHashVectors(t *testing.T) {
 	tests := []struct{ script, want string }{
 		{"0014" + strings.Repeat("11", 20), "5b977c73e66bf91562beb8b84d89a4e12130e7ab1bfe4b02f342d5deb9c7d282"},

@@ -9,11 +9,11 @@ import (
 )
 
 // Independent merkle arithmetic for checking the server's proofs
-// (protocol.md §2.5, §2.6). Hashes are sdk.Hash values in internal byte
-// order; proofs on the wire are display-order hex.
+// (docs/protocol.md: Merkle branches, Checkpoint proofs). Hashes are sdk.Hash
+// values in internal byte order; proofs on the wire are display-order hex.
 
 // ScriptHash returns the Electrum script hash of an output script: SHA-256
-// of the script, byte-reversed, hex (protocol.md §2.1).
+// of the script, byte-reversed, hex (docs/protocol.md, Script hashes).
 func ScriptHash(script []byte) string {
 	return sdk.Hash(sha256.Sum256(script)).String()
 }

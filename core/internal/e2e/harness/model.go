@@ -64,9 +64,10 @@ type scriptState struct {
 }
 
 // Model is an independent reference model of what an Electrum server must
-// answer for a daemon's current best chain and mempool (protocol.md §2, §4).
-// Build it with BuildModel after the chain stopped moving; it is a snapshot
-// and is read-only afterwards (safe for concurrent readers).
+// answer for a daemon's current best chain and mempool (docs/protocol.md,
+// Encodings; docs/methods.md). Build it with BuildModel after the chain
+// stopped moving; it is a snapshot and is read-only afterwards (safe for
+// concurrent readers).
 type Model struct {
 	tip     int64
 	hashes  []sdk.Hash   // block hash by height
@@ -144,7 +145,7 @@ func buildOnce(ctx context.Context, src ModelSource) (*Model, error) {
 }
 
 // indexable reports whether a confirmed output is indexed (not OP_RETURN
-// or OP_FALSE OP_RETURN, protocol.md §2.1).
+// or OP_FALSE OP_RETURN, docs/protocol.md, Script hashes).
 func indexable(script []byte) bool {
 	return !(len(script) > 0 && script[0] == 0x6a) && !(len(script) > 1 && script[0] == 0x00 && script[1] == 0x6a)
 }
@@ -312,7 +313,7 @@ func (m *Model) stateByHash(sh string) (string, *scriptState) {
 }
 
 // compareMempool is the canonical mempool order: height 0 before -1, then
-// txid display hex ascending (protocol.md §2.4).
+// txid display hex ascending (docs/protocol.md, Status).
 func compareMempool(a, b HistoryEntry) int {
 	if a.Height != b.Height {
 		return -cmp.Compare(a.Height, b.Height)
@@ -464,7 +465,7 @@ func NormalizeUnspent(us []Unspent) []Unspent {
 }
 
 // Status returns the subscription status of a script hash (nil for JSON
-// null), protocol.md §2.4.
+// null), docs/protocol.md, Status.
 func (m *Model) Status(sh string) *string { return StatusOf(m.History(sh)) }
 
 // StatusOf computes the Electrum status of a history list, in the order

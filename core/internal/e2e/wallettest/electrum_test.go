@@ -18,8 +18,10 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/e2e/harness"
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
+// electrumBin is where Debian installs it (testenv.Electrum looks there).
 const electrumBin = "/usr/bin/electrum"
 
 // electrum runs the Debian Electrum CLI with Debian's python (a python3
@@ -31,12 +33,7 @@ type electrum struct {
 
 func requireElectrum(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(electrumBin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but the electrum package is missing: %v", err)
-		}
-		t.Skipf("electrum not installed: %v", err)
-	}
+	testenv.Require(t, testenv.Electrum)
 }
 
 func (e *electrum) run(ctx context.Context, args ...string) (string, error) {

@@ -14,7 +14,7 @@ const chunkSplit = 10
 // FetchHashes returns the block hashes of heights start..start+count-1.
 type FetchHashes func(ctx context.Context, start int64, count int) ([]sdk.Hash, error)
 
-// HeaderTree answers checkpoint proofs (protocol.md §2.6) without reading
+// HeaderTree answers checkpoint proofs (docs/protocol.md, Checkpoint proofs) without reading
 // every block hash up to cp_height each time: it caches the roots of the
 // complete 1024-leaf chunks of the block-hash tree, so a proof reads at most
 // two chunks of hashes. Chunk roots never change unless the chain

@@ -11,13 +11,19 @@ import (
 // branches longer than 30.
 const MaxDepth = 30
 
+// DoubleSHA256 returns SHA-256(SHA-256(b)): Bitcoin's txid, block hash and
+// merkle node hash.
+func DoubleSHA256(b []byte) sdk.Hash {
+	first := sha256.Sum256(b)
+	return sdk.Hash(sha256.Sum256(first[:]))
+}
+
 // Hash returns dSHA256(left || right), the interior node of two children.
 func Hash(left, right sdk.Hash) sdk.Hash {
 	var buf [64]byte
 	copy(buf[:32], left[:])
 	copy(buf[32:], right[:])
-	first := sha256.Sum256(buf[:])
-	return sdk.Hash(sha256.Sum256(first[:]))
+	return DoubleSHA256(buf[:])
 }
 
 // Depth returns the number of levels of a tree over n leaves: the smallest d
@@ -52,8 +58,11 @@ func Root(leaves []sdk.Hash) sdk.Hash {
 	return row[0]
 }
 
-// Verify folds branch from leaf at index and reports whether it reaches root.
-func Verify(leaf sdk.Hash, index int, branch []sdk.Hash, root sdk.Hash) bool {
+// Fold folds branch from leaf at index (deepest sibling first, as Branch
+// returns it) and returns the root it leads to. A branch proves leaf at
+// index when Fold returns the block's merkle root. Bits of index above
+// len(branch) are ignored.
+func Fold(leaf sdk.Hash, branch []sdk.Hash, index int) sdk.Hash {
 	h := leaf
 	for _, sib := range branch {
 		if index&1 == 1 {
@@ -63,7 +72,7 @@ func Verify(leaf sdk.Hash, index int, branch []sdk.Hash, root sdk.Hash) bool {
 		}
 		index >>= 1
 	}
-	return index == 0 && h == root
+	return h
 }
 
 // branchDepth builds the branch of row[index] through exactly depth levels,
@@ -97,7 +106,7 @@ func nextRow(row []sdk.Hash) []sdk.Hash {
 
 // HeaderProof returns the checkpoint proof of the header at height against
 // the tree of blockHashes, which must hold the hashes of heights 0..cp_height
-// (protocol.md §2.6).
+// (docs/protocol.md, Checkpoint proofs).
 func HeaderProof(blockHashes []sdk.Hash, height int) (branch []sdk.Hash, root sdk.Hash, err error) {
 	if height < 0 || height >= len(blockHashes) {
 		return nil, sdk.Hash{}, fmt.Errorf("merkle: header height %d not in 0..%d", height, len(blockHashes)-1)

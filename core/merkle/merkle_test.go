@@ -30,7 +30,7 @@ func display(hs []sdk.Hash) []string {
 	return out
 }
 
-// TestBranchSpecVector is protocol.md §2.5's own 3-txid vector.
+// TestBranchSpecVector is the protocol spec's own 3-txid vector (docs/protocol.md, Merkle branches).
 func TestBranchSpecVector(t *testing.T) {
 	leaves := []sdk.Hash{rep(0x11), rep(0x22), rep(0x33)}
 	const root = "e6f5f3a082e7117eca9f5b077b5f9e08a64c213c92f4b6377af3825e5c89cdca"
@@ -74,7 +74,7 @@ func TestBranchOddCountsVerify(t *testing.T) {
 			if len(br) != Depth(n) {
 				t.Fatalf("n=%d i=%d: branch length %d, want %d", n, i, len(br), Depth(n))
 			}
-			if !Verify(leaves[i], i, br, root) {
+			if Fold(leaves[i], br, i) != root {
 				t.Fatalf("n=%d i=%d: branch does not verify", n, i)
 			}
 			if root != Root(leaves) {
@@ -125,8 +125,9 @@ func mainnetHashes(t *testing.T) []sdk.Hash {
 	return hashes
 }
 
-// TestHeaderProofSpecVector is protocol.md §2.6's upstream vector (height 5,
-// cp_height 8) over the real mainnet headers 0..8.
+// TestHeaderProofSpecVector is upstream's checkpoint vector
+// (docs/protocol.md, Checkpoint proofs) (height 5, cp_height 8) over the real
+// mainnet headers 0..8.
 func TestHeaderProofSpecVector(t *testing.T) {
 	hashes := mainnetHashes(t)
 	br, root, err := HeaderProof(hashes, 5)
@@ -164,7 +165,7 @@ func FuzzBranch(f *testing.F) {
 			leaves[i] = sha256.Sum256(append([]byte{byte(i), byte(i >> 8)}, seed...))
 		}
 		br, root := Branch(leaves, index)
-		if !Verify(leaves[index], index, br, root) {
+		if Fold(leaves[index], br, index) != root {
 			t.Fatalf("branch of %d/%d does not verify", index, count)
 		}
 		tb, troot := NewTree(leaves).Branch(index)
