@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 // The scanner below walks JSON text that json.Valid has already accepted, so

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 
 	"github.com/amber-electrum/amber/plugins/internal/chainbackend"
 	"github.com/amber-electrum/amber/sdk"
