@@ -5,7 +5,7 @@ import (
 	"errors"
 	"io"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
 )
 
 // Server and client sides of the optional RPCs of chain_ext.go.

@@ -3,7 +3,7 @@ package sdk
 import (
 	"fmt"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
 )
 
 // Conversions between SDK types and wire messages. Hashes travel as 32 bytes

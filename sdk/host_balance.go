@@ -3,7 +3,7 @@ package sdk
 import (
 	"context"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
 )
 
 // Balance is a script hash's balance as Electrum's

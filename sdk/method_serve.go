@@ -15,7 +15,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
 )
 
 // Lifecycle is the part of every plugin the host drives itself: Describe

@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
 )
 
 // MethodsPlugin is the go-plugin GRPCPlugin for the method provider service.

@@ -3,7 +3,7 @@ package sdk
 import (
 	"context"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
 )
 
 // chainServer serves a ChainBackend implementation over the Plugin and

@@ -12,7 +12,7 @@ import (
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
 )
 
 // TestToStatusCodes: every kind leaves with the gRPC code of its table row.
