@@ -67,9 +67,9 @@ func (k Kind) Info() KindInfo {
 
 func (k Kind) String() string { return k.Info().Name }
 
-// KindForGRPCCode returns the kind for a bare gRPC code (a status without
+// kindForGRPCCode returns the kind for a bare gRPC code (a status without
 // details, e.g. from a dead connection).
-func KindForGRPCCode(c codes.Code) Kind {
+func kindForGRPCCode(c codes.Code) Kind {
 	switch c {
 	case codes.Unavailable, codes.Canceled:
 		return KindUnavailable

@@ -11,15 +11,6 @@ import (
 	"unicode"
 )
 
-// CapMethodProvider: the plugin serves the MethodProvider service (extra
-// Electrum JSON-RPC methods). ServePlugin adds it to Describe's capabilities
-// when PluginOpts.Methods is set.
-const CapMethodProvider = "method-provider"
-
-// PluginMethods is the go-plugin plugin-set name of the method provider
-// service.
-const PluginMethods = "methods"
-
 // ReservedNamespaces are the core's method namespaces: amberd refuses at
 // start-up a plugin that declares a method whose name starts with one of
 // them, whether or not the core serves that name today, but for the names

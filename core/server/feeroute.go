@@ -2,43 +2,55 @@ package server
 
 import (
 	"context"
-	"encoding/json"
+	"slices"
 	"sync/atomic"
 
 	"github.com/amber-electrum/amber/sdk"
 )
 
-// Fee-estimation methods a fee plugin (plugins/feeest) declares. When a
-// loaded plugin declares them, the core's blockchain.estimatefee and
-// blockchain.relayfee are answered through it; the core keeps its own
-// validation, target bucketing, caching and costs.
-const (
-	feeEstimateMethod = "feeest.estimatefee"
-	feeRelayMethod    = "feeest.relayfee"
-)
-
 // feeRoute is the daemon the Electrum layer talks to: the chain backend,
-// except for fee estimates, which go to a fee plugin when one is loaded.
-// It forwards the chain backend's optional interfaces too.
+// except for fee estimates, which go to the plugin serving the
+// fee-estimator role (sdk.CapFeeEstimator in its Describe, whatever its
+// config name) when one is loaded. The core keeps its own validation,
+// target bucketing, caching and costs. It forwards the chain backend's
+// optional interfaces too.
 type feeRoute struct {
 	chain sdk.ChainBackend
 	fees  atomic.Pointer[feeProvider]
 }
 
-type feeProvider struct{ m sdk.MethodProvider }
+// feeProvider is the plugin answering fee estimates.
+type feeProvider struct {
+	name string
+	fees sdk.FeeEstimator
+}
+
+// feeCandidate is what adopt reads of a loaded plugin
+// (*pluginhost.Plugin).
+type feeCandidate interface {
+	Name() string
+	Describe() sdk.Description
+	Fees() sdk.FeeEstimator
+}
 
 var (
 	_ sdk.PackageBroadcaster = (*feeRoute)(nil)
 	_ sdk.MempoolInfoer      = (*feeRoute)(nil)
 )
 
-// use routes fee estimates to m (nil: back to the chain backend).
-func (r *feeRoute) use(m sdk.MethodProvider) {
-	if m == nil {
-		r.fees.Store(nil)
-		return
+// adopt routes fee estimates to p when its description lists the
+// fee-estimator capability and reports whether it does. A plugin that
+// held the role and no longer lists it (a restart with another binary)
+// gives the estimates back to the chain backend.
+func (r *feeRoute) adopt(p feeCandidate) bool {
+	if slices.Contains(p.Describe().Capabilities, sdk.CapFeeEstimator) {
+		r.fees.Store(&feeProvider{name: p.Name(), fees: p.Fees()})
+		return true
 	}
-	r.fees.Store(&feeProvider{m})
+	if cur := r.fees.Load(); cur != nil && cur.name == p.Name() {
+		r.fees.CompareAndSwap(cur, nil)
+	}
+	return false
 }
 
 func (r *feeRoute) Transaction(ctx context.Context, txid sdk.Hash, verbose bool) ([]byte, error) {
@@ -55,18 +67,14 @@ func (r *feeRoute) DaemonInfo(ctx context.Context) (sdk.DaemonInfo, error) {
 
 func (r *feeRoute) RelayFee(ctx context.Context) (float64, error) {
 	if p := r.fees.Load(); p != nil {
-		return callFloat(ctx, p.m, feeRelayMethod, []any{})
+		return p.fees.MinRelayFee(ctx)
 	}
 	return r.chain.RelayFee(ctx)
 }
 
 func (r *feeRoute) EstimateFee(ctx context.Context, blocks int, mode string) (float64, error) {
 	if p := r.fees.Load(); p != nil {
-		params := []any{blocks}
-		if mode != "" {
-			params = append(params, mode)
-		}
-		return callFloat(ctx, p.m, feeEstimateMethod, params)
+		return p.fees.FeeRate(ctx, blocks, mode)
 	}
 	return r.chain.EstimateFee(ctx, blocks, mode)
 }
@@ -83,31 +91,4 @@ func (r *feeRoute) MempoolInfo(ctx context.Context) (sdk.MempoolInfo, error) {
 		return mi.MempoolInfo(ctx)
 	}
 	return sdk.MempoolInfo{}, sdk.Errorf(sdk.KindUnimplemented, "the chain backend has no mempool info")
-}
-
-// callFloat calls a plugin method whose result is a number.
-func callFloat(ctx context.Context, m sdk.MethodProvider, method string, params []any) (float64, error) {
-	raw, err := json.Marshal(params)
-	if err != nil {
-		return 0, err
-	}
-	res, err := m.Call(ctx, method, raw, sdk.SessionInfo{})
-	if err != nil {
-		return 0, err
-	}
-	var v float64
-	if err := json.Unmarshal(res, &v); err != nil {
-		return 0, sdk.Errorf(sdk.KindInternal, "%s answered %s, not a number", method, res)
-	}
-	return v, nil
-}
-
-// declaresFees reports whether specs include the fee plugin's methods.
-func declaresFees(specs []sdk.MethodSpec) bool {
-	var est, relay bool
-	for _, s := range specs {
-		est = est || s.Name == feeEstimateMethod
-		relay = relay || s.Name == feeRelayMethod
-	}
-	return est && relay
 }

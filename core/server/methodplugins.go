@@ -63,18 +63,14 @@ func (s *Server) reregister(p *pluginhost.Plugin) {
 	}
 }
 
-// register routes a plugin's declared methods; a plugin declaring the fee
-// methods also answers the core's blockchain.estimatefee and relayfee.
+// register routes a plugin's declared methods; a plugin serving the
+// fee-estimator role also answers the core's blockchain.estimatefee and
+// relayfee (feeRoute.adopt).
 func (s *Server) register(ctx context.Context, p *pluginhost.Plugin) error {
-	specs, err := p.Methods().Methods(ctx)
-	if err != nil {
-		return fmt.Errorf("list methods: %w", err)
-	}
 	if err := s.ext.Register(ctx, p.Name(), p.Methods()); err != nil {
 		return err
 	}
-	if declaresFees(specs) {
-		s.daemon.use(p.Methods())
+	if s.daemon.adopt(p) {
 		s.log.Info("fee estimates come from the plugin", "plugin", p.Name())
 	}
 	return nil

@@ -11,13 +11,13 @@ import (
 
 // feePlugin answers fees.bins with the number of histogram bins its fee
 // host reports: it proves the fee service reaches the plugin through the
-// broker that ConfigureWithHost sets up.
+// broker that Configure sets up, as the Host handed to SetHost.
 type feePlugin struct {
 	sdk.BasicPlugin
 	fees sdk.FeeHost
 }
 
-func (p *feePlugin) SetFeeHost(f sdk.FeeHost) { p.fees = f }
+func (p *feePlugin) SetHost(h sdk.Host) { p.fees, _ = h.(sdk.FeeHost) }
 
 func (p *feePlugin) Methods(context.Context) ([]sdk.MethodSpec, error) {
 	return []sdk.MethodSpec{{Name: "fees.bins"}}, nil
@@ -57,9 +57,9 @@ func TestFeeHostReachesPlugin(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &feePlugin{BasicPlugin: sdk.BasicPlugin{Name: "fees", Version: "1.0.0"}}
-			client := sdktest.NewPlugin(t, sdk.PluginOpts{Methods: p}).Methods
+			client := sdktest.NewPlugin(t, p).Methods
 			ctx := context.Background()
-			if err := client.ConfigureWithHost(ctx, []byte(`{}`), tc.host); err != nil {
+			if err := client.Configure(ctx, []byte(`{}`), tc.host); err != nil {
 				t.Fatal(err)
 			}
 			res, err := client.Call(ctx, "fees.bins", json.RawMessage(`[]`), sdk.SessionInfo{})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 var _ FeeIndex = (*index.Index)(nil)
@@ -27,7 +28,7 @@ func (f *feeFakeIndex) Status() index.Status         { return f.status }
 // feeWire serves srv's host services, with the fee service if register, on
 // a loopback gRPC server
 // and returns the plugin-side client.
-func feeWire(t *testing.T, srv *Server, register bool) *sdk.FeeHostClient {
+func feeWire(t *testing.T, srv *Server, register bool) sdk.FeeHost {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,9 +36,9 @@ func feeWire(t *testing.T, srv *Server, register bool) *sdk.FeeHostClient {
 	}
 	s := grpc.NewServer()
 	if register {
-		sdk.RegisterHost(s, srv) // registers the fee service too: *Server is an sdk.FeeHost
+		hostside.RegisterHost(s, srv) // registers the fee service too: *Server is an sdk.FeeHost
 	} else {
-		sdk.RegisterHost(s, struct{ sdk.Host }{srv}) // hides the FeeHost methods
+		hostside.RegisterHost(s, struct{ sdk.Host }{srv}) // hides the FeeHost methods
 	}
 	go func() { _ = s.Serve(ln) }()
 	t.Cleanup(s.Stop)
@@ -46,7 +47,7 @@ func feeWire(t *testing.T, srv *Server, register bool) *sdk.FeeHostClient {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cc.Close() })
-	return sdk.NewFeeHostClient(cc)
+	return hostside.NewHostClient(cc).(sdk.FeeHost)
 }
 
 func TestFeeHistogramAndStats(t *testing.T) {

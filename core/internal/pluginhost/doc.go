@@ -8,7 +8,7 @@
 // backend and method provider) and dispenses both adapters; Describe must
 // list Spec.Capability (default chain-backend, method-provider for a
 // method provider). With Spec.Host set, Configure goes through
-// sdk.MethodsClient.ConfigureWithHost: the host services are served on the
+// hostside.MethodsClient.Configure: the host services are served on the
 // process's go-plugin broker and the plugin's HostAware implementations get
 // them. A plugin that prints to stdout before its handshake, speaks another
 // protocol version, lacks the capability or does not match its pin is
@@ -55,12 +55,12 @@
 // thread that forked the child exits, so every start, restarts included,
 // runs on a goroutine locked to its OS thread that lives as long as the
 // child; a host killed with SIGKILL takes its plugins with it. Elsewhere the
-// SDK's parent watchdog in sdk.Serve (sdk.ServePlugin) covers this.
+// SDK's parent watchdog in sdk.Serve covers this.
 //
 // Message sizes: one gRPC message, in either direction, may be up to
 // sdk.MaxMessageSize (64 MiB), well above gRPC's default 4 MiB. The host
-// sets it on every call (sdk.CallOptions as default call options of the
-// connection); the plugin side sets it on its server in sdk.ServePlugin
-// (sdk.ServerOptions). A larger message fails that one call with an error
+// sets it on every call (hostside.CallOptions as default call options of the
+// connection); the plugin side sets it on its server in sdk.Serve
+// (hostside.ServerOptions). A larger message fails that one call with an error
 // instead of exhausting memory.
 package pluginhost

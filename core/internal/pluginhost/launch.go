@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // DefaultStartTimeout bounds the handshake, Describe and Configure when
@@ -58,7 +59,7 @@ type Spec struct {
 	// Host, when set, is offered to the plugin as its host services: every
 	// start (restarts included) serves it on that process's go-plugin
 	// broker and configures the plugin through
-	// sdk.MethodsClient.ConfigureWithHost. nil offers none.
+	// hostside.MethodsClient.Configure. nil offers none.
 	Host sdk.Host
 	// OnRestart, when set, is called after each successful restart, once
 	// the new process is configured and serving (Chain and Methods reach
@@ -105,6 +106,7 @@ func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 	}
 	p.chain = &hostChain{p: p}
 	p.methods = &hostMethods{p: p}
+	p.fees = &hostFees{p: p}
 	inst, d, err := p.start(ctx)
 	if err != nil {
 		return nil, err
@@ -141,7 +143,7 @@ func (p *Plugin) start(ctx context.Context) (*instance, sdk.Description, error) 
 	errLog := &stderrLog{l: p.log}
 	sets := newPluginSets()
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
+		HandshakeConfig:  hostside.Handshake,
 		VersionedPlugins: sets.versioned(),
 		Cmd:              cmd,
 		SecureConfig:     secure,
@@ -158,7 +160,7 @@ func (p *Plugin) start(ctx context.Context) (*instance, sdk.Description, error) 
 		AutoMTLS:         true,
 		SkipHostEnv:      true,
 		// The host side of the message-size limits (sdk.MaxMessageSize).
-		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(sdk.CallOptions()...)},
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(hostside.CallOptions()...)},
 	})
 	inst, err := p.spawn(ctx, client, sets)
 	if err != nil {
@@ -232,7 +234,7 @@ func connect(client *plugin.Client, sets *pluginSets) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := rpc.Dispense(sdk.PluginChain)
+	raw, err := rpc.Dispense(hostside.PluginChain)
 	if err != nil {
 		return nil, err
 	}
@@ -240,16 +242,24 @@ func connect(client *plugin.Client, sets *pluginSets) (*instance, error) {
 	if !ok || sets.chain.proc == nil {
 		return nil, fmt.Errorf("dispensed %T, not an sdk.ChainBackend", raw)
 	}
-	raw, err = rpc.Dispense(sdk.PluginMethods)
+	raw, err = rpc.Dispense(hostside.PluginMethods)
 	if err != nil {
 		return nil, err
 	}
-	methods, ok := raw.(*sdk.MethodsClient)
+	methods, ok := raw.(*hostside.MethodsClient)
 	if !ok || sets.methods.proc == nil {
-		return nil, fmt.Errorf("dispensed %T, not an *sdk.MethodsClient", raw)
+		return nil, fmt.Errorf("dispensed %T, not an *hostside.MethodsClient", raw)
+	}
+	raw, err = rpc.Dispense(hostside.PluginFees)
+	if err != nil {
+		return nil, err
+	}
+	fees, ok := raw.(*hostside.FeeClient)
+	if !ok {
+		return nil, fmt.Errorf("dispensed %T, not a *hostside.FeeClient", raw)
 	}
 	pid, _ := strconv.Atoi(client.ID())
-	return &instance{client: client, chain: chain, methods: methods, proc: sets.chain.proc, pid: pid}, nil
+	return &instance{client: client, chain: chain, methods: methods, fees: fees, proc: sets.chain.proc, pid: pid}, nil
 }
 
 // pluginSets are the host-side go-plugin plugins of one process start; each
@@ -266,14 +276,15 @@ func newPluginSets() *pluginSets {
 // versioned is what the host offers for negotiation: both service kinds.
 func (s *pluginSets) versioned() map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{sdk.ProtocolVersion: {
-		sdk.PluginChain:   s.chain,
-		sdk.PluginMethods: s.methods,
+		hostside.PluginChain:   s.chain,
+		hostside.PluginMethods: s.methods,
+		hostside.PluginFees:    &hostside.FeesPlugin{},
 	}}
 }
 
-// chainPlugin is sdk.ChainPlugin that also keeps the process context.
+// chainPlugin is hostside.ChainPlugin that also keeps the process context.
 type chainPlugin struct {
-	sdk.ChainPlugin
+	hostside.ChainPlugin
 	proc context.Context
 }
 
@@ -282,9 +293,9 @@ func (c *chainPlugin) GRPCClient(ctx context.Context, b *plugin.GRPCBroker, conn
 	return c.ChainPlugin.GRPCClient(ctx, b, conn)
 }
 
-// methodsPlugin is sdk.MethodsPlugin that also keeps the process context.
+// methodsPlugin is hostside.MethodsPlugin that also keeps the process context.
 type methodsPlugin struct {
-	sdk.MethodsPlugin
+	hostside.MethodsPlugin
 	proc context.Context
 }
 
@@ -317,7 +328,7 @@ func (p *Plugin) handshake(ctx context.Context, inst *instance) (sdk.Description
 	configure := chain.Configure
 	if p.spec.Host != nil {
 		configure = func(ctx context.Context, cfg []byte) error {
-			return inst.methods.ConfigureWithHost(ctx, cfg, p.spec.Host)
+			return inst.methods.Configure(ctx, cfg, p.spec.Host)
 		}
 	}
 	if err := configure(ctx, cfg); err != nil {

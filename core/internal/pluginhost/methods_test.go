@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
@@ -55,12 +53,9 @@ func (e *echoMethods) Call(ctx context.Context, method string, _ json.RawMessage
 	return nil, sdk.Errorf(sdk.KindNotFound, "no method %s", method)
 }
 
-// serveMethods serves a methods-only plugin through ServePlugin.
+// serveMethods serves a methods-only plugin through sdk.Serve.
 func serveMethods() {
-	sdk.ServePlugin(sdk.PluginOpts{
-		Methods: newEchoMethods(),
-		Logger:  hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Info, JSONFormat: true}),
-	})
+	sdk.Serve(newEchoMethods())
 }
 
 // methodsSpec is a method-provider helper plugin offered host.

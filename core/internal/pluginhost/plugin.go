@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // Plugin is a launched plugin: its current process, the adapter callers
@@ -25,6 +26,7 @@ type Plugin struct {
 	clock   Clock
 	chain   *hostChain   // the one adapter Chain returns
 	methods *hostMethods // the one adapter Methods returns
+	fees    *hostFees    // the one adapter Fees returns
 
 	// cur is the current instance (the last one while the plugin is down);
 	// the supervisor swaps a restarted instance in and the adapter follows.
@@ -58,9 +60,10 @@ type Plugin struct {
 type instance struct {
 	client  *plugin.Client
 	cmd     *exec.Cmd
-	chain   sdk.ChainBackend   // the SDK client adapter (also the lifecycle of any kind)
-	methods *sdk.MethodsClient // the SDK method-provider adapter
-	proc    context.Context    // cancelled when the process exits
+	chain   sdk.ChainBackend        // the SDK client adapter (also the lifecycle of any kind)
+	methods *hostside.MethodsClient // the SDK method-provider adapter
+	fees    *hostside.FeeClient     // the SDK fee-estimator adapter
+	proc    context.Context         // cancelled when the process exits
 	pid     int
 	stderr  *tail
 }

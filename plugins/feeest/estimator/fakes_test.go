@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // fakeFees is an in-memory sdk.FeeHost.
@@ -36,16 +37,17 @@ func (f *fakeFees) MempoolStats(ctx context.Context) (sdk.MempoolStats, error) {
 	return f.stats, f.err
 }
 
-// serveFees serves impl over a loopback gRPC connection, as amberd serves
-// the fee host service on the broker, and returns the plugin-side client.
-func serveFees(t *testing.T, impl sdk.FeeHost) sdk.FeeHost {
+// serveFees serves impl as the host's fee service over a loopback gRPC
+// connection, as amberd serves the host services on the broker, and returns
+// the plugin-side Host (an sdk.FeeHost) that SetHost receives.
+func serveFees(t *testing.T, impl sdk.FeeHost) sdk.Host {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := grpc.NewServer()
-	sdk.RegisterFeeHost(s, impl)
+	hostside.RegisterFeeHost(s, impl)
 	go func() { _ = s.Serve(ln) }()
 	t.Cleanup(s.Stop)
 	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -53,7 +55,7 @@ func serveFees(t *testing.T, impl sdk.FeeHost) sdk.FeeHost {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cc.Close() })
-	return sdk.NewFeeHostClient(cc)
+	return hostside.NewHostClient(cc)
 }
 
 // fakeDaemon is a JSON-RPC daemon on httptest: Bitcoin Core-like with

@@ -1,4 +1,4 @@
-package sdk_test
+package hostside_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // staticFees is a FeeHost with fixed answers.
@@ -24,15 +25,15 @@ func (f staticFees) FeeHistogram(context.Context) ([]sdk.FeeBin, error)     { re
 func (f staticFees) MempoolStats(context.Context) (sdk.MempoolStats, error) { return f.stats, f.err }
 
 // feeClient serves impl with RegisterFeeHost on a loopback gRPC server and
-// returns a FeeHostClient for it.
-func feeClient(t *testing.T, impl sdk.FeeHost) *sdk.FeeHostClient {
+// returns the plugin side's FeeHost for it.
+func feeClient(t *testing.T, impl sdk.FeeHost) sdk.FeeHost {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := grpc.NewServer()
-	sdk.RegisterFeeHost(s, impl)
+	hostside.RegisterFeeHost(s, impl)
 	go func() { _ = s.Serve(ln) }()
 	t.Cleanup(s.Stop)
 	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -40,7 +41,7 @@ func feeClient(t *testing.T, impl sdk.FeeHost) *sdk.FeeHostClient {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cc.Close() })
-	return sdk.NewFeeHostClient(cc)
+	return hostside.NewHostClient(cc).(sdk.FeeHost)
 }
 
 func TestFeeHostWire(t *testing.T) {
