@@ -34,9 +34,11 @@ type candidate struct {
 	fees *fakeFees
 }
 
-func (c candidate) Name() string              { return c.name }
-func (c candidate) Describe() sdk.Description { return sdk.Description{Name: "feeest", Capabilities: c.caps} }
-func (c candidate) Fees() sdk.FeeEstimator    { return c.fees }
+func (c candidate) Name() string { return c.name }
+func (c candidate) Describe() sdk.Description {
+	return sdk.Description{Name: "feeest", Capabilities: c.caps}
+}
+func (c candidate) Fees() sdk.FeeEstimator { return c.fees }
 
 // TestFeeRouteByCapability: fee estimates go to the plugin whose Describe
 // lists the fee-estimator capability, whatever its config name; a plugin
