@@ -138,23 +138,13 @@ type Balance struct {
 	Unconfirmed int64
 }
 
-// BalanceHost is the Balance host service (SDK 1.1). The Host a plugin
-// receives implements it (the SDK's HostClient always does); an amberd
-// older than the service answers KindUnimplemented. HostBalance calls it
-// on any Host.
+// BalanceHost is the Balance host service. The Host a plugin receives
+// implements it (h.(sdk.BalanceHost)); an amberd older than the service
+// answers KindUnimplemented.
 type BalanceHost interface {
 	// Balance returns scriptHash's balance (a script hash as ScriptHashOf
 	// returns it), with Electrum's semantics. Unspent cannot rebuild it:
 	// Unspent leaves out the outputs spent in the mempool, whose value
 	// Confirmed still counts and Unconfirmed deducts.
 	Balance(ctx context.Context, scriptHash Hash) (Balance, error)
-}
-
-// HostBalance returns scriptHash's balance from h when h offers the Balance
-// service, and a KindUnimplemented error when it does not.
-func HostBalance(ctx context.Context, h Host, scriptHash Hash) (Balance, error) {
-	if b, ok := h.(BalanceHost); ok {
-		return b.Balance(ctx, scriptHash)
-	}
-	return Balance{}, Errorf(KindUnimplemented, "the host does not offer the Balance service")
 }

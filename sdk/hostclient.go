@@ -32,7 +32,7 @@ func newHostClient(cc grpc.ClientConnInterface) *hostClient {
 }
 
 func headFromWire(m *pluginv1.HostHead) (Head, error) {
-	h, err := HashFromBytes(m.GetHash())
+	h, err := wire.HashFromBytes[Hash](m.GetHash())
 	if err != nil {
 		return Head{}, err
 	}
@@ -73,7 +73,7 @@ func (h *hostClient) History(ctx context.Context, scriptHash Hash, cursor string
 	}
 	out := make([]HistoryEntry, len(r.GetEntries()))
 	for i, e := range r.GetEntries() {
-		txh, err := HashFromBytes(e.GetTxHash())
+		txh, err := wire.HashFromBytes[Hash](e.GetTxHash())
 		if err != nil {
 			return nil, "", hostReply("history entry", err)
 		}
@@ -90,7 +90,7 @@ func (h *hostClient) Unspent(ctx context.Context, scriptHash Hash) ([]UTXO, erro
 	}
 	out := make([]UTXO, len(r.GetUtxos()))
 	for i, u := range r.GetUtxos() {
-		txh, err := HashFromBytes(u.GetTxHash())
+		txh, err := wire.HashFromBytes[Hash](u.GetTxHash())
 		if err != nil {
 			return nil, hostReply("utxo", err)
 		}
@@ -109,7 +109,7 @@ func (h *hostClient) TxMerkle(ctx context.Context, txid Hash, height int64) (TxM
 	if err != nil {
 		return TxMerkle{}, hostReply("merkle branch", err)
 	}
-	root, err := HashFromBytes(r.GetRoot())
+	root, err := wire.HashFromBytes[Hash](r.GetRoot())
 	if err != nil {
 		return TxMerkle{}, hostReply("merkle root", err)
 	}

@@ -108,7 +108,7 @@ func (m MethodSpec) Validate() error {
 		bad("%s: cost %v must be a finite number >= 0", m.Name, m.Cost)
 	}
 	if m.MinProtocol != "" {
-		if _, err := ParseProtocol(m.MinProtocol); err != nil {
+		if _, err := parseProtocol(m.MinProtocol); err != nil {
 			bad("%s: MinProtocol: %w", m.Name, err)
 		}
 	}
@@ -124,9 +124,9 @@ func utf8Printable(s string) bool {
 	return true
 }
 
-// ParseProtocol parses a dotted Electrum protocol version such as "1.4" or
+// parseProtocol parses a dotted Electrum protocol version such as "1.4" or
 // "1.4.2" into its numbers.
-func ParseProtocol(s string) ([]int, error) {
+func parseProtocol(s string) ([]int, error) {
 	parts := strings.Split(s, ".")
 	v := make([]int, len(parts))
 	for i, p := range parts {

@@ -131,7 +131,7 @@ func (c *ChainClient) Tip(ctx context.Context) (sdk.Tip, error) {
 	if err != nil {
 		return sdk.Tip{}, err
 	}
-	h, err := sdk.HashFromBytes(r.GetHash())
+	h, err := wire.HashFromBytes[sdk.Hash](r.GetHash())
 	if err != nil {
 		return sdk.Tip{}, badReply("tip hash", err)
 	}

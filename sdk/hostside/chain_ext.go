@@ -7,6 +7,7 @@ import (
 
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/wire"
 )
 
 // The client side of the optional ChainBackend RPCs (sdk/chain_ext.go).
@@ -48,7 +49,7 @@ func (c *ChainClient) WatchChain(ctx context.Context, mempool bool, notify func(
 		if ev.Kind != sdk.EventBlock && ev.Kind != sdk.EventMempool {
 			continue
 		}
-		if h, err := sdk.HashFromBytes(m.GetHash()); err == nil && len(m.GetHash()) > 0 {
+		if h, err := wire.HashFromBytes[sdk.Hash](m.GetHash()); err == nil && len(m.GetHash()) > 0 {
 			ev.Hash = h
 		}
 		notify(ev)

@@ -27,6 +27,12 @@ func NewFeeClient(proc context.Context, cc grpc.ClientConnInterface) *FeeClient 
 	return &FeeClient{base: NewChainClient(proc, cc), fees: pluginv1.NewFeeEstimatorClient(cc)}
 }
 
+// Describe calls Plugin.Describe (the lifecycle every plugin serves), for
+// a plugin that serves no other role.
+func (c *FeeClient) Describe(ctx context.Context) (sdk.Description, error) {
+	return c.base.Describe(ctx)
+}
+
 // FeeRate implements sdk.FeeEstimator (FeeEstimator.EstimateFee).
 func (c *FeeClient) FeeRate(ctx context.Context, blocks int, mode string) (float64, error) {
 	r, err := unary(c.base, ctx, func(ctx context.Context) (*pluginv1.EstimateFeeResponse, error) {

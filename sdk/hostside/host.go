@@ -63,7 +63,7 @@ func (s *hostServer) Headers(ctx context.Context, r *pluginv1.HostHeadersRequest
 }
 
 func (s *hostServer) History(ctx context.Context, r *pluginv1.HostHistoryRequest) (*pluginv1.HostHistoryResponse, error) {
-	sh, err := sdk.HashFromBytes(r.GetScriptHash())
+	sh, err := wire.HashFromBytes[sdk.Hash](r.GetScriptHash())
 	if err != nil {
 		return nil, badHash("script hash", err)
 	}
@@ -79,7 +79,7 @@ func (s *hostServer) History(ctx context.Context, r *pluginv1.HostHistoryRequest
 }
 
 func (s *hostServer) Unspent(ctx context.Context, r *pluginv1.HostUnspentRequest) (*pluginv1.HostUnspentResponse, error) {
-	sh, err := sdk.HashFromBytes(r.GetScriptHash())
+	sh, err := wire.HashFromBytes[sdk.Hash](r.GetScriptHash())
 	if err != nil {
 		return nil, badHash("script hash", err)
 	}
@@ -95,7 +95,7 @@ func (s *hostServer) Unspent(ctx context.Context, r *pluginv1.HostUnspentRequest
 }
 
 func (s *hostServer) TxMerkle(ctx context.Context, r *pluginv1.HostTxMerkleRequest) (*pluginv1.HostTxMerkleResponse, error) {
-	txid, err := sdk.HashFromBytes(r.GetTxid())
+	txid, err := wire.HashFromBytes[sdk.Hash](r.GetTxid())
 	if err != nil {
 		return nil, badHash("txid", err)
 	}
@@ -120,7 +120,7 @@ func (s *hostServer) Balance(ctx context.Context, r *pluginv1.HostBalanceRequest
 	if !ok {
 		return s.UnimplementedHostServicesServer.Balance(ctx, r)
 	}
-	sh, err := sdk.HashFromBytes(r.GetScriptHash())
+	sh, err := wire.HashFromBytes[sdk.Hash](r.GetScriptHash())
 	if err != nil {
 		return nil, badHash("script hash", err)
 	}

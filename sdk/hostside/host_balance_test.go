@@ -67,18 +67,14 @@ func TestBalanceWire(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("Balance(%s) = %+v, %v; want %+v", tc.sh, got, err, tc.want)
 		}
-		via, err := sdk.HostBalance(t.Context(), c, tc.sh)
-		if err != nil || via != tc.want {
-			t.Errorf("HostBalance(%s) = %+v, %v", tc.sh, via, err)
-		}
 	}
 
 	old := hostClient(t, onlyHost{host})
 	if _, err := old.(sdk.BalanceHost).Balance(t.Context(), fromUTXOs); sdk.KindOf(err) != sdk.KindUnimplemented {
 		t.Errorf("Balance from a host without the service: %v, want unimplemented", err)
 	}
-	if _, err := sdk.HostBalance(t.Context(), onlyHost{host}, fromUTXOs); sdk.KindOf(err) != sdk.KindUnimplemented {
-		t.Errorf("HostBalance of a Host without Balance: %v, want unimplemented", err)
+	if _, ok := sdk.Host(onlyHost{host}).(sdk.BalanceHost); ok {
+		t.Fatal("onlyHost must hide the Balance service")
 	}
 	failing := hostClient(t, failingBalance{Host: host, err: sdk.Errorf(sdk.KindUnavailable, "index closing")})
 	if _, err := failing.(sdk.BalanceHost).Balance(t.Context(), fromUTXOs); sdk.KindOf(err) != sdk.KindUnavailable {

@@ -3,6 +3,8 @@ package sdktest_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/amber-electrum/amber/sdk"
@@ -77,5 +79,42 @@ func TestFeeHostReachesPlugin(t *testing.T) {
 				t.Fatalf("fees.bins = %s (%v), want %d", res, err, tc.wantBins)
 			}
 		})
+	}
+}
+
+// flatFees serves only the fee-estimator role.
+type flatFees struct{ sdk.BasicPlugin }
+
+func (*flatFees) FeeRate(_ context.Context, blocks int, mode string) (float64, error) {
+	if mode == "CONSERVATIVE" {
+		return 0.0003, nil
+	}
+	return float64(blocks) / 4, nil
+}
+
+func (*flatFees) MinRelayFee(context.Context) (float64, error) {
+	return 0, sdk.Errorf(sdk.KindUnavailable, "relay fee unknown")
+}
+
+// TestFeeEstimatorRole: a plugin serving only the fee-estimator role is
+// described with that capability alone, and its answers and errors cross
+// the wire unchanged.
+func TestFeeEstimatorRole(t *testing.T) {
+	p := sdktest.NewPlugin(t, &flatFees{sdk.BasicPlugin{Name: "flat", Version: "1"}})
+	if p.Fees == nil || p.Methods != nil || p.Chain != nil {
+		t.Fatalf("roles served: %+v, want the fee estimator only", p)
+	}
+	d, err := p.Fees.Describe(t.Context())
+	if err != nil || d.Name != "flat" || !slices.Equal(d.Capabilities, []string{sdk.CapFeeEstimator}) {
+		t.Fatalf("Describe = %+v, %v; want flat with [%s]", d, err, sdk.CapFeeEstimator)
+	}
+	if got, err := p.Fees.FeeRate(t.Context(), 3, ""); err != nil || got != 0.75 {
+		t.Errorf("FeeRate(3) = %v, %v", got, err)
+	}
+	if got, err := p.Fees.FeeRate(t.Context(), 3, "CONSERVATIVE"); err != nil || got != 0.0003 {
+		t.Errorf("FeeRate(3, CONSERVATIVE) = %v, %v", got, err)
+	}
+	if _, err := p.Fees.MinRelayFee(t.Context()); sdk.KindOf(err) != sdk.KindUnavailable || !strings.Contains(err.Error(), "relay fee unknown") {
+		t.Errorf("MinRelayFee = %v, want the plugin's unavailable error", err)
 	}
 }
