@@ -2,36 +2,14 @@ package hostside_test
 
 import (
 	"context"
-	"net"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/amber-electrum/amber/sdk"
-	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
-// hostClient serves impl with RegisterHost on a loopback gRPC server and
-// returns the SDK's client for it.
-func hostClient(t *testing.T, impl sdk.Host) sdk.Host {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := grpc.NewServer()
-	hostside.RegisterHost(s, impl)
-	go func() { _ = s.Serve(ln) }()
-	t.Cleanup(s.Stop)
-	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
-	return hostside.NewHostClient(cc)
-}
+// hostClient serves impl as amberd does and returns the plugin side's Host.
+func hostClient(t *testing.T, impl sdk.Host) sdk.Host { return sdktest.WireHost(t, impl) }
 
 // onlyHost hides every method but sdk.Host's: a host from before the
 // Balance service.

@@ -8,10 +8,10 @@ import (
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
-// feeHost is a host whose fee service is a fakeFees.
+// feeHost is a host whose fee service is a FeeHost of the test.
 type feeHost struct {
 	*sdktest.FakeHost
-	*fakeFees
+	sdk.FeeHost
 }
 
 // TestFeeEstimatorRole serves the plugin as sdk.Serve does and calls its
