@@ -46,7 +46,7 @@ func TestHelperProcess(t *testing.T) {
 	sdk.Serve(&tipPlugin{BasicPlugin: sdk.BasicPlugin{Name: "tip", Version: "1"}})
 }
 
-// TestServeProcess launches ServePlugin in a real child process as
+// TestServeProcess launches sdk.Serve in a real child process as
 // amberd would (gRPC, AutoMTLS) and calls a method that calls back into the
 // host services over the broker.
 func TestServeProcess(t *testing.T) {

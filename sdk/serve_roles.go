@@ -12,8 +12,8 @@ import (
 // The plugin-side gRPC servers of the three roles. Every error leaves
 // through toStatus.
 
-// chainServer serves a ChainBackend implementation over the Plugin and
-// ChainBackend gRPC services. Every error leaves through ToStatus.
+// chainServer serves a ChainBackend implementation over the
+// ChainBackend gRPC service (the Plugin service is the lifecycleServer).
 type chainServer struct {
 	pluginv1.UnimplementedChainBackendServer
 	impl ChainBackend
@@ -181,7 +181,7 @@ func (s *chainServer) WatchChain(r *pluginv1.WatchChainRequest, stream pluginv1.
 }
 
 // methodsServer serves a MethodProvider; every error leaves through
-// ToStatus, and a panicking Call becomes a KindInternal error instead of
+// toStatus, and a panicking Call becomes a KindInternal error instead of
 // taking the whole plugin down.
 type methodsServer struct {
 	pluginv1.UnimplementedMethodProviderServer

@@ -18,7 +18,7 @@ import (
 // adapter returns once the plugin process is gone.
 var ErrPluginExited = errors.New("plugin process exited")
 
-// ChainClient is the host-side adapter: a sdk.ChainBackend that calls a plugin
+// ChainClient is the host-side adapter: an sdk.ChainBackend that calls a plugin
 // over gRPC. Errors are *sdk.Error values rebuilt by FromStatus.
 type ChainClient struct {
 	proc   context.Context

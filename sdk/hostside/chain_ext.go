@@ -57,7 +57,7 @@ func (c *ChainClient) WatchChain(ctx context.Context, mempool bool, notify func(
 }
 
 // BroadcastPackage implements sdk.PackageBroadcaster. A plugin without the RPC
-// (an older SDK, or an implementation that is not a sdk.PackageBroadcaster)
+// (an older SDK, or an implementation that is not an sdk.PackageBroadcaster)
 // gives sdk.KindUnimplemented.
 func (c *ChainClient) BroadcastPackage(ctx context.Context, rawTxsHex []string) (sdk.PackageResult, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.BroadcastPackageResponse, error) {

@@ -35,7 +35,7 @@ func RegisterHost(s grpc.ServiceRegistrar, impl sdk.Host) {
 	}
 }
 
-// hostServer serves a sdk.Host implementation (the host side) over gRPC.
+// hostServer serves an sdk.Host implementation (the host side) over gRPC.
 type hostServer struct {
 	pluginv1.UnimplementedHostServicesServer
 	impl sdk.Host

@@ -99,7 +99,7 @@ func (c *MethodsClient) Methods(ctx context.Context) ([]sdk.MethodSpec, error) {
 var errBadJSON = errors.New("not valid JSON")
 
 // Call implements sdk.MethodProvider (sdk.MethodProvider.CallMethod). A result that
-// is not valid JSON is a sdk.KindInternal error; an empty result is null.
+// is not valid JSON is an sdk.KindInternal error; an empty result is null.
 func (c *MethodsClient) Call(ctx context.Context, method string, params json.RawMessage, session sdk.SessionInfo) (json.RawMessage, error) {
 	r, err := unary(c.base, ctx, func(ctx context.Context) (*pluginv1.MethodCallResponse, error) {
 		return c.methods.CallMethod(ctx, &pluginv1.MethodCallRequest{
