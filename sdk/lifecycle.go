@@ -19,8 +19,9 @@ const (
 
 // Lifecycle is the part of every plugin the host drives itself: Describe
 // after the handshake, Configure, and Shutdown before it stops the
-// process. The value handed to Serve implements it and one or more roles
-// (ChainBackend, which embeds it, MethodProvider, FeeEstimator).
+// process. Every role interface (ChainBackend, MethodProvider,
+// FeeEstimator) embeds it; the value handed to Serve implements one or
+// more roles and answers the lifecycle once for all of them.
 type Lifecycle interface {
 	// Describe names the plugin. It must be cheap. Serve adds the
 	// capabilities of the roles it serves and fills in SDKVersion.

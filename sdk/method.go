@@ -146,7 +146,8 @@ type SessionInfo struct {
 	RemoteAddr string // client address as amberd sees it
 }
 
-// MethodProvider is the contract of a plugin that adds JSON-RPC methods.
+// MethodProvider is the contract of a plugin that adds JSON-RPC methods
+// (with the Lifecycle every role embeds; BasicPlugin is one).
 //
 // Methods is called once by the host after Configure; the set is fixed for
 // the life of the plugin process. Call answers one client request: params is
@@ -162,6 +163,7 @@ type SessionInfo struct {
 // sees a generic internal error. Call must return promptly when ctx is
 // cancelled (the client went away or the request timed out).
 type MethodProvider interface {
+	Lifecycle
 	Methods(ctx context.Context) ([]MethodSpec, error)
 	Call(ctx context.Context, method string, params json.RawMessage, session SessionInfo) (json.RawMessage, error)
 }

@@ -76,7 +76,7 @@ func TestServeProcess(t *testing.T) {
 	if err != nil || d.Name != "tip" || !slices.Contains(d.Capabilities, sdk.CapMethodProvider) || slices.Contains(d.Capabilities, sdk.CapChainBackend) {
 		t.Fatalf("Describe = %+v, %v; want tip with only %q", d, err, sdk.CapMethodProvider)
 	}
-	if err := mc.Configure(ctx, []byte(`{}`), sdktest.NewFakeHost(9)); err != nil {
+	if err := mc.WithHost(sdktest.NewFakeHost(9)).Configure(ctx, []byte(`{}`)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	res, err := mc.Call(ctx, "tip.height", json.RawMessage(`[]`), sdk.SessionInfo{})

@@ -10,6 +10,7 @@ import (
 
 // fakeFees is a fee estimator with fixed answers that records its calls.
 type fakeFees struct {
+	sdk.BasicPlugin
 	rate, relay float64
 	calls       []string
 }

@@ -132,7 +132,7 @@ func TestPythonPlugin(t *testing.T) {
 		t.Errorf("Describe = %+v", d)
 	}
 
-	if err := mc.Configure(ctx(t), []byte(`{"colour":"red"}`), nil); sdk.KindOf(err) != sdk.KindInvalidArgument ||
+	if err := mc.Configure(ctx(t), []byte(`{"colour":"red"}`)); sdk.KindOf(err) != sdk.KindInvalidArgument ||
 		!strings.Contains(err.Error(), "hello-py config: colour: unknown key") {
 		t.Errorf("Configure with an unknown key: %v, want invalid argument naming it", err)
 	}
@@ -140,7 +140,7 @@ func TestPythonPlugin(t *testing.T) {
 	host := sdktest.NewFakeHost(3)
 	sh := sdk.ScriptHashOf([]byte{0x51})
 	host.Balances[sh] = sdk.Balance{Confirmed: 5000, Unconfirmed: -1200}
-	if err := mc.Configure(ctx(t), []byte(`{}`), host); err != nil {
+	if err := mc.WithHost(host).Configure(ctx(t), []byte(`{}`)); err != nil {
 		t.Fatalf("Configure with host services: %v", err)
 	}
 

@@ -27,11 +27,20 @@ func NewFeeClient(proc context.Context, cc grpc.ClientConnInterface) *FeeClient 
 	return &FeeClient{base: NewChainClient(proc, cc), fees: pluginv1.NewFeeEstimatorClient(cc)}
 }
 
-// Describe calls Plugin.Describe (the lifecycle every plugin serves), for
-// a plugin that serves no other role.
+// Describe implements sdk.Lifecycle (Plugin.Describe, the lifecycle
+// every plugin serves).
 func (c *FeeClient) Describe(ctx context.Context) (sdk.Description, error) {
 	return c.base.Describe(ctx)
 }
+
+// Configure implements sdk.Lifecycle (Plugin.Configure, without host
+// services: MethodsClient.WithHost offers them).
+func (c *FeeClient) Configure(ctx context.Context, config []byte) error {
+	return c.base.Configure(ctx, config)
+}
+
+// Shutdown implements sdk.Lifecycle (Plugin.Shutdown).
+func (c *FeeClient) Shutdown(ctx context.Context) error { return c.base.Shutdown(ctx) }
 
 // FeeRate implements sdk.FeeEstimator (FeeEstimator.EstimateFee).
 func (c *FeeClient) FeeRate(ctx context.Context, blocks int, mode string) (float64, error) {

@@ -26,15 +26,16 @@ type MethodsClient struct {
 	methods pluginv1.MethodProviderClient
 	broker  *plugin.GRPCBroker
 
-	mu     sync.Mutex
-	hostID uint32
+	mu      sync.Mutex
+	hostID  uint32
+	hostErr error
 }
 
 var _ sdk.MethodProvider = (*MethodsClient)(nil)
 
 // NewMethodsClient returns the adapter for a connection to a plugin. proc is
 // as for NewChainClient; broker (go-plugin's, nil in tests without one) is
-// needed only to offer host services in Configure.
+// needed only by WithHost.
 func NewMethodsClient(proc context.Context, cc grpc.ClientConnInterface, broker *plugin.GRPCBroker) *MethodsClient {
 	return &MethodsClient{
 		base:    NewChainClient(proc, cc),
@@ -43,37 +44,45 @@ func NewMethodsClient(proc context.Context, cc grpc.ClientConnInterface, broker 
 	}
 }
 
-// Describe calls Plugin.Describe.
+// Describe implements sdk.Lifecycle (Plugin.Describe).
 func (c *MethodsClient) Describe(ctx context.Context) (sdk.Description, error) {
 	return c.base.Describe(ctx)
 }
 
-// Configure calls Plugin.Configure with config. A non-nil host is
-// offered to the plugin as its host services: it is served on the
-// plugin's GRPCBroker (once per client: later calls reuse the first
-// connection and ignore host) and its broker id goes with the call, so
+// WithHost offers host to the plugin as its host services and returns c:
+// host is served on the plugin's GRPCBroker (once per client: a later call
+// keeps the first host) and every later Configure sends its broker id, so
 // that a HostAware plugin receives an sdk.Host before its Configure runs.
-// A nil host offers none.
-func (c *MethodsClient) Configure(ctx context.Context, config []byte, host sdk.Host) error {
-	var id uint32
-	if host != nil {
-		if c.broker == nil {
-			return sdk.Errorf(sdk.KindInternal, "Configure with host services: no GRPCBroker (the client was built without one)")
-		}
-		c.mu.Lock()
-		if c.hostID == 0 {
-			c.hostID = ServeHost(c.broker, host)
-		}
-		id = c.hostID
-		c.mu.Unlock()
+// Without it Configure offers none.
+func (c *MethodsClient) WithHost(host sdk.Host) *MethodsClient {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case host == nil || c.hostID != 0:
+	case c.broker == nil:
+		c.hostErr = sdk.Errorf(sdk.KindInternal, "host services offered, but the client was built without a GRPCBroker")
+	default:
+		c.hostID = ServeHost(c.broker, host)
 	}
-	_, err := unary(c.base, ctx, func(ctx context.Context) (*pluginv1.ConfigureResponse, error) {
+	return c
+}
+
+// Configure implements sdk.Lifecycle (Plugin.Configure), with the broker id
+// of the host services offered by WithHost, if any.
+func (c *MethodsClient) Configure(ctx context.Context, config []byte) error {
+	c.mu.Lock()
+	id, err := c.hostID, c.hostErr
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	_, err = unary(c.base, ctx, func(ctx context.Context) (*pluginv1.ConfigureResponse, error) {
 		return c.base.plugin.Configure(ctx, &pluginv1.ConfigureRequest{ConfigJson: config, BrokerId: id}, c.base.opts...)
 	})
 	return err
 }
 
-// Shutdown calls Plugin.Shutdown with ctx's deadline.
+// Shutdown implements sdk.Lifecycle (Plugin.Shutdown with ctx's deadline).
 func (c *MethodsClient) Shutdown(ctx context.Context) error { return c.base.Shutdown(ctx) }
 
 // Methods implements sdk.MethodProvider (sdk.MethodProvider.ListMethods). It does

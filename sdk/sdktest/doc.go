@@ -9,7 +9,7 @@
 // code that consumes one.
 //
 // Method providers: NewMethods serves a MethodProvider and returns the
-// host-side *hostside.MethodsClient (Configure it with a host to hand the
+// host-side *hostside.MethodsClient (WithHost before Configure hands the
 // plugin host services), NewPlugin serves any plugin value as sdk.Serve
 // would and returns the adapter of every role it serves (chain backend,
 // method provider, fee estimator), PluginSet is that plugin side for a

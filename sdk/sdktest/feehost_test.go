@@ -61,7 +61,7 @@ func TestFeeHostReachesPlugin(t *testing.T) {
 			p := &feePlugin{BasicPlugin: sdk.BasicPlugin{Name: "fees", Version: "1.0.0"}}
 			client := sdktest.NewPlugin(t, p).Methods
 			ctx := context.Background()
-			if err := client.Configure(ctx, []byte(`{}`), tc.host); err != nil {
+			if err := client.WithHost(tc.host).Configure(ctx, []byte(`{}`)); err != nil {
 				t.Fatal(err)
 			}
 			res, err := client.Call(ctx, "fees.bins", json.RawMessage(`[]`), sdk.SessionInfo{})

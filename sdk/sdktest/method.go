@@ -1,7 +1,6 @@
 package sdktest
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/hashicorp/go-plugin"
@@ -13,22 +12,12 @@ import (
 
 // NewMethods serves impl as a method provider over a real in-process gRPC
 // connection (go-plugin's Serve in test mode, broker included) and returns
-// the host-side adapter. impl's own Describe/Configure/Shutdown are served
-// when it implements sdk.Lifecycle, a BasicPlugin named after its type
-// otherwise. Call Configure on the result with a host (a FakeHost, say) to
-// test host services end to end. Both ends are closed when the test ends.
+// the host-side adapter. Call WithHost on the result (with a FakeHost, say)
+// before Configure to test host services end to end. Both ends are closed
+// when the test ends.
 func NewMethods(t testing.TB, impl sdk.MethodProvider) *hostside.MethodsClient {
 	t.Helper()
-	var p sdk.Lifecycle
-	if lc, ok := impl.(sdk.Lifecycle); ok {
-		p = lc
-	} else {
-		p = struct {
-			*sdk.BasicPlugin
-			sdk.MethodProvider
-		}{&sdk.BasicPlugin{Name: fmt.Sprintf("%T", impl), Version: "0.0.0"}, impl}
-	}
-	return NewPlugin(t, p).Methods
+	return NewPlugin(t, impl).Methods
 }
 
 // Plugin is the host side of a plugin served by NewPlugin: the adapter of

@@ -224,11 +224,11 @@ func TestLifecycle(t *testing.T) {
 	if d.Name != "test" || d.Version != "1.2.3" || d.SDKVersion != sdk.Version || !slices.Contains(d.Capabilities, sdk.CapMethodProvider) {
 		t.Errorf("Describe = %+v", d)
 	}
-	err = c.Configure(ctx10(t), []byte(`{}`), sdktest.NewFakeHost(2))
+	err = c.WithHost(sdktest.NewFakeHost(2)).Configure(ctx10(t), []byte(`{}`))
 	if sdk.KindOf(err) != sdk.KindInvalidArgument || !strings.Contains(err.Error(), "plugins.test.config.greeting") {
 		t.Errorf("Configure({}) = %v, want invalid-argument naming the key", err)
 	}
-	if err := c.Configure(ctx10(t), []byte(`{"greeting":"hi"}`), sdktest.NewFakeHost(2)); err != nil {
+	if err := c.WithHost(sdktest.NewFakeHost(2)).Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	p.mu.Lock()
@@ -258,7 +258,7 @@ func TestHostRoundTrip(t *testing.T) {
 	host.BlockTxs[1] = []sdk.Hash{sdktest.DoubleSHA256([]byte("coinbase")), txids[1], txids[4]}
 
 	c := sdktest.NewMethods(t, newTestPlugin())
-	if err := c.Configure(ctx10(t), []byte(`{"greeting":"hi"}`), host); err != nil {
+	if err := c.WithHost(host).Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
 		t.Fatal(err)
 	}
 	arg, _ := json.Marshal([]string{sh.String()})
@@ -297,7 +297,7 @@ func TestHostRoundTrip(t *testing.T) {
 // hostOf returns the plugin-side Host after configuring p through c.
 func hostOf(t *testing.T, p *testPlugin, c *hostside.MethodsClient, host sdk.Host) sdk.Host {
 	t.Helper()
-	if err := c.Configure(ctx10(t), []byte(`{"greeting":"hi"}`), host); err != nil {
+	if err := c.WithHost(host).Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
 		t.Fatal(err)
 	}
 	h := p.Host()
@@ -362,10 +362,7 @@ func TestHostStopsYield(t *testing.T) {
 // TestChainAndMethods: one process serves both kinds with one lifecycle.
 func TestChainAndMethods(t *testing.T) {
 	chain := sdktest.NewFake(3)
-	p := sdktest.NewPlugin(t, struct {
-		*sdktest.Fake
-		sdk.MethodProvider
-	}{chain, goodPlugin{newTestPlugin()}})
+	p := sdktest.NewPlugin(t, chainAndMethods{chain, goodPlugin{newTestPlugin()}})
 	if p.Chain == nil || p.Methods == nil {
 		t.Fatalf("adapters = %+v, want both", p)
 	}
@@ -390,4 +387,19 @@ func TestPluginSetErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// chainAndMethods serves a chain backend and a method provider in one
+// process, with the chain's lifecycle.
+type chainAndMethods struct {
+	*sdktest.Fake
+	methods sdk.MethodProvider
+}
+
+func (c chainAndMethods) Methods(ctx context.Context) ([]sdk.MethodSpec, error) {
+	return c.methods.Methods(ctx)
+}
+
+func (c chainAndMethods) Call(ctx context.Context, method string, params json.RawMessage, s sdk.SessionInfo) (json.RawMessage, error) {
+	return c.methods.Call(ctx, method, params, s)
 }

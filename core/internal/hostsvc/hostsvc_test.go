@@ -46,7 +46,7 @@ func wireHost(t *testing.T, srv *Server) (sdk.Host, *hostside.MethodsClient) {
 	t.Helper()
 	p := &probe{BasicPlugin: sdk.BasicPlugin{Name: "probe", Version: "1"}}
 	c := sdktest.NewMethods(t, p)
-	if err := c.Configure(ctx10(t), []byte("{}"), srv); err != nil {
+	if err := c.WithHost(srv).Configure(ctx10(t), []byte("{}")); err != nil {
 		t.Fatalf("configure: %v", err)
 	}
 	if p.Host() == nil {

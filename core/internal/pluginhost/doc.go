@@ -8,7 +8,7 @@
 // backend and method provider) and dispenses both adapters; Describe must
 // list Spec.Capability (default chain-backend, method-provider for a
 // method provider). With Spec.Host set, Configure goes through
-// hostside.MethodsClient.Configure: the host services are served on the
+// hostside.MethodsClient.WithHost: the host services are served on the
 // process's go-plugin broker and the plugin's HostAware implementations get
 // them. A plugin that prints to stdout before its handshake, speaks another
 // protocol version, lacks the capability or does not match its pin is

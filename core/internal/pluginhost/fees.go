@@ -8,8 +8,12 @@ import (
 
 // hostFees is the FeeEstimator Plugin.Fees returns: it calls the current
 // instance's SDK adapter (so it follows restarts) and turns failures of a
-// dead process into the "not running" error, like hostMethods.
-type hostFees struct{ p *Plugin }
+// dead process into the "not running" error, like hostMethods, whose
+// lifecycle it shares.
+type hostFees struct {
+	p *Plugin
+	sdk.Lifecycle
+}
 
 var _ sdk.FeeEstimator = (*hostFees)(nil)
 

@@ -59,7 +59,7 @@ type Spec struct {
 	// Host, when set, is offered to the plugin as its host services: every
 	// start (restarts included) serves it on that process's go-plugin
 	// broker and configures the plugin through
-	// hostside.MethodsClient.Configure. nil offers none.
+	// hostside.MethodsClient.WithHost. nil offers none.
 	Host sdk.Host
 	// OnRestart, when set, is called after each successful restart, once
 	// the new process is configured and serving (Chain and Methods reach
@@ -105,8 +105,8 @@ func Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		p.clock = realClock{}
 	}
 	p.chain = &hostChain{p: p}
-	p.methods = &hostMethods{p: p}
-	p.fees = &hostFees{p: p}
+	p.methods = &hostMethods{p: p, Lifecycle: p.chain}
+	p.fees = &hostFees{p: p, Lifecycle: p.chain}
 	inst, d, err := p.start(ctx)
 	if err != nil {
 		return nil, err
@@ -328,7 +328,7 @@ func (p *Plugin) handshake(ctx context.Context, inst *instance) (sdk.Description
 	configure := chain.Configure
 	if p.spec.Host != nil {
 		configure = func(ctx context.Context, cfg []byte) error {
-			return inst.methods.Configure(ctx, cfg, p.spec.Host)
+			return inst.methods.WithHost(p.spec.Host).Configure(ctx, cfg)
 		}
 	}
 	if err := configure(ctx, cfg); err != nil {

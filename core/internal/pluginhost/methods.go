@@ -9,8 +9,12 @@ import (
 
 // hostMethods is the MethodProvider Plugin.Methods returns: it calls the
 // current instance's SDK adapter (so it follows restarts) and turns
-// failures of a dead process into the "not running" error.
-type hostMethods struct{ p *Plugin }
+// failures of a dead process into the "not running" error. Its lifecycle
+// calls are the plugin's (hostChain's: one Plugin service per process).
+type hostMethods struct {
+	p *Plugin
+	sdk.Lifecycle
+}
 
 var _ sdk.MethodProvider = (*hostMethods)(nil)
 

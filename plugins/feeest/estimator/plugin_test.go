@@ -22,7 +22,7 @@ func ctx(t *testing.T) context.Context {
 func wired(t *testing.T, p *Plugin, config string) *hostside.MethodsClient {
 	t.Helper()
 	c := sdktest.NewMethods(t, p)
-	if err := c.Configure(ctx(t), []byte(config), nil); err != nil {
+	if err := c.Configure(ctx(t), []byte(config)); err != nil {
 		t.Fatalf("Configure(%s): %v", config, err)
 	}
 	return c

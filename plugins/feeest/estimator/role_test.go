@@ -23,7 +23,7 @@ func TestFeeEstimatorRole(t *testing.T) {
 		t.Fatalf("roles served: %+v, want fees and methods only", p)
 	}
 	host := feeHost{sdktest.NewFakeHost(2), busyFees()}
-	if err := p.Methods.Configure(ctx(t), []byte(`{"source":"mempool","relay_fee":0.00002,"conservative_margin":1.5}`), host); err != nil {
+	if err := p.Methods.WithHost(host).Configure(ctx(t), []byte(`{"source":"mempool","relay_fee":0.00002,"conservative_margin":1.5}`)); err != nil {
 		t.Fatal(err)
 	}
 	d, err := p.Methods.Describe(ctx(t))

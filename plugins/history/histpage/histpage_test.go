@@ -49,7 +49,7 @@ var shA = sdk.ScriptHashOf([]byte("script A"))
 func wired(t testing.TB, host *sdktest.FakeHost) *hostside.MethodsClient {
 	t.Helper()
 	c := sdktest.NewMethods(t, New())
-	if err := c.Configure(ctx(t), []byte(`{}`), host); err != nil {
+	if err := c.WithHost(host).Configure(ctx(t), []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
 	return c
