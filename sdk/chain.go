@@ -2,28 +2,14 @@ package sdk
 
 import "context"
 
-// Capability strings a plugin may list in Description.Capabilities.
+// Chain-backend capability strings, listed in Description.Capabilities by
+// the backend itself.
 const (
-	// CapChainBackend: the plugin serves the ChainBackend service.
-	CapChainBackend = "chain-backend"
 	// CapEstimateSmartFee: the daemon has a native fee estimator.
 	CapEstimateSmartFee = "estimatesmartfee"
 	// CapVerboseTx: Transaction(verbose=true) is supported.
 	CapVerboseTx = "verbose-tx"
 )
-
-// Description is a plugin's answer to Describe.
-type Description struct {
-	Name         string   // plugin name, e.g. "bitcoind"
-	Version      string   // the plugin's own version
-	SDKVersion   string   // SDK version it was built with (sdk.Version)
-	Capabilities []string // Cap* strings
-	// Chain backends fill in what they are connected to; empty until
-	// Configure has connected to the daemon.
-	Coin        string // e.g. "Bitcoin"
-	Network     string // "mainnet", "testnet", "testnet4", "signet", "regtest"
-	GenesisHash Hash
-}
 
 // Tip is the daemon's best chain tip.
 type Tip struct {
@@ -53,13 +39,10 @@ type DaemonInfo struct {
 // is cancelled. Errors should be *Error values so that their Kind survives the
 // trip to the host (other errors arrive as KindInternal).
 type ChainBackend interface {
-	// Describe names the plugin and what it can do. It must be cheap and
-	// must not contact the daemon before Configure.
-	Describe(ctx context.Context) (Description, error)
-	// Configure hands the plugin its configuration block (JSON object) and
-	// lets it connect to its daemon. Invalid configuration is a
-	// KindInvalidArgument error whose message names the key.
-	Configure(ctx context.Context, config []byte) error
+	// Lifecycle: Describe must not contact the daemon before Configure;
+	// Configure connects to the daemon and fills in Description's Coin,
+	// Network and GenesisHash.
+	Lifecycle
 	// Tip returns the daemon's best chain tip.
 	Tip(ctx context.Context) (Tip, error)
 	// BlockHashes returns the hashes of up to count blocks from start on the
@@ -93,7 +76,4 @@ type ChainBackend interface {
 	// SetDaemonURLs replaces the daemon URL list at run time (admin
 	// daemon_url) and switches to its first entry.
 	SetDaemonURLs(ctx context.Context, urls []string) error
-	// Shutdown asks the plugin to finish in-flight work and release its
-	// resources before the host stops the process.
-	Shutdown(ctx context.Context) error
 }

@@ -5,8 +5,8 @@ import "context"
 // Optional ChainBackend capabilities (SDK 1.x additions). ChainBackend itself
 // is unchanged: a backend opts in by also implementing the interface below
 // and listing the capability string in Description.Capabilities. The host
-// reaches them through a type assertion on the backend (the gRPC client
-// adapter, *ChainClient, implements both and reports KindUnimplemented when
+// reaches them through a type assertion on the backend (amberd's gRPC
+// adapter, hostside.ChainClient, implements them and reports KindUnimplemented when
 // the plugin does not).
 const (
 	// CapBroadcastPackage: the backend implements PackageBroadcaster.

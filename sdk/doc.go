@@ -1,67 +1,70 @@
-// Package sdk is Amber's plugin SDK: the wire contract between amberd and
-// its plugins, and everything a plugin author needs to implement one.
+// Package sdk is the contract between amberd, Amber's Electrum server, and
+// its plugins: the types, errors and role interfaces a plugin implements,
+// and Serve, which runs it. A plugin is a separate program that amberd
+// starts and calls over gRPC (github.com/hashicorp/go-plugin, AutoMTLS);
+// it imports this package and nothing of amberd's.
 //
-// A plugin is a separate program started by amberd through
-// github.com/hashicorp/go-plugin (gRPC transport, AutoMTLS). The contract is
-// defined by the .proto files under proto/ and the Go interfaces in this
-// package; plugin authors implement one or more of its interfaces and call
-// Serve (or ServePlugin) from main. The host side (amberd) uses the client
-// adapters in this package, so both ends are generated from one definition.
+// # Roles
 //
-// # Plugin kinds
+// A plugin hands Serve one value: a Lifecycle (Describe, Configure,
+// Shutdown; BasicPlugin is a ready-made one) that implements one or more
+// roles. Serve serves each role and lists its capability in Describe, and
+// amberd picks the plugin for a role by that capability, never by the
+// plugin's name in its config:
 //
-// One plugin process serves one or both kinds, each announced as a
-// capability in Describe:
-//
-//   - ChainBackend (CapChainBackend, plugin-set name PluginChain) talks to
-//     the coin's daemon for the index; the host adapter is ChainClient.
-//   - MethodProvider (CapMethodProvider, PluginMethods) adds namespaced
-//     Electrum JSON-RPC methods (MethodSpec: arity, by-name parameters,
-//     cost, minimum protocol); the host adapter is MethodsClient.
-//
-// Every plugin answers the Lifecycle calls (Describe, Configure, Shutdown);
-// ChainBackend includes them, and BasicPlugin is a ready-made Lifecycle for
-// a method provider without configuration. Serve(ServeOpts{ChainBackend,
-// MethodProvider}) serves either or both; ServePlugin(PluginOpts) also
-// takes an explicit Lifecycle, e.g. for a method provider that does not
-// implement one itself. Both add the served capabilities to Describe, route
-// the standard library logger to hclog JSON on stderr (the host keeps the
-// levels), set the MaxMessageSize limits and exit the plugin when its host
-// process goes away.
+//   - ChainBackend (CapChainBackend) talks to the coin's daemon for the
+//     index; optional extensions are PackageBroadcaster, MempoolInfoer and
+//     ChainWatcher.
+//   - MethodProvider (CapMethodProvider) adds namespaced Electrum JSON-RPC
+//     methods, each declared by a MethodSpec.
+//   - FeeEstimator (CapFeeEstimator) answers the core's
+//     blockchain.estimatefee and blockchain.relayfee.
 //
 // # Host services
 //
-// amberd offers its plugins reads of its index and its new-tip events: the
-// Host interface (tip, headers, paged script-hash history, unspent outputs,
-// merkle branches, block events). The host serves them on go-plugin's
-// broker and passes the broker id in Configure (MethodsClient
-// ConfigureWithHost, ServeHost on the host side); the plugin side connects
-// and hands a HostClient to every implementation that implements HostAware
-// (BasicPlugin does: BasicPlugin.Host), before its Configure runs. A host
-// that offers no services sends no broker id, and HostAware is never
-// called.
-//
-// # Testing
-//
-// Package sdktest connects implementations to the real host-side adapters
-// over in-process gRPC: NewChain and ConformChain for chain backends,
-// NewMethods, NewPlugin and ConformMethods for method providers, and the
-// in-memory Fake (a ChainBackend) and FakeHost (a Host).
-//
-// # Versioning
-//
-// ProtocolVersion is the SDK's major protocol version; it is the go-plugin
-// protocol version negotiated through VersionedPlugins at start-up. Within a
-// major version only additive changes are allowed: new RPCs, new optional
-// message fields, new capability strings. A host discovers them through the
-// Describe RPC; a plugin built against an older minor SDK answers
-// codes.Unimplemented for RPCs it does not know, which the host treats as
-// "not supported", never as a crash. Removing or renaming an RPC or a field,
-// or changing its meaning, requires a new major version.
+// amberd offers its index to plugins (tip, headers, paged history, unspent
+// outputs, balances, merkle branches, new-tip events, the mempool fee
+// histogram). The one way to reach them is HostAware: a plugin that
+// implements it receives a Host before Configure runs. The Host is also a
+// FeeHost and a BalanceHost; a service an older amberd lacks answers
+// KindUnimplemented.
 //
 // # Errors
 //
-// Errors cross the wire as gRPC statuses carrying an ErrorDetail message with
-// the SDK error Kind. The table in errors.go maps each Kind to its gRPC code
-// and to the Electrum JSON-RPC error code the host answers clients with.
+// Return *Error values (Errorf, DaemonError). The Kind crosses the wire
+// and the kind table (KindTable) maps it to the Electrum JSON-RPC error
+// the client sees; any other error arrives as KindInternal.
+//
+// # Testing
+//
+// Package sdk/sdktest runs a plugin over the real wire inside go test:
+// NewPlugin, NewMethods and NewChain return the adapters amberd uses,
+// ConformChain and ConformMethods check the contracts, Fake and FakeHost
+// are in-memory doubles. Package sdk/hostside is amberd's end of the
+// connection; plugin authors do not need it.
+//
+// # Compatibility
+//
+// The SDK is the Go module github.com/amber-electrum/amber/sdk, released
+// with tags sdk/vX.Y.Z (Go's form for a module in a subdirectory: tag
+// sdk/v1.2.0 is version v1.2.0 of the module); Version holds the same
+// number. It follows semantic versioning of its Go API: a minor release
+// only adds (new types, functions, methods on concrete types, optional
+// interfaces such as ChainWatcher, capability strings, struct fields); a
+// patch release fixes bugs; removing or changing an exported name needs a
+// new major version, whose module path ends in /v2, /v3, ... Interfaces a
+// plugin implements never gain methods in a minor release: new behaviour
+// comes as a new optional interface that the plugin opts into. A name due
+// to go is marked "Deprecated:" in its doc comment for at least one minor
+// release before the next major version removes it.
+//
+// ProtocolVersion is the wire protocol's major version, which amberd and a
+// plugin negotiate at the go-plugin handshake; amberd refuses a plugin
+// built for another one, naming both. It is independent of the module's
+// version and changes only when the wire changes incompatibly: an RPC or
+// message field removed, renamed or given another meaning. Additions (a
+// new RPC or service, an optional field, a capability string) keep it: a
+// peer that does not know an RPC answers UNIMPLEMENTED, which the other
+// side treats as "not supported" (KindUnimplemented), never as a crash,
+// and a role is used only when Describe lists its capability.
 package sdk

@@ -43,7 +43,7 @@ type KindInfo struct {
 
 // kindTable is the one table that maps SDK error kinds to gRPC status codes
 // and to Electrum JSON-RPC codes. Both the plugin side (Serve) and the host
-// side (client adapters and core) read it; nothing else hard-codes a mapping.
+// side (sdk/hostside and amberd) read it; nothing else hard-codes a mapping.
 var kindTable = []KindInfo{
 	{KindInternal, "internal", codes.Internal, ElectrumInternalError},
 	{KindDaemon, "daemon", codes.Aborted, ElectrumDaemonError},
@@ -67,9 +67,9 @@ func (k Kind) Info() KindInfo {
 
 func (k Kind) String() string { return k.Info().Name }
 
-// KindForGRPCCode returns the kind for a bare gRPC code (a status without
+// kindForGRPCCode returns the kind for a bare gRPC code (a status without
 // details, e.g. from a dead connection).
-func KindForGRPCCode(c codes.Code) Kind {
+func kindForGRPCCode(c codes.Code) Kind {
 	switch c {
 	case codes.Unavailable, codes.Canceled:
 		return KindUnavailable

@@ -65,13 +65,3 @@ func ParseHash(s string) (Hash, error) {
 	}
 	return h, nil
 }
-
-// HashFromBytes copies an internal-order 32-byte slice into a Hash.
-func HashFromBytes(b []byte) (Hash, error) {
-	var h Hash
-	if len(b) != len(h) {
-		return h, fmt.Errorf("hash: want 32 bytes, got %d", len(b))
-	}
-	copy(h[:], b)
-	return h, nil
-}

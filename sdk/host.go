@@ -63,7 +63,7 @@ func ScriptHashOf(script []byte) Hash { return Hash(sha256.Sum256(script)) }
 
 // Host is what amberd offers to its plugins: reads of its index and its
 // new-block events. A plugin receives one through HostAware.SetHost when the
-// host offers services in Configure. Script hashes are as ScriptHashOf
+// host offers services. Script hashes are as ScriptHashOf
 // returns them (ParseHash of the hex an Electrum client sends).
 //
 // Errors are *Error values: KindNotFound for unknown blocks and
@@ -96,9 +96,55 @@ type Host interface {
 	Events(ctx context.Context, yield func(BlockEvent) error) error
 }
 
-// HostAware is implemented by plugin implementations that use host
-// services. When the host offers them, SetHost is called once, before
-// Configure, with a Host that stays valid for the life of the process.
-type HostAware interface {
-	SetHost(Host)
+// FeeBin is one pair of amberd's compact mempool fee histogram (what
+// mempool.get_fee_histogram sends): the bin's transactions pay at least Rate
+// sat/vB, less than the previous bin's Rate, and weigh VSize virtual bytes
+// together.
+type FeeBin struct {
+	Rate  float64 // sat/vB
+	VSize int64   // virtual bytes
+}
+
+// MempoolStats is the size of amberd's view of the mempool.
+type MempoolStats struct {
+	Txs   int64 // number of transactions
+	Bytes int64 // total serialized size
+}
+
+// FeeHost is the optional fee host service: amberd's mempool fee data. The
+// Host handed to SetHost implements it (h.(sdk.FeeHost)); a host that does
+// not serve it answers KindUnimplemented.
+type FeeHost interface {
+	// FeeHistogram returns the compact fee histogram, highest rate first.
+	// It leaves out the cheapest transactions that do not fill a bin, so
+	// a small mempool has an empty histogram.
+	FeeHistogram(ctx context.Context) ([]FeeBin, error)
+	// MempoolStats returns the number and total size of the mempool's
+	// transactions.
+	MempoolStats(ctx context.Context) (MempoolStats, error)
+}
+
+// Balance is a script hash's balance as Electrum's
+// blockchain.scripthash.get_balance reports it, in satoshis.
+type Balance struct {
+	// Confirmed is the sum of the confirmed unspent outputs; outputs
+	// spent by mempool transactions are still counted here.
+	Confirmed int64
+	// Unconfirmed is the mempool's net effect: outputs to the script in
+	// mempool transactions minus the script's outputs (confirmed or not)
+	// spent by mempool transactions. It is negative when the mempool
+	// spends more than it pays in. Confirmed+Unconfirmed is what is left
+	// once the mempool confirms.
+	Unconfirmed int64
+}
+
+// BalanceHost is the Balance host service. The Host a plugin receives
+// implements it (h.(sdk.BalanceHost)); an amberd older than the service
+// answers KindUnimplemented.
+type BalanceHost interface {
+	// Balance returns scriptHash's balance (a script hash as ScriptHashOf
+	// returns it), with Electrum's semantics. Unspent cannot rebuild it:
+	// Unspent leaves out the outputs spent in the mempool, whose value
+	// Confirmed still counts and Unconfirmed deducts.
+	Balance(ctx context.Context, scriptHash Hash) (Balance, error)
 }

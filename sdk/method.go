@@ -11,15 +11,6 @@ import (
 	"unicode"
 )
 
-// CapMethodProvider: the plugin serves the MethodProvider service (extra
-// Electrum JSON-RPC methods). ServePlugin adds it to Describe's capabilities
-// when PluginOpts.Methods is set.
-const CapMethodProvider = "method-provider"
-
-// PluginMethods is the go-plugin plugin-set name of the method provider
-// service.
-const PluginMethods = "methods"
-
 // ReservedNamespaces are the core's method namespaces: amberd refuses at
 // start-up a plugin that declares a method whose name starts with one of
 // them, whether or not the core serves that name today, but for the names
@@ -117,7 +108,7 @@ func (m MethodSpec) Validate() error {
 		bad("%s: cost %v must be a finite number >= 0", m.Name, m.Cost)
 	}
 	if m.MinProtocol != "" {
-		if _, err := ParseProtocol(m.MinProtocol); err != nil {
+		if _, err := parseProtocol(m.MinProtocol); err != nil {
 			bad("%s: MinProtocol: %w", m.Name, err)
 		}
 	}
@@ -133,9 +124,9 @@ func utf8Printable(s string) bool {
 	return true
 }
 
-// ParseProtocol parses a dotted Electrum protocol version such as "1.4" or
+// parseProtocol parses a dotted Electrum protocol version such as "1.4" or
 // "1.4.2" into its numbers.
-func ParseProtocol(s string) ([]int, error) {
+func parseProtocol(s string) ([]int, error) {
 	parts := strings.Split(s, ".")
 	v := make([]int, len(parts))
 	for i, p := range parts {
@@ -155,7 +146,8 @@ type SessionInfo struct {
 	RemoteAddr string // client address as amberd sees it
 }
 
-// MethodProvider is the contract of a plugin that adds JSON-RPC methods.
+// MethodProvider is the contract of a plugin that adds JSON-RPC methods
+// (with the Lifecycle every role embeds; BasicPlugin is one).
 //
 // Methods is called once by the host after Configure; the set is fixed for
 // the life of the plugin process. Call answers one client request: params is
@@ -171,6 +163,7 @@ type SessionInfo struct {
 // sees a generic internal error. Call must return promptly when ctx is
 // cancelled (the client went away or the request timed out).
 type MethodProvider interface {
+	Lifecycle
 	Methods(ctx context.Context) ([]MethodSpec, error)
 	Call(ctx context.Context, method string, params json.RawMessage, session SessionInfo) (json.RawMessage, error)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -37,30 +38,23 @@ func (p *tipPlugin) Call(ctx context.Context, _ string, _ json.RawMessage, _ sdk
 	return json.Marshal(tip.Height)
 }
 
-// TestHelperProcess is the plugin process of TestServePluginProcess.
+// TestHelperProcess is the plugin process of TestServeProcess.
 func TestHelperProcess(t *testing.T) {
 	if os.Getenv(helperEnv) != "1" {
-		t.Skip("helper process for TestServePluginProcess")
+		t.Skip("helper process for TestServeProcess")
 	}
-	sdk.ServePlugin(sdk.PluginOpts{
-		Methods: &tipPlugin{BasicPlugin: sdk.BasicPlugin{Name: "tip", Version: "1"}},
-		Logger:  hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Error, JSONFormat: true}),
-	})
+	sdk.Serve(&tipPlugin{BasicPlugin: sdk.BasicPlugin{Name: "tip", Version: "1"}})
 }
 
-// TestServePluginProcess launches ServePlugin in a real child process as
+// TestServeProcess launches sdk.Serve in a real child process as
 // amberd would (gRPC, AutoMTLS) and calls a method that calls back into the
 // host services over the broker.
-func TestServePluginProcess(t *testing.T) {
-	sets, err := sdk.VersionedPluginsFor(sdk.PluginOpts{})
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestServeProcess(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sets,
+		HandshakeConfig:  hostside.Handshake,
+		VersionedPlugins: hostside.PluginSets(),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
@@ -71,18 +65,18 @@ func TestServePluginProcess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	raw, err := rpc.Dispense(sdk.PluginMethods)
+	raw, err := rpc.Dispense(hostside.PluginMethods)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc := raw.(*sdk.MethodsClient)
+	mc := raw.(*hostside.MethodsClient)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	d, err := mc.Describe(ctx)
 	if err != nil || d.Name != "tip" || !slices.Contains(d.Capabilities, sdk.CapMethodProvider) || slices.Contains(d.Capabilities, sdk.CapChainBackend) {
 		t.Fatalf("Describe = %+v, %v; want tip with only %q", d, err, sdk.CapMethodProvider)
 	}
-	if err := mc.ConfigureWithHost(ctx, []byte(`{}`), sdktest.NewFakeHost(9)); err != nil {
+	if err := mc.WithHost(sdktest.NewFakeHost(9)).Configure(ctx, []byte(`{}`)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	res, err := mc.Call(ctx, "tip.height", json.RawMessage(`[]`), sdk.SessionInfo{})

@@ -59,9 +59,9 @@ func TestParseProtocol(t *testing.T) {
 		{" 1.4", nil},
 	}
 	for _, tt := range tests {
-		got, err := ParseProtocol(tt.in)
+		got, err := parseProtocol(tt.in)
 		if (err != nil) != (tt.want == nil) || !slices.Equal(got, tt.want) {
-			t.Errorf("ParseProtocol(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			t.Errorf("parseProtocol(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}
 	}
 }
@@ -71,17 +71,17 @@ func FuzzParseProtocol(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		v, err := ParseProtocol(s)
+		v, err := parseProtocol(s)
 		if err != nil {
 			return
 		}
 		for _, n := range v {
 			if n < 0 {
-				t.Fatalf("ParseProtocol(%q) = %v: negative part", s, v)
+				t.Fatalf("parseProtocol(%q) = %v: negative part", s, v)
 			}
 		}
 		if len(v) != strings.Count(s, ".")+1 {
-			t.Fatalf("ParseProtocol(%q) = %v: %d parts", s, v, len(v))
+			t.Fatalf("parseProtocol(%q) = %v: %d parts", s, v, len(v))
 		}
 	})
 }

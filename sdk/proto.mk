@@ -5,8 +5,8 @@
 # protoc's standard include directory (Debian: /usr/include).
 
 PROTO_DIR := sdk/proto
-PROTO_OUT := sdk/gen/pluginv1
-PROTO_MODULE := github.com/amber-electrum/amber/sdk/gen/pluginv1
+PROTO_OUT := sdk/internal/pluginv1
+PROTO_MODULE := github.com/amber-electrum/amber/sdk/internal/pluginv1
 PROTO_SRC := $(wildcard $(PROTO_DIR)/amber/plugin/v1/*.proto)
 
 .PHONY: proto

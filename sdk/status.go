@@ -9,16 +9,17 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/wire"
 )
 
-// ToStatus converts an error returned by a plugin implementation into a gRPC
+// toStatus converts an error returned by a plugin implementation into a gRPC
 // status error carrying an ErrorDetail, using the kind table (Kind.Info) for
 // the status code. nil stays nil. An *Error anywhere in err's chain gives the
 // kind and daemon fields; a context deadline gives KindTimeout; a gRPC status
-// error without an *Error keeps its code's kind (KindForGRPCCode); anything
+// error without an *Error keeps its code's kind (kindForGRPCCode); anything
 // else is KindInternal.
-func ToStatus(err error) error {
+func toStatus(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -34,7 +35,7 @@ func ToStatus(err error) error {
 		d.Kind = int32(KindTimeout)
 	default:
 		if st, ok := status.FromError(err); ok && st.Code() != codes.Unknown {
-			d.Kind = int32(KindForGRPCCode(st.Code()))
+			d.Kind = int32(kindForGRPCCode(st.Code()))
 			d.Message = st.Message()
 		}
 	}
@@ -58,14 +59,14 @@ func wireMessage(e *Error) string {
 	return e.Message
 }
 
-// FromStatus converts an error returned by a gRPC call to a plugin back into
+// fromStatus converts an error returned by a gRPC call to a plugin back into
 // an *Error. nil stays nil. A status carrying an ErrorDetail gives that
 // detail's kind, message and daemon fields (an unknown kind number falls back
 // to the kind of the status code). A status without a detail (a transport
 // failure, a call the plugin does not implement, an oversized message) gives
-// KindForGRPCCode of its code and keeps the status error as Err. A non-status
+// kindForGRPCCode of its code and keeps the status error as Err. A non-status
 // error is returned as an *Error of KindOf(err) wrapping it.
-func FromStatus(err error) error {
+func fromStatus(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -87,7 +88,7 @@ func FromStatus(err error) error {
 		}
 		k := Kind(ed.GetKind())
 		if !k.known() {
-			k = KindForGRPCCode(st.Code())
+			k = kindForGRPCCode(st.Code())
 		}
 		return &Error{
 			Kind:          k,
@@ -99,9 +100,9 @@ func FromStatus(err error) error {
 	msg := st.Message()
 	if st.Code() == codes.ResourceExhausted && strings.Contains(msg, "larger than max") {
 		msg = fmt.Sprintf("plugin message exceeds the %d MiB limit (sdk.MaxMessageSize): %s",
-			MaxMessageSize>>20, msg)
+			wire.MaxMessageSize>>20, msg)
 	}
-	return &Error{Kind: KindForGRPCCode(st.Code()), Message: msg, Err: st.Err()}
+	return &Error{Kind: kindForGRPCCode(st.Code()), Message: msg, Err: st.Err()}
 }
 
 // known reports whether k is a row of the kind table.

@@ -12,29 +12,29 @@ import (
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
 )
 
 // TestToStatusCodes: every kind leaves with the gRPC code of its table row.
 func TestToStatusCodes(t *testing.T) {
 	for _, row := range KindTable() {
 		t.Run(row.Name, func(t *testing.T) {
-			err := ToStatus(&Error{Kind: row.Kind, Message: "m"})
+			err := toStatus(&Error{Kind: row.Kind, Message: "m"})
 			if got := status.Code(err); got != row.GRPCCode {
 				t.Errorf("code %v, want %v", got, row.GRPCCode)
 			}
-			back := FromStatus(err)
+			back := fromStatus(err)
 			if KindOf(back) != row.Kind {
 				t.Errorf("back: kind %v, want %v", KindOf(back), row.Kind)
 			}
 		})
 	}
-	if ToStatus(nil) != nil || FromStatus(nil) != nil {
+	if toStatus(nil) != nil || fromStatus(nil) != nil {
 		t.Error("nil must stay nil")
 	}
 }
 
-// TestFromStatus covers statuses the plugin did not build with ToStatus.
+// TestFromStatus covers statuses the plugin did not build with toStatus.
 func TestFromStatus(t *testing.T) {
 	withDetail := func(c codes.Code, d *pluginv1.ErrorDetail) error {
 		st, err := status.New(c, "status text").WithDetails(d)
@@ -66,7 +66,7 @@ func TestFromStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := FromStatus(tt.in)
+			got := fromStatus(tt.in)
 			var e *Error
 			if !errors.As(got, &e) {
 				t.Fatalf("got %T, want *Error", got)
@@ -84,18 +84,18 @@ func TestFromStatus(t *testing.T) {
 // TestToStatusKeepsForeignStatus: a status error from a plugin's own gRPC
 // client keeps the kind of its code.
 func TestToStatusKeepsForeignStatus(t *testing.T) {
-	err := FromStatus(ToStatus(status.Error(codes.NotFound, "upstream: no such block")))
+	err := fromStatus(toStatus(status.Error(codes.NotFound, "upstream: no such block")))
 	if KindOf(err) != KindNotFound || !strings.Contains(err.Error(), "no such block") {
 		t.Errorf("got %v (kind %v)", err, KindOf(err))
 	}
 }
 
-// FuzzFromStatus decodes arbitrary google.rpc.Status messages: FromStatus
+// FuzzFromStatus decodes arbitrary google.rpc.Status messages: fromStatus
 // must never panic and must always yield an *Error whose kind is in the
 // table; a well-formed ErrorDetail of a known kind must survive unchanged.
 func FuzzFromStatus(f *testing.F) {
 	for _, row := range KindTable() {
-		st, _ := status.FromError(ToStatus(&Error{Kind: row.Kind, Message: "seed", DaemonCode: -5, DaemonMessage: "x"}))
+		st, _ := status.FromError(toStatus(&Error{Kind: row.Kind, Message: "seed", DaemonCode: -5, DaemonMessage: "x"}))
 		b, err := proto.Marshal(st.Proto())
 		if err != nil {
 			f.Fatal(err)
@@ -110,7 +110,7 @@ func FuzzFromStatus(f *testing.F) {
 			return
 		}
 		in := status.ErrorProto(&sp)
-		got := FromStatus(in)
+		got := fromStatus(in)
 		if in == nil {
 			if got != nil {
 				t.Fatalf("nil status gave %v", got)
@@ -136,7 +136,7 @@ func FuzzFromStatus(f *testing.F) {
 	})
 }
 
-// FuzzErrorRoundTrip: any *Error of a known kind survives ToStatus/FromStatus.
+// FuzzErrorRoundTrip: any *Error of a known kind survives toStatus/fromStatus.
 func FuzzErrorRoundTrip(f *testing.F) {
 	f.Add(int32(1), "daemon error", int64(-25), "bad-txns-inputs-missingorspent")
 	f.Add(int32(4), "bad config key rpc.url", int64(0), "")
@@ -144,7 +144,7 @@ func FuzzErrorRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, kind int32, msg string, dcode int64, dmsg string) {
 		in := &Error{Kind: Kind(kind), Message: msg, DaemonCode: int(dcode), DaemonMessage: dmsg}
 		var got *Error
-		if !errors.As(FromStatus(ToStatus(in)), &got) {
+		if !errors.As(fromStatus(toStatus(in)), &got) {
 			t.Fatal("not an *Error")
 		}
 		if !got.Kind.known() {

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 // Column formats of electrumx_rpc's tables (docs/protocol.md, Admin RPC); '<' left

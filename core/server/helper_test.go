@@ -17,9 +17,11 @@ import (
 
 // helperEnv selects what the re-executed test binary serves as a plugin:
 // "chain" (sdktest's fake chain backend, which reports the config it got in
-// DaemonInfo's Subversion), "chain+methods", or "methods:FILE" (a method
+// DaemonInfo's Subversion), "chain+methods", "methods:FILE" (a method
 // provider whose method names are read from FILE at each start, so that a
-// test can change them for a restart).
+// test can change them for a restart), or "fees:FILE" (a method provider
+// that also serves the fee-estimator role while FILE says "fees", read at
+// each start).
 const helperEnv = "AMBER_SERVER_HELPER"
 
 func TestMain(m *testing.M) {
@@ -34,11 +36,18 @@ func helperPlugin(mode string) {
 	chain := configEcho{sdktest.NewFake(5)}
 	switch {
 	case mode == "chain":
-		sdk.Serve(sdk.ServeOpts{ChainBackend: chain})
+		sdk.Serve(chain)
 	case mode == "chain+methods":
-		sdk.Serve(sdk.ServeOpts{ChainBackend: chain, MethodProvider: fileMethods("")})
+		sdk.Serve(chainMethods{chain})
 	case strings.HasPrefix(mode, "methods:"):
-		sdk.Serve(sdk.ServeOpts{MethodProvider: fileMethods(strings.TrimPrefix(mode, "methods:"))})
+		sdk.Serve(fileMethods(strings.TrimPrefix(mode, "methods:")))
+	case strings.HasPrefix(mode, "fees:"):
+		b, err := os.ReadFile(strings.TrimPrefix(mode, "fees:"))
+		if err == nil && strings.TrimSpace(string(b)) == "fees" {
+			sdk.Serve(fixedFees{fileMethods("")})
+		} else {
+			sdk.Serve(fileMethods(""))
+		}
 	default:
 		panic("unknown helper mode " + mode)
 	}
@@ -85,6 +94,31 @@ func (f fileMethods) Methods(context.Context) ([]sdk.MethodSpec, error) {
 func (f fileMethods) Call(_ context.Context, method string, _ json.RawMessage, _ sdk.SessionInfo) (json.RawMessage, error) {
 	return json.Marshal(method)
 }
+
+// chainMethods is the fake chain backend that also serves fileMethods("")
+// (one process, two roles, the chain's lifecycle).
+type chainMethods struct{ configEcho }
+
+func (c chainMethods) Methods(ctx context.Context) ([]sdk.MethodSpec, error) {
+	return fileMethods("").Methods(ctx)
+}
+
+func (c chainMethods) Call(ctx context.Context, method string, params json.RawMessage, s sdk.SessionInfo) (json.RawMessage, error) {
+	return fileMethods("").Call(ctx, method, params, s)
+}
+
+// Fee estimates of fixedFees.
+const (
+	helperFeeRate  = 0.0042
+	helperRelayFee = 0.0007
+)
+
+// fixedFees is a method provider that also serves the fee-estimator role
+// with fixed answers.
+type fixedFees struct{ fileMethods }
+
+func (fixedFees) FeeRate(context.Context, int, string) (float64, error) { return helperFeeRate, nil }
+func (fixedFees) MinRelayFee(context.Context) (float64, error)          { return helperRelayFee, nil }
 
 // helperBlock is a plugins.<name> block running the test binary in mode.
 func helperBlock(t *testing.T, name, mode string) *config.Plugin {

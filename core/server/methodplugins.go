@@ -11,10 +11,11 @@ import (
 )
 
 // configurePlugins configures every loaded plugin but the chain backend
-// with the host services, and routes the methods of each method provider
-// (the chain backend's too, when it also declares the method-provider
-// capability). Any error stops start-up: it names the plugin and the
-// config key.
+// with the host services, routes the methods of each method provider (the
+// chain backend's too, when it also declares the method-provider
+// capability) and the core's fee estimates to the fee estimator, if a
+// plugin holds that role (feeRoute.route). Any error stops start-up: it
+// names the plugin and the config key.
 func (s *Server) configurePlugins(ctx context.Context) error {
 	ps := &s.roster
 	var host sdk.Host
@@ -53,6 +54,10 @@ func (s *Server) configurePlugins(ctx context.Context) error {
 		s.log.Info("plugin ready", "plugin", name, "role", ps.roles.Label(name), "version", d.Version,
 			"sdk", d.SDKVersion, "pid", p.PID())
 	}
+	fees := s.daemon.route(ps.roles, func(name string) sdk.FeeEstimator { return roles.FeeEstimator(ps.byName(name)) })
+	if fees != "" {
+		s.log.Info("fee estimates come from the plugin", "plugin", fees)
+	}
 	return nil
 }
 
@@ -70,22 +75,9 @@ func (s *Server) reregister(p *pluginhost.Plugin) {
 	}
 }
 
-// register routes a plugin's declared methods; a plugin declaring the fee
-// methods also answers the core's blockchain.estimatefee and relayfee.
+// register routes a method provider's declared methods.
 func (s *Server) register(ctx context.Context, p *pluginhost.Plugin) error {
-	mp := roles.MethodProvider(p)
-	specs, err := mp.Methods(ctx)
-	if err != nil {
-		return fmt.Errorf("list methods: %w", err)
-	}
-	if err := s.ext.Register(ctx, p.Name(), mp); err != nil {
-		return err
-	}
-	if declaresFees(specs) {
-		s.daemon.use(mp)
-		s.log.Info("fee estimates come from the plugin", "plugin", p.Name())
-	}
-	return nil
+	return s.ext.Register(ctx, p.Name(), roles.MethodProvider(p))
 }
 
 // allPlugins is the chain backend followed by the other plugins (by name).

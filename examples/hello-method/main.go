@@ -60,5 +60,5 @@ func (h *Hello) Call(ctx context.Context, method string, params json.RawMessage,
 
 func main() {
 	h := New()
-	sdk.ServePlugin(sdk.PluginOpts{Methods: h})
+	sdk.Serve(h)
 }

@@ -53,7 +53,7 @@ func TestHeight(t *testing.T) {
 	if _, err := c.Call(ctx(t), "hello.height", json.RawMessage(`[]`), sdk.SessionInfo{}); sdk.KindOf(err) != sdk.KindUnavailable {
 		t.Errorf("hello.height without host services = %v, want unavailable", err)
 	}
-	if err := c.ConfigureWithHost(ctx(t), []byte(`{}`), sdktest.NewFakeHost(12)); err != nil {
+	if err := c.WithHost(sdktest.NewFakeHost(12)).Configure(ctx(t), []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
 	res, err := c.Call(ctx(t), "hello.height", json.RawMessage(`[]`), sdk.SessionInfo{})

@@ -3,5 +3,5 @@
 // the hello-plugin launcher). The test launches the launcher through
 // hashicorp/go-plugin exactly as amberd does (gRPC, AutoMTLS, an explicit
 // environment of PATH and HOME) and calls hello.py_world through
-// sdk.MethodsClient. See README.md.
+// the SDK's host-side adapter, sdk/hostside.MethodsClient. See README.md.
 package pythonplugin

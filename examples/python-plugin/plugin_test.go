@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -52,14 +53,10 @@ func ctx(t *testing.T) context.Context {
 
 // launch starts the plugin as amberd's pluginhost does: go-plugin with
 // gRPC only, AutoMTLS, and an environment of PATH and HOME only.
-func launch(t *testing.T) (*plugin.Client, *sdk.MethodsClient, *logBuffer) {
+func launch(t *testing.T) (*plugin.Client, *hostside.MethodsClient, *logBuffer) {
 	t.Helper()
 	requirePython(t)
 	path, err := filepath.Abs("hello-plugin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sets, err := sdk.VersionedPluginsFor(sdk.PluginOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +64,8 @@ func launch(t *testing.T) (*plugin.Client, *sdk.MethodsClient, *logBuffer) {
 	cmd := exec.Command(path)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sets,
+		HandshakeConfig:  hostside.Handshake,
+		VersionedPlugins: hostside.PluginSets(),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
@@ -82,11 +79,11 @@ func launch(t *testing.T) (*plugin.Client, *sdk.MethodsClient, *logBuffer) {
 	if err != nil {
 		t.Fatalf("start the Python plugin: %v", err)
 	}
-	raw, err := rpc.Dispense(sdk.PluginMethods)
+	raw, err := rpc.Dispense(hostside.PluginMethods)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return client, raw.(*sdk.MethodsClient), logs
+	return client, raw.(*hostside.MethodsClient), logs
 }
 
 // logBuffer keeps go-plugin's log lines.
@@ -143,7 +140,7 @@ func TestPythonPlugin(t *testing.T) {
 	host := sdktest.NewFakeHost(3)
 	sh := sdk.ScriptHashOf([]byte{0x51})
 	host.Balances[sh] = sdk.Balance{Confirmed: 5000, Unconfirmed: -1200}
-	if err := mc.ConfigureWithHost(ctx(t), []byte(`{}`), host); err != nil {
+	if err := mc.WithHost(host).Configure(ctx(t), []byte(`{}`)); err != nil {
 		t.Fatalf("Configure with host services: %v", err)
 	}
 
@@ -231,13 +228,13 @@ func TestPythonPlugin(t *testing.T) {
 func TestCookieMismatchReported(t *testing.T) {
 	requirePython(t)
 	cmd := exec.Command("./hello-plugin")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), sdk.MagicCookieKey + "=other"}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), hostside.MagicCookieKey + "=other"}
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("exit: %v, want status 1\n%s", err, out)
 	}
-	for _, want := range []string{"This binary is a plugin", "expects " + sdk.MagicCookieKey + "=" + sdk.MagicCookieValue} {
+	for _, want := range []string{"This binary is a plugin", "expects " + hostside.MagicCookieKey + "=" + hostside.MagicCookieValue} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

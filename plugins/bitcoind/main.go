@@ -14,5 +14,5 @@ import (
 func main() {
 	// Serve is the first thing main does: nothing may print to stdout
 	// before the go-plugin handshake. chainbackend.New does no I/O.
-	sdk.Serve(sdk.ServeOpts{ChainBackend: chainbackend.New(sdk.NewLogger())})
+	sdk.Serve(chainbackend.New(sdk.NewLogger()))
 }

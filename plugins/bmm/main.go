@@ -15,5 +15,5 @@ import (
 func main() {
 	// Nothing may print to stdout before the go-plugin handshake; New does
 	// no I/O.
-	sdk.ServePlugin(sdk.PluginOpts{Methods: plugin.New(sdk.NewLogger())})
+	sdk.Serve(plugin.New(sdk.NewLogger()))
 }

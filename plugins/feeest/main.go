@@ -1,6 +1,7 @@
-// Command feeest is Amber's fee-estimation plugin: a method provider adding
-// feeest.estimatefee and feeest.relayfee, to which amberd routes the core's
-// blockchain.estimatefee and blockchain.relayfee when the plugin is loaded.
+// Command feeest is Amber's fee-estimation plugin: a fee estimator (the
+// typed fee-estimator role, through which amberd answers the core's
+// blockchain.estimatefee and blockchain.relayfee when the plugin is loaded)
+// and a method provider adding feeest.estimatefee and feeest.relayfee.
 // Estimates come from the daemon or from amberd's mempool fee histogram
 // (see package estimator for the configuration and the algorithm).
 package main
@@ -11,6 +12,6 @@ import (
 )
 
 func main() {
-	// ServePlugin first: nothing may print to stdout before the handshake.
-	sdk.ServePlugin(sdk.PluginOpts{Methods: estimator.New(sdk.NewLogger())})
+	// Serve first: nothing may print to stdout before the handshake.
+	sdk.Serve(estimator.New(sdk.NewLogger()))
 }

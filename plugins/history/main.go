@@ -9,5 +9,5 @@ import (
 )
 
 func main() {
-	sdk.ServePlugin(sdk.PluginOpts{Methods: histpage.New()})
+	sdk.Serve(histpage.New())
 }

@@ -16,7 +16,7 @@ func TestHostBalanceThroughBroker(t *testing.T) {
 	host.Balances[sh] = sdk.Balance{Confirmed: 12_000, Unconfirmed: -2_500}
 	p := newTestPlugin()
 	h := hostOf(t, p, sdktest.NewMethods(t, p), host)
-	got, err := sdk.HostBalance(ctx10(t), h, sh)
+	got, err := h.(sdk.BalanceHost).Balance(ctx10(t), sh)
 	if err != nil || got != (sdk.Balance{Confirmed: 12_000, Unconfirmed: -2_500}) {
 		t.Errorf("Balance through the broker = %+v, %v", got, err)
 	}

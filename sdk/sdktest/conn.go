@@ -11,26 +11,27 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
-// connect serves set in-process the way ServePlugin does (go-plugin's
+// connect serves set (the plugin side) in-process the way sdk.Serve does (go-plugin's
 // Serve in test mode, with the SDK's gRPC size limits) and returns the
-// attached host-side client. go-plugin's own log lines (the "[DEBUG]
+// host-side client attached with hostSet. go-plugin's own log lines (the "[DEBUG]
 // stdio: received EOF" kind) go to a buffer that is written to the test
 // log only when the test fails. Both ends are stopped when the test ends.
-func connect(t testing.TB, set plugin.PluginSet) plugin.ClientProtocol {
+func connect(t testing.TB, set, hostSet plugin.PluginSet) plugin.ClientProtocol {
 	t.Helper()
 	logger := newTestLogger(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
 	go plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig: sdk.Handshake,
+		HandshakeConfig: hostside.Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{
 			sdk.ProtocolVersion: set,
 		},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, sdk.ServerOptions()...)...)
+			return grpc.NewServer(append(opts, hostside.ServerOptions()...)...)
 		},
 		Logger: logger.Named("plugin"),
 		Test:   &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed},
@@ -43,8 +44,8 @@ func connect(t testing.TB, set plugin.PluginSet) plugin.ClientProtocol {
 		t.Fatalf("sdktest: the in-process plugin server did not start")
 	}
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		Plugins:          set, // a reattached client does not pick from VersionedPlugins
+		HandshakeConfig:  hostside.Handshake,
+		Plugins:          hostSet, // a reattached client does not pick from VersionedPlugins
 		Reattach:         rc,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           logger.Named("host"),

@@ -9,15 +9,19 @@
 // code that consumes one.
 //
 // Method providers: NewMethods serves a MethodProvider and returns the
-// host-side *sdk.MethodsClient (call ConfigureWithHost on it to hand the
-// plugin host services), NewPlugin serves any sdk.PluginOpts as ServePlugin
-// would, ConformMethods checks a provider against the MethodProvider
-// contract (well-formed MethodSpecs, calls that fail only with *sdk.Error
-// of a known kind, JSON results, no method in the core's namespaces, no call
-// outliving the request timeout: WithRequestTimeout, DefaultRequestTimeout),
-// CallMethod makes one call held to that timeout, and FakeHost is an
-// in-memory sdk.Host (headers, histories with cursors, UTXOs, merkle
-// branches, published block events) that records the calls a plugin makes.
+// host-side *hostside.MethodsClient (WithHost before Configure hands the
+// plugin host services), NewPlugin serves any plugin value as sdk.Serve
+// would and returns the adapter of every role it serves (chain backend,
+// method provider, fee estimator), PluginSet is that plugin side for a
+// test running its own go-plugin server, ConformMethods checks a provider
+// against the MethodProvider contract (well-formed MethodSpecs, calls that
+// fail only with *sdk.Error of a known kind, JSON results, no method in the
+// core's namespaces, no call outliving the request timeout:
+// WithRequestTimeout, DefaultRequestTimeout), CallMethod makes one call
+// held to that timeout, and FakeHost is an in-memory sdk.Host (headers,
+// histories with cursors, UTXOs, merkle branches, published block events)
+// that records the calls a plugin makes. WireHost serves a Host as amberd
+// does and returns the Host a plugin receives for it.
 //
 // go-plugin's own log lines go to the test log only when the test fails.
 package sdktest

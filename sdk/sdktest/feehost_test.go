@@ -3,6 +3,8 @@ package sdktest_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/amber-electrum/amber/sdk"
@@ -11,13 +13,13 @@ import (
 
 // feePlugin answers fees.bins with the number of histogram bins its fee
 // host reports: it proves the fee service reaches the plugin through the
-// broker that ConfigureWithHost sets up.
+// broker that Configure sets up, as the Host handed to SetHost.
 type feePlugin struct {
 	sdk.BasicPlugin
 	fees sdk.FeeHost
 }
 
-func (p *feePlugin) SetFeeHost(f sdk.FeeHost) { p.fees = f }
+func (p *feePlugin) SetHost(h sdk.Host) { p.fees, _ = h.(sdk.FeeHost) }
 
 func (p *feePlugin) Methods(context.Context) ([]sdk.MethodSpec, error) {
 	return []sdk.MethodSpec{{Name: "fees.bins"}}, nil
@@ -57,9 +59,9 @@ func TestFeeHostReachesPlugin(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &feePlugin{BasicPlugin: sdk.BasicPlugin{Name: "fees", Version: "1.0.0"}}
-			client := sdktest.NewPlugin(t, sdk.PluginOpts{Methods: p}).Methods
+			client := sdktest.NewPlugin(t, p).Methods
 			ctx := context.Background()
-			if err := client.ConfigureWithHost(ctx, []byte(`{}`), tc.host); err != nil {
+			if err := client.WithHost(tc.host).Configure(ctx, []byte(`{}`)); err != nil {
 				t.Fatal(err)
 			}
 			res, err := client.Call(ctx, "fees.bins", json.RawMessage(`[]`), sdk.SessionInfo{})
@@ -77,5 +79,42 @@ func TestFeeHostReachesPlugin(t *testing.T) {
 				t.Fatalf("fees.bins = %s (%v), want %d", res, err, tc.wantBins)
 			}
 		})
+	}
+}
+
+// flatFees serves only the fee-estimator role.
+type flatFees struct{ sdk.BasicPlugin }
+
+func (*flatFees) FeeRate(_ context.Context, blocks int, mode string) (float64, error) {
+	if mode == "CONSERVATIVE" {
+		return 0.0003, nil
+	}
+	return float64(blocks) / 4, nil
+}
+
+func (*flatFees) MinRelayFee(context.Context) (float64, error) {
+	return 0, sdk.Errorf(sdk.KindUnavailable, "relay fee unknown")
+}
+
+// TestFeeEstimatorRole: a plugin serving only the fee-estimator role is
+// described with that capability alone, and its answers and errors cross
+// the wire unchanged.
+func TestFeeEstimatorRole(t *testing.T) {
+	p := sdktest.NewPlugin(t, &flatFees{sdk.BasicPlugin{Name: "flat", Version: "1"}})
+	if p.Fees == nil || p.Methods != nil || p.Chain != nil {
+		t.Fatalf("roles served: %+v, want the fee estimator only", p)
+	}
+	d, err := p.Fees.Describe(t.Context())
+	if err != nil || d.Name != "flat" || !slices.Equal(d.Capabilities, []string{sdk.CapFeeEstimator}) {
+		t.Fatalf("Describe = %+v, %v; want flat with [%s]", d, err, sdk.CapFeeEstimator)
+	}
+	if got, err := p.Fees.FeeRate(t.Context(), 3, ""); err != nil || got != 0.75 {
+		t.Errorf("FeeRate(3) = %v, %v", got, err)
+	}
+	if got, err := p.Fees.FeeRate(t.Context(), 3, "CONSERVATIVE"); err != nil || got != 0.0003 {
+		t.Errorf("FeeRate(3, CONSERVATIVE) = %v, %v", got, err)
+	}
+	if _, err := p.Fees.MinRelayFee(t.Context()); sdk.KindOf(err) != sdk.KindUnavailable || !strings.Contains(err.Error(), "relay fee unknown") {
+		t.Errorf("MinRelayFee = %v, want the plugin's unavailable error", err)
 	}
 }

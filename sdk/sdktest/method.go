@@ -1,58 +1,67 @@
 package sdktest
 
 import (
-	"fmt"
 	"testing"
 
+	"github.com/hashicorp/go-plugin"
+
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
+	"github.com/amber-electrum/amber/sdk/internal/wire"
 )
 
 // NewMethods serves impl as a method provider over a real in-process gRPC
 // connection (go-plugin's Serve in test mode, broker included) and returns
-// the host-side adapter. impl's own Describe/Configure/Shutdown are served
-// when it implements sdk.Lifecycle, a BasicPlugin named after its type
-// otherwise. Call ConfigureWithHost on the result (with a FakeHost, say) to
-// test host services end to end. Both ends are closed when the test ends.
-func NewMethods(t testing.TB, impl sdk.MethodProvider) *sdk.MethodsClient {
+// the host-side adapter. Call WithHost on the result (with a FakeHost, say)
+// before Configure to test host services end to end. Both ends are closed
+// when the test ends.
+func NewMethods(t testing.TB, impl sdk.MethodProvider) *hostside.MethodsClient {
 	t.Helper()
-	opts := sdk.PluginOpts{Methods: impl}
-	if _, ok := impl.(sdk.Lifecycle); !ok {
-		opts.Lifecycle = &sdk.BasicPlugin{Name: fmt.Sprintf("%T", impl), Version: "0.0.0"}
-	}
-	return NewPlugin(t, opts).Methods
+	return NewPlugin(t, impl).Methods
 }
 
 // Plugin is the host side of a plugin served by NewPlugin: the adapter of
-// each service kind the plugin serves (nil for the others).
+// each role the plugin serves (nil for the others).
 type Plugin struct {
-	Chain   *sdk.ChainClient
-	Methods *sdk.MethodsClient
+	Chain   *hostside.ChainClient
+	Methods *hostside.MethodsClient
+	Fees    *hostside.FeeClient
 }
 
-// NewPlugin serves opts as ServePlugin would, over a real in-process gRPC
-// connection, and returns the host-side adapters.
-func NewPlugin(t testing.TB, opts sdk.PluginOpts) Plugin {
+// NewPlugin serves p as sdk.Serve would (every role p implements), over a
+// real in-process gRPC connection, and returns the host-side adapters.
+func NewPlugin(t testing.TB, p sdk.Lifecycle) Plugin {
 	t.Helper()
-	sets, err := sdk.VersionedPluginsFor(opts)
+	set, err := PluginSet(p)
 	if err != nil {
 		t.Fatalf("sdktest: %v", err)
 	}
-	set := sets[sdk.ProtocolVersion]
-	client := connect(t, set)
-	var p Plugin
+	hostSet := hostside.PluginSets()[sdk.ProtocolVersion]
+	client := connect(t, set, hostSet)
+	var out Plugin
 	for name := range set {
 		raw, err := client.Dispense(name)
 		if err != nil {
 			t.Fatalf("sdktest: dispense %q: %v", name, err)
 		}
 		switch c := raw.(type) {
-		case *sdk.ChainClient:
-			p.Chain = c
-		case *sdk.MethodsClient:
-			p.Methods = c
+		case *hostside.ChainClient:
+			out.Chain = c
+		case *hostside.MethodsClient:
+			out.Methods = c
+		case *hostside.FeeClient:
+			out.Fees = c
 		default:
 			t.Fatalf("sdktest: dispensed %T for %q", raw, name)
 		}
 	}
-	return p
+	return out
+}
+
+// PluginSet returns the plugin side of p as sdk.Serve builds it: one
+// go-plugin plugin per role p implements. A test that runs its own
+// go-plugin server (another handshake, another protocol version) serves
+// it; an error says why p serves no role.
+func PluginSet(p sdk.Lifecycle) (plugin.PluginSet, error) {
+	return wire.PluginSet(p)
 }

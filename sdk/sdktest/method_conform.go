@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // ConformMethods runs the MethodProvider conformance suite against provider
@@ -34,7 +35,7 @@ func ConformMethods(t *testing.T, provider sdk.MethodProvider, opts ...Option) {
 		t.Cleanup(cancel)
 		return c
 	}
-	if mc, ok := provider.(*sdk.MethodsClient); ok {
+	if mc, ok := provider.(*hostside.MethodsClient); ok {
 		t.Run("Describe", func(t *testing.T) {
 			d, err := mc.Describe(ctx(t))
 			if err != nil {

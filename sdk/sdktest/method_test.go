@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -223,11 +224,11 @@ func TestLifecycle(t *testing.T) {
 	if d.Name != "test" || d.Version != "1.2.3" || d.SDKVersion != sdk.Version || !slices.Contains(d.Capabilities, sdk.CapMethodProvider) {
 		t.Errorf("Describe = %+v", d)
 	}
-	err = c.ConfigureWithHost(ctx10(t), []byte(`{}`), sdktest.NewFakeHost(2))
+	err = c.WithHost(sdktest.NewFakeHost(2)).Configure(ctx10(t), []byte(`{}`))
 	if sdk.KindOf(err) != sdk.KindInvalidArgument || !strings.Contains(err.Error(), "plugins.test.config.greeting") {
 		t.Errorf("Configure({}) = %v, want invalid-argument naming the key", err)
 	}
-	if err := c.ConfigureWithHost(ctx10(t), []byte(`{"greeting":"hi"}`), sdktest.NewFakeHost(2)); err != nil {
+	if err := c.WithHost(sdktest.NewFakeHost(2)).Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	p.mu.Lock()
@@ -257,7 +258,7 @@ func TestHostRoundTrip(t *testing.T) {
 	host.BlockTxs[1] = []sdk.Hash{sdktest.DoubleSHA256([]byte("coinbase")), txids[1], txids[4]}
 
 	c := sdktest.NewMethods(t, newTestPlugin())
-	if err := c.ConfigureWithHost(ctx10(t), []byte(`{"greeting":"hi"}`), host); err != nil {
+	if err := c.WithHost(host).Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
 		t.Fatal(err)
 	}
 	arg, _ := json.Marshal([]string{sh.String()})
@@ -294,9 +295,9 @@ func TestHostRoundTrip(t *testing.T) {
 }
 
 // hostOf returns the plugin-side Host after configuring p through c.
-func hostOf(t *testing.T, p *testPlugin, c *sdk.MethodsClient, host sdk.Host) sdk.Host {
+func hostOf(t *testing.T, p *testPlugin, c *hostside.MethodsClient, host sdk.Host) sdk.Host {
 	t.Helper()
-	if err := c.ConfigureWithHost(ctx10(t), []byte(`{"greeting":"hi"}`), host); err != nil {
+	if err := c.WithHost(host).Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
 		t.Fatal(err)
 	}
 	h := p.Host()
@@ -361,7 +362,7 @@ func TestHostStopsYield(t *testing.T) {
 // TestChainAndMethods: one process serves both kinds with one lifecycle.
 func TestChainAndMethods(t *testing.T) {
 	chain := sdktest.NewFake(3)
-	p := sdktest.NewPlugin(t, sdk.PluginOpts{Chain: chain, Methods: goodPlugin{newTestPlugin()}})
+	p := sdktest.NewPlugin(t, chainAndMethods{chain, goodPlugin{newTestPlugin()}})
 	if p.Chain == nil || p.Methods == nil {
 		t.Fatalf("adapters = %+v, want both", p)
 	}
@@ -376,23 +377,29 @@ func TestChainAndMethods(t *testing.T) {
 	sdktest.ConformMethods(t, p.Methods)
 }
 
-// TestPluginOptsErrors: a plugin with nothing to serve, or a method
-// provider without a lifecycle, is refused with a clear error.
-func TestPluginOptsErrors(t *testing.T) {
-	type bare struct{ sdk.MethodProvider }
-	tests := []struct {
-		name string
-		opts sdk.PluginOpts
-		want string
-	}{
-		{"lifecycle only", sdk.PluginOpts{Lifecycle: &sdk.BasicPlugin{}}, "nothing to serve"},
-		{"no lifecycle", sdk.PluginOpts{Methods: bare{}}, "embed *sdk.BasicPlugin"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := sdk.VersionedPluginsFor(tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("VersionedPluginsFor = %v, want an error containing %q", err, tt.want)
+// TestPluginSetErrors: a plugin that serves no role is refused with a
+// clear error.
+func TestPluginSetErrors(t *testing.T) {
+	for name, p := range map[string]sdk.Lifecycle{"lifecycle only": &sdk.BasicPlugin{}, "nil": nil} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := sdktest.PluginSet(p); err == nil || !strings.Contains(err.Error(), "serves no role") && !strings.Contains(err.Error(), "nothing to serve") {
+				t.Errorf("PluginSet = %v, want an error saying there is nothing to serve", err)
 			}
 		})
 	}
+}
+
+// chainAndMethods serves a chain backend and a method provider in one
+// process, with the chain's lifecycle.
+type chainAndMethods struct {
+	*sdktest.Fake
+	methods sdk.MethodProvider
+}
+
+func (c chainAndMethods) Methods(ctx context.Context) ([]sdk.MethodSpec, error) {
+	return c.methods.Methods(ctx)
+}
+
+func (c chainAndMethods) Call(ctx context.Context, method string, params json.RawMessage, s sdk.SessionInfo) (json.RawMessage, error) {
+	return c.methods.Call(ctx, method, params, s)
 }

@@ -3,26 +3,19 @@ package sdktest
 import (
 	"testing"
 
-	"github.com/hashicorp/go-plugin"
-
 	"github.com/amber-electrum/amber/sdk"
 )
 
 // NewChain serves impl over a real in-process gRPC connection (go-plugin's
-// Serve in test mode, with the SDK's sdk.MaxMessageSize limits as Serve
+// Serve in test mode, with the sdk.MaxMessageSize limits as sdk.Serve
 // sets them) and returns the host-side client adapter connected to it. Both
 // ends are closed when the test ends; go-plugin's log lines reach the test
 // log only if the test fails.
 func NewChain(t testing.TB, impl sdk.ChainBackend) sdk.ChainBackend {
 	t.Helper()
-	client := connect(t, plugin.PluginSet{sdk.PluginChain: &sdk.ChainPlugin{Impl: impl}})
-	raw, err := client.Dispense(sdk.PluginChain)
-	if err != nil {
-		t.Fatalf("sdktest: dispense %q: %v", sdk.PluginChain, err)
+	p := NewPlugin(t, impl)
+	if p.Chain == nil {
+		t.Fatalf("sdktest: %T is served without the chain backend role", impl)
 	}
-	cb, ok := raw.(sdk.ChainBackend)
-	if !ok {
-		t.Fatalf("sdktest: dispensed %T, not an sdk.ChainBackend", raw)
-	}
-	return cb
+	return p.Chain
 }

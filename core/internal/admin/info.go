@@ -10,7 +10,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/session"
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 // AmberKey is the one getinfo key beyond ElectrumX's: Amber's sync progress,

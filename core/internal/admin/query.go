@@ -9,7 +9,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/internal/session"
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 // satsPerCoin is the number of base units in one coin.

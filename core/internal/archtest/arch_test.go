@@ -88,7 +88,7 @@ func TestSDKNeverImportsTheServer(t *testing.T) {
 // sharedWithPlugins are the root-module packages outside sdk, coins and
 // plugins that plugin code may import: leaves made for sharing, which import
 // nothing of the server (TestSharedLeavesStandAlone).
-var sharedWithPlugins = []string{"core/merkle"}
+var sharedWithPlugins = []string{"core/merkle", "core/pyfmt"}
 
 // TestPluginsImportOnlySDKAndCoins keeps plugins honest: they are separate
 // programs and may use the SDK, coins, the shared leaves and libraries,

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 		if strings.TrimSpace(string(b)) == "genesis2" {
 			fake.Desc.GenesisHash = sdk.Hash{0xee}
 		}
-		sdk.Serve(sdk.ServeOpts{ChainBackend: urlFake{fake}})
+		sdk.Serve(urlFake{fake})
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

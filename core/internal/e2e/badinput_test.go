@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/e2e/harness"
+	"github.com/amber-electrum/amber/core/pyfmt"
 	"github.com/amber-electrum/amber/core/regtest"
-	"github.com/amber-electrum/amber/sdk/pyfmt"
 	"github.com/btcsuite/btcd/wire"
 )
 

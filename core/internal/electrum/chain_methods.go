@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/sdk"

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"

@@ -19,6 +19,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/session"
 	"github.com/amber-electrum/amber/core/regtest"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // startPlugin runs the real amber-bitcoind binary (harness.Binaries) with
@@ -26,8 +27,8 @@ import (
 func startPlugin(t *testing.T, ctx context.Context, daemonURL string) sdk.ChainBackend {
 	t.Helper()
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.VersionedPlugins(nil),
+		HandshakeConfig:  hostside.Handshake,
+		VersionedPlugins: hostside.PluginSets(),
 		Cmd:              exec.Command(harness.Binaries(t).Plugin),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           hclog.NewNullLogger(),
@@ -37,7 +38,7 @@ func startPlugin(t *testing.T, ctx context.Context, daemonURL string) sdk.ChainB
 	if err != nil {
 		t.Fatalf("start plugin: %v", err)
 	}
-	raw, err := rpc.Dispense(sdk.PluginChain)
+	raw, err := rpc.Dispense(hostside.PluginChain)
 	if err != nil {
 		t.Fatalf("dispense: %v", err)
 	}

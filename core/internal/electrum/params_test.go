@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 func TestNonNegInt(t *testing.T) {

@@ -22,6 +22,11 @@ func newPlugins() *Plugins {
 type specs []sdk.MethodSpec
 
 func (s specs) Methods(context.Context) ([]sdk.MethodSpec, error) { return s, nil }
+
+// specs' lifecycle (every sdk role embeds sdk.Lifecycle).
+func (specs) Describe(context.Context) (sdk.Description, error) { return sdk.Description{}, nil }
+func (specs) Configure(context.Context, []byte) error           { return nil }
+func (specs) Shutdown(context.Context) error                    { return nil }
 func (s specs) Call(context.Context, string, json.RawMessage, sdk.SessionInfo) (json.RawMessage, error) {
 	return json.RawMessage(`"ok"`), nil
 }

@@ -32,7 +32,7 @@ func TestBalance(t *testing.T) {
 
 	// Through go-plugin's broker, as a plugin sees it.
 	h, _ := wireHost(t, srv)
-	got, err := sdk.HostBalance(ctx10(t), h, sh)
+	got, err := h.(sdk.BalanceHost).Balance(ctx10(t), sh)
 	if err != nil || got != (sdk.Balance{Confirmed: 5000, Unconfirmed: -5000}) {
 		t.Errorf("Balance through the broker = %+v, %v", got, err)
 	}

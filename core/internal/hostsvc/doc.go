@@ -3,7 +3,7 @@
 // answers header, tip, paged history, unspent-output and merkle-branch
 // reads from the index, and streams new-tip events that the index's Notify
 // hook feeds through Publish. pluginhost serves a Server to a plugin with
-// sdk.MethodsClient.ConfigureWithHost (or sdk.ServeHost).
+// hostside.MethodsClient.WithHost (or hostside.ServeHost).
 //
 // History paging stays in bounded memory when the index offers HistoryPage
 // (a key scan from a tx number); without it Server reads at most

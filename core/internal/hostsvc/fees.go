@@ -54,5 +54,5 @@ func (s *Server) MempoolStats(ctx context.Context) (sdk.MempoolStats, error) {
 	return sdk.MempoolStats{Txs: int64(st.MempoolTxs), Bytes: st.MempoolBytes}, nil
 }
 
-// sdk.RegisterHost registers the fee service (amber.plugin.v1.HostFees)
+// hostside.RegisterHost registers the fee service (amber.plugin.v1.HostFees)
 // along with the host services, since *Server is an sdk.FeeHost.

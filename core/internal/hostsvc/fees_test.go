@@ -1,15 +1,12 @@
 package hostsvc
 
 import (
-	"net"
 	"slices"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
 var _ FeeIndex = (*index.Index)(nil)
@@ -24,29 +21,14 @@ type feeFakeIndex struct {
 func (f *feeFakeIndex) FeeHistogram() []index.FeeBin { return f.bins }
 func (f *feeFakeIndex) Status() index.Status         { return f.status }
 
-// feeWire serves srv's host services, with the fee service if register, on
-// a loopback gRPC server
-// and returns the plugin-side client.
-func feeWire(t *testing.T, srv *Server, register bool) *sdk.FeeHostClient {
+// feeWire serves srv's host services, with the fee service if register, as
+// amberd does (sdktest.WireHost) and returns the plugin-side client.
+func feeWire(t *testing.T, srv *Server, register bool) sdk.FeeHost {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := grpc.NewServer()
 	if register {
-		sdk.RegisterHost(s, srv) // registers the fee service too: *Server is an sdk.FeeHost
-	} else {
-		sdk.RegisterHost(s, struct{ sdk.Host }{srv}) // hides the FeeHost methods
+		return sdktest.WireHost(t, srv).(sdk.FeeHost) // *Server is an sdk.FeeHost: the fee service is served
 	}
-	go func() { _ = s.Serve(ln) }()
-	t.Cleanup(s.Stop)
-	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
-	return sdk.NewFeeHostClient(cc)
+	return sdktest.WireHost(t, struct{ sdk.Host }{srv}).(sdk.FeeHost) // hides the FeeHost methods
 }
 
 func TestFeeHistogramAndStats(t *testing.T) {

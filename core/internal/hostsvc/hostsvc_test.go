@@ -13,6 +13,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/index"
 	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -41,11 +42,11 @@ func ctx10(t *testing.T) context.Context {
 // wireHost serves srv to a probe plugin over the real wire (broker
 // included) and returns the probe's plugin-side Host and the host-side
 // adapter.
-func wireHost(t *testing.T, srv *Server) (sdk.Host, *sdk.MethodsClient) {
+func wireHost(t *testing.T, srv *Server) (sdk.Host, *hostside.MethodsClient) {
 	t.Helper()
 	p := &probe{BasicPlugin: sdk.BasicPlugin{Name: "probe", Version: "1"}}
 	c := sdktest.NewMethods(t, p)
-	if err := c.ConfigureWithHost(ctx10(t), []byte("{}"), srv); err != nil {
+	if err := c.WithHost(srv).Configure(ctx10(t), []byte("{}")); err != nil {
 		t.Fatalf("configure: %v", err)
 	}
 	if p.Host() == nil {

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 // The scanner below walks JSON text that json.Valid has already accepted, so
@@ -167,7 +167,7 @@ func parseEnvelope(obj []byte) envelope {
 }
 
 // pyStr renders a raw JSON value roughly the way Python's str() renders the
-// decoded value (sdk/pyfmt.Str), for error messages copied from aiorpcX
+// decoded value (core/pyfmt.Str), for error messages copied from aiorpcX
 // ("invalid request arguments: None").
 func pyStr(raw []byte) string {
 	if raw == nil {

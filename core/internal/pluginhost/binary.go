@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // setHint is the "(set key)" suffix of launch errors.
@@ -94,14 +95,14 @@ func startError(spec Spec, path string, err error, stderr string) error {
 		return withStderr(fmt.Errorf("plugin %q: %s exited before the handshake", spec.Name, path))
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		line := strings.TrimSpace(strings.TrimPrefix(firstLine(msg), "Unrecognized remote plugin message:"))
-		return withStderr(fmt.Errorf("plugin %q wrote to stdout before the handshake (%q): stdout is reserved for the go-plugin handshake; the plugin must call sdk.ServePlugin before printing anything",
+		return withStderr(fmt.Errorf("plugin %q wrote to stdout before the handshake (%q): stdout is reserved for the go-plugin handshake; the plugin must call sdk.Serve before printing anything",
 			spec.Name, line))
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return withStderr(fmt.Errorf("plugin %q: no handshake within %s", spec.Name, spec.StartTimeout))
 	case errors.As(err, &pathErr) && pathErr.Op == "fork/exec":
 		return fmt.Errorf("plugin %q: cannot execute %s: %w%s", spec.Name, path, pathErr.Err, setHint(spec))
 	case strings.Contains(msg, "unsupported plugin protocol"):
-		return fmt.Errorf("plugin %q: %w (Amber plugins must serve gRPC through sdk.ServePlugin)", spec.Name, err)
+		return fmt.Errorf("plugin %q: %w (Amber plugins must serve gRPC through sdk.Serve)", spec.Name, err)
 	}
 	return withStderr(fmt.Errorf("plugin %q: start %s: %w", spec.Name, path, err))
 }
@@ -123,9 +124,9 @@ func cookieMismatch(spec Spec, path, stderr string) error {
 	if m := reportedCookieRE.FindStringSubmatch(stderr); m != nil {
 		theirs = m[1] + "=" + m[2]
 	}
-	return fmt.Errorf("plugin %q: magic cookie mismatch: amberd sets %s=%s (sdk.Handshake), the plugin %s expects %s; "+
-		"it was built with another go-plugin handshake: rebuild it with the Amber SDK (sdk.ServePlugin) or point %s at an Amber plugin",
-		spec.Name, sdk.MagicCookieKey, sdk.MagicCookieValue, path, theirs, configKey(spec))
+	return fmt.Errorf("plugin %q: magic cookie mismatch: amberd sets %s=%s (hostside.Handshake), the plugin %s expects %s; "+
+		"it was built with another go-plugin handshake: rebuild it with the Amber SDK (sdk.Serve) or point %s at an Amber plugin",
+		spec.Name, hostside.MagicCookieKey, hostside.MagicCookieValue, path, theirs, configKey(spec))
 }
 
 // configKey is the config key that names the plugin's binary.

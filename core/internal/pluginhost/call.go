@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // exitGrace is how long a call that failed at the transport level waits for
@@ -43,7 +44,7 @@ func CallErr(ctx context.Context, p *Plugin, f func(Conn) error) error {
 // explain returns the "not running" error if err comes from the process
 // being gone, err otherwise.
 func (p *Plugin) explain(ctx context.Context, inst *instance, err error) error {
-	if errors.Is(err, sdk.ErrPluginExited) || inst.exited() {
+	if errors.Is(err, hostside.ErrPluginExited) || inst.exited() {
 		return p.notRunning()
 	}
 	if !transportFailure(err) || ctx.Err() != nil {

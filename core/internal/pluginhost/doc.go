@@ -2,10 +2,11 @@
 // them and supervises them.
 //
 // pluginhost supervises any plugin and knows no role: which plugin is the
-// chain backend, a fee estimator or a method provider is the core's
+// chain backend, the fee estimator or a method provider is the core's
 // decision (core/internal/roles), taken from the capabilities Describe
-// lists, and the role adapters (core/internal/chainrole, roles.MethodProvider)
-// are built on Call and the Setup hooks.
+// lists, and the role adapters (core/internal/chainrole,
+// roles.MethodProvider, roles.FeeEstimator) are built on Call and the
+// Setup hooks.
 //
 // Launch is Start then Configure. Start: go-plugin with gRPC only,
 // AutoMTLS, an explicit environment, an optional sha256 pin of the binary
@@ -13,16 +14,18 @@
 // Describe, and plugin logs re-emitted through log/slog; the caller reads
 // Describe and picks the plugin's role. Configure: the optional
 // Setup.Capability check, Configure with Setup.Config (through
-// sdk.MethodsClient.ConfigureWithHost when Setup.Host is set: the host
+// hostside.MethodsClient.WithHost when Setup.Host is set: the host
 // services are served on the process's go-plugin broker and the plugin's
 // HostAware implementations get them), Describe again and the role's
-// Setup.Ready hook. The host offers both service kinds (chain backend and
-// method provider) and dispenses both adapters (Conn). A plugin that
-// prints to stdout before its handshake, speaks another protocol version,
-// lacks the capability or does not match its pin is refused with an error
-// that says so and names the config key to fix; one built with another
-// handshake cookie (go-plugin's "This binary is a plugin") is refused as a
-// magic cookie mismatch, with both cookies when the plugin reports its own.
+// Setup.Ready hook. The host offers every service kind (chain backend,
+// method provider, fee estimator) and dispenses their sdk/hostside client
+// adapters, one Conn per process; a call to a kind the plugin does not
+// serve answers KindUnimplemented. A plugin that prints to stdout before
+// its handshake, speaks another protocol version, lacks the capability or
+// does not match its pin is refused with an error that says so and names
+// the config key to fix; one built with another handshake cookie
+// (go-plugin's "This binary is a plugin") is refused as a magic cookie
+// mismatch, with both cookies when the plugin reports its own.
 //
 // Call runs a function on the current process's Conn: callers holding a
 // Plugin follow restarts and never reconnect. While no process runs every
@@ -62,12 +65,12 @@
 // thread that forked the child exits, so every start, restarts included,
 // runs on a goroutine locked to its OS thread that lives as long as the
 // child; a host killed with SIGKILL takes its plugins with it. Elsewhere the
-// SDK's parent watchdog in sdk.Serve (sdk.ServePlugin) covers this.
+// SDK's parent watchdog in sdk.Serve covers this.
 //
 // Message sizes: one gRPC message, in either direction, may be up to
 // sdk.MaxMessageSize (64 MiB), well above gRPC's default 4 MiB. The host
-// sets it on every call (sdk.CallOptions as default call options of the
-// connection); the plugin side sets it on its server in sdk.ServePlugin
-// (sdk.ServerOptions). A larger message fails that one call with an error
-// instead of exhausting memory.
+// sets it on every call (hostside.CallOptions as default call options of
+// the connection); the plugin side sets it on its server in sdk.Serve
+// (hostside.ServerOptions). A larger message fails that one call with an
+// error instead of exhausting memory.
 package pluginhost

@@ -3,6 +3,7 @@ package pluginhost
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -76,8 +78,8 @@ func helperProcess(mode string) {
 		fmt.Println("hello from a chatty plugin")
 	case "v99":
 		plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig:  sdk.Handshake,
-			VersionedPlugins: map[int]plugin.PluginSet{99: {sdk.PluginChain: &sdk.ChainPlugin{Impl: fake}}},
+			HandshakeConfig:  hostside.Handshake,
+			VersionedPlugins: map[int]plugin.PluginSet{99: mustSet(fake)},
 			GRPCServer:       plugin.DefaultGRPCServer,
 		})
 		return
@@ -85,20 +87,20 @@ func helperProcess(mode string) {
 		// sdk.Serve without its parent watchdog: only the parent-death
 		// signal can stop this plugin when its host dies.
 		plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig:  sdk.Handshake,
-			VersionedPlugins: sdk.VersionedPlugins(fake),
+			HandshakeConfig:  hostside.Handshake,
+			VersionedPlugins: map[int]plugin.PluginSet{sdk.ProtocolVersion: mustSet(fake)},
 			GRPCServer:       plugin.DefaultGRPCServer,
 		})
 		return
 	case "cookie", "cookiereport":
 		// Built with another handshake cookie: go-plugin refuses to serve.
 		if mode == "cookiereport" {
-			fmt.Fprintln(os.Stderr, "magic cookie mismatch: this plugin expects "+sdk.MagicCookieKey+"=other-cookie")
+			fmt.Fprintln(os.Stderr, "magic cookie mismatch: this plugin expects "+hostside.MagicCookieKey+"=other-cookie")
 		}
 		plugin.Serve(&plugin.ServeConfig{
 			HandshakeConfig: plugin.HandshakeConfig{ProtocolVersion: sdk.ProtocolVersion,
-				MagicCookieKey: sdk.MagicCookieKey, MagicCookieValue: "other-cookie"},
-			VersionedPlugins: sdk.VersionedPlugins(fake),
+				MagicCookieKey: hostside.MagicCookieKey, MagicCookieValue: "other-cookie"},
+			VersionedPlugins: map[int]plugin.PluginSet{sdk.ProtocolVersion: mustSet(fake)},
 			GRPCServer:       plugin.DefaultGRPCServer,
 		})
 		return
@@ -114,7 +116,7 @@ func helperProcess(mode string) {
 		serveMethods()
 		return
 	case "both":
-		sdk.Serve(sdk.ServeOpts{ChainBackend: loudFake{fake}, MethodProvider: newEchoMethods()})
+		sdk.Serve(chainAndMethods{loudFake{fake}, newEchoMethods()})
 		return
 	case "badconfig":
 		fake.Fail = map[string]error{"Configure": sdk.Errorf(sdk.KindInvalidArgument, "rpc.url: missing")}
@@ -131,7 +133,7 @@ func helperProcess(mode string) {
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		os.Exit(2)
 	}
-	sdk.Serve(sdk.ServeOpts{ChainBackend: loudFake{fake}})
+	sdk.Serve(loudFake{fake})
 }
 
 // bigTx is a transaction larger than gRPC's default 4 MiB message limit.
@@ -170,3 +172,31 @@ func runHost(restart bool) {
 	fmt.Println(p.PID())
 	time.Sleep(time.Minute)
 }
+
+// mustSet is the plugin side of p as sdk.Serve builds it, for helpers that
+// run go-plugin's Serve themselves.
+func mustSet(p sdk.Lifecycle) plugin.PluginSet {
+	set, err := sdktest.PluginSet(p)
+	if err != nil {
+		panic(err)
+	}
+	return set
+}
+
+// chainAndMethods serves a chain backend and a method provider in one
+// process with the chain's lifecycle; the host services reach the method
+// provider.
+type chainAndMethods struct {
+	sdk.ChainBackend
+	methods *echoMethods
+}
+
+func (c chainAndMethods) Methods(ctx context.Context) ([]sdk.MethodSpec, error) {
+	return c.methods.Methods(ctx)
+}
+
+func (c chainAndMethods) Call(ctx context.Context, method string, params json.RawMessage, s sdk.SessionInfo) (json.RawMessage, error) {
+	return c.methods.Call(ctx, method, params, s)
+}
+
+func (c chainAndMethods) SetHost(h sdk.Host) { c.methods.SetHost(h) }

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // DefaultStartTimeout bounds the handshake, Describe and Configure when
@@ -63,7 +64,7 @@ type Setup struct {
 	// Host, when set, is offered to the plugin as its host services: every
 	// start (restarts included) serves it on that process's go-plugin
 	// broker and configures the plugin through
-	// sdk.MethodsClient.ConfigureWithHost. nil offers none.
+	// hostside.MethodsClient.WithHost. nil offers none.
 	Host sdk.Host
 	// Ready, when set, runs at every start (the first and each restart)
 	// once the new process is configured and before calls reach it: c is
@@ -204,7 +205,7 @@ func (p *Plugin) spawnProcess(ctx context.Context) (*instance, error) {
 	errLog := &stderrLog{l: p.log}
 	sets := newPluginSets()
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
+		HandshakeConfig:  hostside.Handshake,
 		VersionedPlugins: sets.versioned(),
 		Cmd:              cmd,
 		SecureConfig:     secure,
@@ -221,7 +222,7 @@ func (p *Plugin) spawnProcess(ctx context.Context) (*instance, error) {
 		AutoMTLS:         true,
 		SkipHostEnv:      true,
 		// The host side of the message-size limits (sdk.MaxMessageSize).
-		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(sdk.CallOptions()...)},
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(hostside.CallOptions()...)},
 	})
 	inst, err := p.spawn(ctx, client, sets)
 	if err != nil {
@@ -280,7 +281,7 @@ func startLocked(client *plugin.Client, sets *pluginSets, resc chan<- startResul
 }
 
 // connect performs the go-plugin handshake and dispenses the adapters of
-// both service kinds (dispensing only builds client stubs: it does not
+// every service kind (dispensing only builds client stubs: it does not
 // contact the plugin, so a plugin that serves one kind is fine).
 func connect(client *plugin.Client, sets *pluginSets) (*instance, error) {
 	if _, err := client.Start(); err != nil {
@@ -290,7 +291,7 @@ func connect(client *plugin.Client, sets *pluginSets) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := rpc.Dispense(sdk.PluginChain)
+	raw, err := rpc.Dispense(hostside.PluginChain)
 	if err != nil {
 		return nil, err
 	}
@@ -298,16 +299,24 @@ func connect(client *plugin.Client, sets *pluginSets) (*instance, error) {
 	if !ok || sets.chain.proc == nil {
 		return nil, fmt.Errorf("dispensed %T, not an sdk.ChainBackend", raw)
 	}
-	raw, err = rpc.Dispense(sdk.PluginMethods)
+	raw, err = rpc.Dispense(hostside.PluginMethods)
 	if err != nil {
 		return nil, err
 	}
-	methods, ok := raw.(*sdk.MethodsClient)
+	methods, ok := raw.(*hostside.MethodsClient)
 	if !ok || sets.methods.proc == nil {
-		return nil, fmt.Errorf("dispensed %T, not an *sdk.MethodsClient", raw)
+		return nil, fmt.Errorf("dispensed %T, not an *hostside.MethodsClient", raw)
+	}
+	raw, err = rpc.Dispense(hostside.PluginFees)
+	if err != nil {
+		return nil, err
+	}
+	fees, ok := raw.(*hostside.FeeClient)
+	if !ok {
+		return nil, fmt.Errorf("dispensed %T, not a *hostside.FeeClient", raw)
 	}
 	pid, _ := strconv.Atoi(client.ID())
-	return &instance{client: client, chain: chain, methods: methods, proc: sets.chain.proc, pid: pid}, nil
+	return &instance{client: client, chain: chain, methods: methods, fees: fees, proc: sets.chain.proc, pid: pid}, nil
 }
 
 // pluginSets are the host-side go-plugin plugins of one process start; each
@@ -321,17 +330,19 @@ func newPluginSets() *pluginSets {
 	return &pluginSets{chain: &chainPlugin{}, methods: &methodsPlugin{}}
 }
 
-// versioned is what the host offers for negotiation: both service kinds.
+// versioned is what the host offers for negotiation: every service kind
+// (chain backend, method provider, fee estimator).
 func (s *pluginSets) versioned() map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{sdk.ProtocolVersion: {
-		sdk.PluginChain:   s.chain,
-		sdk.PluginMethods: s.methods,
+		hostside.PluginChain:   s.chain,
+		hostside.PluginMethods: s.methods,
+		hostside.PluginFees:    &hostside.FeesPlugin{},
 	}}
 }
 
-// chainPlugin is sdk.ChainPlugin that also keeps the process context.
+// chainPlugin is hostside.ChainPlugin that also keeps the process context.
 type chainPlugin struct {
-	sdk.ChainPlugin
+	hostside.ChainPlugin
 	proc context.Context
 }
 
@@ -340,9 +351,9 @@ func (c *chainPlugin) GRPCClient(ctx context.Context, b *plugin.GRPCBroker, conn
 	return c.ChainPlugin.GRPCClient(ctx, b, conn)
 }
 
-// methodsPlugin is sdk.MethodsPlugin that also keeps the process context.
+// methodsPlugin is hostside.MethodsPlugin that also keeps the process context.
 type methodsPlugin struct {
-	sdk.MethodsPlugin
+	hostside.MethodsPlugin
 	proc context.Context
 }
 
@@ -381,7 +392,7 @@ func (p *Plugin) configure(ctx context.Context, inst *instance, d sdk.Descriptio
 	configure := inst.chain.Configure
 	if p.spec.Host != nil {
 		configure = func(ctx context.Context, cfg []byte) error {
-			return inst.methods.ConfigureWithHost(ctx, cfg, p.spec.Host)
+			return inst.methods.WithHost(p.spec.Host).Configure(ctx, cfg)
 		}
 	}
 	if err := configure(ctx, cfg); err != nil {

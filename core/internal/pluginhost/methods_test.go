@@ -12,8 +12,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
@@ -56,12 +54,9 @@ func (e *echoMethods) Call(ctx context.Context, method string, _ json.RawMessage
 	return nil, sdk.Errorf(sdk.KindNotFound, "no method %s", method)
 }
 
-// serveMethods serves a methods-only plugin through ServePlugin.
+// serveMethods serves a methods-only plugin through sdk.Serve.
 func serveMethods() {
-	sdk.ServePlugin(sdk.PluginOpts{
-		Methods: newEchoMethods(),
-		Logger:  hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Info, JSONFormat: true}),
-	})
+	sdk.Serve(newEchoMethods())
 }
 
 // methodsSpec is a method-provider helper plugin offered host.
@@ -75,7 +70,7 @@ func methodsSpec(t *testing.T, host sdk.Host) Spec {
 }
 
 // callInt calls method and decodes an integer result.
-func callInt(t *testing.T, m sdk.MethodProvider, method string) int64 {
+func callInt(t *testing.T, m testMethods, method string) int64 {
 	t.Helper()
 	res, err := m.Call(ctx30(t), method, json.RawMessage(`[]`), sdk.SessionInfo{ID: 1, Protocol: "1.4"})
 	if err != nil {

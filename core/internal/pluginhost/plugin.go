@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // Plugin is a launched plugin: its current process, the adapter callers
@@ -48,29 +49,32 @@ type Plugin struct {
 	closed    bool          // final is closed (under mu)
 }
 
-// Conn is one plugin process's SDK client adapters. Chain also carries the
-// lifecycle every plugin serves (Describe, Configure, Shutdown); its chain
-// calls answer KindUnimplemented from a plugin that serves no chain
-// backend, and Methods's calls from one that serves no method provider.
+// Conn is one plugin process's SDK client adapters (sdk/hostside). Chain
+// also carries the lifecycle every plugin serves (Describe, Configure,
+// Shutdown); its chain calls answer KindUnimplemented from a plugin that
+// serves no chain backend, Methods's calls from one that serves no method
+// provider and Fees's from one that serves no fee estimator.
 type Conn struct {
 	Chain   sdk.ChainBackend
-	Methods *sdk.MethodsClient
+	Methods *hostside.MethodsClient
+	Fees    *hostside.FeeClient
 }
 
 // instance is one plugin process and its connection.
 type instance struct {
 	client  *plugin.Client
 	cmd     *exec.Cmd
-	chain   sdk.ChainBackend   // the SDK client adapter (also the lifecycle of any kind)
-	methods *sdk.MethodsClient // the SDK method-provider adapter
-	proc    context.Context    // cancelled when the process exits
+	chain   sdk.ChainBackend        // the SDK client adapter (also the lifecycle of any kind)
+	methods *hostside.MethodsClient // the SDK method-provider adapter
+	fees    *hostside.FeeClient     // the SDK fee-estimator adapter
+	proc    context.Context         // cancelled when the process exits
 	pid     int
 	stderr  *tail
 }
 
 func (i *instance) exited() bool { return i.proc.Err() != nil }
 
-func (i *instance) conn() Conn { return Conn{Chain: i.chain, Methods: i.methods} }
+func (i *instance) conn() Conn { return Conn{Chain: i.chain, Methods: i.methods, Fees: i.fees} }
 
 // kill SIGKILLs the process group and lets go-plugin reap the process.
 func (i *instance) kill() {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // TestRefusalsNameTheCause: a magic-cookie mismatch is named as such with
@@ -21,11 +21,11 @@ func TestRefusalsNameTheCause(t *testing.T) {
 		absent []string
 	}{
 		{"cookie mismatch", func(s Spec) Spec { s.Env = []string{helperEnv + "=cookie"}; return s },
-			[]string{`plugin "bitcoind": magic cookie mismatch`, sdk.MagicCookieKey + "=" + sdk.MagicCookieValue,
+			[]string{`plugin "bitcoind": magic cookie mismatch`, hostside.MagicCookieKey + "=" + hostside.MagicCookieValue,
 				"expects not reported by the plugin", "plugins.bitcoind.path"},
 			[]string{"This binary is a plugin", "exited before the handshake"}},
 		{"cookie mismatch reported", func(s Spec) Spec { s.Env = []string{helperEnv + "=cookiereport"}; return s },
-			[]string{"magic cookie mismatch", sdk.MagicCookieValue, "expects " + sdk.MagicCookieKey + "=other-cookie"},
+			[]string{"magic cookie mismatch", hostside.MagicCookieValue, "expects " + hostside.MagicCookieKey + "=other-cookie"},
 			[]string{"This binary is a plugin"}},
 		{"checksum", func(s Spec) Spec { s.SHA256 = strings.Repeat("ab", 32); return s },
 			[]string{"checksum mismatch", "config key plugins.bitcoind.sha256"}, nil},

@@ -9,6 +9,11 @@
 // against it: two plugins claiming a single-instance role, no chain
 // backend, or a plugin that declares no role capability at all stop
 // start-up with an error naming the plugins (config name and binary).
+//
+// MethodProvider and FeeEstimator are the role adapters of the method
+// provider and fee estimator roles (the chain backend's is
+// core/internal/chainrole): typed sdk interfaces over pluginhost.Call and
+// the sdk/hostside clients, following the plugin's restarts.
 package roles
 
 import (
@@ -26,11 +31,6 @@ const (
 	Methods = "methods" // a method provider (namespaced Electrum methods)
 )
 
-// CapFeeEstimator is the fee estimator's capability string. It matches the
-// SDK's coming sdk.CapFeeEstimator; replace it with that constant once the
-// SDK declares it.
-const CapFeeEstimator = "fee-estimator"
-
 // Spec is one row of the role table.
 type Spec struct {
 	Role       string // Chain, Fees, Methods
@@ -42,7 +42,7 @@ type Spec struct {
 // Table is the role table, in the order roles are reported.
 var Table = []Spec{
 	{Role: Chain, Capability: sdk.CapChainBackend, Single: true, Required: true},
-	{Role: Fees, Capability: CapFeeEstimator, Single: true},
+	{Role: Fees, Capability: sdk.CapFeeEstimator, Single: true},
 	{Role: Methods, Capability: sdk.CapMethodProvider},
 }
 

@@ -12,7 +12,7 @@ import (
 var (
 	chainCaps  = []string{sdk.CapChainBackend, sdk.CapVerboseTx, sdk.CapEstimateSmartFee}
 	methodCaps = []string{sdk.CapMethodProvider}
-	feeCaps    = []string{CapFeeEstimator, sdk.CapMethodProvider}
+	feeCaps    = []string{sdk.CapFeeEstimator, sdk.CapMethodProvider}
 )
 
 // TestAssign: roles follow the declared capabilities, whatever the config

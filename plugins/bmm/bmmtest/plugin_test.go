@@ -97,7 +97,7 @@ func TestPluginOverTheWire(t *testing.T) {
 	mc := sdktest.NewMethods(t, plugin.New(nil))
 	cfg := fmt.Sprintf(`{"mainchain_url":%q,"sidechain_number":%d,"start_height":1,"db_path":%q,"poll_interval":"50ms"}`,
 		M.URL(), sidechainNumber, filepath.Join(t.TempDir(), "bmm.db"))
-	if err := mc.ConfigureWithHost(ctx, []byte(cfg), nodeHost{nodeSide{S}}); err != nil {
+	if err := mc.WithHost(nodeHost{nodeSide{S}}).Configure(ctx, []byte(cfg)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	t.Cleanup(func() { mc.Shutdown(context.Background()) })

@@ -1,7 +1,7 @@
 // Package plugin is the BMM plugin as amberd sees it: configuration,
 // Describe, the method declaration and the method call, wired to packages
 // store, follow, mainchain and proof. Command bmm (the parent directory)
-// only serves it with sdk.ServePlugin.
+// only serves it with sdk.Serve.
 //
 // Configuration block (plugins.bmm.config in amberd's configuration), a JSON
 // object; numbers may also be given as decimal strings (environment

@@ -52,7 +52,7 @@ func TestEndToEnd(t *testing.T) {
 		srv.Listener.Addr(), sc, filepath.Join(t.TempDir(), "bmm.db"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := mc.ConfigureWithHost(ctx, []byte(cfg), host); err != nil {
+	if err := mc.WithHost(host).Configure(ctx, []byte(cfg)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	call := func(txid sdk.Hash, height int64) (json.RawMessage, error) {

@@ -1,4 +1,6 @@
-// Package estimator is the fee-estimation plugin's method provider. It adds
+// Package estimator is the fee-estimation plugin: an sdk.FeeEstimator
+// (the fee-estimator role, capability "fee-estimator") and a method
+// provider. As a method provider it adds
 //
 //	feeest.estimatefee(number, mode=null) -> BTC/kvB float, or -1
 //	feeest.relayfee()                     -> BTC/kvB float
@@ -11,10 +13,12 @@
 // to [1, 1008] blocks (Bitcoin Core's range; SP22 also maps 0 to 1).
 //
 // amberd routes the core's blockchain.estimatefee and blockchain.relayfee
-// to these methods when this plugin is loaded (the core keeps its own
-// validation, target bucketing, caches and costs, and asks the plugin
-// instead of the chain backend on a cache miss). Called directly, the
-// feeest.* names answer without the core's caches.
+// to the fee-estimator role (FeeRate, MinRelayFee, the same answers over
+// the typed FeeEstimator service) when this plugin is loaded, whatever its
+// name in the config: the core keeps its own validation, target bucketing,
+// caches and costs, and asks the plugin instead of the chain backend on a
+// cache miss. Called directly, the feeest.* names answer without the
+// core's caches.
 //
 // # Configuration
 //
@@ -71,6 +75,7 @@
 // (estimatefee) or for 60 s (relayfee): mempool estimates then follow the
 // mempool once per block.
 //
-// The mempool source needs amberd's fee host service (sdk.FeeHostAware);
-// without it estimatefee answers DAEMON_ERROR (KindUnavailable).
+// The mempool source needs amberd's fee host service (the Host handed to
+// SetHost is an sdk.FeeHost); without it estimatefee answers DAEMON_ERROR
+// (KindUnavailable).
 package estimator

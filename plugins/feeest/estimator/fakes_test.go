@@ -3,17 +3,14 @@ package estimator
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
 // fakeFees is an in-memory sdk.FeeHost.
@@ -36,24 +33,11 @@ func (f *fakeFees) MempoolStats(ctx context.Context) (sdk.MempoolStats, error) {
 	return f.stats, f.err
 }
 
-// serveFees serves impl over a loopback gRPC connection, as amberd serves
-// the fee host service on the broker, and returns the plugin-side client.
-func serveFees(t *testing.T, impl sdk.FeeHost) sdk.FeeHost {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := grpc.NewServer()
-	sdk.RegisterFeeHost(s, impl)
-	go func() { _ = s.Serve(ln) }()
-	t.Cleanup(s.Stop)
-	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
-	return sdk.NewFeeHostClient(cc)
+// serveFees serves impl as the host's fee service, as amberd serves the
+// host services, and returns the plugin-side Host (an sdk.FeeHost) that
+// SetHost receives.
+func serveFees(t *testing.T, impl sdk.FeeHost) sdk.Host {
+	return sdktest.WireHost(t, feeHost{sdktest.NewFakeHost(1), impl})
 }
 
 // fakeDaemon is a JSON-RPC daemon on httptest: Bitcoin Core-like with

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 
 	"github.com/amber-electrum/amber/plugins/internal/chainbackend"
 	"github.com/amber-electrum/amber/sdk"
@@ -54,7 +54,8 @@ type Plugin struct {
 
 var (
 	_ sdk.MethodProvider = (*Plugin)(nil)
-	_ sdk.FeeHostAware   = (*Plugin)(nil)
+	_ sdk.FeeEstimator   = (*Plugin)(nil)
+	_ sdk.HostAware      = (*Plugin)(nil)
 	_ Daemon             = (*chainbackend.Backend)(nil)
 )
 
@@ -73,12 +74,28 @@ func NewWithDaemon(newDaemon func() Daemon) *Plugin {
 	return &Plugin{BasicPlugin: sdk.BasicPlugin{Name: "feeest", Version: Version}, newDaemon: newDaemon}
 }
 
-// SetFeeHost implements sdk.FeeHostAware.
-func (p *Plugin) SetFeeHost(fh sdk.FeeHost) {
+// SetHost implements sdk.HostAware: the mempool source reads the host's
+// fee service (the Host is an sdk.FeeHost when amberd serves it).
+func (p *Plugin) SetHost(h sdk.Host) {
+	p.BasicPlugin.SetHost(h)
+	fh, _ := h.(sdk.FeeHost)
 	p.mu.Lock()
 	p.fees = fh
 	p.mu.Unlock()
 }
+
+// FeeRate implements sdk.FeeEstimator, the role amberd routes
+// blockchain.estimatefee to: EstimateFee with the target clamped to
+// [1, MaxTarget] and the mode checked as feeest.estimatefee checks it.
+func (p *Plugin) FeeRate(ctx context.Context, blocks int, mode string) (float64, error) {
+	if mode != "" && mode != "CONSERVATIVE" && mode != "ECONOMICAL" {
+		return 0, sdk.Errorf(sdk.KindInvalidArgument, "unknown estimatefee mode: %s", pyfmt.Str(json.RawMessage(strconv.Quote(mode))))
+	}
+	return p.EstimateFee(ctx, min(max(blocks, 1), MaxTarget), mode)
+}
+
+// MinRelayFee implements sdk.FeeEstimator (blockchain.relayfee): RelayFee.
+func (p *Plugin) MinRelayFee(ctx context.Context) (float64, error) { return p.RelayFee(ctx) }
 
 // Source returns the source in use, SourceDaemon or SourceMempool ("" before
 // Configure).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -18,7 +19,7 @@ func ctx(t *testing.T) context.Context {
 }
 
 // wired serves p through the SDK's wire and configures it with config.
-func wired(t *testing.T, p *Plugin, config string) *sdk.MethodsClient {
+func wired(t *testing.T, p *Plugin, config string) *hostside.MethodsClient {
 	t.Helper()
 	c := sdktest.NewMethods(t, p)
 	if err := c.Configure(ctx(t), []byte(config)); err != nil {
@@ -27,7 +28,7 @@ func wired(t *testing.T, p *Plugin, config string) *sdk.MethodsClient {
 	return c
 }
 
-func call(t *testing.T, c *sdk.MethodsClient, method, params string) (string, error) {
+func call(t *testing.T, c *hostside.MethodsClient, method, params string) (string, error) {
 	t.Helper()
 	res, err := c.Call(ctx(t), method, json.RawMessage(params), sdk.SessionInfo{})
 	return string(res), err
@@ -43,7 +44,7 @@ func busyFees() *fakeFees {
 
 func TestConform(t *testing.T) {
 	p := New(nil)
-	p.SetFeeHost(serveFees(t, busyFees()))
+	p.SetHost(serveFees(t, busyFees()))
 	sdktest.ConformMethods(t, wired(t, p, `{"source":"mempool"}`))
 }
 
@@ -51,7 +52,7 @@ func TestConform(t *testing.T) {
 func TestMempoolSource(t *testing.T) {
 	fees := busyFees()
 	p := New(nil)
-	p.SetFeeHost(serveFees(t, fees))
+	p.SetHost(serveFees(t, fees))
 	c := wired(t, p, `{"source":"mempool","relay_fee":0.00002,"conservative_margin":1.5}`)
 	if p.Source() != SourceMempool {
 		t.Fatalf("source %q", p.Source())
@@ -86,7 +87,7 @@ func TestMempoolSource(t *testing.T) {
 
 func TestBadParams(t *testing.T) {
 	p := New(nil)
-	p.SetFeeHost(serveFees(t, busyFees()))
+	p.SetHost(serveFees(t, busyFees()))
 	c := wired(t, p, `{"source":"mempool"}`)
 	for params, msg := range map[string]string{
 		`[-1]`:                "-1 should be a non-negative integer",
@@ -166,7 +167,7 @@ func TestAutoWithoutSmartFee(t *testing.T) {
 	d := &fakeDaemon{legacy: 0.00042, relayFee: 0.0003}
 	url := d.start(t)
 	p := New(nil)
-	p.SetFeeHost(serveFees(t, busyFees()))
+	p.SetHost(serveFees(t, busyFees()))
 	c := wired(t, p, fmt.Sprintf(`{"daemon_url":%q}`, url))
 	if p.Source() != SourceMempool {
 		t.Fatalf("source %q, want mempool", p.Source())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -45,16 +46,16 @@ var shA = sdk.ScriptHashOf([]byte("script A"))
 
 // wired returns the host-side adapter of the plugin configured with host
 // services answering from host.
-func wired(t testing.TB, host *sdktest.FakeHost) *sdk.MethodsClient {
+func wired(t testing.TB, host *sdktest.FakeHost) *hostside.MethodsClient {
 	t.Helper()
 	c := sdktest.NewMethods(t, New())
-	if err := c.ConfigureWithHost(ctx(t), []byte(`{}`), host); err != nil {
+	if err := c.WithHost(host).Configure(ctx(t), []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func call(t testing.TB, c *sdk.MethodsClient, params string) (Page, error) {
+func call(t testing.TB, c *hostside.MethodsClient, params string) (Page, error) {
 	t.Helper()
 	res, err := c.Call(ctx(t), Method, json.RawMessage(params), sdk.SessionInfo{})
 	if err != nil {
@@ -170,7 +171,7 @@ func TestPaging(t *testing.T) {
 
 // allocPerCall returns the bytes allocated (by every goroutine: plugin,
 // host and wire) during one call.
-func allocPerCall(t testing.TB, c *sdk.MethodsClient, params string) (Page, uint64) {
+func allocPerCall(t testing.TB, c *hostside.MethodsClient, params string) (Page, uint64) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	res, err := c.Call(ctx(t), Method, json.RawMessage(params), sdk.SessionInfo{})

@@ -20,7 +20,7 @@ A method-provider plugin in a few lines::
     if __name__ == "__main__":
         sys.exit(plugin.serve())
 
-The package does what the Go SDK's sdk.ServePlugin does: go-plugin's
+The package does what the Go SDK's sdk.Serve does: go-plugin's
 handshake and AutoMTLS, its health, controller, broker and stdio services,
 Amber's Plugin and MethodProvider services, the host services (sdk.Host,
 Balance included) over go-plugin's broker, and the SDK's error kinds.

@@ -1,4 +1,4 @@
-"""Plugin: the Python counterpart of sdk.ServePlugin for method providers.
+"""Plugin: the Python counterpart of sdk.Serve for method providers.
 
 It speaks what amberd expects of a plugin process: go-plugin's handshake
 (magic cookie, protocol version, the stdout line), AutoMTLS, the health,

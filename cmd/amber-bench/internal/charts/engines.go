@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 	"gonum.org/v1/plot/plotter"
 )
 

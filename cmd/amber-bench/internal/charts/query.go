@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/load"
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
 // GetHistoryTarget is issue #5's target for get_history's p99 (at 1,000

@@ -3,7 +3,7 @@ package charts
 import (
 	"fmt"
 
-	"github.com/amber-electrum/amber/sdk/pyfmt"
+	"github.com/amber-electrum/amber/core/pyfmt"
 	"gonum.org/v1/plot/plotter"
 )
 

@@ -29,5 +29,5 @@ func (p *plugin) Call(context.Context, string, json.RawMessage, sdk.SessionInfo)
 }
 
 func main() {
-	sdk.ServePlugin(sdk.PluginOpts{Methods: &plugin{BasicPlugin: sdk.BasicPlugin{Name: "declare", Version: "0.1.0"}}})
+	sdk.Serve(&plugin{BasicPlugin: sdk.BasicPlugin{Name: "declare", Version: "0.1.0"}})
 }

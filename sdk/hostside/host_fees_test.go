@@ -1,16 +1,13 @@
-package sdk_test
+package hostside_test
 
 import (
 	"context"
 	"math"
-	"net"
 	"slices"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
 // staticFees is a FeeHost with fixed answers.
@@ -23,24 +20,14 @@ type staticFees struct {
 func (f staticFees) FeeHistogram(context.Context) ([]sdk.FeeBin, error)     { return f.bins, f.err }
 func (f staticFees) MempoolStats(context.Context) (sdk.MempoolStats, error) { return f.stats, f.err }
 
-// feeClient serves impl with RegisterFeeHost on a loopback gRPC server and
-// returns a FeeHostClient for it.
-func feeClient(t *testing.T, impl sdk.FeeHost) *sdk.FeeHostClient {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := grpc.NewServer()
-	sdk.RegisterFeeHost(s, impl)
-	go func() { _ = s.Serve(ln) }()
-	t.Cleanup(s.Stop)
-	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
-	return sdk.NewFeeHostClient(cc)
+// feeClient serves impl as amberd's fee service and returns the plugin
+// side's FeeHost for it.
+func feeClient(t *testing.T, impl sdk.FeeHost) sdk.FeeHost {
+	host := struct {
+		sdk.Host
+		sdk.FeeHost
+	}{sdktest.NewFakeHost(1), impl}
+	return sdktest.WireHost(t, host).(sdk.FeeHost)
 }
 
 func TestFeeHostWire(t *testing.T) {

@@ -348,7 +348,7 @@ const file_amber_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06Plugin\x12O\n" +
 	"\bDescribe\x12 .amber.plugin.v1.DescribeRequest\x1a!.amber.plugin.v1.DescribeResponse\x12R\n" +
 	"\tConfigure\x12!.amber.plugin.v1.ConfigureRequest\x1a\".amber.plugin.v1.ConfigureResponse\x12O\n" +
-	"\bShutdown\x12 .amber.plugin.v1.ShutdownRequest\x1a!.amber.plugin.v1.ShutdownResponseB;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
+	"\bShutdown\x12 .amber.plugin.v1.ShutdownRequest\x1a!.amber.plugin.v1.ShutdownResponseB@Z>github.com/amber-electrum/amber/sdk/internal/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_amber_plugin_v1_plugin_proto_rawDescOnce sync.Once

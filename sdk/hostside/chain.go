@@ -1,4 +1,4 @@
-package sdk
+package hostside
 
 import (
 	"context"
@@ -9,15 +9,17 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/wire"
 )
 
-// ErrPluginExited is the cause (Err) of the KindUnavailable error a client
+// ErrPluginExited is the cause (Err) of the sdk.KindUnavailable error a client
 // adapter returns once the plugin process is gone.
 var ErrPluginExited = errors.New("plugin process exited")
 
-// ChainClient is the host-side adapter: a ChainBackend that calls a plugin
-// over gRPC. Errors are *Error values rebuilt by FromStatus.
+// ChainClient is the host-side adapter: an sdk.ChainBackend that calls a plugin
+// over gRPC. Errors are *sdk.Error values rebuilt by FromStatus.
 type ChainClient struct {
 	proc   context.Context
 	plugin pluginv1.PluginClient
@@ -25,12 +27,12 @@ type ChainClient struct {
 	opts   []grpc.CallOption
 }
 
-var _ ChainBackend = (*ChainClient)(nil)
+var _ sdk.ChainBackend = (*ChainClient)(nil)
 
 // NewChainClient returns the adapter for a connection to a plugin. proc is
 // the plugin process context (go-plugin cancels it when the process exits;
 // nil means never): every call's context is derived from it, so calls in
-// flight fail and new calls fail at once with KindUnavailable and
+// flight fail and new calls fail at once with sdk.KindUnavailable and
 // ErrPluginExited once the process is gone.
 func NewChainClient(proc context.Context, cc grpc.ClientConnInterface) *ChainClient {
 	if proc == nil {
@@ -40,7 +42,7 @@ func NewChainClient(proc context.Context, cc grpc.ClientConnInterface) *ChainCli
 		proc:   proc,
 		plugin: pluginv1.NewPluginClient(cc),
 		chain:  pluginv1.NewChainBackendClient(cc),
-		opts:   CallOptions(),
+		opts:   wire.CallOptions(),
 	}
 }
 
@@ -55,10 +57,10 @@ func (c *ChainClient) begin(ctx context.Context) (context.Context, context.Cance
 }
 
 func (c *ChainClient) exited() error {
-	return &Error{Kind: KindUnavailable, Message: ErrPluginExited.Error(), Err: ErrPluginExited}
+	return &sdk.Error{Kind: sdk.KindUnavailable, Message: ErrPluginExited.Error(), Err: ErrPluginExited}
 }
 
-// fail converts a call error into an *Error.
+// fail converts a call error into an *sdk.Error.
 func (c *ChainClient) fail(err error) error {
 	if c.proc.Err() != nil {
 		return c.exited()
@@ -67,7 +69,7 @@ func (c *ChainClient) fail(err error) error {
 }
 
 func badReply(what string, err error) error {
-	return &Error{Kind: KindInternal, Message: "plugin sent a malformed " + what, Err: err}
+	return &sdk.Error{Kind: sdk.KindInternal, Message: "plugin sent a malformed " + what, Err: err}
 }
 
 // unary runs one unary call with a derived context and converted errors.
@@ -85,22 +87,22 @@ func unary[R any](c *ChainClient, ctx context.Context, call func(context.Context
 	return r, nil
 }
 
-// Describe implements ChainBackend (Plugin.Describe).
-func (c *ChainClient) Describe(ctx context.Context) (Description, error) {
+// Describe implements sdk.ChainBackend (Plugin.Describe).
+func (c *ChainClient) Describe(ctx context.Context) (sdk.Description, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.DescribeResponse, error) {
 		return c.plugin.Describe(ctx, &pluginv1.DescribeRequest{}, c.opts...)
 	})
 	if err != nil {
-		return Description{}, err
+		return sdk.Description{}, err
 	}
 	d, err := descriptionFromWire(r)
 	if err != nil {
-		return Description{}, badReply("description", err)
+		return sdk.Description{}, badReply("description", err)
 	}
 	return d, nil
 }
 
-// Configure implements ChainBackend (Plugin.Configure, broker id 0: the host
+// Configure implements sdk.ChainBackend (Plugin.Configure, broker id 0: the host
 // offers no services yet).
 func (c *ChainClient) Configure(ctx context.Context, config []byte) error {
 	_, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.ConfigureResponse, error) {
@@ -109,7 +111,7 @@ func (c *ChainClient) Configure(ctx context.Context, config []byte) error {
 	return err
 }
 
-// Shutdown implements ChainBackend (Plugin.Shutdown with ctx's deadline).
+// Shutdown implements sdk.ChainBackend (Plugin.Shutdown with ctx's deadline).
 func (c *ChainClient) Shutdown(ctx context.Context) error {
 	req := &pluginv1.ShutdownRequest{}
 	if d, ok := ctx.Deadline(); ok {
@@ -121,40 +123,40 @@ func (c *ChainClient) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Tip implements ChainBackend.
-func (c *ChainClient) Tip(ctx context.Context) (Tip, error) {
+// sdk.Tip implements sdk.ChainBackend.
+func (c *ChainClient) Tip(ctx context.Context) (sdk.Tip, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.TipResponse, error) {
 		return c.chain.Tip(ctx, &pluginv1.TipRequest{}, c.opts...)
 	})
 	if err != nil {
-		return Tip{}, err
+		return sdk.Tip{}, err
 	}
-	h, err := HashFromBytes(r.GetHash())
+	h, err := wire.HashFromBytes[sdk.Hash](r.GetHash())
 	if err != nil {
-		return Tip{}, badReply("tip hash", err)
+		return sdk.Tip{}, badReply("tip hash", err)
 	}
-	return Tip{Height: r.GetHeight(), Hash: h}, nil
+	return sdk.Tip{Height: r.GetHeight(), Hash: h}, nil
 }
 
-// BlockHashes implements ChainBackend.
-func (c *ChainClient) BlockHashes(ctx context.Context, start int64, count int) ([]Hash, error) {
+// BlockHashes implements sdk.ChainBackend.
+func (c *ChainClient) BlockHashes(ctx context.Context, start int64, count int) ([]sdk.Hash, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.BlockHashesResponse, error) {
 		return c.chain.BlockHashes(ctx, &pluginv1.BlockHashesRequest{Start: start, Count: int64(count)}, c.opts...)
 	})
 	if err != nil {
 		return nil, err
 	}
-	hs, err := hashesFromWire(r.GetHashes())
+	hs, err := wire.HashesFromWire[sdk.Hash](r.GetHashes())
 	if err != nil {
 		return nil, badReply("block hash", err)
 	}
 	return hs, nil
 }
 
-// Blocks implements ChainBackend: one server stream for the whole range,
+// Blocks implements sdk.ChainBackend: one server stream for the whole range,
 // yield is called per received block. An error from yield cancels the stream
 // and is returned unchanged.
-func (c *ChainClient) Blocks(ctx context.Context, start int64, count int, yield func(Block) error) error {
+func (c *ChainClient) Blocks(ctx context.Context, start int64, count int, yield func(sdk.Block) error) error {
 	ctx, done, err := c.begin(ctx)
 	if err != nil {
 		return err
@@ -182,8 +184,8 @@ func (c *ChainClient) Blocks(ctx context.Context, start int64, count int, yield 
 	}
 }
 
-// Transaction implements ChainBackend.
-func (c *ChainClient) Transaction(ctx context.Context, txid Hash, verbose bool) ([]byte, error) {
+// Transaction implements sdk.ChainBackend.
+func (c *ChainClient) Transaction(ctx context.Context, txid sdk.Hash, verbose bool) ([]byte, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.TransactionResponse, error) {
 		return c.chain.Transaction(ctx, &pluginv1.TransactionRequest{Txid: txid[:], Verbose: verbose}, c.opts...)
 	})
@@ -193,7 +195,7 @@ func (c *ChainClient) Transaction(ctx context.Context, txid Hash, verbose bool) 
 	return r.GetJson(), nil
 }
 
-// Broadcast implements ChainBackend.
+// Broadcast implements sdk.ChainBackend.
 func (c *ChainClient) Broadcast(ctx context.Context, rawTxHex string) (string, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.BroadcastResponse, error) {
 		return c.chain.Broadcast(ctx, &pluginv1.BroadcastRequest{RawTxHex: rawTxHex}, c.opts...)
@@ -204,25 +206,25 @@ func (c *ChainClient) Broadcast(ctx context.Context, rawTxHex string) (string, e
 	return r.GetTxid(), nil
 }
 
-// MempoolTxids implements ChainBackend.
-func (c *ChainClient) MempoolTxids(ctx context.Context) ([]Hash, error) {
+// MempoolTxids implements sdk.ChainBackend.
+func (c *ChainClient) MempoolTxids(ctx context.Context) ([]sdk.Hash, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.MempoolTxidsResponse, error) {
 		return c.chain.MempoolTxids(ctx, &pluginv1.MempoolTxidsRequest{}, c.opts...)
 	})
 	if err != nil {
 		return nil, err
 	}
-	hs, err := hashesFromWire(r.GetTxids())
+	hs, err := wire.HashesFromWire[sdk.Hash](r.GetTxids())
 	if err != nil {
 		return nil, badReply("mempool txid", err)
 	}
 	return hs, nil
 }
 
-// MempoolTransactions implements ChainBackend.
-func (c *ChainClient) MempoolTransactions(ctx context.Context, txids []Hash) ([][]byte, error) {
+// MempoolTransactions implements sdk.ChainBackend.
+func (c *ChainClient) MempoolTransactions(ctx context.Context, txids []sdk.Hash) ([][]byte, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.MempoolTransactionsResponse, error) {
-		return c.chain.MempoolTransactions(ctx, &pluginv1.MempoolTransactionsRequest{Txids: hashesToWire(txids)}, c.opts...)
+		return c.chain.MempoolTransactions(ctx, &pluginv1.MempoolTransactionsRequest{Txids: wire.HashesToWire(txids)}, c.opts...)
 	})
 	if err != nil {
 		return nil, err
@@ -233,7 +235,7 @@ func (c *ChainClient) MempoolTransactions(ctx context.Context, txids []Hash) ([]
 	return mempoolTxsFromWire(r.GetTransactions()), nil
 }
 
-// RelayFee implements ChainBackend.
+// RelayFee implements sdk.ChainBackend.
 func (c *ChainClient) RelayFee(ctx context.Context) (float64, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.RelayFeeResponse, error) {
 		return c.chain.RelayFee(ctx, &pluginv1.RelayFeeRequest{}, c.opts...)
@@ -244,7 +246,7 @@ func (c *ChainClient) RelayFee(ctx context.Context) (float64, error) {
 	return r.GetFee(), nil
 }
 
-// EstimateFee implements ChainBackend.
+// EstimateFee implements sdk.ChainBackend.
 func (c *ChainClient) EstimateFee(ctx context.Context, blocks int, mode string) (float64, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.EstimateFeeResponse, error) {
 		return c.chain.EstimateFee(ctx, &pluginv1.EstimateFeeRequest{Blocks: int64(blocks), Mode: mode}, c.opts...)
@@ -255,18 +257,18 @@ func (c *ChainClient) EstimateFee(ctx context.Context, blocks int, mode string) 
 	return r.GetFee(), nil
 }
 
-// DaemonInfo implements ChainBackend.
-func (c *ChainClient) DaemonInfo(ctx context.Context) (DaemonInfo, error) {
+// sdk.DaemonInfo implements sdk.ChainBackend.
+func (c *ChainClient) DaemonInfo(ctx context.Context) (sdk.DaemonInfo, error) {
 	r, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.DaemonInfoResponse, error) {
 		return c.chain.DaemonInfo(ctx, &pluginv1.DaemonInfoRequest{}, c.opts...)
 	})
 	if err != nil {
-		return DaemonInfo{}, err
+		return sdk.DaemonInfo{}, err
 	}
-	return DaemonInfo{Version: r.GetVersion(), Subversion: r.GetSubversion(), RelayFee: r.GetRelayFee()}, nil
+	return sdk.DaemonInfo{Version: r.GetVersion(), Subversion: r.GetSubversion(), RelayFee: r.GetRelayFee()}, nil
 }
 
-// SetDaemonURLs implements ChainBackend.
+// SetDaemonURLs implements sdk.ChainBackend.
 func (c *ChainClient) SetDaemonURLs(ctx context.Context, urls []string) error {
 	_, err := unary(c, ctx, func(ctx context.Context) (*pluginv1.SetDaemonURLsResponse, error) {
 		return c.chain.SetDaemonURLs(ctx, &pluginv1.SetDaemonURLsRequest{Urls: urls}, c.opts...)

@@ -1,36 +1,15 @@
-package sdk_test
+package hostside_test
 
 import (
 	"context"
-	"net"
 	"testing"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/amber-electrum/amber/sdk"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
-// hostClient serves impl with RegisterHost on a loopback gRPC server and
-// returns the SDK's client for it.
-func hostClient(t *testing.T, impl sdk.Host) *sdk.HostClient {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := grpc.NewServer()
-	sdk.RegisterHost(s, impl)
-	go func() { _ = s.Serve(ln) }()
-	t.Cleanup(s.Stop)
-	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
-	return sdk.NewHostClient(cc)
-}
+// hostClient serves impl as amberd does and returns the plugin side's Host.
+func hostClient(t *testing.T, impl sdk.Host) sdk.Host { return sdktest.WireHost(t, impl) }
 
 // onlyHost hides every method but sdk.Host's: a host from before the
 // Balance service.
@@ -62,25 +41,21 @@ func TestBalanceWire(t *testing.T) {
 		{fromUTXOs, sdk.Balance{Confirmed: 1000, Unconfirmed: 40}},
 		{sdk.ScriptHashOf([]byte{0x53}), sdk.Balance{}},
 	} {
-		got, err := c.Balance(t.Context(), tc.sh)
+		got, err := c.(sdk.BalanceHost).Balance(t.Context(), tc.sh)
 		if err != nil || got != tc.want {
 			t.Errorf("Balance(%s) = %+v, %v; want %+v", tc.sh, got, err, tc.want)
-		}
-		via, err := sdk.HostBalance(t.Context(), c, tc.sh)
-		if err != nil || via != tc.want {
-			t.Errorf("HostBalance(%s) = %+v, %v", tc.sh, via, err)
 		}
 	}
 
 	old := hostClient(t, onlyHost{host})
-	if _, err := old.Balance(t.Context(), fromUTXOs); sdk.KindOf(err) != sdk.KindUnimplemented {
+	if _, err := old.(sdk.BalanceHost).Balance(t.Context(), fromUTXOs); sdk.KindOf(err) != sdk.KindUnimplemented {
 		t.Errorf("Balance from a host without the service: %v, want unimplemented", err)
 	}
-	if _, err := sdk.HostBalance(t.Context(), onlyHost{host}, fromUTXOs); sdk.KindOf(err) != sdk.KindUnimplemented {
-		t.Errorf("HostBalance of a Host without Balance: %v, want unimplemented", err)
+	if _, ok := sdk.Host(onlyHost{host}).(sdk.BalanceHost); ok {
+		t.Fatal("onlyHost must hide the Balance service")
 	}
 	failing := hostClient(t, failingBalance{Host: host, err: sdk.Errorf(sdk.KindUnavailable, "index closing")})
-	if _, err := failing.Balance(t.Context(), fromUTXOs); sdk.KindOf(err) != sdk.KindUnavailable {
+	if _, err := failing.(sdk.BalanceHost).Balance(t.Context(), fromUTXOs); sdk.KindOf(err) != sdk.KindUnavailable {
 		t.Errorf("host error: %v, want unavailable", err)
 	}
 }

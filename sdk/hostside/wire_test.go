@@ -1,11 +1,10 @@
-package sdk
+package hostside
 
 import (
 	"context"
 	"errors"
 	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,17 +12,19 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/amber-electrum/amber/sdk/gen/pluginv1"
+	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/internal/pluginv1"
+	"github.com/amber-electrum/amber/sdk/internal/wire"
 )
 
 // bigTx answers Transaction with n bytes (embeds a nil ChainBackend: other
 // methods are not called).
 type bigTx struct {
-	ChainBackend
+	sdk.ChainBackend
 	n int
 }
 
-func (b bigTx) Transaction(context.Context, Hash, bool) ([]byte, error) {
+func (b bigTx) Transaction(context.Context, sdk.Hash, bool) ([]byte, error) {
 	return make([]byte, b.n), nil
 }
 
@@ -33,16 +34,14 @@ func (b bigTx) Broadcast(_ context.Context, raw string) (string, error) {
 
 // serveReal serves impl with the same gRPC server factory Serve uses and
 // returns a client adapter, both on 127.0.0.1.
-func serveReal(t *testing.T, impl ChainBackend) *ChainClient {
+func serveReal(t *testing.T, impl sdk.ChainBackend) *ChainClient {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newGRPCServer(nil)
-	if err := (&ChainPlugin{Impl: impl}).GRPCServer(nil, s); err != nil {
-		t.Fatal(err)
-	}
+	s := wire.NewGRPCServer(nil)
+	servePlugin(t, s, impl)
 	go func() { _ = s.Serve(ln) }()
 	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -58,7 +57,7 @@ func ctx10(t *testing.T) context.Context {
 	return ctx
 }
 
-// TestMessageSizeLimit: replies up to MaxMessageSize pass (well above gRPC's
+// TestMessageSizeLimit: replies up to sdk.MaxMessageSize pass (well above gRPC's
 // 4 MiB default), larger ones fail with an error naming the limit, in both
 // directions.
 func TestMessageSizeLimit(t *testing.T) {
@@ -69,9 +68,9 @@ func TestMessageSizeLimit(t *testing.T) {
 		request int
 		wantErr bool
 	}{
-		{"reply under limit", MaxMessageSize - overhead, 0, false},
-		{"reply over limit", MaxMessageSize + 1, 0, true},
-		{"request over limit", 0, MaxMessageSize + 1, true},
+		{"reply under limit", sdk.MaxMessageSize - overhead, 0, false},
+		{"reply over limit", sdk.MaxMessageSize + 1, 0, true},
+		{"request over limit", 0, sdk.MaxMessageSize + 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +80,7 @@ func TestMessageSizeLimit(t *testing.T) {
 				_, err = c.Broadcast(ctx10(t), strings.Repeat("0", tt.request))
 			} else {
 				var js []byte
-				js, err = c.Transaction(ctx10(t), Hash{}, false)
+				js, err = c.Transaction(ctx10(t), sdk.Hash{}, false)
 				if err == nil && len(js) != tt.reply {
 					t.Errorf("got %d bytes, want %d", len(js), tt.reply)
 				}
@@ -108,12 +107,12 @@ func TestUnimplementedService(t *testing.T) {
 	t.Cleanup(func() { _ = conn.Close() })
 	c := NewChainClient(context.Background(), conn)
 	_, err := c.Tip(ctx10(t))
-	if KindOf(err) != KindUnimplemented {
-		t.Errorf("Tip on a plugin without ChainBackend: %v (kind %v), want unimplemented", err, KindOf(err))
+	if sdk.KindOf(err) != sdk.KindUnimplemented {
+		t.Errorf("Tip on a plugin without ChainBackend: %v (kind %v), want unimplemented", err, sdk.KindOf(err))
 	}
 	_, err = c.Describe(ctx10(t))
-	if KindOf(err) != KindUnimplemented {
-		t.Errorf("unimplemented Describe: %v (kind %v)", err, KindOf(err))
+	if sdk.KindOf(err) != sdk.KindUnimplemented {
+		t.Errorf("unimplemented Describe: %v (kind %v)", err, sdk.KindOf(err))
 	}
 }
 
@@ -124,7 +123,7 @@ func TestProcessContext(t *testing.T) {
 	started := make(chan struct{})
 	blocker := &hangTip{started: started}
 	conn, _ := plugin.TestGRPCConn(t, func(s *grpc.Server) {
-		_ = (&ChainPlugin{Impl: blocker}).GRPCServer(nil, s)
+		servePlugin(t, s, blocker)
 	})
 	t.Cleanup(func() { _ = conn.Close() })
 	c := NewChainClient(proc, conn)
@@ -134,46 +133,35 @@ func TestProcessContext(t *testing.T) {
 	<-started
 	kill()
 	for i, err := range []error{<-errc, func() error { _, err := c.Tip(ctx10(t)); return err }()} {
-		if KindOf(err) != KindUnavailable || !errors.Is(err, ErrPluginExited) {
-			t.Errorf("call %d: %v (kind %v), want unavailable / ErrPluginExited", i, err, KindOf(err))
+		if sdk.KindOf(err) != sdk.KindUnavailable || !errors.Is(err, ErrPluginExited) {
+			t.Errorf("call %d: %v (kind %v), want unavailable / ErrPluginExited", i, err, sdk.KindOf(err))
 		}
 	}
 }
 
 // hangTip blocks Tip until its context ends.
 type hangTip struct {
-	ChainBackend
+	sdk.ChainBackend
 	started chan struct{}
 }
 
-func (h *hangTip) Tip(ctx context.Context) (Tip, error) {
+func (h *hangTip) Tip(ctx context.Context) (sdk.Tip, error) {
 	close(h.started)
 	<-ctx.Done()
-	return Tip{}, ctx.Err()
+	return sdk.Tip{}, ctx.Err()
 }
 
-// TestWatchParent: the watchdog fires once the parent PID changes, not before.
-func TestWatchParent(t *testing.T) {
-	var calls atomic.Int32
-	ppid := func() int {
-		if calls.Add(1) > 3 {
-			return 1
-		}
-		return 4242
+// servePlugin registers the plugin side of impl's roles on s, as sdk.Serve
+// does.
+func servePlugin(t *testing.T, s *grpc.Server, impl sdk.Lifecycle) {
+	t.Helper()
+	set, err := wire.PluginSet(impl)
+	if err != nil {
+		t.Fatal(err)
 	}
-	fired := make(chan [2]int, 1)
-	done := make(chan struct{})
-	go func() {
-		watchParent(t.Context(), ppid, time.Millisecond, func(old, cur int) { fired <- [2]int{old, cur} })
-		close(done)
-	}()
-	select {
-	case got := <-fired:
-		if got != [2]int{4242, 1} || calls.Load() < 4 {
-			t.Errorf("fired with %v after %d polls", got, calls.Load())
+	for name, p := range set {
+		if err := p.(plugin.GRPCPlugin).GRPCServer(nil, s); err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("watchdog never fired")
 	}
-	<-done
 }

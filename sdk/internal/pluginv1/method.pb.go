@@ -396,7 +396,7 @@ const file_amber_plugin_v1_method_proto_rawDesc = "" +
 	"\x0eMethodProvider\x12V\n" +
 	"\vListMethods\x12\".amber.plugin.v1.MethodListRequest\x1a#.amber.plugin.v1.MethodListResponse\x12U\n" +
 	"\n" +
-	"CallMethod\x12\".amber.plugin.v1.MethodCallRequest\x1a#.amber.plugin.v1.MethodCallResponseB;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
+	"CallMethod\x12\".amber.plugin.v1.MethodCallRequest\x1a#.amber.plugin.v1.MethodCallResponseB@Z>github.com/amber-electrum/amber/sdk/internal/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_amber_plugin_v1_method_proto_rawDescOnce sync.Once

@@ -912,7 +912,7 @@ const file_amber_plugin_v1_host_proto_rawDesc = "" +
 	"\aUnspent\x12#.amber.plugin.v1.HostUnspentRequest\x1a$.amber.plugin.v1.HostUnspentResponse\x12W\n" +
 	"\bTxMerkle\x12$.amber.plugin.v1.HostTxMerkleRequest\x1a%.amber.plugin.v1.HostTxMerkleResponse\x12T\n" +
 	"\aBalance\x12#.amber.plugin.v1.HostBalanceRequest\x1a$.amber.plugin.v1.HostBalanceResponse\x12O\n" +
-	"\x06Events\x12\".amber.plugin.v1.HostEventsRequest\x1a\x1f.amber.plugin.v1.HostBlockEvent0\x01B;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
+	"\x06Events\x12\".amber.plugin.v1.HostEventsRequest\x1a\x1f.amber.plugin.v1.HostBlockEvent0\x01B@Z>github.com/amber-electrum/amber/sdk/internal/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_amber_plugin_v1_host_proto_rawDescOnce sync.Once

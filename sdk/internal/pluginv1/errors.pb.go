@@ -109,7 +109,7 @@ const file_amber_plugin_v1_errors_proto_rawDesc = "" +
 	"\vdaemon_code\x18\x02 \x01(\x03R\n" +
 	"daemonCode\x12%\n" +
 	"\x0edaemon_message\x18\x03 \x01(\tR\rdaemonMessage\x12\x18\n" +
-	"\amessage\x18\x04 \x01(\tR\amessageB;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
+	"\amessage\x18\x04 \x01(\tR\amessageB@Z>github.com/amber-electrum/amber/sdk/internal/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_amber_plugin_v1_errors_proto_rawDescOnce sync.Once

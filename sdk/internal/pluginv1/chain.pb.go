@@ -1601,7 +1601,7 @@ const file_amber_plugin_v1_chain_proto_rawDesc = "" +
 	"\x10BroadcastPackage\x12(.amber.plugin.v1.BroadcastPackageRequest\x1a).amber.plugin.v1.BroadcastPackageResponse\x12X\n" +
 	"\vMempoolInfo\x12#.amber.plugin.v1.MempoolInfoRequest\x1a$.amber.plugin.v1.MempoolInfoResponse\x12O\n" +
 	"\n" +
-	"WatchChain\x12\".amber.plugin.v1.WatchChainRequest\x1a\x1b.amber.plugin.v1.ChainEvent0\x01B;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
+	"WatchChain\x12\".amber.plugin.v1.WatchChainRequest\x1a\x1b.amber.plugin.v1.ChainEvent0\x01B@Z>github.com/amber-electrum/amber/sdk/internal/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_amber_plugin_v1_chain_proto_rawDescOnce sync.Once

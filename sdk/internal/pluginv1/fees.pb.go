@@ -268,7 +268,7 @@ const file_amber_plugin_v1_fees_proto_rawDesc = "" +
 	"\x05bytes\x18\x02 \x01(\x03R\x05bytes2\xd4\x01\n" +
 	"\bHostFees\x12c\n" +
 	"\fFeeHistogram\x12(.amber.plugin.v1.HostFeeHistogramRequest\x1a).amber.plugin.v1.HostFeeHistogramResponse\x12c\n" +
-	"\fMempoolStats\x12(.amber.plugin.v1.HostMempoolStatsRequest\x1a).amber.plugin.v1.HostMempoolStatsResponseB;Z9github.com/amber-electrum/amber/sdk/gen/pluginv1;pluginv1b\x06proto3"
+	"\fMempoolStats\x12(.amber.plugin.v1.HostMempoolStatsRequest\x1a).amber.plugin.v1.HostMempoolStatsResponseB@Z>github.com/amber-electrum/amber/sdk/internal/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_amber_plugin_v1_fees_proto_rawDescOnce sync.Once
