@@ -185,12 +185,8 @@ func GenerateFast(ctx context.Context, node FastNode, spec FastSpec) (*FastInfo,
 	if err != nil {
 		return nil, fmt.Errorf("generate fast: %w", err)
 	}
-	best, err := node.GetBestBlockHash(ctx)
-	if err != nil {
+	if err := checkTip(ctx, node, g.prevHash); err != nil {
 		return nil, fmt.Errorf("generate fast: %w", err)
-	}
-	if best != sdk.Hash(g.prevHash) {
-		return nil, fmt.Errorf("generate fast: the node's tip is %s, the last block submitted %s", best, g.prevHash)
 	}
 	g.info.Height, g.info.TipHash = g.height, g.prevHash
 	g.info.Submit, g.info.SubmitTxs = sub.elapsed, sub.txs
@@ -229,6 +225,15 @@ func startSubmitter(ctx context.Context, node FastNode, cancel context.CancelCau
 	}()
 	return s
 }
+
+// blockSink takes the generator's blocks in order: the submitter, or a
+// file (WriteFast).
+type blockSink interface {
+	send(ctx context.Context, b *wire.MsgBlock) error
+	pending() int64 // blocks queued, not yet taken
+}
+
+func (s *submitter) pending() int64 { return s.queued.Load() }
 
 func (s *submitter) send(ctx context.Context, b *wire.MsgBlock) error {
 	s.queued.Add(1)
@@ -344,7 +349,7 @@ func (g *fastGen) tracked(s *Script) *Tracked {
 	return nil
 }
 
-func (g *fastGen) run(ctx context.Context, sub *submitter) error {
+func (g *fastGen) run(ctx context.Context, sub blockSink) error {
 	for g.height < fastFirstTxHeight-1 {
 		if _, err := g.blockTxs(ctx, sub, 0); err != nil {
 			return err
@@ -369,7 +374,7 @@ func (g *fastGen) run(ctx context.Context, sub *submitter) error {
 
 // blockTxs plans, signs, assembles and queues block g.height+1 with up to
 // want transactions and returns how many it holds.
-func (g *fastGen) blockTxs(ctx context.Context, sub *submitter, want int) (int, error) {
+func (g *fastGen) blockTxs(ctx context.Context, sub blockSink, want int) (int, error) {
 	if err := context.Cause(ctx); err != nil {
 		return 0, err
 	}
@@ -426,7 +431,7 @@ func (g *fastGen) blockTxs(ctx context.Context, sub *submitter, want int) (int, 
 	if time.Since(g.lastLog) >= 10*time.Second {
 		g.lastLog = time.Now()
 		g.spec.Logger.Info("generating", "height", h, "txs", g.info.Txs, "of", g.spec.Txs,
-			"pool", len(g.pool), "submit_queue", sub.queued.Load())
+			"pool", len(g.pool), "submit_queue", sub.pending())
 	}
 	return len(txs), nil
 }
