@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -86,6 +87,10 @@ func runBigChain(ctx context.Context, args []string, stdout io.Writer) error {
 		"(like assumevalid; the blocks stay fully signed); only for a btcd started here")
 	blocksFile := fs.String("blocks-file", "", "with -checkpoint: the blocks file, kept (default: blocks.dat in -dir or beside -out, removed once submitted)")
 	utxoCache := fs.Int("utxocache-mb", 0, "--utxocachemaxsize of the btcd started here in MiB (0: btcd's default)")
+	rfc6979 := fs.Bool("rfc6979", false, "sign with a fresh RFC6979 nonce per signature instead of the generator's fixed nonce pool (slower; same spends)")
+	var btcdArgs fileList
+	fs.Var(&btcdArgs, "btcd-arg", "one more flag for the btcd started here, e.g. --cpuprofile=/tmp/btcd.prof (repeatable)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generator (this process, whole run) here")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,9 +102,21 @@ func runBigChain(ctx context.Context, args []string, stdout io.Writer) error {
 	if *utxoCache > 0 {
 		nf.extra = append(nf.extra, "--utxocachemaxsize="+strconv.Itoa(*utxoCache))
 	}
+	nf.extra = append(nf.extra, btcdArgs...)
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	spec := regtest.FastSpec{Seed: *seed, Txs: *txs, TxPerBlock: *perBlock,
 		Keys: *keys, FundingOutputs: *funding, Heavy: *heavy, HeavyTxs: *heavyTxs, Watch: *watch, ForeignWatchEvery: *foreign,
-		Workers: *workers, Deadline: deadline, Logger: log}
+		Workers: *workers, RFC6979: *rfc6979, Deadline: deadline, Logger: log}
 	res := bigChainResult{LoadBefore: loadAvg(), Workers: *workers}
 	var (
 		client *regtest.Client

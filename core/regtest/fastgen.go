@@ -55,6 +55,11 @@ type FastSpec struct {
 	ForeignWatchEvery int
 	// Workers signs in parallel (runtime.GOMAXPROCS).
 	Workers int
+	// RFC6979 signs with SignTx (a fresh RFC6979 nonce per signature)
+	// instead of the fast signer's fixed nonce pool (fastsign.go): the
+	// same transactions with other signatures, and about three times the
+	// generator's CPU.
+	RFC6979 bool
 	// StartTime is the timestamp of block 1 (2026-01-01T00:00:00Z); each
 	// block is BlockInterval (10 min) later than the previous one.
 	StartTime     time.Time
@@ -260,6 +265,7 @@ type fastGen struct {
 	rng  *rand.Rand
 	info *FastInfo
 
+	signer    *fastSigner
 	keys      []*Script  // wallet scripts by key index
 	trackOwn  []*Tracked // by key index; nil: not tracked
 	heavy     []*Script
@@ -281,6 +287,7 @@ func newFastGen(spec FastSpec) (*fastGen, error) {
 		prevHash: *chaincfg.RegressionNetParams.GenesisHash,
 		prevTime: spec.StartTime.Add(-spec.BlockInterval), lastLog: time.Now()}
 	g.immature = make([][]UTXO, 0, 1024)
+	g.signer = newFastSigner(spec.Seed, spec.Keys+spec.Heavy)
 	keyType := func(i int) ScriptType {
 		switch r := rand.New(rand.NewPCG(uint64(spec.Seed), uint64(i))).IntN(100); {
 		case r < 55:
@@ -305,8 +312,9 @@ func newFastGen(spec FastSpec) (*fastGen, error) {
 					t = []ScriptType{P2WPKH, P2PKH, P2TR}[(i-spec.Keys)%3]
 				}
 				k := DeriveKey(spec.Seed, i, &chaincfg.RegressionNetParams)
-				scripts[i], errs[i] = newScript(k, t)
-				if t == P2TR {
+				if scripts[i], errs[i] = newScript(k, t); errs[i] == nil && !spec.RFC6979 {
+					errs[i] = g.signer.addKey(scripts[i])
+				} else if t == P2TR {
 					k.taprootPriv()
 				}
 			}
@@ -478,7 +486,11 @@ func (g *fastGen) sign(plans []*plannedTx) error {
 	for w := range g.spec.Workers {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(plans); i = int(next.Add(1) - 1) {
-				if err := SignTx(plans[i].tx, plans[i].prevs); err != nil {
+				sign := g.signer.signTx
+				if g.spec.RFC6979 {
+					sign = SignTx
+				}
+				if err := sign(plans[i].tx, plans[i].prevs); err != nil {
 					errs[w] = err
 					return
 				}
