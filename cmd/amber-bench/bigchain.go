@@ -88,6 +88,8 @@ func runBigChain(ctx context.Context, args []string, stdout io.Writer) error {
 	blocksFile := fs.String("blocks-file", "", "with -checkpoint: the blocks file, kept (default: blocks.dat in -dir or beside -out, removed once submitted)")
 	utxoCache := fs.Int("utxocache-mb", 0, "--utxocachemaxsize of the btcd started here in MiB (0: btcd's default)")
 	rfc6979 := fs.Bool("rfc6979", false, "sign with a fresh RFC6979 nonce per signature instead of the generator's fixed nonce pool (slower; same spends)")
+	btcdGOGC := fs.Int("btcd-gogc", 0, "GOGC of the btcd started here (0: Go's default, 100); btcd spends about a third of its CPU in GC")
+	depth := fs.Int("submit-depth", 2, "with -checkpoint: submitblock calls in flight (btcd parses one while it connects another)")
 	var btcdArgs fileList
 	fs.Var(&btcdArgs, "btcd-arg", "one more flag for the btcd started here, e.g. --cpuprofile=/tmp/btcd.prof (repeatable)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generator (this process, whole run) here")
@@ -103,6 +105,9 @@ func runBigChain(ctx context.Context, args []string, stdout io.Writer) error {
 		nf.extra = append(nf.extra, "--utxocachemaxsize="+strconv.Itoa(*utxoCache))
 	}
 	nf.extra = append(nf.extra, btcdArgs...)
+	if *btcdGOGC > 0 {
+		nf.env = append(nf.env, "GOGC="+strconv.Itoa(*btcdGOGC))
+	}
 	if *cpuProfile != "" {
 		pf, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -126,7 +131,7 @@ func runBigChain(ctx context.Context, args []string, stdout io.Writer) error {
 	if *checkpoint && nf.daemon == "" {
 		res.Checkpoint = true
 		var node *regtest.Node
-		client, node, info, err = buildThenSubmit(ctx, &nf, spec, *blocksFile, *out, &res, log)
+		client, node, info, err = buildThenSubmit(ctx, &nf, spec, *blocksFile, *out, *depth, &res, log)
 		if node != nil {
 			defer node.Stop()
 		}
@@ -229,7 +234,7 @@ func generateDirect(ctx context.Context, client *regtest.Client, node *regtest.N
 // (regtest.WriteFast), then starts btcd with a checkpoint at its tip and
 // submits the file (regtest.SubmitBlocks). The node is returned whenever it
 // was started.
-func buildThenSubmit(ctx context.Context, nf *nodeFlags, spec regtest.FastSpec, blocksPath, out string, res *bigChainResult,
+func buildThenSubmit(ctx context.Context, nf *nodeFlags, spec regtest.FastSpec, blocksPath, out string, depth int, res *bigChainResult,
 	log *slog.Logger) (*regtest.Client, *regtest.Node, *regtest.FastInfo, error) {
 	start := time.Now()
 	keep := blocksPath != ""
@@ -269,7 +274,7 @@ func buildThenSubmit(ctx context.Context, nf *nodeFlags, spec regtest.FastSpec, 
 		return nil, nil, nil, err
 	}
 	btcd0 := cpuOf(node.PID())
-	st, err := regtest.SubmitBlocks(ctx, client, f, log)
+	st, err := regtest.SubmitBlocks(ctx, client, f, depth, log)
 	if err != nil {
 		return client, node, nil, err
 	}
@@ -306,6 +311,7 @@ type nodeFlags struct {
 	daemon, dir, user, pass string
 	rpcPort                 int
 	extra                   []string // more btcd flags (regtest.NodeOptions.ExtraArgs)
+	env                     []string // more btcd environment (regtest.NodeOptions.Env)
 }
 
 func (n *nodeFlags) register(fs *flag.FlagSet) {
@@ -332,7 +338,7 @@ func (n *nodeFlags) connect(ctx context.Context, log *slog.Logger) (*regtest.Cli
 		}
 	}
 	node, err := regtest.StartNode(ctx, regtest.NodeOptions{Dir: n.dir, RPCPort: n.rpcPort, User: n.user, Pass: n.pass,
-		ExtraArgs: n.extra, Logger: log})
+		ExtraArgs: n.extra, Env: n.env, Logger: log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start btcd: %w", err)
 	}

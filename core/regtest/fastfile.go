@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/amber-electrum/amber/sdk"
@@ -77,17 +79,20 @@ type SubmitStats struct {
 }
 
 // SubmitBlocks reads blocks as WriteFast wrote them from r and submits
-// them in order (the next block is decoded while btcd takes the current
-// one), then checks that the node's tip is the last block. logger (nil:
-// discard) gets progress about every 10 s.
-func SubmitBlocks(ctx context.Context, node FastNode, r io.Reader, logger *slog.Logger) (*SubmitStats, error) {
+// them in order, with up to depth submitblock calls in flight (1: one at a
+// time; more keeps btcd connecting a block while it parses the next
+// request, at the price of the odd block reaching it before its parent,
+// which btcd keeps as an orphan until the parent comes), then checks that
+// the node's tip is the last block. logger (nil: discard) gets progress
+// about every 10 s.
+func SubmitBlocks(ctx context.Context, node FastNode, r io.Reader, depth int, logger *slog.Logger) (*SubmitStats, error) {
 	start := time.Now()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sub := startSubmitter(ctx, node, cancel)
+	sub := startSubmitter(ctx, node, cancel, depth)
 	br := bufio.NewReaderSize(r, 4<<20)
 	st := &SubmitStats{}
 	last := time.Now()
@@ -132,6 +137,76 @@ func SubmitBlocks(ctx context.Context, node FastNode, r io.Reader, logger *slog.
 	}
 	st.Elapsed = time.Since(start)
 	return st, nil
+}
+
+// submitter sends blocks with submitblock beside the generator or the
+// file reader, up to depth calls at a time, started in order.
+type submitter struct {
+	in     chan *wire.MsgBlock
+	done   chan struct{}
+	queued atomic.Int64
+
+	mu        sync.Mutex
+	err       error
+	elapsed   time.Duration // time with at least one call in flight
+	txs       int64
+	inflight  int
+	busySince time.Time
+}
+
+func startSubmitter(ctx context.Context, node FastNode, cancel context.CancelCauseFunc, depth int) *submitter {
+	s := &submitter{in: make(chan *wire.MsgBlock, 4), done: make(chan struct{})}
+	sem := make(chan struct{}, max(depth, 1))
+	go func() {
+		defer close(s.done)
+		var wg sync.WaitGroup
+		for b := range s.in {
+			s.queued.Add(-1)
+			if s.failed() {
+				continue
+			}
+			sem <- struct{}{}
+			s.begin()
+			wg.Go(func() {
+				defer func() { <-sem }()
+				err := node.SubmitBlock(ctx, b)
+				s.end(len(b.Transactions), err, cancel)
+			})
+		}
+		wg.Wait()
+	}()
+	return s
+}
+
+func (s *submitter) failed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err != nil
+}
+
+func (s *submitter) begin() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight == 0 {
+		s.busySince = time.Now()
+	}
+	s.inflight++
+}
+
+func (s *submitter) end(txs int, err error, cancel context.CancelCauseFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight--; s.inflight == 0 {
+		s.elapsed += time.Since(s.busySince)
+	}
+	if err != nil {
+		if s.err == nil {
+			s.err = err
+			cancel(err)
+		}
+		return
+	}
+	s.txs += int64(txs)
 }
 
 // checkTip fails unless node's best block is want.

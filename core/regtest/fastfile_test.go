@@ -34,7 +34,7 @@ func TestWriteFastSameChainAsGenerateFast(t *testing.T) {
 	}
 	raw := file.Bytes()
 	replay := &recordingNode{}
-	st, err := SubmitBlocks(ctx, replay, bytes.NewReader(raw), nil)
+	st, err := SubmitBlocks(ctx, replay, bytes.NewReader(raw), 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,10 +47,10 @@ func TestWriteFastSameChainAsGenerateFast(t *testing.T) {
 		}
 	}
 	// A file cut inside a block is an error, not a shorter chain.
-	if _, err := SubmitBlocks(ctx, &recordingNode{}, bytes.NewReader(raw[:len(raw)-100]), nil); err == nil {
+	if _, err := SubmitBlocks(ctx, &recordingNode{}, bytes.NewReader(raw[:len(raw)-100]), 1, nil); err == nil {
 		t.Fatal("a truncated file was accepted")
 	}
-	if _, err := SubmitBlocks(ctx, &recordingNode{}, bytes.NewReader(nil), nil); err == nil {
+	if _, err := SubmitBlocks(ctx, &recordingNode{}, bytes.NewReader(nil), 1, nil); err == nil {
 		t.Fatal("an empty file was accepted")
 	}
 }
@@ -63,7 +63,8 @@ func TestCheckpointArg(t *testing.T) {
 }
 
 // A real btcd started with a checkpoint at the written chain's tip accepts
-// the whole file; one whose checkpoint names another hash at that height
+// the whole file, sent three blocks at a time (so some arrive before their
+// parent); one whose checkpoint names another hash at that height
 // rejects the last block (so the flag is in force and the fast path is the
 // checkpoint's). TestGenerateFastRealBtcd checks the same blocks with every
 // script run.
@@ -77,7 +78,7 @@ func TestSubmitBlocksCheckpointRealBtcd(t *testing.T) {
 		t.Fatal(err)
 	}
 	node := StartTestNode(t, NodeOptions{ExtraArgs: []string{CheckpointArg(info.Height, info.TipHash)}})
-	st, err := SubmitBlocks(ctx, node, bytes.NewReader(file.Bytes()), nil)
+	st, err := SubmitBlocks(ctx, node, bytes.NewReader(file.Bytes()), 3, nil)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, node.Output())
 	}
@@ -91,7 +92,7 @@ func TestSubmitBlocksCheckpointRealBtcd(t *testing.T) {
 	}
 
 	other := StartTestNode(t, NodeOptions{ExtraArgs: []string{CheckpointArg(info.Height, chainhash.Hash{1})}})
-	_, err = SubmitBlocks(ctx, other, bytes.NewReader(file.Bytes()), nil)
+	_, err = SubmitBlocks(ctx, other, bytes.NewReader(file.Bytes()), 3, nil)
 	if err == nil || !strings.Contains(err.Error(), "rejected") {
 		t.Fatalf("btcd with another checkpoint hash: err %v", err)
 	}

@@ -177,7 +177,7 @@ func GenerateFast(ctx context.Context, node FastNode, spec FastSpec) (*FastInfo,
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sub := startSubmitter(ctx, node, cancel)
+	sub := startSubmitter(ctx, node, cancel, 1)
 	err = g.run(ctx, sub)
 	close(sub.in)
 	<-sub.done
@@ -197,38 +197,6 @@ func GenerateFast(ctx context.Context, node FastNode, spec FastSpec) (*FastInfo,
 	g.info.Submit, g.info.SubmitTxs = sub.elapsed, sub.txs
 	g.info.Elapsed = time.Since(start)
 	return g.info, nil
-}
-
-// submitter sends blocks in order with submitblock beside the generator.
-type submitter struct {
-	in      chan *wire.MsgBlock
-	done    chan struct{}
-	err     error
-	elapsed time.Duration
-	txs     int64
-	queued  atomic.Int64
-}
-
-func startSubmitter(ctx context.Context, node FastNode, cancel context.CancelCauseFunc) *submitter {
-	s := &submitter{in: make(chan *wire.MsgBlock, 4), done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		for b := range s.in {
-			s.queued.Add(-1)
-			if s.err != nil {
-				continue
-			}
-			t := time.Now()
-			if err := node.SubmitBlock(ctx, b); err != nil {
-				s.err = err
-				cancel(err)
-				continue
-			}
-			s.elapsed += time.Since(t)
-			s.txs += int64(len(b.Transactions))
-		}
-	}()
-	return s
 }
 
 // blockSink takes the generator's blocks in order: the submitter, or a
