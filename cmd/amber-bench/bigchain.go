@@ -86,10 +86,10 @@ func runBigChain(ctx context.Context, args []string, stdout io.Writer) error {
 	checkpoint := fs.Bool("checkpoint", true, "build every block first into a file, then start btcd with a checkpoint at the tip, which skips the script checks "+
 		"(like assumevalid; the blocks stay fully signed); only for a btcd started here")
 	blocksFile := fs.String("blocks-file", "", "with -checkpoint: the blocks file, kept (default: blocks.dat in -dir or beside -out, removed once submitted)")
-	utxoCache := fs.Int("utxocache-mb", 0, "--utxocachemaxsize of the btcd started here in MiB (0: btcd's default)")
+	utxoCache := fs.Int("utxocache-mb", 1000, "--utxocachemaxsize of the btcd started here in MiB (0: btcd's default, 250)")
 	rfc6979 := fs.Bool("rfc6979", false, "sign with a fresh RFC6979 nonce per signature instead of the generator's fixed nonce pool (slower; same spends)")
-	btcdGOGC := fs.Int("btcd-gogc", 0, "GOGC of the btcd started here (0: Go's default, 100); btcd spends about a third of its CPU in GC")
-	depth := fs.Int("submit-depth", 2, "with -checkpoint: submitblock calls in flight (btcd parses one while it connects another)")
+	btcdGOGC := fs.Int("btcd-gogc", 400, "GOGC of the btcd started here (0: Go's default, 100); with 100 btcd spends about a third of its CPU in GC")
+	depth := fs.Int("submit-depth", 3, "with -checkpoint: submitblock calls in flight (btcd parses one while it connects another)")
 	var btcdArgs fileList
 	fs.Var(&btcdArgs, "btcd-arg", "one more flag for the btcd started here, e.g. --cpuprofile=/tmp/btcd.prof (repeatable)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generator (this process, whole run) here")
