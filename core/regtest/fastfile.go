@@ -93,7 +93,7 @@ func SubmitBlocks(ctx context.Context, node FastNode, r io.Reader, depth int, lo
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	sub := startSubmitter(ctx, node, cancel, depth)
-	br := bufio.NewReaderSize(r, 4<<20)
+	br := bufio.NewReaderSize(r, 1<<20)
 	st := &SubmitStats{}
 	last := time.Now()
 	var err error

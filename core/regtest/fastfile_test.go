@@ -100,3 +100,28 @@ func TestSubmitBlocksCheckpointRealBtcd(t *testing.T) {
 		t.Fatalf("btcd with another checkpoint hash is at %d (%v), want %d", tip, err, info.Height-1)
 	}
 }
+
+// SubmitBlocks reads whatever the file holds without panicking: an error,
+// or blocks that the node took (here: linked to its tip and sane).
+func FuzzSubmitBlocksFile(f *testing.F) {
+	var file bytes.Buffer
+	spec := smallFastSpec(2)
+	spec.Txs, spec.TxPerBlock = 20, 10
+	if _, err := WriteFast(context.Background(), &file, spec); err != nil {
+		f.Fatal(err)
+	}
+	raw := file.Bytes()
+	f.Add(raw[:min(len(raw), 4096)])
+	f.Add(raw[:0])
+	f.Add([]byte{0x01, 0x00, 0x00, 0x00})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		node := &recordingNode{}
+		st, err := SubmitBlocks(context.Background(), node, bytes.NewReader(data), 2, nil)
+		if err != nil {
+			return
+		}
+		if st.Blocks == 0 || st.Blocks != len(node.blocks) || st.Tip != node.blocks[len(node.blocks)-1].BlockHash() {
+			t.Fatalf("%d blocks read, node took %d", st.Blocks, len(node.blocks))
+		}
+	})
+}
