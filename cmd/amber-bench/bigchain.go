@@ -7,7 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"time"
 
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/procstat"
@@ -48,6 +51,14 @@ type bigChainResult struct {
 	BtcdCPU    time.Duration `json:"btcd_cpu_ns,omitempty"`
 	LoadBefore [3]float64    `json:"load_avg_before"`
 	LoadAfter  [3]float64    `json:"load_avg_after"`
+	// Checkpoint is set when the chain was built first and btcd, started
+	// afterwards with a checkpoint at its tip, skipped the script checks;
+	// Build is then the wall time of building the chain into the blocks
+	// file and SubmitAll that of sending the file to btcd (start-up
+	// included).
+	Checkpoint bool          `json:"checkpoint,omitempty"`
+	Build      time.Duration `json:"build_ns,omitempty"`
+	SubmitAll  time.Duration `json:"submit_all_ns,omitempty"`
 }
 
 // runBigChain builds a large mainnet-like chain on a fresh btcd with
@@ -72,6 +83,16 @@ func runBigChain(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	maxTime := fs.Duration("max-time", 0, "stop adding blocks after this long, with fewer transactions than -txs (0: no limit)")
 	daemonPID := fs.Int("daemon-pid", 0, "process id of the -daemon btcd, to report its CPU time")
+	checkpoint := fs.Bool("checkpoint", true, "build every block first into a file, then start btcd with a checkpoint at the tip, which skips the script checks "+
+		"(like assumevalid; the blocks stay fully signed); only for a btcd started here")
+	blocksFile := fs.String("blocks-file", "", "with -checkpoint: the blocks file, kept (default: blocks.dat in -dir or beside -out, removed once submitted)")
+	utxoCache := fs.Int("utxocache-mb", 1000, "--utxocachemaxsize of the btcd started here in MiB (0: btcd's default, 250)")
+	rfc6979 := fs.Bool("rfc6979", false, "sign with a fresh RFC6979 nonce per signature instead of the generator's fixed nonce pool (slower; same spends)")
+	btcdGOGC := fs.Int("btcd-gogc", 400, "GOGC of the btcd started here (0: Go's default, 100); with 100 btcd spends about a third of its CPU in GC")
+	depth := fs.Int("submit-depth", 3, "with -checkpoint: submitblock calls in flight (btcd parses one while it connects another)")
+	var btcdArgs fileList
+	fs.Var(&btcdArgs, "btcd-arg", "one more flag for the btcd started here, e.g. --cpuprofile=/tmp/btcd.prof (repeatable)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generator (this process, whole run) here")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,39 +101,58 @@ func runBigChain(ctx context.Context, args []string, stdout io.Writer) error {
 		deadline = time.Now().Add(*maxTime)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	client, node, err := nf.connect(ctx, log)
-	if err != nil {
-		return err
+	if *utxoCache > 0 {
+		nf.extra = append(nf.extra, "--utxocachemaxsize="+strconv.Itoa(*utxoCache))
 	}
-	if node != nil {
-		defer node.Stop()
+	nf.extra = append(nf.extra, btcdArgs...)
+	if *btcdGOGC > 0 {
+		nf.env = append(nf.env, "GOGC="+strconv.Itoa(*btcdGOGC))
 	}
-	res := bigChainResult{LoadBefore: loadAvg(), Workers: *workers}
-	cpu := func(pid int) time.Duration {
-		if pid <= 0 {
-			return 0
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
 		}
-		d, _ := procstat.CPU(pid)
-		return d
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
-	btcdPID := *daemonPID
-	if node != nil {
-		btcdPID = node.PID()
-	}
-	gen0, btcd0 := cpu(os.Getpid()), cpu(btcdPID)
-	info, err := regtest.GenerateFast(ctx, client, regtest.FastSpec{Seed: *seed, Txs: *txs, TxPerBlock: *perBlock,
+	spec := regtest.FastSpec{Seed: *seed, Txs: *txs, TxPerBlock: *perBlock,
 		Keys: *keys, FundingOutputs: *funding, Heavy: *heavy, HeavyTxs: *heavyTxs, Watch: *watch, ForeignWatchEvery: *foreign,
-		Workers: *workers, Deadline: deadline, Logger: log})
-	if err != nil {
-		return err
-	}
-	res.LoadAfter = loadAvg()
-	res.GenCPU = cpu(os.Getpid()) - gen0
-	if btcdPID > 0 {
-		res.BtcdCPU = cpu(btcdPID) - btcd0
+		Workers: *workers, RFC6979: *rfc6979, Deadline: deadline, Logger: log}
+	res := bigChainResult{LoadBefore: loadAvg(), Workers: *workers}
+	var (
+		client *regtest.Client
+		err    error
+		info   *regtest.FastInfo
+	)
+	if *checkpoint && nf.daemon == "" {
+		res.Checkpoint = true
+		var node *regtest.Node
+		client, node, info, err = buildThenSubmit(ctx, &nf, spec, *blocksFile, *out, *depth, &res, log)
+		if node != nil {
+			defer node.Stop()
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		var node *regtest.Node
+		client, node, err = nf.connect(ctx, log)
+		if err != nil {
+			return err
+		}
+		if node != nil {
+			defer node.Stop()
+		}
+		info, err = generateDirect(ctx, client, node, *daemonPID, spec, &res)
+		if err != nil {
+			return err
+		}
 	}
 	log.Info("chain generated", "height", info.Height, "txs", info.Txs, "elapsed", info.Elapsed.Round(time.Millisecond))
-
 	f := fastTargets(info)
 	f.Generator = map[string]any{"command": "bigchain", "seed": *seed, "txs": *txs, "tx_per_block": *perBlock,
 		"keys": *keys, "heavy": *heavy, "heavy_txs": *heavyTxs, "watch": *watch, "foreign_watch_every": *foreign,
@@ -145,8 +185,12 @@ func runBigChain(ctx context.Context, args []string, stdout io.Writer) error {
 			res.Heavy, res.HeavyLen, info.Elapsed.Round(time.Millisecond), res.TxsPerS, info.Sign.Round(time.Millisecond),
 			info.Submit.Round(time.Millisecond), res.SubmitTxsPerS, res.GenCPU.Round(time.Millisecond), res.BtcdCPU.Round(time.Millisecond),
 			res.LoadBefore[0], res.LoadAfter[0])
+		if res.Checkpoint {
+			fmt.Fprintf(stdout, "checkpoint at the tip: chain built in %v, then btcd took it in %v (no script checks up to the checkpoint)\n",
+				res.Build.Round(time.Millisecond), res.SubmitAll.Round(time.Millisecond))
+		}
 	}
-	if node != nil && *hold > 0 {
+	if nf.daemon == "" && *hold > 0 {
 		fmt.Fprintf(os.Stderr, "btcd keeps running for %v at %s (Ctrl-C stops it)\n", *hold, client.URL())
 		select {
 		case <-ctx.Done():
@@ -154,6 +198,93 @@ func runBigChain(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// cpuOf is the CPU time of process pid so far (0 if unknown).
+func cpuOf(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	d, _ := procstat.CPU(pid)
+	return d
+}
+
+// generateDirect builds the chain on client's btcd, block by block, every
+// script checked by btcd (regtest.GenerateFast).
+func generateDirect(ctx context.Context, client *regtest.Client, node *regtest.Node, daemonPID int, spec regtest.FastSpec,
+	res *bigChainResult) (*regtest.FastInfo, error) {
+	btcdPID := daemonPID
+	if node != nil {
+		btcdPID = node.PID()
+	}
+	gen0, btcd0 := cpuOf(os.Getpid()), cpuOf(btcdPID)
+	info, err := regtest.GenerateFast(ctx, client, spec)
+	if err != nil {
+		return nil, err
+	}
+	res.LoadAfter = loadAvg()
+	res.GenCPU = cpuOf(os.Getpid()) - gen0
+	if btcdPID > 0 {
+		res.BtcdCPU = cpuOf(btcdPID) - btcd0
+	}
+	return info, nil
+}
+
+// buildThenSubmit builds the whole chain into the blocks file
+// (regtest.WriteFast), then starts btcd with a checkpoint at its tip and
+// submits the file (regtest.SubmitBlocks). The node is returned whenever it
+// was started.
+func buildThenSubmit(ctx context.Context, nf *nodeFlags, spec regtest.FastSpec, blocksPath, out string, depth int, res *bigChainResult,
+	log *slog.Logger) (*regtest.Client, *regtest.Node, *regtest.FastInfo, error) {
+	start := time.Now()
+	keep := blocksPath != ""
+	if !keep {
+		dir := nf.dir
+		if dir == "" {
+			dir = filepath.Dir(out)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, nil, nil, err
+		}
+		blocksPath = filepath.Join(dir, "blocks.dat")
+	}
+	f, err := os.Create(blocksPath)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("blocks file: %w", err)
+	}
+	defer f.Close()
+	if !keep {
+		defer os.Remove(blocksPath)
+	}
+	gen0 := cpuOf(os.Getpid())
+	info, err := regtest.WriteFast(ctx, f, spec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	res.Build = time.Since(start)
+	log.Info("chain built; starting btcd with a checkpoint at its tip", "height", info.Height, "tip", info.TipHash,
+		"txs", info.Txs, "file", blocksPath, "bytes", info.Bytes, "elapsed", res.Build.Round(time.Millisecond))
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, nil, nil, fmt.Errorf("blocks file: %w", err)
+	}
+	nf.extra = append(nf.extra, regtest.CheckpointArg(info.Height, info.TipHash))
+	submitStart := time.Now()
+	client, node, err := nf.connect(ctx, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	btcd0 := cpuOf(node.PID())
+	st, err := regtest.SubmitBlocks(ctx, client, f, depth, log)
+	if err != nil {
+		return client, node, nil, err
+	}
+	res.SubmitAll = time.Since(submitStart)
+	res.LoadAfter = loadAvg()
+	res.GenCPU = cpuOf(os.Getpid()) - gen0
+	res.BtcdCPU = cpuOf(node.PID()) - btcd0
+	info.Submit, info.SubmitTxs = st.Submit, st.Txs
+	info.Elapsed = time.Since(start)
+	return client, node, info, nil
 }
 
 // fastTargets is the expected-answers file of the scripts GenerateFast
@@ -179,6 +310,8 @@ func fastTargets(info *regtest.FastInfo) *targets.File {
 type nodeFlags struct {
 	daemon, dir, user, pass string
 	rpcPort                 int
+	extra                   []string // more btcd flags (regtest.NodeOptions.ExtraArgs)
+	env                     []string // more btcd environment (regtest.NodeOptions.Env)
 }
 
 func (n *nodeFlags) register(fs *flag.FlagSet) {
@@ -204,7 +337,8 @@ func (n *nodeFlags) connect(ctx context.Context, log *slog.Logger) (*regtest.Cli
 			return nil, nil, err
 		}
 	}
-	node, err := regtest.StartNode(ctx, regtest.NodeOptions{Dir: n.dir, RPCPort: n.rpcPort, User: n.user, Pass: n.pass, Logger: log})
+	node, err := regtest.StartNode(ctx, regtest.NodeOptions{Dir: n.dir, RPCPort: n.rpcPort, User: n.user, Pass: n.pass,
+		ExtraArgs: n.extra, Env: n.env, Logger: log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start btcd: %w", err)
 	}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -135,5 +137,54 @@ func checkAmberdAnswers(ctx context.Context, t *testing.T, bins amberproc.Bins, 
 				}
 			}
 		}
+	}
+}
+
+// bigchain on a btcd it starts itself: with -checkpoint (the default) the
+// chain is built into a file first and btcd, started with a checkpoint at
+// its tip, takes it; with -checkpoint=false every block goes to btcd as it
+// is made, every script checked. Both give the same chain and answers, and
+// the default blocks file is removed.
+func TestBigChainCheckpointSameChain(t *testing.T) {
+	regtest.RequireBtcd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	run := func(checkpoint bool) (bigChainResult, *targets.File, string) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "chain.json")
+		var out bytes.Buffer
+		err := dispatch(ctx, []string{"bigchain", "-checkpoint=" + strconv.FormatBool(checkpoint), "-dir", filepath.Join(dir, "btcd"),
+			"-hold", "0", "-utxocache-mb", "50", "-txs", "300", "-tx-per-block", "100", "-keys", "120",
+			"-funding-outputs", "3", "-heavy", "2", "-heavy-txs", "60", "-watch", "30", "-seed", "5", "-out", path, "-json"}, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res bigChainResult
+		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+			t.Fatalf("%v: %s", err, out.String())
+		}
+		f, err := targets.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, f, dir
+	}
+	cp, cpFile, dir := run(true)
+	full, fullFile, _ := run(false)
+	if !cp.Checkpoint || full.Checkpoint || cp.Build <= 0 || cp.SubmitAll <= 0 || cp.Accepted != int(cp.Height) || cp.BtcdCPU <= 0 {
+		t.Fatalf("checkpoint run %+v\nfull run %+v", cp, full)
+	}
+	if cpFile.Tip != fullFile.Tip || cpFile.Height != fullFile.Height || cp.Confirmed != 300 || full.Confirmed != 300 ||
+		len(cpFile.Scripts) != len(fullFile.Scripts) {
+		t.Fatalf("checkpoint chain %s at %d, full %s at %d", cpFile.Tip, cpFile.Height, fullFile.Tip, fullFile.Height)
+	}
+	for i := range cpFile.Scripts {
+		a, b := cpFile.Scripts[i], fullFile.Scripts[i]
+		if a.ScriptHash != b.ScriptHash || a.History != b.History || a.Confirmed != b.Confirmed || !slices.Equal(a.Sample, b.Sample) {
+			t.Fatalf("script %d: checkpoint %+v, full %+v", i, a, b)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "btcd", "blocks.dat")); !os.IsNotExist(err) {
+		t.Fatalf("blocks file left behind: %v", err)
 	}
 }

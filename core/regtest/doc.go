@@ -18,7 +18,10 @@
 //     mainnet-like chains without the mempool: its own UTXO set, signing on
 //     all cores, blocks assembled here (BIP34 coinbase, witness commitment,
 //     merkle root, regtest proof of work) and sent with submitblock, on a
-//     fresh node, deterministic from a seed.
+//     fresh node, deterministic from a seed. WriteFast and SubmitBlocks
+//     (fastfile.go) build the same chain into a file first, for a btcd
+//     started with a checkpoint at its tip (CheckpointArg), which then
+//     skips the script checks; fastsign.go is its nonce-pool signer.
 //
 // btcd quirks that shape this package (see the lab notes): the regtest
 // database is deleted every time btcd starts, so a chain lives only as long as

@@ -55,6 +55,11 @@ type FastSpec struct {
 	ForeignWatchEvery int
 	// Workers signs in parallel (runtime.GOMAXPROCS).
 	Workers int
+	// RFC6979 signs with SignTx (a fresh RFC6979 nonce per signature)
+	// instead of the fast signer's fixed nonce pool (fastsign.go): the
+	// same transactions with other signatures, and about three times the
+	// generator's CPU.
+	RFC6979 bool
 	// StartTime is the timestamp of block 1 (2026-01-01T00:00:00Z); each
 	// block is BlockInterval (10 min) later than the previous one.
 	StartTime     time.Time
@@ -172,7 +177,7 @@ func GenerateFast(ctx context.Context, node FastNode, spec FastSpec) (*FastInfo,
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sub := startSubmitter(ctx, node, cancel)
+	sub := startSubmitter(ctx, node, cancel, 1)
 	err = g.run(ctx, sub)
 	close(sub.in)
 	<-sub.done
@@ -185,12 +190,8 @@ func GenerateFast(ctx context.Context, node FastNode, spec FastSpec) (*FastInfo,
 	if err != nil {
 		return nil, fmt.Errorf("generate fast: %w", err)
 	}
-	best, err := node.GetBestBlockHash(ctx)
-	if err != nil {
+	if err := checkTip(ctx, node, g.prevHash); err != nil {
 		return nil, fmt.Errorf("generate fast: %w", err)
-	}
-	if best != sdk.Hash(g.prevHash) {
-		return nil, fmt.Errorf("generate fast: the node's tip is %s, the last block submitted %s", best, g.prevHash)
 	}
 	g.info.Height, g.info.TipHash = g.height, g.prevHash
 	g.info.Submit, g.info.SubmitTxs = sub.elapsed, sub.txs
@@ -198,37 +199,14 @@ func GenerateFast(ctx context.Context, node FastNode, spec FastSpec) (*FastInfo,
 	return g.info, nil
 }
 
-// submitter sends blocks in order with submitblock beside the generator.
-type submitter struct {
-	in      chan *wire.MsgBlock
-	done    chan struct{}
-	err     error
-	elapsed time.Duration
-	txs     int64
-	queued  atomic.Int64
+// blockSink takes the generator's blocks in order: the submitter, or a
+// file (WriteFast).
+type blockSink interface {
+	send(ctx context.Context, b *wire.MsgBlock) error
+	pending() int64 // blocks queued, not yet taken
 }
 
-func startSubmitter(ctx context.Context, node FastNode, cancel context.CancelCauseFunc) *submitter {
-	s := &submitter{in: make(chan *wire.MsgBlock, 4), done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		for b := range s.in {
-			s.queued.Add(-1)
-			if s.err != nil {
-				continue
-			}
-			t := time.Now()
-			if err := node.SubmitBlock(ctx, b); err != nil {
-				s.err = err
-				cancel(err)
-				continue
-			}
-			s.elapsed += time.Since(t)
-			s.txs += int64(len(b.Transactions))
-		}
-	}()
-	return s
-}
+func (s *submitter) pending() int64 { return s.queued.Load() }
 
 func (s *submitter) send(ctx context.Context, b *wire.MsgBlock) error {
 	s.queued.Add(1)
@@ -255,6 +233,7 @@ type fastGen struct {
 	rng  *rand.Rand
 	info *FastInfo
 
+	signer    *fastSigner
 	keys      []*Script  // wallet scripts by key index
 	trackOwn  []*Tracked // by key index; nil: not tracked
 	heavy     []*Script
@@ -276,6 +255,7 @@ func newFastGen(spec FastSpec) (*fastGen, error) {
 		prevHash: *chaincfg.RegressionNetParams.GenesisHash,
 		prevTime: spec.StartTime.Add(-spec.BlockInterval), lastLog: time.Now()}
 	g.immature = make([][]UTXO, 0, 1024)
+	g.signer = newFastSigner(spec.Seed, spec.Keys+spec.Heavy)
 	keyType := func(i int) ScriptType {
 		switch r := rand.New(rand.NewPCG(uint64(spec.Seed), uint64(i))).IntN(100); {
 		case r < 55:
@@ -300,8 +280,9 @@ func newFastGen(spec FastSpec) (*fastGen, error) {
 					t = []ScriptType{P2WPKH, P2PKH, P2TR}[(i-spec.Keys)%3]
 				}
 				k := DeriveKey(spec.Seed, i, &chaincfg.RegressionNetParams)
-				scripts[i], errs[i] = newScript(k, t)
-				if t == P2TR {
+				if scripts[i], errs[i] = newScript(k, t); errs[i] == nil && !spec.RFC6979 {
+					errs[i] = g.signer.addKey(scripts[i])
+				} else if t == P2TR {
 					k.taprootPriv()
 				}
 			}
@@ -344,7 +325,7 @@ func (g *fastGen) tracked(s *Script) *Tracked {
 	return nil
 }
 
-func (g *fastGen) run(ctx context.Context, sub *submitter) error {
+func (g *fastGen) run(ctx context.Context, sub blockSink) error {
 	for g.height < fastFirstTxHeight-1 {
 		if _, err := g.blockTxs(ctx, sub, 0); err != nil {
 			return err
@@ -369,7 +350,7 @@ func (g *fastGen) run(ctx context.Context, sub *submitter) error {
 
 // blockTxs plans, signs, assembles and queues block g.height+1 with up to
 // want transactions and returns how many it holds.
-func (g *fastGen) blockTxs(ctx context.Context, sub *submitter, want int) (int, error) {
+func (g *fastGen) blockTxs(ctx context.Context, sub blockSink, want int) (int, error) {
 	if err := context.Cause(ctx); err != nil {
 		return 0, err
 	}
@@ -426,7 +407,7 @@ func (g *fastGen) blockTxs(ctx context.Context, sub *submitter, want int) (int, 
 	if time.Since(g.lastLog) >= 10*time.Second {
 		g.lastLog = time.Now()
 		g.spec.Logger.Info("generating", "height", h, "txs", g.info.Txs, "of", g.spec.Txs,
-			"pool", len(g.pool), "submit_queue", sub.queued.Load())
+			"pool", len(g.pool), "submit_queue", sub.pending())
 	}
 	return len(txs), nil
 }
@@ -473,7 +454,11 @@ func (g *fastGen) sign(plans []*plannedTx) error {
 	for w := range g.spec.Workers {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(plans); i = int(next.Add(1) - 1) {
-				if err := SignTx(plans[i].tx, plans[i].prevs); err != nil {
+				sign := g.signer.signTx
+				if g.spec.RFC6979 {
+					sign = SignTx
+				}
+				if err := sign(plans[i].tx, plans[i].prevs); err != nil {
 					errs[w] = err
 					return
 				}

@@ -47,6 +47,8 @@ type NodeOptions struct {
 	Connect []string
 	// ExtraArgs are appended to the command line.
 	ExtraArgs []string
+	// Env adds KEY=VALUE variables to btcd's environment (e.g. GOGC).
+	Env []string
 	// StartTimeout bounds the wait for the RPC server; default 60s.
 	StartTimeout time.Duration
 	Logger       *slog.Logger // nil: discard
@@ -207,6 +209,9 @@ func (n *Node) startOnce(ctx context.Context) error {
 	}
 	tail := &tailBuffer{max: 4096}
 	cmd := exec.Command(n.opts.BtcdPath, n.args()...)
+	if len(n.opts.Env) > 0 {
+		cmd.Env = append(os.Environ(), n.opts.Env...)
+	}
 	cmd.Stdout = io.MultiWriter(out, tail)
 	cmd.Stderr = cmd.Stdout
 	// Same process group as the caller (Ctrl-C reaches btcd too); on Linux
