@@ -18,6 +18,7 @@ import (
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/syncbench"
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/targets"
 	"github.com/amber-electrum/amber/core/regtest"
+	"github.com/amber-electrum/amber/core/testenv"
 )
 
 // bigchain end to end: btcd accepts every block, the answers file agrees
@@ -146,7 +147,7 @@ func checkAmberdAnswers(ctx context.Context, t *testing.T, bins amberproc.Bins, 
 // is made, every script checked. Both give the same chain and answers, and
 // the default blocks file is removed.
 func TestBigChainCheckpointSameChain(t *testing.T) {
-	regtest.RequireBtcd(t)
+	testenv.RequireBtcd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	run := func(checkpoint bool) (bigChainResult, *targets.File, string) {

@@ -69,7 +69,6 @@ func TestCheckpointArg(t *testing.T) {
 // checkpoint's). TestGenerateFastRealBtcd checks the same blocks with every
 // script run.
 func TestSubmitBlocksCheckpointRealBtcd(t *testing.T) {
-	RequireBtcd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var file bytes.Buffer
