@@ -83,6 +83,12 @@ func TestParseInfo(t *testing.T) {
 	if one.ChainPlugin() != 5 || (Info{}).ChainPlugin() != 0 {
 		t.Fatal("ChainPlugin fallback")
 	}
+	// With capabilities reported, the chain backend wins over the name.
+	byCap := Info{Plugins: []PluginInfo{{Name: "bitcoind", Capabilities: []string{"method-provider"}, PID: 8},
+		{Name: "mydaemon", Capabilities: []string{"chain-backend"}, PID: 9}}}
+	if byCap.ChainPlugin() != 9 {
+		t.Fatalf("chain backend: pid %d, want 9", byCap.ChainPlugin())
+	}
 	if _, err := ParseInfo(json.RawMessage(`[1]`)); err == nil {
 		t.Fatal("an array parsed as getinfo")
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -231,9 +232,10 @@ type Info struct {
 
 // PluginInfo is one plugin of getinfo.
 type PluginInfo struct {
-	Name  string `json:"name"`
-	PID   int    `json:"pid"`
-	State string `json:"state"`
+	Name         string   `json:"name"`
+	Capabilities []string `json:"capabilities"`
+	PID          int      `json:"pid"`
+	State        string   `json:"state"`
 }
 
 // ParseInfo decodes a getinfo result.
@@ -258,11 +260,18 @@ func ParseInfo(raw json.RawMessage) (Info, error) {
 		Halted: r.Amber.Sync.Halted, Error: r.Amber.Sync.Error, Plugins: r.Amber.Plugins}, nil
 }
 
-// ChainPlugin is the pid of the plugin named "bitcoind" (or of the only
-// plugin), 0 if none.
+// ChainPlugin is the pid of the plugin that declares the chain-backend
+// capability (amberd gives it the chain role, whatever its config name; one
+// that reports no capabilities: the plugin named "bitcoind"), or of the only
+// plugin; 0 if none.
 func (i Info) ChainPlugin() int {
 	for _, pl := range i.Plugins {
-		if pl.Name == "bitcoind" {
+		if slices.Contains(pl.Capabilities, "chain-backend") {
+			return pl.PID
+		}
+	}
+	for _, pl := range i.Plugins {
+		if len(pl.Capabilities) == 0 && pl.Name == "bitcoind" {
 			return pl.PID
 		}
 	}
