@@ -330,7 +330,7 @@ func (pl *pipeline) lookup(ctx context.Context, op outpoint) (outVal, bool, erro
 }
 
 // writeBatch writes batch b and the state record inside tx.
-func (ix *Index) writeBatch(tx store.RWTx, b *syncBatch) error {
+func (ix *Index) writeBatch(tx store.Writer, b *syncBatch) error {
 	for _, k := range b.dels {
 		if err := tx.Delete(k); err != nil {
 			return err

@@ -80,7 +80,7 @@ func (j *commitJob) idle() bool {
 // syncForward indexes blocks our height+1..target (see pipeline).
 func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
-	pl := &pipeline{ix: ix, target: target, batchBytes: max(ix.opts.SyncCacheBytes/3, 1)}
+	pl := &pipeline{ix: ix, target: target, batchBytes: ix.syncBatchBytes()}
 	ix.mp.mu.RLock()
 	pl.keepTxs = len(ix.mp.txs) > 0
 	ix.mp.mu.RUnlock()
@@ -125,6 +125,20 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 		}()
 	}
 	return pl.sequence(ctx, st, order, budget)
+}
+
+// syncBatchBytes is the row budget of one initial-sync batch: a third of
+// SyncCacheBytes (the batch being prepared, the one being committed and the
+// store's copy of it), and no more than the store commits without stalling
+// (store.BatchSizer).
+func (ix *Index) syncBatchBytes() int64 {
+	n := ix.opts.SyncCacheBytes / 3
+	if bs, ok := ix.st.(store.BatchSizer); ok {
+		if m := bs.SyncBatchBytes(); m > 0 {
+			n = min(n, m)
+		}
+	}
+	return max(n, 1)
 }
 
 // fetch streams blocks start..target into order (and work, for the
@@ -290,7 +304,14 @@ func (pl *pipeline) handoff(ctx context.Context, b *syncBatch) error {
 // drops b's txs (and conflicts) from the mempool.
 func (ix *Index) commitBatch(ctx context.Context, b *syncBatch) error {
 	ix.mp.mu.Lock()
-	err := ix.st.Update(ctx, func(tx store.RWTx) error { return ix.writeBatch(tx, b) })
+	var err error
+	if l, ok := ix.st.(store.Loader); ok {
+		// writeBatch reads nothing back: the store's cheaper write-only
+		// commit.
+		err = l.Load(ctx, func(w store.Writer) error { return ix.writeBatch(w, b) })
+	} else {
+		err = ix.st.Update(ctx, func(tx store.RWTx) error { return ix.writeBatch(tx, b) })
+	}
 	if err != nil {
 		ix.mp.mu.Unlock()
 		return fatal(fmt.Errorf("commit blocks %d-%d: %w", b.first, b.last, err))
