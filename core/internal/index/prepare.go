@@ -252,9 +252,11 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 			}
 		}
 		b.addSet(heightKey(pBlock, h), txids)
-		u := undo.encode()
-		b.undos = append(b.undos, undoRow{height: h, val: u})
-		b.bytes += int64(len(u)) + sliceHdrBytes
+		if h > pl.undoFloor {
+			u := undo.encode()
+			b.undos = append(b.undos, undoRow{height: h, val: u})
+			b.bytes += int64(len(u)) + sliceHdrBytes
+		}
 		st.txCount += uint64(len(p.txids))
 		b.ntx += len(p.txids)
 	}

@@ -35,7 +35,13 @@ type pipeline struct {
 	ix         *Index
 	target     int64
 	batchBytes int64
-	keepTxs    bool // the mempool is not empty: keep blockTxs for it
+	// undoFloor: blocks at or below it get no undo record. They are
+	// ReorgLimit or more below the sync target, so no reorg the undo data
+	// could serve reaches them, and their records would only be written
+	// and deleted again within the sync (as ElectrumX, which writes no
+	// undo information below the daemon's height − REORG_LIMIT).
+	undoFloor int64
+	keepTxs   bool // the mempool is not empty: keep blockTxs for it
 	// track: collect the touched hashXs (caught up, or a reorg is held);
 	// during the initial sync nobody is notified, so they are not kept.
 	track bool
@@ -80,7 +86,7 @@ func (j *commitJob) idle() bool {
 // syncForward indexes blocks our height+1..target (see pipeline).
 func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
-	pl := &pipeline{ix: ix, target: target, batchBytes: ix.syncBatchBytes()}
+	pl := &pipeline{ix: ix, target: target, batchBytes: ix.syncBatchBytes(), undoFloor: target - int64(ix.reorgLimit)}
 	ix.mp.mu.RLock()
 	pl.keepTxs = len(ix.mp.txs) > 0
 	ix.mp.mu.RUnlock()
@@ -331,7 +337,8 @@ func (ix *Index) commitBatch(ctx context.Context, b *syncBatch) error {
 // benchmarks of the commit stage alone). It returns errNeedReorg, after
 // committing the blocks before it, if a block does not connect.
 func (ix *Index) commitBlocks(ctx context.Context, batch []*parsedBlock) error {
-	pl := &pipeline{ix: ix, target: batch[len(batch)-1].height, track: true}
+	last := batch[len(batch)-1].height
+	pl := &pipeline{ix: ix, target: last, track: true, undoFloor: last - int64(ix.reorgLimit)}
 	ix.mp.mu.RLock()
 	pl.keepTxs = len(ix.mp.txs) > 0
 	ix.mp.mu.RUnlock()
