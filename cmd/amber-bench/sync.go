@@ -67,8 +67,12 @@ type syncAmberd struct {
 	MBPerS     float64       `json:"mb_per_s"`
 	// PeakRSS is amberd's VmHWM just before the stop; IndexBytes the size
 	// of the database directory after a clean stop.
-	PeakRSS       int64              `json:"peak_rss_bytes"`
-	IndexBytes    int64              `json:"index_bytes"`
+	PeakRSS    int64 `json:"peak_rss_bytes"`
+	IndexBytes int64 `json:"index_bytes"`
+	// WALBytes is the part of IndexBytes in pebble's write-ahead log
+	// files (*.log): after a clean stop they hold nothing, pebble keeps
+	// them to reuse (see walBytes).
+	WALBytes      int64              `json:"wal_bytes,omitempty"`
 	Series        []syncbench.Sample `json:"series"`
 	PluginPID     int                `json:"plugin_pid,omitempty"`
 	PluginPeakRSS int64              `json:"plugin_peak_rss_bytes"`
@@ -274,6 +278,9 @@ func runAmberd(ctx context.Context, f *syncFlags, daemonURL string, extra map[st
 	if a.IndexBytes, err = procstat.DirSize(p.DBDir()); err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
+	if a.WALBytes, err = walBytes(p.DBDir()); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
 	if f.restart {
 		st.Printf("amberd: restarting on the synced index")
 		rep.Engine.Restart, err = restartOn(ctx, f, daemonURL, extra, p.DBDir(), p.LogPath()+".restart", raw.Tip)
@@ -428,6 +435,10 @@ func writeSyncText(w io.Writer, rep *syncReport) {
 	fmt.Fprintf(w, "\namberd start-up (process start to the first indexed block seen, poll %v): %.2f s\n", a.Poll, a.Startup.Seconds())
 	fmt.Fprintf(w, "amberd peak RSS %.1f MB; amber-bitcoind peak RSS %.1f MB; index on disk %.1f MB (after a clean stop)\n",
 		mb(a.PeakRSS), mb(a.PluginPeakRSS), mb(a.IndexBytes))
+	if a.WALBytes > 0 {
+		fmt.Fprintf(w, "of the index on disk: %.1f MB of recycled pebble WAL files, %.1f MB of tables and the rest (%.0f bytes/tx)\n",
+			mb(a.WALBytes), mb(a.IndexBytes-a.WALBytes), float64(a.IndexBytes-a.WALBytes)/float64(max(a.Txs, 1)))
+	}
 	fmt.Fprintf(w, "ratio amberd / raw fetch (%s, the faster run: the physical limit) = %.3f (target >= %.2f); from the first indexed block: %.3f\n",
 		rep.RawFetchUsed, rep.Ratio, rep.TargetRatio, rep.RatioIndexing)
 	fmt.Fprintf(w, "load average before %.2f %.2f %.2f, after %.2f %.2f %.2f\n", rep.LoadBefore[0], rep.LoadBefore[1],

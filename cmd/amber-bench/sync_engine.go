@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/amberproc"
@@ -115,4 +118,30 @@ func writeEngineText(w io.Writer, rep *syncReport) {
 		fmt.Fprintf(w, "restart on the synced index (poll %v): index open at height %d after %.3f s, caught up after %.3f s, peak RSS %.1f MB\n",
 			r.Poll, r.Height, r.IndexOpen.Seconds(), r.Ready.Seconds(), float64(r.RSS)/1e6)
 	}
+}
+
+// walBytes sums the write-ahead log files (*.log) under dir. After a
+// clean stop pebble's are empty of data (the store flushes its memtables
+// in Close) but keep their size: pebble recycles up to
+// MemTableStopWritesThreshold+1 of them, each as large as the largest
+// batch written to it. They are disk the index holds, not index data.
+func walBytes(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() && strings.HasSuffix(path, ".log") && filepath.Base(filepath.Dir(path)) == "pebble" {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			n += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("size of the WAL files in %s: %w", dir, err)
+	}
+	return n, nil
 }

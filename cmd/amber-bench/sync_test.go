@@ -220,3 +220,22 @@ func checkSyncContract(t *testing.T, path string) {
 	num(am, "elapsed_ns", "blocks", "txs", "blocks_per_s", "txs_per_s", "peak_rss_bytes", "index_bytes")
 	series(am, "t_s", "height", "rss_bytes")
 }
+
+// TestWALBytes: only pebble's *.log files count, not the tables, not
+// other logs.
+func TestWALBytes(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]int{"pebble/000001.log": 100, "pebble/000002.log": 50, "pebble/000003.sst": 1000, "amberd.log": 7}
+	for name, n := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, make([]byte, n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := walBytes(dir); err != nil || n != 150 {
+		t.Fatalf("walBytes = %d, %v; want 150", n, err)
+	}
+}

@@ -33,7 +33,7 @@ func openFileLimit() uint64 {
 // rpc_auth is cookie.
 func (s *Server) prepareLimits(nofile uint64) error {
 	cfg := s.cfg
-	reserve := config.NofileReserveFor(store.OpenFiles(cfg.DBEngine))
+	reserve := config.NofileReserveFor(store.OpenFiles(cfg.DBEngine, nofile, config.NofileSelf))
 	n, lowered := config.SaneMaxSessions(cfg.MaxSessions, nofile, reserve)
 	if lowered {
 		s.log.Warn(fmt.Sprintf("lowered maximum sessions from %d to %d because your open file limit is %d", cfg.MaxSessions, n, nofile),

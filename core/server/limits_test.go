@@ -27,11 +27,14 @@ func TestPrepareLimits(t *testing.T) {
 		{"buntdb", 1000, 65536, 1000, false, false},
 		{"buntdb", 1000, 0, 1000, false, false},
 		{"buntdb", 1000, 200, 0, true, true},
-		// pebble keeps up to store.PebbleMaxOpenFiles open: the reserve
-		// is 100 + 1000.
-		{"", 1000, 1600, 500, true, false},
+		// pebble's table cache takes half of what amberd's own 100
+		// files leave (store.OpenFiles), 250 to 1000 files: the other
+		// half is for sessions.
+		{"", 1000, 1600, 750, true, false},
 		{"pebble", 1000, 2100, 1000, false, false},
-		{"pebble", 1000, 1024, 0, true, true},
+		{"pebble", 1000, 65536, 1000, false, false},
+		{"pebble", 1000, 1024, 462, true, false},
+		{"pebble", 1000, 300, 0, true, true},
 	} {
 		var logs bytes.Buffer
 		dir := t.TempDir()

@@ -197,7 +197,8 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 	default:
 		sync = store.SyncEverySecond
 	}
-	st, err := store.Open(ctx, cfg.DBDirectory, store.Options{Engine: cfg.DBEngine, Sync: sync, CacheMB: cfg.CacheMB, Logger: log})
+	st, err := store.Open(ctx, cfg.DBDirectory, store.Options{Engine: cfg.DBEngine, Sync: sync, CacheMB: cfg.CacheMB, Logger: log,
+		MaxOpenFiles: store.OpenFiles(cfg.DBEngine, openFileLimit(), config.NofileSelf)})
 	if err != nil {
 		return nil, store.CachePlan{}, fmt.Errorf("open index store in db_directory %s: %w", cfg.DBDirectory, err)
 	}

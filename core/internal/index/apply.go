@@ -67,7 +67,7 @@ func (t touchSet) add(hx HashX) { t[hx] = struct{}{} }
 
 // setFresh writes a key that is absent from tx, letting the store skip a
 // lookup if the key is deleted again in the same transaction.
-func setFresh(tx store.RWTx, k, v []byte) error {
+func setFresh(tx store.Writer, k, v []byte) error {
 	if f, ok := tx.(store.FreshSetter); ok {
 		return f.SetFresh(k, v)
 	}

@@ -31,6 +31,55 @@ func BenchmarkHistory(b *testing.B) {
 	}
 }
 
+// BenchmarkQueryEngines reads a 1,000-entry history, its unspent outputs
+// and its balance on each file-backed store engine (issue #10: query
+// latency on pebble against buntdb), with the data flushed to the engine's
+// files: for pebble, tables after a reopen, not the memtable.
+func BenchmarkQueryEngines(b *testing.B) {
+	target := p2wpkh(0x42)
+	blocks := genChainWithFanout([]*wire.MsgBlock{genesisBlock()}, target, 100, 10)
+	for _, engine := range store.Engines {
+		dir := b.TempDir()
+		open := func() store.Store {
+			s, err := store.Open(context.Background(), dir, store.Options{Engine: engine, Sync: store.SyncNever, CacheMB: 64})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}
+		chain := &fakeChain{}
+		chain.set(blocks)
+		s := open()
+		settle(b, newTestIndex(b, chain, s, func(o *Options) { o.BatchBlocks = 100 }))
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		s = open()
+		ix := newTestIndex(b, chain, s, nil)
+		settle(b, ix)
+		ctx := context.Background()
+		h := hx(target)
+		for _, q := range []struct {
+			name string
+			fn   func() error
+		}{
+			{"get_history", func() error { _, _, err := ix.History(ctx, h, 0); return err }},
+			{"listunspent", func() error { _, _, err := ix.ListUnspent(ctx, h); return err }},
+			{"get_balance", func() error { _, _, _, err := ix.Balance(ctx, h); return err }},
+		} {
+			b.Run(engine+"/"+q.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := q.fn(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		_ = s.Close()
+	}
+}
+
 // genChainWithFanout builds n blocks of perBlock txs each paying target: the
 // coinbase pays perBlock-1 outputs that the block's other txs spend.
 func genChainWithFanout(base []*wire.MsgBlock, target []byte, n, perBlock int) []*wire.MsgBlock {

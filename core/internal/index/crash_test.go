@@ -34,6 +34,26 @@ func (f *failStore) Update(ctx context.Context, fn func(store.RWTx) error) error
 	})
 }
 
+// Load counts as Update does, so that the initial sync's write-only
+// commits (store.Loader, pebble) fail in turn too; on a store without
+// Load it runs fn in an Update.
+func (f *failStore) Load(ctx context.Context, fn func(store.Writer) error) error {
+	l, ok := f.Store.(store.Loader)
+	if !ok {
+		return f.Update(ctx, func(tx store.RWTx) error { return fn(tx) })
+	}
+	f.calls++
+	if f.calls != f.failAt {
+		return l.Load(ctx, fn)
+	}
+	return l.Load(ctx, func(w store.Writer) error {
+		if err := fn(w); err != nil {
+			return err
+		}
+		return errCrash
+	})
+}
+
 // runUntil runs processor steps until the index reaches chain's tip or a
 // step fails.
 func runUntil(ix *Index, chain *fakeChain) error {

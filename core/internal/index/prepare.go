@@ -252,9 +252,11 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 			}
 		}
 		b.addSet(heightKey(pBlock, h), txids)
-		u := undo.encode()
-		b.undos = append(b.undos, undoRow{height: h, val: u})
-		b.bytes += int64(len(u)) + sliceHdrBytes
+		if h > pl.undoFloor {
+			u := undo.encode()
+			b.undos = append(b.undos, undoRow{height: h, val: u})
+			b.bytes += int64(len(u)) + sliceHdrBytes
+		}
 		st.txCount += uint64(len(p.txids))
 		b.ntx += len(p.txids)
 	}
@@ -330,7 +332,7 @@ func (pl *pipeline) lookup(ctx context.Context, op outpoint) (outVal, bool, erro
 }
 
 // writeBatch writes batch b and the state record inside tx.
-func (ix *Index) writeBatch(tx store.RWTx, b *syncBatch) error {
+func (ix *Index) writeBatch(tx store.Writer, b *syncBatch) error {
 	for _, k := range b.dels {
 		if err := tx.Delete(k); err != nil {
 			return err

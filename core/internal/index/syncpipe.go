@@ -35,7 +35,13 @@ type pipeline struct {
 	ix         *Index
 	target     int64
 	batchBytes int64
-	keepTxs    bool // the mempool is not empty: keep blockTxs for it
+	// undoFloor: blocks at or below it get no undo record. They are
+	// ReorgLimit or more below the sync target, so no reorg the undo data
+	// could serve reaches them, and their records would only be written
+	// and deleted again within the sync (as ElectrumX, which writes no
+	// undo information below the daemon's height − REORG_LIMIT).
+	undoFloor int64
+	keepTxs   bool // the mempool is not empty: keep blockTxs for it
 	// track: collect the touched hashXs (caught up, or a reorg is held);
 	// during the initial sync nobody is notified, so they are not kept.
 	track bool
@@ -80,7 +86,7 @@ func (j *commitJob) idle() bool {
 // syncForward indexes blocks our height+1..target (see pipeline).
 func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
-	pl := &pipeline{ix: ix, target: target, batchBytes: max(ix.opts.SyncCacheBytes/3, 1)}
+	pl := &pipeline{ix: ix, target: target, batchBytes: ix.syncBatchBytes(), undoFloor: target - int64(ix.reorgLimit)}
 	ix.mp.mu.RLock()
 	pl.keepTxs = len(ix.mp.txs) > 0
 	ix.mp.mu.RUnlock()
@@ -125,6 +131,20 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 		}()
 	}
 	return pl.sequence(ctx, st, order, budget)
+}
+
+// syncBatchBytes is the row budget of one initial-sync batch: a third of
+// SyncCacheBytes (the batch being prepared, the one being committed and the
+// store's copy of it), and no more than the store commits without stalling
+// (store.BatchSizer).
+func (ix *Index) syncBatchBytes() int64 {
+	n := ix.opts.SyncCacheBytes / 3
+	if bs, ok := ix.st.(store.BatchSizer); ok {
+		if m := bs.SyncBatchBytes(); m > 0 {
+			n = min(n, m)
+		}
+	}
+	return max(n, 1)
 }
 
 // fetch streams blocks start..target into order (and work, for the
@@ -290,7 +310,14 @@ func (pl *pipeline) handoff(ctx context.Context, b *syncBatch) error {
 // drops b's txs (and conflicts) from the mempool.
 func (ix *Index) commitBatch(ctx context.Context, b *syncBatch) error {
 	ix.mp.mu.Lock()
-	err := ix.st.Update(ctx, func(tx store.RWTx) error { return ix.writeBatch(tx, b) })
+	var err error
+	if l, ok := ix.st.(store.Loader); ok {
+		// writeBatch reads nothing back: the store's cheaper write-only
+		// commit.
+		err = l.Load(ctx, func(w store.Writer) error { return ix.writeBatch(w, b) })
+	} else {
+		err = ix.st.Update(ctx, func(tx store.RWTx) error { return ix.writeBatch(tx, b) })
+	}
 	if err != nil {
 		ix.mp.mu.Unlock()
 		return fatal(fmt.Errorf("commit blocks %d-%d: %w", b.first, b.last, err))
@@ -310,7 +337,8 @@ func (ix *Index) commitBatch(ctx context.Context, b *syncBatch) error {
 // benchmarks of the commit stage alone). It returns errNeedReorg, after
 // committing the blocks before it, if a block does not connect.
 func (ix *Index) commitBlocks(ctx context.Context, batch []*parsedBlock) error {
-	pl := &pipeline{ix: ix, target: batch[len(batch)-1].height, track: true}
+	last := batch[len(batch)-1].height
+	pl := &pipeline{ix: ix, target: last, track: true, undoFloor: last - int64(ix.reorgLimit)}
 	ix.mp.mu.RLock()
 	pl.keepTxs = len(ix.mp.txs) > 0
 	ix.mp.mu.RUnlock()

@@ -25,13 +25,22 @@ const DefaultCacheMB = 1200
 // index written by the other engine.
 var ErrOtherEngine = errors.New("store: the database directory holds an index of another engine")
 
-// OpenFiles is how many file descriptors engine may keep open: what
-// amberd must reserve for its store besides its client sessions.
-func OpenFiles(engine string) int {
+// OpenFiles is how many file descriptors engine may keep open under the
+// open-file limit nofile (0: unknown): what amberd must reserve for its
+// store besides its client sessions and its own selfFiles (listeners,
+// plugins, daemon connections). pebble's share is its table cache, not a
+// need: it takes half of what selfFiles leaves (the other half is for
+// sessions), at least PebbleMinOpenFiles and at most PebbleMaxOpenFiles.
+// buntdb keeps one file.
+func OpenFiles(engine string, nofile uint64, selfFiles int) int {
 	if engine == EngineBunt {
 		return 1
 	}
-	return PebbleMaxOpenFiles
+	if nofile == 0 {
+		return PebbleMaxOpenFiles
+	}
+	free := nofile - min(nofile, uint64(max(selfFiles, 0)))
+	return int(min(max(free/2, PebbleMinOpenFiles), PebbleMaxOpenFiles))
 }
 
 // Options configures Open.
@@ -41,7 +50,10 @@ type Options struct {
 	Sync   SyncPolicy
 	// CacheMB is cache_mb: see PlanCache. 0 means DefaultCacheMB.
 	CacheMB int
-	Logger  *slog.Logger
+	// MaxOpenFiles bounds the files pebble keeps open (OpenFiles); 0
+	// means PebbleMaxOpenFiles.
+	MaxOpenFiles int
+	Logger       *slog.Logger
 }
 
 // Path is where engine keeps its index under the database directory dir:
@@ -87,7 +99,8 @@ func Open(ctx context.Context, dir string, opts Options) (Store, error) {
 	if engine == EngineBunt {
 		return OpenBunt(Path(dir, engine), BuntOptions{Sync: opts.Sync})
 	}
-	return OpenPebble(Path(dir, engine), PebbleOptions{Sync: opts.Sync, CacheMB: opts.CacheMB, Logger: opts.Logger})
+	return OpenPebble(Path(dir, engine), PebbleOptions{Sync: opts.Sync, CacheMB: opts.CacheMB,
+		MaxOpenFiles: opts.MaxOpenFiles, Logger: opts.Logger})
 }
 
 // CachePlan is how an engine divides cache_mb between its own caches and

@@ -110,3 +110,49 @@ func TestPlanCache(t *testing.T) {
 		t.Errorf("the plan does not follow cache_mb: 300 %+v, 1200 %+v", a, b)
 	}
 }
+
+// TestOpenFiles: pebble's table cache is sized from the open-file limit
+// (half of what amberd's own files leave, within its bounds) instead of a
+// fixed 1000 that a limit of 1024 could not hold; buntdb keeps one file.
+func TestOpenFiles(t *testing.T) {
+	for _, tc := range []struct {
+		engine string
+		nofile uint64
+		want   int
+	}{
+		{EngineBunt, 1024, 1},
+		{EnginePebble, 0, PebbleMaxOpenFiles},
+		{EnginePebble, 65536, PebbleMaxOpenFiles},
+		{EnginePebble, 2100, 1000},
+		{EnginePebble, 1024, 462},
+		{EnginePebble, 512, PebbleMinOpenFiles},
+		{EnginePebble, 50, PebbleMinOpenFiles},
+	} {
+		if got := OpenFiles(tc.engine, tc.nofile, 100); got != tc.want {
+			t.Errorf("OpenFiles(%s, %d, 100) = %d, want %d", tc.engine, tc.nofile, got, tc.want)
+		}
+	}
+}
+
+// TestPebbleSmallOpenFiles: a pebble store opened with the smallest table
+// cache still reads and writes.
+func TestPebbleSmallOpenFiles(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), Options{Engine: EnginePebble, CacheMB: 16, MaxOpenFiles: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Update(ctx, func(tx RWTx) error { return tx.Set([]byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(tx Tx) error {
+		v, err := tx.Get([]byte("k"))
+		if err == nil && string(v) != "v" {
+			err = fmt.Errorf("got %q", v)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

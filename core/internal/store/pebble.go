@@ -23,11 +23,18 @@ type PebbleOptions struct {
 	// CacheMB is the memory budget (cache_mb) the engine sizes its block
 	// cache and memtables from (see PlanCache); 0 means DefaultCacheMB.
 	CacheMB int
+	// MaxOpenFiles bounds the files pebble keeps open, its table cache
+	// included; 0 means PebbleMaxOpenFiles, and less than
+	// PebbleMinOpenFiles is raised to it.
+	MaxOpenFiles int
 	// Logger receives pebble's own messages (info at debug level); nil
 	// discards them.
 	Logger *slog.Logger
 	// FS is the file system (tests); nil is the operating system's.
 	FS vfs.FS
+	// noCompactions turns automatic compactions off (tests that need an
+	// L0 backlog).
+	noCompactions bool
 }
 
 // OpenPebble opens (creating if needed) a pebble database in the directory
@@ -46,9 +53,14 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	if fs == nil {
 		fs = vfs.Default
 	}
-	s := &pebbleStore{sync: opts.Sync, log: logger, stop: make(chan struct{})}
+	s := &pebbleStore{sync: opts.Sync, log: logger, plan: plan, stop: make(chan struct{})}
 	dfs := &faultFS{FS: fs, fail: s.fail}
 	sched := newGatedScheduler()
+	openFiles := opts.MaxOpenFiles
+	if openFiles <= 0 {
+		openFiles = PebbleMaxOpenFiles
+	}
+	openFiles = max(openFiles, PebbleMinOpenFiles)
 	po := &pebble.Options{
 		FS:                          dfs,
 		Cache:                       cache,
@@ -63,7 +75,7 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 		CompactionConcurrencyRange: func() (int, int) {
 			return 1, min(max(runtime.NumCPU()/2, 2), 4)
 		},
-		MaxOpenFiles:       PebbleMaxOpenFiles,
+		MaxOpenFiles:       openFiles,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{logger},
 		EventListener: &pebble.EventListener{
@@ -88,6 +100,7 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
 	// No compaction inside Open (it would wait for it): see gatedScheduler.
 	po.Experimental.CompactionScheduler = sched
+	po.DisableAutomaticCompactions = opts.noCompactions
 	db, err := pebble.Open(dir, po)
 	if err != nil {
 		sched.Unregister()
@@ -102,10 +115,15 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	return s, nil
 }
 
-// PebbleMaxOpenFiles bounds the files pebble keeps open (its table cache
-// and logs): the file descriptors amberd must reserve for the store
-// besides its client sessions.
-const PebbleMaxOpenFiles = 1000
+// PebbleMaxOpenFiles and PebbleMinOpenFiles bound the files pebble keeps
+// open (its table cache and logs), sized by OpenFiles from the open-file
+// limit: the file descriptors amberd reserves for the store besides its
+// client sessions. The minimum is ElectrumX's share for its database
+// (250 of its reserve of 350).
+const (
+	PebbleMaxOpenFiles = 1000
+	PebbleMinOpenFiles = 250
+)
 
 // syncBatchBytes: with db_sync everysecond, a batch at least this large
 // (the initial sync's batches, a full mainnet block) is fsynced at commit;
@@ -117,6 +135,7 @@ type pebbleStore struct {
 	db   *pebble.DB
 	sync SyncPolicy
 	log  *slog.Logger
+	plan CachePlan
 	// mu serialises Updates; spare is the write buffer they reuse.
 	mu    sync.Mutex
 	spare writeBuffer
@@ -208,6 +227,20 @@ func (s *pebbleStore) syncLoop(period time.Duration) {
 	}
 }
 
+// SyncBatchBytes implements BatchSizer. A batch of at least half a memtable
+// is queued beside the memtables as a flushable batch, and pebble stops all
+// writes while MemTables memtables' worth is queued for flushing: batches
+// several memtables large (cache_mb's sync share, FlushBytes/3, is 3 to
+// 8 memtables) stall every commit until the previous one is flushed, so
+// commit and flush run in turn instead of together. The index's estimate
+// of a batch is about 1.4 times its size in pebble (measured), so a
+// budget of two memtables gives batches of about 1.4 memtables: flushable
+// batches (no skiplist inserts), two of which queue below MemTables (4)
+// while a third is flushed.
+func (s *pebbleStore) SyncBatchBytes() int64 {
+	return 2 * s.plan.MemTable
+}
+
 func (s *pebbleStore) View(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -273,6 +306,37 @@ func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
 	} else if t.ib.Empty() {
 		return nil
 	}
+	return s.commit(b)
+}
+
+// Load implements Loader: fn writes straight into one pebble batch, with
+// none of Update's write buffer (a map of every key, then a sort of it),
+// which would only repeat what pebble's batch does itself.
+func (s *pebbleStore) Load(ctx context.Context, fn func(Writer) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := s.failure(); err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := fn(pebbleWriter{b}); err != nil {
+		return err
+	}
+	if b.Empty() {
+		return nil
+	}
+	return s.commit(b)
+}
+
+// commit commits b under the sync policy.
+func (s *pebbleStore) commit(b *pebble.Batch) error {
 	opts := pebble.NoSync
 	if s.sync == SyncAlways || (s.sync == SyncEverySecond && len(b.Repr()) >= syncBatchBytes) {
 		opts = pebble.Sync
@@ -282,6 +346,24 @@ func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
 	}
 	s.dirty.Store(true)
 	return nil
+}
+
+// pebbleWriter is a Loader's Writer: a pebble batch that refuses the
+// reserved key.
+type pebbleWriter struct{ b *pebble.Batch }
+
+func (w pebbleWriter) Set(key, value []byte) error {
+	if string(key) == markerKey {
+		return ErrReservedKey
+	}
+	return w.b.Set(key, value, nil)
+}
+
+func (w pebbleWriter) Delete(key []byte) error {
+	if string(key) == markerKey {
+		return ErrReservedKey
+	}
+	return w.b.Delete(key, nil)
 }
 
 func (s *pebbleStore) Close() error {

@@ -277,3 +277,53 @@ func TestPebbleCloseLeavesNothingToReplay(t *testing.T) {
 		})
 	}
 }
+
+// TestPebbleLoad: a Loader transaction commits its writes in the order
+// written (the last write of a key wins, a delete removes an older key),
+// refuses the reserved key, and commits nothing when fn fails.
+func TestPebbleLoad(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenPebble(filepath.Join(t.TempDir(), "db"), PebbleOptions{CacheMB: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	set(t, s, "old", "1", "keep", "2")
+	l := s.(Loader)
+	err = l.Load(ctx, func(w Writer) error {
+		for _, op := range [][2]string{{"a", "1"}, {"b", "x"}, {"a", "2"}, {"old", ""}, {"c", "3"}, {"c", ""}} {
+			var err error
+			if op[1] == "" {
+				err = w.Delete([]byte(op[0]))
+			} else {
+				err = w.Set([]byte(op[0]), []byte(op[1]))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "2", "b": "x", "keep": "2"}
+	if got := dump(t, s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after Load: %v, want %v", got, want)
+	}
+	boom := errors.New("boom")
+	if err := l.Load(ctx, func(w Writer) error {
+		if err := w.Set([]byte("z"), []byte("1")); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("failing Load: %v", err)
+	}
+	if err := l.Load(ctx, func(w Writer) error { return w.Set([]byte(markerKey), nil) }); !errors.Is(err, ErrReservedKey) {
+		t.Fatalf("reserved key: %v", err)
+	}
+	if got := dump(t, s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after failed Loads: %v, want %v", got, want)
+	}
+}

@@ -43,6 +43,30 @@ type RWTx interface {
 	Delete(key []byte) error
 }
 
+// BatchSizer is implemented by a Store whose commits have a size past which
+// they stop overlapping with the engine's background work (pebble: its
+// memtable). A bulk writer (the index's initial sync) keeps its Updates
+// near SyncBatchBytes of rows.
+type BatchSizer interface {
+	SyncBatchBytes() int64
+}
+
+// Writer takes the writes of a Loader's transaction: it cannot read them
+// back. Set and Delete copy key and value.
+type Writer interface {
+	Set(key, value []byte) error
+	Delete(key []byte) error
+}
+
+// Loader is implemented by a Store that commits write-only transactions
+// more cheaply than Update: the initial sync's batches, which read
+// nothing back. Load runs fn and commits its writes atomically, in the
+// order written (a later write of a key wins), serialised with Update
+// as an Update is; if fn fails nothing is written.
+type Loader interface {
+	Load(ctx context.Context, fn func(Writer) error) error
+}
+
 // FreshSetter is implemented by RWTxs that can skip work for keys the
 // caller knows to be new.
 type FreshSetter interface {
