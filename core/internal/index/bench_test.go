@@ -6,6 +6,7 @@ import (
 
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/amber-electrum/amber/core/internal/store"
 	"github.com/amber-electrum/amber/core/internal/store/storetest"
 )
 

@@ -355,7 +355,7 @@ func TestSyncWritesNoUndoBelowFloor(t *testing.T) {
 	tip := int64(len(blocks) - 1)
 	chain := &fakeChain{}
 	chain.set(blocks)
-	rec := &undoRecorder{Store: store.OpenMemory(), heights: map[int64]bool{}}
+	rec := &undoRecorder{Store: storetest.OpenMemory(), heights: map[int64]bool{}}
 	ix := newTestIndex(t, chain, rec, func(o *Options) { o.ReorgLimit = limit; o.BatchBlocks = 3 })
 	settle(t, ix)
 	if h, _, _ := ix.Tip(); h != tip {
