@@ -27,6 +27,7 @@ require (
 	github.com/tidwall/buntdb v1.3.0
 	go.yaml.in/yaml/v3 v3.0.3
 	golang.org/x/net v0.41.0
+	golang.org/x/time v0.14.0
 	google.golang.org/grpc v1.75.0
 )
 

@@ -179,6 +179,7 @@ func admissionOf(cfg *config.Config, maxSessions int) session.Admission {
 	return session.Admission{
 		MaxSessions: maxSessions, PerIP: cfg.MaxSessionsPerIP, PerSubnet: cfg.MaxSessionsPerSubnet,
 		V4Prefix: cfg.SessionGroupBySubnetIPv4, V6Prefix: cfg.SessionGroupBySubnetIPv6,
+		RatePerIP: float64(cfg.ConnectRatePerIP), BurstPerIP: cfg.ConnectBurstPerIP,
 		LimitPrivate: cfg.SessionLimitsPrivate,
 	}
 }

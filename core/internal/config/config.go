@@ -48,6 +48,8 @@ type Config struct {
 	MaxQueuedBytes           int           `koanf:"max_queued_bytes"`
 	MaxSessionsPerIP         int           `koanf:"max_sessions_per_ip"`
 	MaxSessionsPerSubnet     int           `koanf:"max_sessions_per_subnet"`
+	ConnectRatePerIP         int           `koanf:"connect_rate_per_ip"`
+	ConnectBurstPerIP        int           `koanf:"connect_burst_per_ip"`
 	SessionLimitsPrivate     bool          `koanf:"session_limits_private"`
 	HandshakeTimeout         time.Duration `koanf:"handshake_timeout"`
 	DropClient               string        `koanf:"drop_client"`

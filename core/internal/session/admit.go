@@ -3,6 +3,8 @@ package session
 import (
 	"net"
 	"net/netip"
+
+	"golang.org/x/time/rate"
 )
 
 // Admission bounds who may open a session (issue 11.5). Only sessions
@@ -18,14 +20,22 @@ type Admission struct {
 	// /24 and /48 by default); 0 means no limit.
 	PerIP, PerSubnet   int
 	V4Prefix, V6Prefix int
-	// LimitPrivate applies PerIP and PerSubnet to loopback and private
-	// addresses too (by default they are exempt: Tor arrives on loopback).
+	// RatePerIP and BurstPerIP bound how fast one address may open
+	// sessions: a token bucket holding BurstPerIP sessions, refilled at
+	// RatePerIP a second (a client that reconnects in a loop costs a
+	// session's set-up each time, which no per-session cost can throttle).
+	// RatePerIP 0 means no limit; BurstPerIP below 1 means 1.
+	RatePerIP  float64
+	BurstPerIP int
+	// LimitPrivate applies the per-address and per-subnet limits to
+	// loopback and private addresses too (by default they are exempt: Tor
+	// arrives on loopback).
 	LimitPrivate bool
 }
 
 // AdmissionStats count admission decisions since start.
 type AdmissionStats struct {
-	RefusedPerIP, RefusedPerSubnet, RefusedFull, Shed, ShedOverBudget int64
+	RefusedPerIP, RefusedPerSubnet, RefusedRate, RefusedFull, Shed, ShedOverBudget int64
 }
 
 // addrKeys returns the address and subnet-group keys of a peer.
@@ -71,6 +81,11 @@ func (m *Manager) admit(s *Session) (ok bool, reason string) {
 	var victim *Session
 	m.mu.Lock()
 	if a.LimitPrivate || !exempt(ip) {
+		if !m.connectAllowedLocked(ipKey) {
+			m.mu.Unlock()
+			m.admStats.refusedRate.Add(1)
+			return false, "connect_rate_per_ip"
+		}
 		if a.PerIP > 0 && m.byIP[ipKey] >= a.PerIP {
 			m.mu.Unlock()
 			m.admStats.refusedIP.Add(1)
@@ -104,6 +119,35 @@ func (m *Manager) admit(s *Session) (ok bool, reason string) {
 		victim.abort()
 	}
 	return true, ""
+}
+
+// connectAllowedLocked takes one token from ipKey's connection bucket; it
+// reports false when the bucket is empty (m.mu held).
+func (m *Manager) connectAllowedLocked(ipKey string) bool {
+	a := m.adm
+	if a.RatePerIP <= 0 {
+		return true
+	}
+	l := m.rates[ipKey]
+	if l == nil {
+		l = rate.NewLimiter(rate.Limit(a.RatePerIP), max(a.BurstPerIP, 1))
+		m.rates[ipKey] = l
+	}
+	return l.Allow()
+}
+
+// pruneRates forgets the connection buckets that have refilled and whose
+// address holds no session: they would admit the next connection anyway.
+// The idle sweep calls it, so the map holds at most the addresses seen
+// within about one refill time.
+func (m *Manager) pruneRates() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, l := range m.rates {
+		if m.byIP[k] == 0 && l.Tokens() >= float64(l.Burst()) {
+			delete(m.rates, k)
+		}
+	}
 }
 
 // victimLocked picks the session to shed at MaxSessions: the oldest idle
@@ -176,6 +220,7 @@ func (m *Manager) unadmitLocked(s *Session) {
 func (m *Manager) AdmissionStats() AdmissionStats {
 	return AdmissionStats{
 		RefusedPerIP: m.admStats.refusedIP.Load(), RefusedPerSubnet: m.admStats.refusedNet.Load(),
+		RefusedRate: m.admStats.refusedRate.Load(),
 		RefusedFull: m.admStats.refusedFull.Load(), Shed: m.admStats.shed.Load(),
 		ShedOverBudget: m.budget.shed.Load(),
 	}

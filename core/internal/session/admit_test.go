@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -111,4 +112,83 @@ func TestMaxSessionsShedsOldestIdleOfLargestGroup(t *testing.T) {
 	for _, s := range []*Session{a1, a3, b1, c1} {
 		s.pending.Add(-1)
 	}
+}
+
+// A client reconnecting in a loop gets its burst, then is refused until its
+// bucket refills; other addresses are not affected, and loopback is exempt
+// unless the private limits are asked for.
+func TestAdmissionConnectRate(t *testing.T) {
+	capped := Profile{Capped: true}
+	tests := []struct {
+		name string
+		adm  Admission
+		ips  []string
+		want []bool
+	}{
+		{"burst then refused", Admission{RatePerIP: 0.001, BurstPerIP: 2},
+			[]string{"81.2.69.10", "81.2.69.10", "81.2.69.10", "81.2.69.11"}, []bool{true, true, false, true}},
+		{"burst below 1 is 1", Admission{RatePerIP: 0.001},
+			[]string{"81.2.69.10", "81.2.69.10"}, []bool{true, false}},
+		{"loopback exempt", Admission{RatePerIP: 0.001, BurstPerIP: 1},
+			[]string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}, []bool{true, true, true}},
+		{"loopback limited when asked", Admission{RatePerIP: 0.001, BurstPerIP: 1, LimitPrivate: true},
+			[]string{"127.0.0.1", "127.0.0.1"}, []bool{true, false}},
+		{"no limit", Admission{}, []string{"81.2.69.10", "81.2.69.10", "81.2.69.10"}, []bool{true, true, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(0)
+			r.m.adm = tt.adm
+			refused := 0
+			for i, ip := range tt.ips {
+				s, ok := r.tryServe(t, ip, capped)
+				if ok != tt.want[i] {
+					t.Fatalf("connection %d from %s admitted=%v, want %v", i, ip, ok, tt.want[i])
+				}
+				if ok {
+					s.Close() // a closed session does not give its token back
+				} else {
+					refused++
+				}
+			}
+			if got := r.m.AdmissionStats().RefusedRate; got != int64(refused) {
+				t.Fatalf("RefusedRate = %d, want %d", got, refused)
+			}
+		})
+	}
+}
+
+// The bucket refills at RatePerIP, and the idle sweep forgets full buckets
+// of addresses that hold no session.
+func TestConnectRateRefillsAndPrunes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(nil)
+		m.adm = Admission{RatePerIP: 2, BurstPerIP: 3}
+		take := func() bool {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return m.connectAllowedLocked("81.2.69.10")
+		}
+		for i := range 3 {
+			if !take() {
+				t.Fatalf("connection %d of the burst refused", i)
+			}
+		}
+		if take() {
+			t.Fatal("a fourth connection at once admitted")
+		}
+		time.Sleep(500 * time.Millisecond) // one token at 2/s
+		if !take() || take() {
+			t.Fatal("after 0.5 s at 2/s exactly one more connection should pass")
+		}
+		m.pruneRates()
+		if len(m.rates) != 1 {
+			t.Fatal("a bucket that is not full was forgotten")
+		}
+		time.Sleep(2 * time.Second) // full again
+		m.pruneRates()
+		if len(m.rates) != 0 {
+			t.Fatalf("%d full buckets kept", len(m.rates))
+		}
+	})
 }

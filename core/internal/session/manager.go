@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/amber-electrum/amber/core/internal/cost"
 )
 
@@ -51,14 +53,15 @@ type Manager struct {
 	idle      atomic.Int64 // sessions closed by the idle sweep
 
 	adm      Admission
-	admStats struct{ refusedIP, refusedNet, refusedFull, shed atomic.Int64 }
+	admStats struct{ refusedIP, refusedNet, refusedRate, refusedFull, shed atomic.Int64 }
 	budget   budget
 
 	countMu  sync.Mutex // serialises add and remove with their OnCountChange
 	mu       sync.Mutex
 	sessions map[uint64]*Session
-	byIP     map[string]int // admitted sessions per address
-	byNet    map[string]int // admitted sessions per subnet group
+	byIP     map[string]int           // admitted sessions per address
+	byNet    map[string]int           // admitted sessions per subnet group
+	rates    map[string]*rate.Limiter // connection buckets per address (Admission.RatePerIP)
 	capped   map[*Session]struct{}
 	admitted int
 	// OnCountChange, if set, is called (outside the lock) with the new
@@ -84,6 +87,7 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 		log: logger, model: cost.NewModel(o.Costs), timeout: o.SessionTimeout,
 		sleep: o.Sleep, sessions: make(map[uint64]*Session),
 		adm: o.Admission, byIP: make(map[string]int), byNet: make(map[string]int),
+		rates:  make(map[string]*rate.Limiter),
 		capped: make(map[*Session]struct{}),
 	}
 	m.budget.limit = o.SendBudget

@@ -42,6 +42,7 @@ func (m *Manager) SweepInterval() time.Duration {
 // than the session timeout (outgoing notifications are no activity). It
 // returns how many it closed.
 func (m *Manager) SweepIdle() int {
+	m.pruneRates()
 	if m.timeout <= 0 {
 		return 0
 	}
