@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -126,22 +125,7 @@ func writeEngineText(w io.Writer, rep *syncReport) {
 // MemTableStopWritesThreshold+1 of them, each as large as the largest
 // batch written to it. They are disk the index holds, not index data.
 func walBytes(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() && strings.HasSuffix(path, ".log") && filepath.Base(filepath.Dir(path)) == "pebble" {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			n += info.Size()
-		}
-		return nil
+	return procstat.FilesSize(dir, func(path string) bool {
+		return strings.HasSuffix(path, ".log") && filepath.Base(filepath.Dir(path)) == "pebble"
 	})
-	if err != nil {
-		return 0, fmt.Errorf("size of the WAL files in %s: %w", dir, err)
-	}
-	return n, nil
 }

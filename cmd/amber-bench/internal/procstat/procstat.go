@@ -74,12 +74,18 @@ func parseStatus(sc *bufio.Scanner) (Mem, error) {
 
 // DirSize is the total size in bytes of the regular files under dir.
 func DirSize(dir string) (int64, error) {
+	return FilesSize(dir, nil)
+}
+
+// FilesSize is the total size in bytes of the regular files under dir
+// for which keep (nil: every file) returns true.
+func FilesSize(dir string, keep func(path string) bool) (int64, error) {
 	var n int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() {
+		if d.Type().IsRegular() && (keep == nil || keep(path)) {
 			info, err := d.Info()
 			if err != nil {
 				return err
