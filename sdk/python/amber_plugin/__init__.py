@@ -20,20 +20,32 @@ A method-provider plugin in a few lines::
     if __name__ == "__main__":
         sys.exit(plugin.serve())
 
+A fee estimator (sdk.FeeEstimator: amberd answers blockchain.estimatefee
+and blockchain.relayfee through it) registers both fee handlers::
+
+    @plugin.fee_rate
+    def fee_rate(call, blocks, mode):      # coin units per kB, -1: no estimate
+        return 0.0002 if blocks <= 2 else 0.0001
+
+    @plugin.min_relay_fee
+    def min_relay_fee(call):
+        return 0.00001
+
 The package does what the Go SDK's sdk.Serve does: go-plugin's
 handshake and AutoMTLS, its health, controller, broker and stdio services,
-Amber's Plugin and MethodProvider services, the host services (sdk.Host,
+Amber's Plugin, MethodProvider and FeeEstimator services (Describe lists
+the capabilities of the roles registered), the host services (sdk.Host,
 Balance included) over go-plugin's broker, and the SDK's error kinds.
 """
 
 from .errors import (AmberError, KIND_DAEMON, KIND_INTERNAL, KIND_INVALID_ARGUMENT, KIND_NOT_FOUND,
                      KIND_REJECTED, KIND_TIMEOUT, KIND_UNAVAILABLE, KIND_UNIMPLEMENTED, KINDS)
 from .host import HostClient, hash_hex, parse_hash, script_hash
-from .server import (Call, MethodSpec, Plugin, log, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, PROTOCOL_VERSION,
-                     SDK_VERSION)
+from .server import (Call, MethodSpec, Plugin, log, CAP_FEE_ESTIMATOR, CAP_METHOD_PROVIDER, MAGIC_COOKIE_KEY,
+                     MAGIC_COOKIE_VALUE, PROTOCOL_VERSION, SDK_VERSION)
 
-__all__ = ["AmberError", "Call", "HostClient", "MethodSpec", "Plugin", "log", "hash_hex", "parse_hash",
-           "script_hash", "KINDS", "KIND_DAEMON", "KIND_INTERNAL", "KIND_INVALID_ARGUMENT", "KIND_NOT_FOUND",
+__all__ = ["AmberError", "CAP_FEE_ESTIMATOR", "CAP_METHOD_PROVIDER", "Call", "HostClient", "MethodSpec", "Plugin",
+           "log", "hash_hex", "parse_hash", "script_hash", "KINDS", "KIND_DAEMON", "KIND_INTERNAL", "KIND_INVALID_ARGUMENT", "KIND_NOT_FOUND",
            "KIND_REJECTED", "KIND_TIMEOUT", "KIND_UNAVAILABLE", "KIND_UNIMPLEMENTED", "MAGIC_COOKIE_KEY",
            "MAGIC_COOKIE_VALUE", "PROTOCOL_VERSION", "SDK_VERSION"]
 __version__ = "1.0.0"

@@ -17,7 +17,8 @@ import sys
 import tempfile
 
 PROTOS = ["amber/plugin/v1/plugin.proto", "amber/plugin/v1/method.proto",
-          "amber/plugin/v1/errors.proto", "amber/plugin/v1/host.proto"]
+          "amber/plugin/v1/errors.proto", "amber/plugin/v1/host.proto",
+          "amber/plugin/v1/chain.proto"]  # chain.proto: the fee messages the FeeEstimator service reuses
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 
@@ -50,17 +51,17 @@ _modules = None
 
 
 def load():
-    """Return (plugin_pb2, method_pb2, errors_pb2, host_pb2)."""
+    """Return (plugin_pb2, method_pb2, errors_pb2, host_pb2, chain_pb2)."""
     global _modules
     if _modules is not None:
         return _modules
     stubs = os.environ.get("AMBERPY_STUBS_DIR")
-    if not (stubs and os.path.exists(os.path.join(stubs, "amber", "plugin", "v1", "host_pb2.py"))):
+    if not (stubs and os.path.exists(os.path.join(stubs, "amber", "plugin", "v1", "chain_pb2.py"))):
         stubs = tempfile.mkdtemp(prefix="amber-plugin-stubs")
         atexit.register(shutil.rmtree, stubs, True)
         generate(stubs)
     if stubs not in sys.path:
         sys.path.insert(0, stubs)
     _modules = tuple(importlib.import_module("amber.plugin.v1." + name)
-                     for name in ("plugin_pb2", "method_pb2", "errors_pb2", "host_pb2"))
+                     for name in ("plugin_pb2", "method_pb2", "errors_pb2", "host_pb2", "chain_pb2"))
     return _modules

@@ -1,12 +1,15 @@
-"""Plugin: the Python counterpart of sdk.Serve for method providers.
+"""Plugin: the Python counterpart of sdk.Serve for method providers and
+fee estimators.
 
 It speaks what amberd expects of a plugin process: go-plugin's handshake
 (magic cookie, protocol version, the stdout line), AutoMTLS, the health,
-controller, broker and stdio services, Amber's Plugin and MethodProvider
-services, the host services over the broker, and the SDK's error kinds."""
+controller, broker and stdio services, Amber's Plugin, MethodProvider and
+FeeEstimator services, the host services over the broker, and the SDK's
+error kinds."""
 
 import datetime
 import json
+import math
 import os
 import queue
 import re
@@ -32,7 +35,8 @@ CORE_PROTOCOL_VERSION = 1  # go-plugin's
 PROTOCOL_VERSION = 1  # sdk.ProtocolVersion
 SDK_VERSION = "1.0.0"  # the Go SDK release whose contract this package follows
 MAX_MESSAGE_SIZE = 64 << 20  # sdk.MaxMessageSize
-CAP_METHOD_PROVIDER = "method-provider"
+CAP_METHOD_PROVIDER = "method-provider"  # sdk.CapMethodProvider
+CAP_FEE_ESTIMATOR = "fee-estimator"  # sdk.CapFeeEstimator
 BROKER_WAIT = 10  # seconds Configure waits for amberd's broker offer
 
 _NAME_RE = re.compile(r"^[^\s.][^\s]*\.[^\s]*[^\s.]$")
@@ -117,15 +121,19 @@ class _StdioWriter:
 
 
 class Plugin:
-    """A method-provider plugin. Register methods with @plugin.method(...),
-    optionally a configure hook with @plugin.configure, then call
-    plugin.serve() first thing in the program (it returns the exit code)."""
+    """A method-provider and/or fee-estimator plugin. Register methods with
+    @plugin.method(...), the fee-estimator role with @plugin.fee_rate and
+    @plugin.min_relay_fee (both), optionally a configure hook with
+    @plugin.configure, then call plugin.serve() first thing in the program
+    (it returns the exit code)."""
 
     def __init__(self, name, version):
         self.name, self.version = name, version
         self.host = None  # HostClient once amberd offers host services
         self._methods = {}
         self._configure = None
+        self._fee_rate = None
+        self._min_relay_fee = None
         self._broker = Broker()
         self._pb = None
         self._identity = None
@@ -152,6 +160,43 @@ class Plugin:
         self._configure = fn
         return fn
 
+    def fee_rate(self, fn):
+        """Register fn(call, blocks, mode) as the fee-estimator role's
+        FeeRate (sdk.FeeEstimator): the fee rate in coin units per kB for
+        confirmation within blocks (an int >= 0; amberd's own checks come
+        first), or -1 when there is no estimate. mode is "",
+        "CONSERVATIVE" or "ECONOMICAL". With @plugin.min_relay_fee it makes
+        the plugin a fee estimator: Describe lists "fee-estimator" and
+        amberd answers blockchain.estimatefee through it."""
+        self._fee_rate = fn
+        return fn
+
+    def min_relay_fee(self, fn):
+        """Register fn(call) as the fee-estimator role's MinRelayFee: the
+        minimum relay fee in coin units per kB (blockchain.relayfee)."""
+        self._min_relay_fee = fn
+        return fn
+
+    def capabilities(self):
+        """The role capabilities Describe lists: "fee-estimator" when both
+        fee handlers are registered, "method-provider" when methods are
+        (or when the plugin has no other role, as before the fee role)."""
+        fees = self._fee_rate is not None and self._min_relay_fee is not None
+        caps = []
+        if self._methods or not fees:
+            caps.append(CAP_METHOD_PROVIDER)
+        if fees:
+            caps.append(CAP_FEE_ESTIMATOR)
+        return caps
+
+    def check(self):
+        """Raise ValueError when the registrations are incomplete (one fee
+        handler without the other); serve() refuses to start then."""
+        if (self._fee_rate is None) != (self._min_relay_fee is None):
+            missing = "min_relay_fee" if self._min_relay_fee is None else "fee_rate"
+            raise ValueError("%s: the fee-estimator role needs both @plugin.fee_rate and @plugin.min_relay_fee; "
+                             "%s is missing" % (self.name, missing))
+
     # -- the services --------------------------------------------------
 
     def _abort(self, context, err):
@@ -159,7 +204,7 @@ class Plugin:
 
     def _describe(self, request, context):
         return self._pb[0].DescribeResponse(name=self.name, version=self.version, sdk_version=SDK_VERSION,
-                                            capabilities=[CAP_METHOD_PROVIDER])
+                                            capabilities=self.capabilities())
 
     def _do_configure(self, request, context):
         plugin_pb2 = self._pb[0]
@@ -213,6 +258,34 @@ class Plugin:
             log("error", "method %s failed" % request.method, error=repr(e), traceback=traceback.format_exc())
             self._abort(context, AmberError(KIND_INTERNAL, "%s: %s" % (type(e).__name__, e)))
         return self._pb[1].MethodCallResponse(result_json=out)
+
+    def _fee_call(self, rpc, context, fn, *args):
+        """Run a fee handler: the rate it returns, or the call aborted
+        with the error's kind (KIND_INTERNAL for any other exception or a
+        value that is not a finite number)."""
+        try:
+            if fn is None:
+                raise AmberError(KIND_UNIMPLEMENTED, "plugin does not implement %s" % rpc)
+            rate = fn(Call(self, rpc, {}, context), *args)
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate):
+                raise TypeError("%s returned %r, want a finite number" % (rpc, rate))
+            return float(rate)
+        except AmberError as e:
+            self._abort(context, e)
+        except Exception as e:  # a bug in the handler: KIND_INTERNAL, the plugin keeps running
+            log("error", "%s failed" % rpc, error=repr(e), traceback=traceback.format_exc())
+            self._abort(context, AmberError(KIND_INTERNAL, "%s: %s" % (type(e).__name__, e)))
+
+    def _estimate_fee(self, request, context):
+        if request.blocks < 0:
+            self._abort(context, AmberError(KIND_INVALID_ARGUMENT, "blocks %d: want a non-negative confirmation "
+                                                                  "target" % request.blocks))
+        fee = self._fee_call("EstimateFee", context, self._fee_rate, int(request.blocks), request.mode)
+        return self._pb[4].EstimateFeeResponse(fee=fee)
+
+    def _relay_fee(self, request, context):
+        fee = self._fee_call("RelayFee", context, self._min_relay_fee)
+        return self._pb[4].RelayFeeResponse(fee=fee)
 
     def _handlers(self):
         plugin_pb2, method_pb2 = self._pb[0], self._pb[1]
@@ -271,6 +344,10 @@ class Plugin:
                 "ListMethods": unary(self._list_methods, method_pb2.MethodListRequest),
                 "CallMethod": unary(self._call_method, method_pb2.MethodCallRequest),
             }),
+            grpc.method_handlers_generic_handler("amber.plugin.v1.FeeEstimator", {
+                "EstimateFee": unary(self._estimate_fee, self._pb[4].EstimateFeeRequest),
+                "RelayFee": unary(self._relay_fee, self._pb[4].RelayFeeRequest),
+            }),
         ]
 
     # -- the process ---------------------------------------------------
@@ -292,6 +369,11 @@ class Plugin:
         if str(PROTOCOL_VERSION) not in offered:
             log("error", "incompatible plugin protocol: amberd offers %s, this plugin speaks %d"
                 % (",".join(offered), PROTOCOL_VERSION))
+            return 1
+        try:
+            self.check()
+        except ValueError as e:
+            log("error", str(e))
             return 1
         self._host_pem = os.environ.get("PLUGIN_CLIENT_CERT", "").encode()
         if not self._host_pem:
@@ -350,4 +432,4 @@ class _PB:
     """Named access to the loaded modules, for the host client."""
 
     def __init__(self, modules):
-        self.plugin, self.method, self.errors, self.host = modules
+        self.plugin, self.method, self.errors, self.host, self.chain = modules
