@@ -51,12 +51,20 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// launch starts the plugin as amberd's pluginhost does: go-plugin with
-// gRPC only, AutoMTLS, and an environment of PATH and HOME only.
+// launch starts hello-plugin and dispenses its method-provider role.
 func launch(t *testing.T) (*plugin.Client, *hostside.MethodsClient, *logBuffer) {
 	t.Helper()
+	client, raw, logs := start(t, "hello-plugin", hostside.PluginMethods)
+	return client, raw.(*hostside.MethodsClient), logs
+}
+
+// start starts the launcher name as amberd's pluginhost does (go-plugin
+// with gRPC only, AutoMTLS, and an environment of PATH and HOME only) and
+// dispenses role.
+func start(t *testing.T, name, role string) (*plugin.Client, any, *logBuffer) {
+	t.Helper()
 	requirePython(t)
-	path, err := filepath.Abs("hello-plugin")
+	path, err := filepath.Abs(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +87,11 @@ func launch(t *testing.T) (*plugin.Client, *hostside.MethodsClient, *logBuffer) 
 	if err != nil {
 		t.Fatalf("start the Python plugin: %v", err)
 	}
-	raw, err := rpc.Dispense(hostside.PluginMethods)
+	raw, err := rpc.Dispense(role)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return client, raw.(*hostside.MethodsClient), logs
+	return client, raw, logs
 }
 
 // logBuffer keeps go-plugin's log lines.
