@@ -19,10 +19,10 @@ import (
 
 // DefaultChainPlugin is the config block name of the bundled daemon client
 // (amber-bitcoind beside amberd): launched as the chain backend when no
-// configured plugin declares the chain-backend capability and no
-// plugins.bitcoind block exists, and the block whose empty path means
-// "beside amberd". Any other name works as well: the chain backend is the
-// plugin that declares sdk.CapChainBackend.
+// configured plugin declares the chain-backend capability and no source
+// declared a plugins.bitcoind key (config.Plugin.Implicit), and the block
+// whose empty path means "beside amberd". Any other name works as well:
+// the chain backend is the plugin that declares sdk.CapChainBackend.
 const DefaultChainPlugin = "bitcoind"
 
 // pluginSet is the loaded plugins and their roles.
@@ -55,24 +55,33 @@ func (ps *pluginSet) members() []roles.Plugin {
 // (pluginhost.Start; a test fake elsewhere).
 type pluginStarter func(ctx context.Context, spec pluginhost.Spec) (*pluginhost.Plugin, error)
 
-// startPlugins starts every plugins.<name> block (by name) and reads what
-// each declares; when none declares the chain-backend capability and there
-// is no plugins.bitcoind block, it starts the bundled amber-bitcoind beside
-// amberd as well. Then it assigns the roles (roles.Assign): a duplicate
+// startPlugins starts every plugins.<name> block (by name) that a source
+// declared and reads what each declares; when none declares the
+// chain-backend capability and no source declared plugins.bitcoind, it
+// starts the bundled amber-bitcoind beside amberd as well. Then it assigns the roles (roles.Assign): a duplicate
 // single-instance role, a plugin with no role, or no chain backend at all
 // stops start-up. Plugins started before an error stay in ps.all, for the
 // caller's cleanup.
 func (s *Server) startPlugins(ctx context.Context, start pluginStarter) error {
 	ps := &s.roster
 	for _, name := range slices.Sorted(maps.Keys(s.cfg.Plugins)) {
-		if err := s.startOne(ctx, start, name, s.cfg.Plugins[name]); err != nil {
-			return err
+		if pc := s.cfg.Plugins[name]; pc != nil && !pc.Implicit {
+			if err := s.startOne(ctx, start, name, pc); err != nil {
+				return err
+			}
 		}
 	}
 	as, err := roles.Assign(roles.Table, ps.members())
 	var missing *roles.MissingError
-	if errors.As(err, &missing) && missing.Spec.Role == roles.Chain && s.cfg.Plugins[DefaultChainPlugin] == nil {
-		if err := s.startOne(ctx, start, DefaultChainPlugin, &config.Plugin{Name: DefaultChainPlugin}); err != nil {
+	if errors.As(err, &missing) && missing.Spec.Role == roles.Chain {
+		def := s.cfg.Plugins[DefaultChainPlugin]
+		if def != nil && !def.Implicit {
+			return err // the operator's own plugins.bitcoind is no chain backend
+		}
+		if def == nil {
+			def = &config.Plugin{Name: DefaultChainPlugin}
+		}
+		if err := s.startOne(ctx, start, DefaultChainPlugin, def); err != nil {
 			return err
 		}
 		as, err = roles.Assign(roles.Table, ps.members())

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/afero"
+
 	"github.com/amber-electrum/amber/core/internal/config"
 	"github.com/amber-electrum/amber/core/internal/pluginhost"
 	"github.com/amber-electrum/amber/core/internal/roles"
@@ -149,5 +151,38 @@ func setMethods(t *testing.T, path string, names ...string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(strings.Join(names, "\n")), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A config whose only block is a renamed chain backend starts with it as
+// the chain, through config.Load: the plugins.bitcoind block that Load
+// always adds is implicit and is not started beside it.
+func TestRenamedChainThroughConfigLoad(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := afero.NewMemMapFs()
+	yaml := "plugins:\n  mydaemon:\n    path: " + exe + "\n    env:\n      " + helperEnv + ": chain\n"
+	if err := afero.WriteFile(fs, "/amberd.yaml", []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(t.Context(), config.LoadOptions{Fs: fs, Args: []string{"--config=/amberd.yaml"},
+		Environ: []string{"AMBER_DB_DIRECTORY=/db", "AMBER_DAEMON_URL=u:p@127.0.0.1:18443"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pc := cfg.Plugins[DefaultChainPlugin]; pc == nil || !pc.Implicit {
+		t.Fatalf("plugins.bitcoind after Load: %+v, want an implicit block", pc)
+	}
+	s := testServer(t, cfg.Plugins)
+	if err := s.startPlugins(ctx30(t), pluginhost.Start); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.roster.roles.Label("mydaemon"); got != "chain" {
+		t.Fatalf("mydaemon's role %q, want chain", got)
+	}
+	if p := s.roster.byName(DefaultChainPlugin); p != nil {
+		t.Fatalf("the implicit plugins.bitcoind block was started (%s)", p.Path())
 	}
 }

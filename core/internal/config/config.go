@@ -124,6 +124,10 @@ type Plugin struct {
 	Env map[string]string `koanf:"env"`
 	// Config is free-form, handed to the plugin as JSON.
 	Config map[string]any `koanf:"config"`
+	// Implicit marks the plugins.bitcoind block when no source declared
+	// any of its keys: amberd starts the bundled amber-bitcoind from it
+	// only if no configured plugin declares the chain-backend capability.
+	Implicit bool `koanf:"-"`
 }
 
 // ConfigJSON returns the plugin's free-form config as a JSON object ("{}"

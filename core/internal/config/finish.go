@@ -152,6 +152,7 @@ func (c *Config) finishPlugins(sources map[string]string) error {
 	if c.Plugins[DaemonPlugin] == nil {
 		c.Plugins[DaemonPlugin] = &Plugin{}
 	}
+	c.Plugins[DaemonPlugin].Implicit = !declared(sources, DaemonPlugin)
 	for name, p := range c.Plugins {
 		if p == nil {
 			p = &Plugin{}
@@ -185,6 +186,18 @@ func (c *Config) finishPlugins(sources map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// declared reports whether a source other than the defaults declared a key
+// of plugins.<name>.
+func declared(sources map[string]string, name string) bool {
+	prefix := "plugins." + name
+	for key, src := range sources {
+		if (key == prefix || strings.HasPrefix(key, prefix+keyDelim)) && src != "default" {
+			return true
+		}
+	}
+	return false
 }
 
 // pluginSource names a source that declared plugins.<name>.
