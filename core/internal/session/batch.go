@@ -101,17 +101,24 @@ func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs 
 			}
 			continue
 		}
+		// Each item on its own goroutine, so that one whose handler
+		// overruns the deadline is answered -102 (serve) while the rest
+		// go on; serial waits for each item's answer.
 		wg.Add(1)
-		run := func() {
-			defer wg.Done()
-			resp := s.process(ctx, r)
+		var answered chan struct{}
+		if serial {
+			answered = make(chan struct{})
+		}
+		go s.serve(ctx, r, func(resp []byte) {
 			s.release()
 			s.storeItem(out, i, r, resp)
-		}
+			wg.Done()
+			if answered != nil {
+				close(answered)
+			}
+		})
 		if serial {
-			run()
-		} else {
-			go run()
+			<-answered
 		}
 	}
 	wg.Wait()

@@ -276,6 +276,90 @@ func TestConnectionLossCancelsEverything(t *testing.T) {
 	})
 }
 
+// TestEOFCancelsBatchesAndDropsReplies (issue 11.3): a client that sends
+// a batch and half-closes is gone: the batch's handlers are cancelled at
+// once, the replies queued for it are dropped, and its admission place
+// and slots are free without waiting for the request deadline.
+func TestEOFCancelsBatchesAndDropsReplies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(nil)
+		m.adm = Admission{MaxSessions: 10}
+		c := newGatedConn() // a client that does not read
+		done, stop := serveConn(t, m, c, blockers(nil), Profile{Concurrency: 10, RequestTimeout: time.Hour, Capped: true})
+		defer stop()
+		c.in <- []byte(req(1, "echo")) // answered, queued, never taken
+		c.in <- []byte(batchOf(1000, "hang"))
+		synctest.Wait()
+		s := m.Sessions()[0]
+		if p := s.Pending(); p != 10 {
+			t.Fatalf("pending %d, want 10", p)
+		}
+		if s.Held() == 0 {
+			t.Fatal("nothing held before EOF")
+		}
+		start := time.Now()
+		close(c.in) // EOF
+		<-done
+		if el := time.Since(start); el != 0 {
+			t.Errorf("session ended %v after EOF, want at once", el)
+		}
+		if m.Count() != 0 || m.admitted != 0 || s.Pending() != 0 || s.Held() != 0 {
+			t.Errorf("count %d admitted %d pending %d held %d after EOF", m.Count(), m.admitted, s.Pending(), s.Held())
+		}
+		select {
+		case msg := <-c.out:
+			t.Errorf("written after EOF: %.60s", msg)
+		default:
+		}
+	})
+}
+
+// closingConn is a fakeConn that reports its peer closed (PeerClosed)
+// once told to, without the reader seeing EOF: the input it has not read
+// yet stands before the FIN.
+type closingConn struct {
+	*fakeConn
+	peerGone atomic.Bool
+}
+
+func (c *closingConn) PeerClosed() bool         { return c.peerGone.Load() }
+func (c *closingConn) SetDiscardHook(func(int)) {}
+
+// TestPeerCloseSeenUnderBackPressure (issue 11.3, the abandon attack): a
+// client that pipelines more batches than the session runs at once and
+// leaves is cancelled within peerCheckPeriod, although the reader, held
+// back by back-pressure, never reads its EOF.
+func TestPeerCloseSeenUnderBackPressure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(nil)
+		c := &closingConn{fakeConn: newFakeConn()}
+		done, stop := serveConn(t, m, c, blockers(nil), Profile{Concurrency: 4, RequestTimeout: time.Hour})
+		defer stop()
+		for range DefaultBatchesInFlight + 2 {
+			c.in <- []byte(batchOf(100, "hang"))
+		}
+		synctest.Wait()
+		if n := len(c.in); n == 0 {
+			t.Fatal("every batch read: the reader is not held back")
+		}
+		time.Sleep(time.Minute)
+		select {
+		case <-done:
+			t.Fatal("session ended while its peer was there")
+		default:
+		}
+		start := time.Now()
+		c.peerGone.Store(true)
+		<-done
+		if el := time.Since(start); el > peerCheckPeriod {
+			t.Errorf("session ended %v after its peer left, want within %v", el, peerCheckPeriod)
+		}
+		if m.Count() != 0 {
+			t.Errorf("%d sessions left", m.Count())
+		}
+	})
+}
+
 // TestSlotHeldUntilWritten (issue 11.4): a request's slot is released
 // when its reply has been written, not when it is queued.
 func TestSlotHeldUntilWritten(t *testing.T) {
