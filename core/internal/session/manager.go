@@ -25,9 +25,6 @@ type Options struct {
 	// SessionTimeout closes sessions that received nothing for this long
 	// (SESSION_TIMEOUT); 0 disables the sweep.
 	SessionTimeout time.Duration
-	// Sleep waits d or until ctx ends (the throttling delay); nil means a
-	// timer. Tests inject a recorder.
-	Sleep func(ctx context.Context, d time.Duration) error
 	// CountSubs, if set, returns a session's number of subscriptions (the
 	// dispatcher holds them): it slows the session's cost decay and shows
 	// in group statistics. nil counts none.
@@ -48,7 +45,6 @@ type Manager struct {
 	model   *cost.Model
 	clock   cost.Clock
 	timeout time.Duration
-	sleep   func(ctx context.Context, d time.Duration) error
 	subs    func(*Session) int
 	logNew  atomic.Bool
 
@@ -87,27 +83,13 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 	}
 	m := &Manager{
 		log: logger, model: cost.NewModel(o.Costs), timeout: o.SessionTimeout,
-		sleep: o.Sleep, subs: o.CountSubs, sessions: make(map[uint64]*Session),
+		subs: o.CountSubs, sessions: make(map[uint64]*Session),
 		adm: o.Admission, byIP: make(map[string]int), byNet: make(map[string]int),
 		capped: make(map[*Session]struct{}),
 	}
 	m.budget.limit = o.SendBudget
 	m.clock = m.model.Clock()
-	if m.sleep == nil {
-		m.sleep = timerSleep
-	}
 	return m
-}
-
-func timerSleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // SetLogNew makes future sessions log their requests (admin "log new").
