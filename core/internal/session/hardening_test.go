@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -203,6 +204,77 @@ func TestBatchBackPressure(t *testing.T) {
 			if got := c.read(t); !strings.HasPrefix(got, `[{"jsonrpc":"2.0","result":"late","id":0}`) {
 				t.Fatalf("batch answer %.80s", got)
 			}
+		}
+	})
+}
+
+// TestBatchDecodedInItsTurn (issue 11.2): a batch that waits for a
+// batch place is not decoded yet: an invalid one pipelined behind a
+// running batch is answered only once that batch is done.
+func TestBatchDecodedInItsTurn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var codes []int
+		p := Profile{Concurrency: 2, BatchesInFlight: 1, RequestTimeout: time.Hour}
+		p.Observe = func(_ string, code int, _ time.Duration) { mu.Lock(); codes = append(codes, code); mu.Unlock() }
+		c := newFakeConn()
+		_, stop := serveConn(t, NewManager(nil), c, blockers(release), p)
+		defer stop()
+		c.in <- []byte(batchOf(3, "stuck"))
+		c.in <- []byte(`[{"jsonrpc":"2.0","id":1,"method":` + "\n")
+		synctest.Wait()
+		mu.Lock()
+		n := len(codes)
+		mu.Unlock()
+		if n != 0 {
+			t.Fatalf("%d answers observed while the first batch runs; the second was decoded early", n)
+		}
+		close(release)
+		if got := c.read(t); !strings.HasPrefix(got, `[{"jsonrpc":"2.0","result":"late","id":0}`) {
+			t.Fatalf("first answer %.80s", got)
+		}
+		if got := c.read(t); !strings.Contains(got, `"code":-32700`) {
+			t.Fatalf("second answer %.80s, want a parse error", got)
+		}
+	})
+}
+
+// TestBatchItemsBoundServerWide (issue 11, the batches attack): the
+// items of all sessions' batches run at most batchItemsRunning at a
+// time, whatever the sessions' concurrency, so that another session's
+// single request never queues for the CPU behind tens of them; a single
+// request is not bound by it.
+func TestBatchItemsBoundServerWide(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var running atomic.Int32
+		d := &dispatcher{handlers: map[string]func(context.Context, *Session, json.RawMessage) (any, error){
+			"hold": func(ctx context.Context, _ *Session, _ json.RawMessage) (any, error) {
+				running.Add(1)
+				defer running.Add(-1)
+				<-ctx.Done()
+				return nil, ctx.Err()
+			},
+		}}
+		m := NewManager(nil)
+		p := Profile{Concurrency: 10, RequestTimeout: time.Hour}
+		for range 3 {
+			c := newFakeConn()
+			_, stop := serveConn(t, m, c, d, p)
+			defer stop()
+			c.in <- []byte(batchOf(50, "hold"))
+		}
+		synctest.Wait()
+		if n, want := int(running.Load()), batchItemsRunning(); n != want {
+			t.Fatalf("%d batch items running, want %d", n, want)
+		}
+		other := newFakeConn()
+		_, stop := serveConn(t, m, other, d, p)
+		defer stop()
+		other.in <- []byte(req(1, "hold"))
+		synctest.Wait()
+		if n, want := int(running.Load()), batchItemsRunning()+1; n != want {
+			t.Fatalf("%d handlers running after a single request, want %d", n, want)
 		}
 	})
 }

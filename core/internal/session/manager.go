@@ -54,6 +54,7 @@ type Manager struct {
 	adm      Admission
 	admStats struct{ refusedIP, refusedNet, refusedFull, shed atomic.Int64 }
 	budget   budget
+	items    chan struct{} // batch items running server-wide (batch.go)
 
 	countMu  sync.Mutex // serialises add and remove with their OnCountChange
 	mu       sync.Mutex
@@ -88,6 +89,7 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 		capped: make(map[*Session]struct{}),
 	}
 	m.budget.limit = o.SendBudget
+	m.items = make(chan struct{}, batchItemsRunning())
 	m.clock = m.model.Clock()
 	return m
 }

@@ -136,9 +136,23 @@ func (s *Session) readLoop() (lost bool) {
 		if s.logged.Load() {
 			s.log.Info("request", "session", s.id, "msg", string(msg))
 		}
+		var turn *batchTurn
+		if isBatch(msg) {
+			w := s.watchPeer()
+			turn = s.batchPlace(len(msg))
+			w.stop()
+			if s.ctx.Err() != nil {
+				s.dropTurn(turn)
+				return s.aborted.Load() || !s.closing.Load()
+			}
+		}
 		d := s.Dialect()
 		reqs, batch, id, rerr := jsonrpc.Decode(msg, &d)
 		s.dialect.Store(int32(d))
+		if turn != nil && (rerr != nil || !batch) {
+			s.dropTurn(turn)
+			turn = nil
+		}
 		if rerr != nil {
 			s.chargeError(rerr)
 			s.observe("", rerr.Code, 0)
@@ -151,8 +165,11 @@ func (s *Session) readLoop() (lost bool) {
 		serial := s.prof.SerialUntilProtocol && s.Protocol() == ""
 		w := s.watchPeer()
 		ok := false
+		if batch && turn == nil {
+			turn = s.batchPlace(len(msg)) // a batch isBatch did not see
+		}
 		if batch {
-			ok = s.startBatch(reqs, len(msg), serial)
+			ok = s.startBatch(reqs, serial, turn)
 		} else {
 			ok = s.startOne(reqs[0], len(msg), serial)
 		}
