@@ -19,11 +19,12 @@ import (
 // deadline.
 func batchItemsRunning() int { return max(1, runtime.GOMAXPROCS(0)) }
 
-// workers run a batch's items on goroutines that take item after item
-// (a new one starts only when none is idle), so that an item does not
-// start on a fresh stack and grow it, copying it, through the store's
-// call chain every time (14 % of amberd's CPU under the abandon attack).
-// They end when jobs is closed.
+// workers run a batch's items (or a session's single requests) on
+// goroutines that take job after job (a new one starts only when none is
+// idle), so that a request does not start on a fresh stack and grow it,
+// copying it, through the store's call chain every time (14 % of amberd's
+// CPU under the abandon and pipeversion attacks). They end when jobs is
+// closed.
 type workers struct{ jobs chan func() }
 
 func (w workers) start(f func()) {

@@ -115,6 +115,10 @@ func (s *Session) readNext(first bool) ([]byte, error) {
 // reports whether the peer is gone (EOF or a read error), as opposed to
 // a close the server asked for.
 func (s *Session) readLoop() (lost bool) {
+	// Single requests run on workers that take request after request for
+	// as long as the reader runs (see workers in batch.go).
+	work := workers{jobs: make(chan func())}
+	defer close(work.jobs)
 	for first := true; ; first = false {
 		msg, err := s.readNext(first)
 		if err != nil {
@@ -171,7 +175,7 @@ func (s *Session) readLoop() (lost bool) {
 		if batch {
 			ok = s.startBatch(reqs, serial, turn)
 		} else {
-			ok = s.startOne(reqs[0], len(msg), serial)
+			ok = s.startOne(reqs[0], len(msg), serial, work)
 		}
 		w.stop()
 		if !ok {
@@ -246,7 +250,7 @@ func (s *Session) requestContext() (context.Context, context.CancelFunc) {
 
 // startOne takes a slot for a single request (the reader waits for it:
 // back-pressure) and runs it. It reports false when the reader must stop.
-func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool) bool {
+func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool, work workers) bool {
 	s.hold(size)
 	ctx, cancel := s.requestContext()
 	if err := s.acquire(ctx); err != nil {
@@ -272,12 +276,14 @@ func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool) bool {
 	if serial {
 		answered = make(chan struct{})
 	}
-	go s.serve(ctx, r, func(resp []byte) {
-		cancel()
-		s.replyHeld(resp, func() { s.release(); s.unhold(size) })
-		if answered != nil {
-			close(answered)
-		}
+	work.start(func() {
+		s.serve(ctx, r, func(resp []byte) {
+			cancel()
+			s.replyHeld(resp, func() { s.release(); s.unhold(size) })
+			if answered != nil {
+				close(answered)
+			}
+		})
 	})
 	if serial {
 		<-answered // bounded by the request deadline
