@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/amber-electrum/amber/cmd/amber-bench/internal/attack"
 )
 
 type command struct {
@@ -32,6 +34,7 @@ var commands = []command{
 }
 
 func main() {
+	attack.MaybeWorker() // an attack's child process runs and exits here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := dispatch(ctx, os.Args[1:], os.Stdout); err != nil {

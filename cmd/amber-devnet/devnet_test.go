@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -158,7 +159,7 @@ func TestDevnetOwnPortsBesideAnotherBtcd(t *testing.T) {
 	}
 
 	// Every printed nc example works as printed.
-	ncRe := regexp.MustCompile(`printf '%s\\n' '(\{[^']*"server.version"[^']*\})' '([^']*)' \| nc -q 2 (\S+) (\d+)`)
+	ncRe := regexp.MustCompile(`\(printf '%s\\n' '(\{[^']*"server.version"[^']*\})' '([^']*)'; sleep 1\) \| nc -q 0 (\S+) (\d+)`)
 	examples := ncRe.FindAllStringSubmatch(text, -1)
 	if len(examples) < 3 { // get_balance, hello.world, hello.height
 		t.Fatalf("%d example calls printed, want get_balance and one per hello method:\n%s", len(examples), text)
@@ -171,6 +172,11 @@ func TestDevnetOwnPortsBesideAnotherBtcd(t *testing.T) {
 		}
 		if err := json.Unmarshal([]byte(ex[2]), &req); err != nil {
 			t.Fatalf("printed request %s: %v", ex[2], err)
+		}
+		// As the shell line does: both lines at once, the input left open
+		// while the answers come (no half-close).
+		if err := pipelined(ctx, net.JoinHostPort(ex[3], ex[4]), ex[1], ex[2]); err != nil {
+			t.Errorf("printed lines %s: %v", ex[2], err)
 		}
 		var res json.RawMessage
 		if err := call(ctx, net.JoinHostPort(ex[3], ex[4]), req.Method, req.Params, &res); err != nil {
@@ -229,4 +235,33 @@ func (l *lockedWriter) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return fmt.Sprint(l.w)
+}
+
+// pipelined writes lines at once on a fresh connection, as the printed nc
+// examples do, and reads one answer per line (each with a result) while
+// the connection stays open.
+func pipelined(ctx context.Context, addr string, lines ...string) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	if _, err := c.Write([]byte(strings.Join(lines, "\n") + "\n")); err != nil {
+		return err
+	}
+	r := bufio.NewReader(c)
+	for range lines {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(line, []byte(`"result":`)) {
+			return fmt.Errorf("answer without a result: %s", line)
+		}
+	}
+	return nil
 }

@@ -277,7 +277,10 @@ func (r *ready) print(w io.Writer) {
 var versionRequest = map[string]any{"jsonrpc": "2.0", "id": 0, "method": "server.version", "params": []any{"devnet", "1.4"}}
 
 // ncLine is a shell line that sends server.version and one request with
-// nc and prints both answers.
+// nc and prints both answers. The input stays open for a second after the
+// requests (the sleep) and nc quits at its end: amberd, like ElectrumX,
+// takes the end of a client's input as the end of the connection and
+// cancels what is still running, so the answers must come before it.
 func ncLine(addr, method string, params []any) string {
 	if params == nil {
 		params = []any{}
@@ -285,5 +288,5 @@ func ncLine(addr, method string, params []any) string {
 	ver, _ := json.Marshal(versionRequest)
 	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 	host, port, _ := net.SplitHostPort(addr)
-	return fmt.Sprintf("printf '%%s\\n' '%s' '%s' | nc -q 2 %s %s", ver, req, host, port)
+	return fmt.Sprintf("(printf '%%s\\n' '%s' '%s'; sleep 1) | nc -q 0 %s %s", ver, req, host, port)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -209,6 +210,77 @@ func TestBatchBackPressure(t *testing.T) {
 	})
 }
 
+// TestBatchDecodedInItsTurn (issue 11.2): a batch that waits for a
+// batch place is not decoded yet: an invalid one pipelined behind a
+// running batch is answered only once that batch is done.
+func TestBatchDecodedInItsTurn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var codes []int
+		p := Profile{Concurrency: 2, BatchesInFlight: 1, RequestTimeout: time.Hour}
+		p.Observe = func(_ string, code int, _ time.Duration) { mu.Lock(); codes = append(codes, code); mu.Unlock() }
+		c := newFakeConn()
+		_, stop := serveConn(t, NewManager(nil), c, blockers(release), p)
+		defer stop()
+		c.in <- []byte(batchOf(3, "stuck"))
+		c.in <- []byte(`[{"jsonrpc":"2.0","id":1,"method":` + "\n")
+		synctest.Wait()
+		mu.Lock()
+		n := len(codes)
+		mu.Unlock()
+		if n != 0 {
+			t.Fatalf("%d answers observed while the first batch runs; the second was decoded early", n)
+		}
+		close(release)
+		if got := c.read(t); !strings.HasPrefix(got, `[{"jsonrpc":"2.0","result":"late","id":0}`) {
+			t.Fatalf("first answer %.80s", got)
+		}
+		if got := c.read(t); !strings.Contains(got, `"code":-32700`) {
+			t.Fatalf("second answer %.80s, want a parse error", got)
+		}
+	})
+}
+
+// TestBatchItemsBoundServerWide (issue 11, the batches attack): the
+// items of all sessions' batches run at most batchItemsRunning at a
+// time, whatever the sessions' concurrency, so that another session's
+// single request never queues for the CPU behind tens of them; a single
+// request is not bound by it.
+func TestBatchItemsBoundServerWide(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var running atomic.Int32
+		d := &dispatcher{handlers: map[string]func(context.Context, *Session, json.RawMessage) (any, error){
+			"hold": func(ctx context.Context, _ *Session, _ json.RawMessage) (any, error) {
+				running.Add(1)
+				defer running.Add(-1)
+				<-ctx.Done()
+				return nil, ctx.Err()
+			},
+		}}
+		m := NewManager(nil)
+		p := Profile{Concurrency: 10, RequestTimeout: time.Hour}
+		for range 3 {
+			c := newFakeConn()
+			_, stop := serveConn(t, m, c, d, p)
+			defer stop()
+			c.in <- []byte(batchOf(50, "hold"))
+		}
+		synctest.Wait()
+		if n, want := int(running.Load()), batchItemsRunning(); n != want {
+			t.Fatalf("%d batch items running, want %d", n, want)
+		}
+		other := newFakeConn()
+		_, stop := serveConn(t, m, other, d, p)
+		defer stop()
+		other.in <- []byte(req(1, "hold"))
+		synctest.Wait()
+		if n, want := int(running.Load()), batchItemsRunning()+1; n != want {
+			t.Fatalf("%d handlers running after a single request, want %d", n, want)
+		}
+	})
+}
+
 // TestDeadlineCoversSlotWait (issues 11.3, 12.13): every batch item and
 // every single request is answered within request_timeout of its arrival,
 // -102 when it waited for a slot that never came.
@@ -274,6 +346,90 @@ func TestConnectionLossCancelsEverything(t *testing.T) {
 		}
 		if m.Count() != 0 || m.admitted != 0 {
 			t.Errorf("count %d admitted %d after the end", m.Count(), m.admitted)
+		}
+	})
+}
+
+// TestEOFCancelsBatchesAndDropsReplies (issue 11.3): a client that sends
+// a batch and half-closes is gone: the batch's handlers are cancelled at
+// once, the replies queued for it are dropped, and its admission place
+// and slots are free without waiting for the request deadline.
+func TestEOFCancelsBatchesAndDropsReplies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(nil)
+		m.adm = Admission{MaxSessions: 10}
+		c := newGatedConn() // a client that does not read
+		done, stop := serveConn(t, m, c, blockers(nil), Profile{Concurrency: 10, RequestTimeout: time.Hour, Capped: true})
+		defer stop()
+		c.in <- []byte(req(1, "echo")) // answered, queued, never taken
+		c.in <- []byte(batchOf(1000, "hang"))
+		synctest.Wait()
+		s := m.Sessions()[0]
+		if p := s.Pending(); p != 10 {
+			t.Fatalf("pending %d, want 10", p)
+		}
+		if s.Held() == 0 {
+			t.Fatal("nothing held before EOF")
+		}
+		start := time.Now()
+		close(c.in) // EOF
+		<-done
+		if el := time.Since(start); el != 0 {
+			t.Errorf("session ended %v after EOF, want at once", el)
+		}
+		if m.Count() != 0 || m.admitted != 0 || s.Pending() != 0 || s.Held() != 0 {
+			t.Errorf("count %d admitted %d pending %d held %d after EOF", m.Count(), m.admitted, s.Pending(), s.Held())
+		}
+		select {
+		case msg := <-c.out:
+			t.Errorf("written after EOF: %.60s", msg)
+		default:
+		}
+	})
+}
+
+// closingConn is a fakeConn that reports its peer closed (PeerClosed)
+// once told to, without the reader seeing EOF: the input it has not read
+// yet stands before the FIN.
+type closingConn struct {
+	*fakeConn
+	peerGone atomic.Bool
+}
+
+func (c *closingConn) PeerClosed() bool         { return c.peerGone.Load() }
+func (c *closingConn) SetDiscardHook(func(int)) {}
+
+// TestPeerCloseSeenUnderBackPressure (issue 11.3, the abandon attack): a
+// client that pipelines more batches than the session runs at once and
+// leaves is cancelled within peerCheckPeriod, although the reader, held
+// back by back-pressure, never reads its EOF.
+func TestPeerCloseSeenUnderBackPressure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(nil)
+		c := &closingConn{fakeConn: newFakeConn()}
+		done, stop := serveConn(t, m, c, blockers(nil), Profile{Concurrency: 4, RequestTimeout: time.Hour})
+		defer stop()
+		for range DefaultBatchesInFlight + 2 {
+			c.in <- []byte(batchOf(100, "hang"))
+		}
+		synctest.Wait()
+		if n := len(c.in); n == 0 {
+			t.Fatal("every batch read: the reader is not held back")
+		}
+		time.Sleep(time.Minute)
+		select {
+		case <-done:
+			t.Fatal("session ended while its peer was there")
+		default:
+		}
+		start := time.Now()
+		c.peerGone.Store(true)
+		<-done
+		if el := time.Since(start); el > peerCheckPeriod {
+			t.Errorf("session ended %v after its peer left, want within %v", el, peerCheckPeriod)
+		}
+		if m.Count() != 0 {
+			t.Errorf("%d sessions left", m.Count())
 		}
 	})
 }

@@ -27,9 +27,6 @@ type Options struct {
 	// SessionTimeout closes sessions that received nothing for this long
 	// (SESSION_TIMEOUT); 0 disables the sweep.
 	SessionTimeout time.Duration
-	// Sleep waits d or until ctx ends (the throttling delay); nil means a
-	// timer. Tests inject a recorder.
-	Sleep func(ctx context.Context, d time.Duration) error
 	// Admission bounds the sessions of capped profiles (MAX_SESSIONS and
 	// the per-address and per-subnet caps).
 	Admission Admission
@@ -46,7 +43,6 @@ type Manager struct {
 	model   *cost.Model
 	clock   cost.Clock
 	timeout time.Duration
-	sleep   func(ctx context.Context, d time.Duration) error
 	logNew  atomic.Bool
 
 	excessive atomic.Int64 // sessions closed over the hard limit
@@ -55,6 +51,7 @@ type Manager struct {
 	adm      Admission
 	admStats struct{ refusedIP, refusedNet, refusedRate, refusedFull, shed atomic.Int64 }
 	budget   budget
+	items    chan struct{} // batch items running server-wide (batch.go)
 
 	countMu  sync.Mutex // serialises add and remove with their OnCountChange
 	mu       sync.Mutex
@@ -85,28 +82,15 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 	}
 	m := &Manager{
 		log: logger, model: cost.NewModel(o.Costs), timeout: o.SessionTimeout,
-		sleep: o.Sleep, sessions: make(map[uint64]*Session),
-		adm: o.Admission, byIP: make(map[string]int), byNet: make(map[string]int),
+		sessions: make(map[uint64]*Session),
+		adm:      o.Admission, byIP: make(map[string]int), byNet: make(map[string]int),
 		rates:  make(map[string]*rate.Limiter),
 		capped: make(map[*Session]struct{}),
 	}
 	m.budget.limit = o.SendBudget
+	m.items = make(chan struct{}, batchItemsRunning())
 	m.clock = m.model.Clock()
-	if m.sleep == nil {
-		m.sleep = timerSleep
-	}
 	return m
-}
-
-func timerSleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // SetLogNew makes future sessions log their requests (admin "log new").

@@ -27,13 +27,20 @@ const (
 // goroutine runs only while messages are queued (see sendQueue), so an
 // idle session costs one goroutine. It returns when the connection is
 // finished.
+//
+// The end of the input is the end of the connection, as in ElectrumX
+// (aiorpcX): when the reader sees EOF or any read error, everything the
+// session started is cancelled (requests, batches, slot waits, throttling
+// sleeps), replies queued for the peer are dropped, and its admission
+// place and slots are free at once. Only a close the server asked for
+// (Close: over the hard limit, CloseAfterReply, shutdown) flushes what is
+// queued first.
 func (s *Session) run() {
-	s.readLoop()
-	// The client stopped sending: its admission slot is free at once. After
-	// a clean EOF (a half-close) the requests already read are still
-	// answered, each within its deadline; after any other end the session
-	// context is cancelled already and they end at once.
+	lost := s.readLoop()
 	s.mgr.unadmit(s)
+	if lost {
+		s.abort()
+	}
 	s.inflight.Wait()
 	s.Close()
 	<-s.writerEnd
@@ -104,17 +111,24 @@ func (s *Session) readNext(first bool) ([]byte, error) {
 	return s.conn.ReadMessage(ctx)
 }
 
-func (s *Session) readLoop() {
+// readLoop reads and starts requests until the connection ends. It
+// reports whether the peer is gone (EOF or a read error), as opposed to
+// a close the server asked for.
+func (s *Session) readLoop() (lost bool) {
+	// Single requests run on workers that take request after request for
+	// as long as the reader runs (see workers in batch.go).
+	work := workers{jobs: make(chan func())}
+	defer close(work.jobs)
 	for first := true; ; first = false {
 		msg, err := s.readNext(first)
-		if err != nil || s.closing.Load() {
-			if err != nil && !errors.Is(err, io.EOF) {
-				// The connection is gone (or never sent a first request):
-				// everything the session started ends now.
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
 				s.log.Debug("read failed, closing session", "session", s.id, "err", err)
-				s.cancel()
 			}
-			return
+			return !s.closing.Load()
+		}
+		if s.closing.Load() {
+			return false
 		}
 		s.lastRecv.Store(s.clock.Now().UnixNano())
 		s.counters.RecvCount.Add(1)
@@ -126,9 +140,23 @@ func (s *Session) readLoop() {
 		if s.logged.Load() {
 			s.log.Info("request", "session", s.id, "msg", string(msg))
 		}
+		var turn *batchTurn
+		if isBatch(msg) {
+			w := s.watchPeer()
+			turn = s.batchPlace(len(msg))
+			w.stop()
+			if s.ctx.Err() != nil {
+				s.dropTurn(turn)
+				return s.aborted.Load() || !s.closing.Load()
+			}
+		}
 		d := s.Dialect()
 		reqs, batch, id, rerr := jsonrpc.Decode(msg, &d)
 		s.dialect.Store(int32(d))
+		if turn != nil && (rerr != nil || !batch) {
+			s.dropTurn(turn)
+			turn = nil
+		}
 		if rerr != nil {
 			s.chargeError(rerr)
 			s.observe("", rerr.Code, 0)
@@ -139,16 +167,76 @@ func (s *Session) readLoop() {
 		// one at a time in order, so that a request pipelined after it
 		// sees the negotiated version (docs/protocol.md, Version negotiation).
 		serial := s.prof.SerialUntilProtocol && s.Protocol() == ""
+		w := s.watchPeer()
 		ok := false
-		if batch {
-			ok = s.startBatch(reqs, len(msg), serial)
-		} else {
-			ok = s.startOne(reqs[0], len(msg), serial)
+		if batch && turn == nil {
+			turn = s.batchPlace(len(msg)) // a batch isBatch did not see
 		}
+		if batch {
+			ok = s.startBatch(reqs, serial, turn)
+		} else {
+			ok = s.startOne(reqs[0], len(msg), serial, work)
+		}
+		w.stop()
 		if !ok {
-			return
+			// The session ended while the reader waited: lost when the
+			// peer went away (its context is cancelled by abort).
+			return s.aborted.Load() || !s.closing.Load()
 		}
 	}
+}
+
+// peerWatcher is implemented by connections that can tell, without
+// reading, that the peer has closed (the transport's TCP and TLS
+// connections on Linux).
+type peerWatcher interface{ PeerClosed() bool }
+
+// peerCheckPeriod is how often a reader held back by back-pressure checks
+// whether its peer is gone.
+const peerCheckPeriod = 200 * time.Millisecond
+
+// peerWatch aborts the session when its peer closes while the reader
+// waits (for a slot, a batch place or a serial request) and so cannot see
+// the EOF: a client that sends large batches and leaves is cancelled
+// within peerCheckPeriod, not when its work is done.
+type peerWatch struct {
+	mu      sync.Mutex
+	t       *time.Timer
+	stopped bool
+}
+
+func (s *Session) watchPeer() *peerWatch {
+	pw, ok := s.conn.(peerWatcher)
+	if !ok {
+		return nil
+	}
+	w := &peerWatch{}
+	check := func() {
+		if pw.PeerClosed() {
+			s.log.Debug("peer closed while the reader waited, closing session", "session", s.id)
+			s.abort()
+			return
+		}
+		w.mu.Lock()
+		if !w.stopped {
+			w.t.Reset(peerCheckPeriod)
+		}
+		w.mu.Unlock()
+	}
+	w.mu.Lock()
+	w.t = time.AfterFunc(peerCheckPeriod, check)
+	w.mu.Unlock()
+	return w
+}
+
+func (w *peerWatch) stop() {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	w.stopped = true
+	w.t.Stop()
+	w.mu.Unlock()
 }
 
 // requestContext bounds one request (or one batch) from its arrival:
@@ -162,7 +250,7 @@ func (s *Session) requestContext() (context.Context, context.CancelFunc) {
 
 // startOne takes a slot for a single request (the reader waits for it:
 // back-pressure) and runs it. It reports false when the reader must stop.
-func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool) bool {
+func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool, work workers) bool {
 	s.hold(size)
 	ctx, cancel := s.requestContext()
 	if err := s.acquire(ctx); err != nil {
@@ -188,54 +276,57 @@ func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool) bool {
 	if serial {
 		answered = make(chan struct{})
 	}
-	go s.serveOne(ctx, cancel, r, size, answered)
+	work.start(func() {
+		s.serve(ctx, r, func(resp []byte) {
+			cancel()
+			s.replyHeld(resp, func() { s.release(); s.unhold(size) })
+			if answered != nil {
+				close(answered)
+			}
+		})
+	})
 	if serial {
 		<-answered // bounded by the request deadline
 	}
 	return true
 }
 
-// serveOne answers a single (non-batch) request and releases its slot
-// and its share of the budget once the reply is written. answered, if
-// not nil, is closed once the reply is queued.
-//
-// The handler runs on this goroutine and the -102 answer comes from a
-// context.AfterFunc, whichever finishes first replying: a handler that
-// overruns finishes unobserved in the background, its slot released.
-func (s *Session) serveOne(ctx context.Context, cancel context.CancelFunc, r *jsonrpc.Request, size int, answered chan struct{}) {
-	defer cancel()
+// serve is the one request deadline: it runs r under ctx (the throttling
+// sleep, then the handler, on this goroutine) and calls finish exactly
+// once with the encoded answer (nil when none is due). When ctx ends
+// first, finish gets the -102 answer at once from a context.AfterFunc and
+// a handler that overruns finishes unobserved in the background; when
+// the session itself is gone, finish gets nil (nobody reads the answer).
+func (s *Session) serve(ctx context.Context, r *jsonrpc.Request, finish func(resp []byte)) {
 	start := s.clock.Now()
-	var state atomic.Bool // claimed by the first answer
-	finish := func(resp []byte, code int) {
+	done := func(resp []byte, code int) {
 		if resp != nil {
 			s.observe(r.Method, code, s.clock.Now().Sub(start))
 		}
-		s.replyHeld(resp, func() { s.release(); s.unhold(size) })
-		if answered != nil {
-			close(answered)
-		}
+		finish(resp)
 	}
 	if r.Err != nil || r.Notification {
-		state.Store(true)
-		finish(s.answer(ctx, r))
+		done(s.answer(r))
 		return
 	}
+	var claimed atomic.Bool // by the first answer
 	stop := context.AfterFunc(ctx, func() {
-		if state.CompareAndSwap(false, true) {
-			e := timedOut()
-			finish(s.errorReply(r, e), e.Code)
+		if !claimed.CompareAndSwap(false, true) {
+			return
 		}
+		if s.ctx.Err() != nil {
+			finish(nil)
+			return
+		}
+		e := timedOut()
+		done(s.errorReply(r, e), e.Code)
 	})
-	var result any
-	err := s.throttleSleep(ctx)
-	if err == nil {
-		result, err = s.h.Handle(ctx, r.Method, r.Params)
-	}
-	if !state.CompareAndSwap(false, true) {
-		return // answered -102 already
+	result, err := s.dispatch(ctx, r)
+	if !claimed.CompareAndSwap(false, true) {
+		return // answered already
 	}
 	stop()
-	finish(s.encodeAnswer(r, result, err))
+	done(s.encodeAnswer(r, result, err))
 }
 
 // timeoutReply is the -102 answer to r (nil for a notification).
@@ -284,22 +375,10 @@ func (s *Session) reply(msg []byte) {
 	s.replyHeld(msg, func() {})
 }
 
-// process runs one request under ctx and returns its encoded response,
-// or nil when none is due (notifications). Answered requests are reported
-// to Profile.Observe.
-func (s *Session) process(ctx context.Context, r *jsonrpc.Request) []byte {
-	start := s.clock.Now()
-	resp, code := s.answer(ctx, r)
-	if resp != nil {
-		s.observe(r.Method, code, s.clock.Now().Sub(start))
-	}
-	return resp
-}
-
-// answer runs one request and returns its encoded response (nil for
-// notifications) and the error code (0 on success).
-func (s *Session) answer(ctx context.Context, r *jsonrpc.Request) ([]byte, int) {
-	d := s.Dialect()
+// answer is the answer to a request that runs no handler: one that
+// failed to decode, or a notification (nil: never answered). It returns
+// the encoded response and the error code.
+func (s *Session) answer(r *jsonrpc.Request) ([]byte, int) {
 	if r.Err != nil {
 		s.chargeError(r.Err)
 		if r.Notification {
@@ -307,18 +386,14 @@ func (s *Session) answer(ctx context.Context, r *jsonrpc.Request) ([]byte, int) 
 			// (aiorpcX does the same).
 			return nil, r.Err.Code
 		}
-		return jsonrpc.EncodeError(d, r.ID, r.Err), r.Err.Code
+		return jsonrpc.EncodeError(s.Dialect(), r.ID, r.Err), r.Err.Code
 	}
-	if r.Notification {
-		// Clients have no notifications to send: charged as an error,
-		// never answered; the handler may look at it and ask for the
-		// session to close.
-		s.chargeError(&jsonrpc.Error{})
-		s.h.Notified(r.Method)
-		return nil, 0
-	}
-	result, err := s.dispatch(ctx, r)
-	return s.encodeAnswer(r, result, err)
+	// Clients have no notifications to send: charged as an error, never
+	// answered; the handler may look at it and ask for the session to
+	// close.
+	s.chargeError(&jsonrpc.Error{})
+	s.h.Notified(r.Method)
+	return nil, 0
 }
 
 // encodeAnswer encodes the outcome of running r (which was answerable:
@@ -358,36 +433,13 @@ func (s *Session) tooLarge() *jsonrpc.Error {
 	return jsonrpc.Errorf(jsonrpc.InvalidRequest, "response too large (over %s bytes", pyfmt.Thousands(int64(s.prof.MaxSend)))
 }
 
-// dispatch sleeps the throttling delay and calls the handler, both
-// under ctx. With a request deadline, a handler that overruns it is
-// answered with -102 (charged as an error) while it finishes in the
-// background.
+// dispatch sleeps the throttling delay and calls the handler, both under
+// ctx.
 func (s *Session) dispatch(ctx context.Context, r *jsonrpc.Request) (any, error) {
-	if s.prof.RequestTimeout <= 0 {
-		if err := s.throttleSleep(ctx); err != nil {
-			return nil, err
-		}
-		return s.h.Handle(ctx, r.Method, r.Params)
+	if err := s.throttleSleep(ctx); err != nil {
+		return nil, err
 	}
-	type answer struct {
-		result any
-		err    error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		if err := s.throttleSleep(ctx); err != nil {
-			ch <- answer{nil, err}
-			return
-		}
-		res, err := s.h.Handle(ctx, r.Method, r.Params)
-		ch <- answer{res, err}
-	}()
-	select {
-	case a := <-ch:
-		return a.result, a.err
-	case <-ctx.Done():
-		return nil, timedOut()
-	}
+	return s.h.Handle(ctx, r.Method, r.Params)
 }
 
 func (s *Session) chargeError(e *jsonrpc.Error) {

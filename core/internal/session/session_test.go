@@ -372,18 +372,33 @@ func TestCloseAfterReplyAndNotify(t *testing.T) {
 	}
 }
 
-func TestEOFStillAnswersInFlight(t *testing.T) {
+func TestEOFCancelsInFlight(t *testing.T) {
+	// EOF is the end of the connection (as in aiorpcX): a request in
+	// flight is cancelled and gets no answer. (Before issue 11's EOF
+	// change a half-close was still answered.)
+	started, cancelled := make(chan struct{}), make(chan struct{})
 	d := &dispatcher{handlers: map[string]func(context.Context, *Session, json.RawMessage) (any, error){
 		"slow": func(ctx context.Context, _ *Session, p json.RawMessage) (any, error) {
-			time.Sleep(30 * time.Millisecond)
+			close(started)
+			<-ctx.Done() // no deadline: only the session's end cancels it
+			close(cancelled)
 			return "done", nil
 		},
 	}}
-	_, c, _ := start(t, d, Profile{})
+	_, c, done := start(t, d, Profile{})
 	c.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"slow"}`)
+	<-started
 	close(c.in) // the client half-closes right after sending
-	if got := c.read(t); got != `{"jsonrpc":"2.0","result":"done","id":1}` {
-		t.Fatalf("got %s", got)
+	<-done
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second): // a hang guard
+		t.Fatal("the handler's context was not cancelled at EOF")
+	}
+	select {
+	case m := <-c.out:
+		t.Errorf("answered after EOF: %s", m)
+	default:
 	}
 }
 

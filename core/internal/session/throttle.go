@@ -21,16 +21,20 @@ func (s *Session) targetChanged(old, new int) {
 
 // throttleSleep waits fraction × sleep_max before a request of a session
 // over its soft limit; it fails with the timeout error when ctx ends
-// first.
+// first. Tests see the sleeps in a testing/synctest bubble's clock.
 func (s *Session) throttleSleep(ctx context.Context) error {
 	d := s.acct.Sleep()
 	if d <= 0 {
 		return nil
 	}
-	if err := s.mgr.sleep(ctx, d); err != nil {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
 		return timedOut()
 	}
-	return nil
 }
 
 func timedOut() *jsonrpc.Error {

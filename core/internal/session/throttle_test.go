@@ -8,44 +8,38 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/cost"
 	"github.com/amber-electrum/amber/core/internal/cost/costtest"
 )
 
-// sleeper records the throttling delays instead of sleeping.
-type sleeper struct {
-	mu     sync.Mutex
-	sleeps []time.Duration
-}
+// Throttling sleeps are real timers: the tests that look at them run in
+// a testing/synctest bubble, where a request's round trip takes exactly
+// its sleep (the handlers take no time).
 
-func (s *sleeper) sleep(_ context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.sleeps = append(s.sleeps, d)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *sleeper) got() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.sleeps...)
+// roundTrip sends msg on c and returns the reply and the bubble time it
+// took.
+func roundTrip(t *testing.T, c *fakeConn, msg string) (string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	c.in <- []byte(msg)
+	got := c.read(t)
+	return got, time.Since(start)
 }
 
 type rig struct {
 	m   *Manager
 	clk *costtest.FakeClock
-	sl  *sleeper
 }
 
 func newRig(timeout time.Duration) *rig {
 	clk := costtest.NewFakeClock(time.Unix(1_700_000_000, 0))
-	sl := &sleeper{}
 	cfg := cost.DefaultConfig()
 	cfg.Clock = clk
-	m := NewManagerWith(nil, Options{Costs: cfg, SessionTimeout: timeout, Sleep: sl.sleep})
-	return &rig{m: m, clk: clk, sl: sl}
+	m := NewManagerWith(nil, Options{Costs: cfg, SessionTimeout: timeout})
+	return &rig{m: m, clk: clk}
 }
 
 // serve starts a session from ip and waits until it is registered.
@@ -90,6 +84,10 @@ func echoDispatcher() *dispatcher {
 var narrow = Profile{Concurrency: 10, SoftLimit: 1000, HardLimit: 2000, RequestSleep: time.Second}
 
 func TestFloodUntilExcessiveResourceUsage(t *testing.T) {
+	synctest.Test(t, testFlood)
+}
+
+func testFlood(t *testing.T) {
 	r := newRig(0)
 	var mu sync.Mutex
 	var codes []int
@@ -103,11 +101,15 @@ func TestFloodUntilExcessiveResourceUsage(t *testing.T) {
 	// k ≤ 12 → 0; 13,14 → 0.2; 15,16 → 0.4; 17,18 → 0.6; 19,20 → 0.8.
 	// After error 20 the cost is 2000 = hard → target 0: request 21 is
 	// refused with -101 and the session closed.
+	var sleeps []time.Duration
 	for k := 1; k <= 20; k++ {
-		c.in <- []byte(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"nope"}`, k))
+		got, took := roundTrip(t, c, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"nope"}`, k))
 		want := fmt.Sprintf(`{"jsonrpc":"2.0","error":{"code":-32601,"message":"unknown method \"nope\""},"id":%d}`, k)
-		if got := c.read(t); got != want {
+		if got != want {
 			t.Fatalf("request %d: got %s", k, got)
+		}
+		if took > 0 {
+			sleeps = append(sleeps, took)
 		}
 	}
 	if tg := s.ConcurrencyTarget(); tg != 0 {
@@ -120,8 +122,8 @@ func TestFloodUntilExcessiveResourceUsage(t *testing.T) {
 	waitDone(t, done)
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	want := []time.Duration{ms(200), ms(200), ms(400), ms(400), ms(600), ms(600), ms(800), ms(800)}
-	if got := r.sl.got(); !reflect.DeepEqual(got, want) {
-		t.Errorf("sleeps = %v, want %v", got, want)
+	if !reflect.DeepEqual(sleeps, want) {
+		t.Errorf("sleeps = %v, want %v", sleeps, want)
 	}
 	mu.Lock()
 	if len(codes) != 21 || codes[0] != -32601 || codes[19] != -32601 || codes[20] != -101 {
@@ -141,6 +143,10 @@ func TestFloodUntilExcessiveResourceUsage(t *testing.T) {
 }
 
 func TestGroupShareThrottlesSecondSession(t *testing.T) {
+	synctest.Test(t, testGroupShare)
+}
+
+func testGroupShare(t *testing.T) {
 	r := newRig(0)
 	p := Profile{Concurrency: 10, SoftLimit: 1000, HardLimit: 10000, RequestSleep: 2500 * time.Millisecond}
 	d := echoDispatcher()
@@ -161,10 +167,8 @@ func TestGroupShareThrottlesSecondSession(t *testing.T) {
 	if b.ConcurrencyTarget() != 6 || !b.Throttled() {
 		t.Errorf("B target %d throttled %v, want 6 true", b.ConcurrencyTarget(), b.Throttled())
 	}
-	bc.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[]}`)
-	bc.read(t)
-	if got := r.sl.got(); !reflect.DeepEqual(got, []time.Duration{1111111111}) {
-		t.Errorf("B sleeps = %v, want [1.111111111s]", got)
+	if _, took := roundTrip(t, bc, `{"jsonrpc":"2.0","id":1,"method":"echo","params":[]}`); took != 1111111111 {
+		t.Errorf("B slept %v, want 1.111111111s", took)
 	}
 	// C is private: no subnet group; slice share min(0.03 × 5000, own 0) = 0.
 	cs, cc, _ := r.serve(t, "192.168.1.5", d, p)
@@ -174,10 +178,8 @@ func TestGroupShareThrottlesSecondSession(t *testing.T) {
 	if cs.ConcurrencyTarget() != 10 || cs.Throttled() {
 		t.Errorf("C target = %d", cs.ConcurrencyTarget())
 	}
-	cc.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[]}`)
-	cc.read(t)
-	if n := len(r.sl.got()); n != 1 {
-		t.Errorf("C must not sleep: %d sleeps recorded", n)
+	if _, took := roundTrip(t, cc, `{"jsonrpc":"2.0","id":1,"method":"echo","params":[]}`); took != 0 {
+		t.Errorf("C must not sleep: slept %v", took)
 	}
 	gs := r.m.Groups()
 	if len(gs) != 2 {

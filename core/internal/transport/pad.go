@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,7 +42,7 @@ func Pad(c Conn, o PadOptions) Conn {
 	if o.WarmUp <= 0 {
 		o.WarmUp = 1024
 	}
-	return &padConn{Conn: c, o: o}
+	return &padConn{Conn: c, o: o, closeDone: make(chan struct{})}
 }
 
 type padConn struct {
@@ -55,6 +56,9 @@ type padConn struct {
 	timer    *time.Timer
 	err      error // first write error (Hold mode)
 	closed   bool
+
+	closeStarted atomic.Bool
+	closeDone    chan struct{} // closed once the wrapped Conn is closed
 }
 
 // padSizes returns the packet size for a payload of n bytes: the next
@@ -92,6 +96,9 @@ func padBody(body []byte, size int) []byte {
 func (p *padConn) WriteMessage(ctx context.Context, msg []byte) error {
 	if p.o.Hold <= 0 {
 		return p.Conn.WriteMessage(ctx, padBody(msg, padSize(len(msg)+1, p.o.MinSize)))
+	}
+	if p.closeStarted.Load() {
+		return ErrPadClosed
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -174,17 +181,39 @@ func lastNewline(b []byte) int {
 	return -1
 }
 
-// Close writes what is buffered (one packet, padded) and closes.
+// PeerClosed forwards the wrapped connection's PeerClosed (false when it
+// has none).
+func (p *padConn) PeerClosed() bool {
+	if pc, ok := p.Conn.(interface{ PeerClosed() bool }); ok {
+		return pc.PeerClosed()
+	}
+	return false
+}
+
+// Close never blocks on the peer: without a Hold nothing is buffered and
+// the connection is closed at once; with one, what is buffered is written
+// (one packet, padded, within the write timeout) and the connection closed
+// on a goroutine of its own, so that closing a client that does not read
+// (or one whose held packet is being written) returns at once.
 func (p *padConn) Close() error {
-	p.mu.Lock()
-	if !p.closed {
+	if p.closeStarted.Swap(true) {
+		return nil
+	}
+	if p.o.Hold <= 0 {
+		defer close(p.closeDone)
+		return p.Conn.Close()
+	}
+	go func() {
+		p.mu.Lock()
 		p.consumeLocked(false, true)
 		p.closed = true
 		if p.timer != nil {
 			p.timer.Stop()
 			p.timer = nil
 		}
-	}
-	p.mu.Unlock()
-	return p.Conn.Close()
+		p.mu.Unlock()
+		p.Conn.Close()
+		close(p.closeDone)
+	}()
+	return nil
 }

@@ -148,6 +148,7 @@ func TestPadHold(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		c.WriteMessage(ctx, msgOf(50))
 		c.Close()
+		synctest.Wait()
 		ps = rec.packets()
 		if len(ps) != 5 || !rec.closed {
 			t.Fatalf("close: %d packets, closed %v", len(ps), rec.closed)
@@ -275,6 +276,9 @@ func BenchmarkPad(b *testing.B) {
 					c.WriteMessage(context.Background(), m)
 				}
 				c.Close()
+				if pc, ok := c.(*padConn); ok {
+					<-pc.closeDone
+				}
 				wire = rec.bytes
 			}
 			b.ReportMetric(float64(wire)/float64(payload), "wire/payload")
@@ -358,5 +362,59 @@ func TestPadForwardsDiscardHook(t *testing.T) {
 	inner.hook(42)
 	if got != 42 {
 		t.Fatalf("hook reported %d bytes, want 42", got)
+	}
+}
+
+// stuckConn is a Conn whose peer never reads: a write blocks until the
+// connection is closed.
+type stuckConn struct {
+	recConn
+	writing chan struct{} // closed when the first write starts
+	gone    chan struct{}
+	once    sync.Once
+}
+
+func (c *stuckConn) WriteMessage(context.Context, []byte) error {
+	c.once.Do(func() { close(c.writing) })
+	<-c.gone
+	return net.ErrClosed
+}
+
+func (c *stuckConn) Close() error {
+	c.recConn.Close()
+	select {
+	case <-c.gone:
+	default:
+		close(c.gone)
+	}
+	return nil
+}
+
+// TestPadCloseDoesNotBlock (review A7): with a Hold, closing a connection
+// whose held packet is being written to a peer that does not read returns
+// at once, and the connection is closed (which ends the write).
+func TestPadCloseDoesNotBlock(t *testing.T) {
+	sc := &stuckConn{writing: make(chan struct{}), gone: make(chan struct{})}
+	c := Pad(sc, PadOptions{Hold: time.Second, WarmUp: 1})
+	go c.WriteMessage(context.Background(), msgOf(40)) // warm-up: written at once, blocks
+	<-sc.writing
+	closed := make(chan struct{})
+	go func() { c.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second): // a hang guard, not a timing assertion
+		t.Fatal("Close blocked on a peer that does not read")
+	}
+	if err := c.WriteMessage(context.Background(), msgOf(40)); err == nil {
+		t.Error("write after Close accepted")
+	}
+	// The pending write ends with the write timeout; here the test ends
+	// it, and the wrapped connection is then closed.
+	sc.Close()
+	<-c.(*padConn).closeDone
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if !sc.closed {
+		t.Error("wrapped connection not closed")
 	}
 }

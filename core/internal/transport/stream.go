@@ -197,5 +197,11 @@ func (c *streamConn) Close() error {
 }
 
 func (c *streamConn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
-func (c *streamConn) Kind() string         { return c.kind }
-func (c *streamConn) Stats() Stats         { return c.stats.snapshot() }
+
+// PeerClosed reports whether the peer has closed the connection (FIN or
+// reset), without reading: a session whose reader is held back by its own
+// back-pressure uses it to see that its client is gone (Linux; elsewhere
+// it reports false and the next read tells).
+func (c *streamConn) PeerClosed() bool { return peerClosed(c.nc) }
+func (c *streamConn) Kind() string     { return c.kind }
+func (c *streamConn) Stats() Stats     { return c.stats.snapshot() }

@@ -106,10 +106,11 @@ func Run(ctx context.Context, name string, o Options) (*Result, error) {
 		}
 		res.RSSBefore = m.RSS
 	}
-	actx, stop := context.WithCancel(ctx)
-	a := &attacker{addr: o.Addr, n: o.Attackers, same: o.SameAddress, out: res.Attacker}
-	done := make(chan struct{})
-	go func() { defer close(done); sh.run(actx, a) }()
+	// The attack runs in a child process (see worker.go).
+	ch, err := startChild(ctx, workerArgs{Attack: sh.name, Addr: o.Addr, N: o.Attackers, Same: o.SameAddress})
+	if err != nil {
+		return nil, fmt.Errorf("attack: start the attack process: %w", err)
+	}
 	// Let the attack build up for a second, then measure the polite
 	// clients for the phase.
 	sleep(ctx, time.Second)
@@ -120,8 +121,11 @@ func Run(ctx context.Context, name string, o Options) (*Result, error) {
 			res.PeakRSS = m.Peak
 		}
 	}
-	stop()
-	<-done
+	out, err := ch.stop()
+	if err != nil {
+		return nil, fmt.Errorf("attack: %w", err)
+	}
+	res.Attacker = out
 	if p := res.Baseline.Latency.P99; p > 0 {
 		res.P99Ratio = float64(res.UnderAttack.Latency.P99) / float64(p)
 	}
