@@ -37,7 +37,8 @@ func BenchmarkHistory(b *testing.B) {
 // latency on pebble against buntdb), with the data flushed to the engine's
 // files: for pebble, tables after a reopen, not the memtable. The plain
 // runs repeat a query between two commits (served by the query cache after
-// the first); the /cold runs read the store every time.
+// the first); the /cold runs read the store every time. get_history_empty
+// asks for a script without history: the fixed cost of a request.
 func BenchmarkQueryEngines(b *testing.B) {
 	target := p2wpkh(0x42)
 	blocks := genChainWithFanout([]*wire.MsgBlock{genesisBlock()}, target, 100, 10)
@@ -69,6 +70,7 @@ func BenchmarkQueryEngines(b *testing.B) {
 			{"get_history", func() error { _, _, err := ix.History(ctx, h, 0); return err }},
 			{"listunspent", func() error { _, _, err := ix.ListUnspent(ctx, h); return err }},
 			{"get_balance", func() error { _, _, _, err := ix.Balance(ctx, h); return err }},
+			{"get_history_empty", func() error { _, _, err := ix.History(ctx, hx(p2wpkh(0x99)), 0); return err }},
 		} {
 			b.Run(engine+"/"+q.name, func(b *testing.B) {
 				b.ReportAllocs()
