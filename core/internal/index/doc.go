@@ -27,7 +27,10 @@
 // transaction and the removal of confirmed and conflicting mempool txs;
 // History, Balance and ListUnspent read the store and the mempool under the
 // mempool read lock, so a query sees a batch entirely or not at all and never
-// lists a txid both confirmed and unconfirmed.
+// lists a txid both confirmed and unconfirmed. Their confirmed part is
+// kept in memory (at most 16 MiB, qcache.go) until the next commit, which
+// drops it all: a repeated query is answered from the last committed state
+// without reading the store.
 //
 // Deliberate difference from ElectrumX: outputs to OP_RETURN scripts are
 // skipped in the mempool as in the chain index (docs/protocol.md, Upstream

@@ -49,6 +49,9 @@ type Index struct {
 
 	mp   *mempool
 	hist histogramCache
+	// qc holds query answers until the next commit (qcache.go); every
+	// store write of the index goes through qc.writeStore.
+	qc queryCache
 
 	// Chain-event hints (watch.go).
 	wake               chan struct{}
@@ -211,6 +214,11 @@ func (ix *Index) pruneUndo(ctx context.Context) error {
 	if err != nil || len(old) == 0 {
 		return err
 	}
+	return ix.qc.writeStore(func() error { return ix.pruneRows(ctx, old) })
+}
+
+// pruneRows deletes the keys old in one commit.
+func (ix *Index) pruneRows(ctx context.Context, old [][]byte) error {
 	return ix.st.Update(ctx, func(tx store.RWTx) error {
 		for _, k := range old {
 			if err := tx.Delete(k); err != nil {

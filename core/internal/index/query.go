@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/amber-electrum/amber/core/internal/store"
 	"github.com/amber-electrum/amber/sdk"
@@ -78,6 +79,13 @@ func (ix *Index) BlockTxids(ctx context.Context, height int64) ([]sdk.Hash, erro
 func (ix *Index) History(ctx context.Context, hx HashX, limit int) ([]Confirmed, []MempoolEntry, error) {
 	ix.mp.mu.RLock()
 	defer ix.mp.mu.RUnlock()
+	if c, ok := ix.qc.history(hx); ok {
+		if limit > 0 && len(c) >= limit {
+			return nil, nil, ErrHistoryTooLarge
+		}
+		return slices.Clone(c), ix.mp.history(hx), nil
+	}
+	g, cacheable := ix.qc.begin()
 	var conf []Confirmed
 	tooLarge := false
 	err := ix.st.View(ctx, func(tx store.Tx) error {
@@ -98,6 +106,9 @@ func (ix *Index) History(ctx context.Context, hx HashX, limit int) ([]Confirmed,
 	}
 	if tooLarge {
 		return nil, nil, ErrHistoryTooLarge
+	}
+	if cacheable {
+		ix.qc.putHistory(g, hx, slices.Clone(conf))
 	}
 	return conf, ix.mp.history(hx), nil
 }
@@ -162,6 +173,10 @@ func (ix *Index) MempoolHistory(hx HashX) []MempoolEntry {
 func (ix *Index) Balance(ctx context.Context, hx HashX) (confirmed, unconfirmed int64, nUTXOs int, err error) {
 	ix.mp.mu.RLock()
 	defer ix.mp.mu.RUnlock()
+	if b, ok := ix.qc.balance(hx); ok {
+		return b.sum, ix.mp.balanceDelta(hx), b.n, nil
+	}
+	g, cacheable := ix.qc.begin()
 	err = ix.st.View(ctx, func(tx store.Tx) error {
 		return tx.Scan(hxPrefix(pUTXO, hx), nil, func(_, v []byte) bool {
 			confirmed += int64(binary.BigEndian.Uint64(v))
@@ -172,6 +187,9 @@ func (ix *Index) Balance(ctx context.Context, hx HashX) (confirmed, unconfirmed 
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("index: balance: %w", err)
 	}
+	if cacheable {
+		ix.qc.putBalance(g, hx, balanceEntry{sum: confirmed, n: nUTXOs})
+	}
 	return confirmed, ix.mp.balanceDelta(hx), nUTXOs, nil
 }
 
@@ -181,6 +199,10 @@ func (ix *Index) Balance(ctx context.Context, hx HashX) (confirmed, unconfirmed 
 func (ix *Index) ListUnspent(ctx context.Context, hx HashX) (utxos []UTXO, nBeforeFilter int, err error) {
 	ix.mp.mu.RLock()
 	defer ix.mp.mu.RUnlock()
+	if c, ok := ix.qc.unspent(hx); ok {
+		return ix.withMempoolUTXOs(hx, slices.Clone(c))
+	}
+	g, cacheable := ix.qc.begin()
 	err = ix.st.View(ctx, func(tx store.Tx) error {
 		return tx.Scan(hxPrefix(pUTXO, hx), nil, func(k, v []byte) bool {
 			var u UTXO
@@ -195,8 +217,18 @@ func (ix *Index) ListUnspent(ctx context.Context, hx HashX) (utxos []UTXO, nBefo
 	if err != nil {
 		return nil, 0, fmt.Errorf("index: listunspent: %w", err)
 	}
+	if cacheable {
+		ix.qc.putUnspent(g, hx, slices.Clone(utxos))
+	}
+	return ix.withMempoolUTXOs(hx, utxos)
+}
+
+// withMempoolUTXOs appends the mempool-created UTXOs of hx to its
+// confirmed ones and drops those a mempool tx spends (ListUnspent; mp.mu
+// held).
+func (ix *Index) withMempoolUTXOs(hx HashX, utxos []UTXO) ([]UTXO, int, error) {
 	utxos = append(utxos, ix.mp.utxos(hx)...)
-	nBeforeFilter = len(utxos)
+	nBeforeFilter := len(utxos)
 	if len(ix.mp.spends) > 0 {
 		kept := utxos[:0]
 		for _, u := range utxos {

@@ -138,15 +138,17 @@ func (ix *Index) undoTo(ctx context.Context, st state, first int64) (touchSet, e
 	for h := st.height; h >= first; h-- {
 		var newSt state
 		var header []byte
-		err := ix.st.Update(ctx, func(tx store.RWTx) error {
-			var err error
-			if newSt, err = ix.undoBlock(tx, st, touched); err != nil {
-				return err
-			}
-			if header, err = tx.Get(heightKey(pHeader, newSt.height)); err != nil {
-				return err
-			}
-			return tx.Set([]byte(stateKeyStr), newSt.encode(ix.genesis))
+		err := ix.qc.writeStore(func() error {
+			return ix.st.Update(ctx, func(tx store.RWTx) error {
+				var err error
+				if newSt, err = ix.undoBlock(tx, st, touched); err != nil {
+					return err
+				}
+				if header, err = tx.Get(heightKey(pHeader, newSt.height)); err != nil {
+					return err
+				}
+				return tx.Set([]byte(stateKeyStr), newSt.encode(ix.genesis))
+			})
 		})
 		if err != nil {
 			if errors.Is(err, errChain) {

@@ -310,14 +310,14 @@ func (pl *pipeline) handoff(ctx context.Context, b *syncBatch) error {
 // drops b's txs (and conflicts) from the mempool.
 func (ix *Index) commitBatch(ctx context.Context, b *syncBatch) error {
 	ix.mp.mu.Lock()
-	var err error
-	if l, ok := ix.st.(store.Loader); ok {
-		// writeBatch reads nothing back: the store's cheaper write-only
-		// commit.
-		err = l.Load(ctx, func(w store.Writer) error { return ix.writeBatch(w, b) })
-	} else {
-		err = ix.st.Update(ctx, func(tx store.RWTx) error { return ix.writeBatch(tx, b) })
-	}
+	err := ix.qc.writeStore(func() error {
+		if l, ok := ix.st.(store.Loader); ok {
+			// writeBatch reads nothing back: the store's cheaper
+			// write-only commit.
+			return l.Load(ctx, func(w store.Writer) error { return ix.writeBatch(w, b) })
+		}
+		return ix.st.Update(ctx, func(tx store.RWTx) error { return ix.writeBatch(tx, b) })
+	})
 	if err != nil {
 		ix.mp.mu.Unlock()
 		return fatal(fmt.Errorf("commit blocks %d-%d: %w", b.first, b.last, err))

@@ -250,9 +250,12 @@ func (s *pebbleStore) View(ctx context.Context, fn func(Tx) error) error {
 	if s.closed {
 		return ErrClosed
 	}
-	snap := s.db.NewSnapshot()
-	defer snap.Close()
-	return fn(pebbleTx{r: snap})
+	v := pebbleView{db: s.db}
+	err := fn(&v)
+	if cerr := v.close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
@@ -425,18 +428,38 @@ func (t pebbleTx) Get(key []byte) ([]byte, error) {
 }
 
 func (t pebbleTx) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
+	opts, ok := scanOptions(prefix, from)
+	if !ok {
+		return nil
+	}
+	it, err := t.r.NewIter(opts)
+	if err != nil {
+		return fmt.Errorf("store: scan: %w", err)
+	}
+	err = iterate(it, fn)
+	if cerr := it.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("store: scan: %w", cerr)
+	}
+	return err
+}
+
+// scanOptions bounds the iterator of a Scan of prefix from from; ok is
+// false when the range is empty.
+func scanOptions(prefix, from []byte) (opts *pebble.IterOptions, ok bool) {
 	lower := prefix
 	if string(from) > string(prefix) {
 		lower = from
 	}
 	upper := prefixEnd(prefix)
 	if upper != nil && string(lower) >= string(upper) {
-		return nil
+		return nil, false
 	}
-	it, err := t.r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return fmt.Errorf("store: scan: %w", err)
-	}
+	return &pebble.IterOptions{LowerBound: lower, UpperBound: upper}, true
+}
+
+// iterate runs a Scan's fn over the positioned-nowhere iterator it, within
+// its bounds; it leaves it open.
+func iterate(it *pebble.Iterator, fn func(k, v []byte) bool) error {
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
 		if string(k) == markerKey {
@@ -444,14 +467,13 @@ func (t pebbleTx) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			_ = it.Close()
 			return fmt.Errorf("store: scan: %w", err)
 		}
 		if !fn(k, v) {
-			break
+			return nil
 		}
 	}
-	if err := it.Close(); err != nil {
+	if err := it.Error(); err != nil {
 		return fmt.Errorf("store: scan: %w", err)
 	}
 	return nil
