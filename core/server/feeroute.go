@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/amber-electrum/amber/core/internal/roles"
@@ -15,9 +16,16 @@ import (
 // (roles.FeeEstimator), when one is loaded. The core keeps its own
 // validation, target bucketing, caching and costs. It forwards the chain
 // backend's optional interfaces too.
+//
+// While the fee plugin is unavailable (down between restarts, refused, its
+// crash breaker open: a KindUnavailable error), estimates come from the
+// chain backend, so that wallets asking blockchain.relayfee on connect
+// still get an answer; the switch is logged once each way.
 type feeRoute struct {
-	chain sdk.ChainBackend
-	fees  atomic.Pointer[feeProvider]
+	chain    sdk.ChainBackend
+	fees     atomic.Pointer[feeProvider]
+	log      *slog.Logger // nil: no log
+	fellBack atomic.Bool  // the last fee-plugin call was unavailable
 }
 
 // feeProvider is the plugin answering fee estimates.
@@ -55,16 +63,37 @@ func (r *feeRoute) DaemonInfo(ctx context.Context) (sdk.DaemonInfo, error) {
 
 func (r *feeRoute) RelayFee(ctx context.Context) (float64, error) {
 	if p := r.fees.Load(); p != nil {
-		return p.fees.MinRelayFee(ctx)
+		v, err := p.fees.MinRelayFee(ctx)
+		if !r.unavailable(err) {
+			return v, err
+		}
 	}
 	return r.chain.RelayFee(ctx)
 }
 
 func (r *feeRoute) EstimateFee(ctx context.Context, blocks int, mode string) (float64, error) {
 	if p := r.fees.Load(); p != nil {
-		return p.fees.FeeRate(ctx, blocks, mode)
+		v, err := p.fees.FeeRate(ctx, blocks, mode)
+		if !r.unavailable(err) {
+			return v, err
+		}
 	}
 	return r.chain.EstimateFee(ctx, blocks, mode)
+}
+
+// unavailable reports whether err from the fee plugin means it cannot
+// answer now (the caller then asks the chain backend), logging each
+// change between the two states once.
+func (r *feeRoute) unavailable(err error) bool {
+	down := err != nil && sdk.KindOf(err) == sdk.KindUnavailable
+	if r.fellBack.Swap(down) != down && r.log != nil {
+		if down {
+			r.log.Warn("fee plugin unavailable: fee estimates come from the chain backend until it is back", "err", err)
+		} else {
+			r.log.Info("fee plugin answers fee estimates again")
+		}
+	}
+	return down
 }
 
 func (r *feeRoute) BroadcastPackage(ctx context.Context, rawTxsHex []string) (sdk.PackageResult, error) {

@@ -99,9 +99,8 @@ func TestFeeRouteByCapability(t *testing.T) {
 // TestFeeRouteRestart, over real helper plugins: the core's fee estimates
 // come from the fee-estimator plugin through its typed role adapter, which
 // follows a restart; a restarted binary that no longer serves the role is
-// refused (it may not drop a role), and the estimates then fail with the
-// plugin's "not running" error instead of silently coming from the chain
-// backend.
+// refused (it may not drop a role), and while it is down the estimates
+// come from the chain backend.
 func TestFeeRouteRestart(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "role")
 	setRole := func(role string) {
@@ -146,7 +145,24 @@ func TestFeeRouteRestart(t *testing.T) {
 	if est.State() != pluginhost.StateFailed {
 		t.Fatalf("a restart without the fee-estimator role: state %s, want failed", est.State())
 	}
-	if _, err := s.daemon.EstimateFee(ctx30(t), 2, ""); sdk.KindOf(err) != sdk.KindUnavailable {
-		t.Errorf("fee plugin refused: EstimateFee error %v, want its not-running error", err)
+	if _, err := roles.FeeEstimator(est).FeeRate(ctx30(t), 2, ""); sdk.KindOf(err) != sdk.KindUnavailable {
+		t.Fatalf("fee plugin refused: its adapter says %v, want its not-running error", err)
+	}
+	wantRate, err := s.roster.chain.EstimateFee(ctx30(t), 2, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRelay, err := s.roster.chain.RelayFee(ctx30(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantRate == helperFeeRate || wantRelay == helperRelayFee {
+		t.Fatalf("the chain backend's fees (%v, %v) equal the plugin's: the test cannot tell them apart", wantRate, wantRelay)
+	}
+	if got, err := s.daemon.EstimateFee(ctx30(t), 2, ""); err != nil || got != wantRate {
+		t.Errorf("fee plugin down: EstimateFee = %v, %v; want the chain backend's %v", got, err, wantRate)
+	}
+	if got, err := s.daemon.RelayFee(ctx30(t)); err != nil || got != wantRelay {
+		t.Errorf("fee plugin down: RelayFee = %v, %v; want the chain backend's %v", got, err, wantRelay)
 	}
 }

@@ -169,7 +169,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	}
 	s.hosts = hostsvc.New(hostsvc.Options{Index: s.ix, Logger: s.log.With("component", "hostsvc")})
 	s.peers = peers.New(s.peersOptions())
-	s.daemon = &feeRoute{chain: s.roster.chain}
+	s.daemon = &feeRoute{chain: s.roster.chain, log: s.log.With("component", "fees")}
 	s.el = electrum.New(s.electrumOptions())
 	s.ext = extmethods.New(extmethods.Options{Registry: s.el.Registry(), Logger: s.log.With("component", "extmethods")})
 	s.notify = s.el.Notifier(s.life)
