@@ -65,7 +65,7 @@ func (s *Server) configurePlugins(ctx context.Context) error {
 // have changed with a new binary); it is every plugin's OnRestart hook and
 // does nothing for a plugin without the method-provider role.
 func (s *Server) reregister(p *pluginhost.Plugin) {
-	if s.ext == nil || !s.roster.roles.Has(p.Name(), roles.Methods) {
+	if s.ext.Load() == nil || !s.roster.roles.Has(p.Name(), roles.Methods) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.life, 30*time.Second)
@@ -77,7 +77,7 @@ func (s *Server) reregister(p *pluginhost.Plugin) {
 
 // register routes a method provider's declared methods.
 func (s *Server) register(ctx context.Context, p *pluginhost.Plugin) error {
-	return s.ext.Register(ctx, p.Name(), roles.MethodProvider(p))
+	return s.ext.Load().Register(ctx, p.Name(), roles.MethodProvider(p))
 }
 
 // allPlugins is the chain backend followed by the other plugins (by name).

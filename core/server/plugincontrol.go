@@ -15,8 +15,8 @@ type pluginControl struct{ s *Server }
 // PluginInfos lists the chain backend, then the other plugins.
 func (c pluginControl) PluginInfos() []admin.PluginInfo {
 	methods := map[string][]admin.PluginMethod{}
-	if c.s.ext != nil {
-		for _, m := range c.s.ext.Methods() {
+	if ext := c.s.ext.Load(); ext != nil {
+		for _, m := range ext.Methods() {
 			params := m.Spec.ParamNames
 			if params == nil {
 				params = []string{}

@@ -28,7 +28,7 @@ func startAll(t *testing.T, s *Server) {
 	}
 	s.daemon = &feeRoute{chain: s.roster.chain}
 	s.el = electrum.New(electrum.Options{Daemon: s.daemon})
-	s.ext = extmethods.New(extmethods.Options{Registry: s.el.Registry()})
+	s.ext.Store(extmethods.New(extmethods.Options{Registry: s.el.Registry()}))
 	if err := s.configurePlugins(ctx30(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func startAll(t *testing.T, s *Server) {
 // routed lists the plugin methods in the registry, by plugin.
 func routed(s *Server) map[string][]string {
 	out := map[string][]string{}
-	for _, m := range s.ext.Methods() {
+	for _, m := range s.ext.Load().Methods() {
 		out[m.Plugin] = append(out[m.Plugin], m.Spec.Name)
 	}
 	for _, v := range out {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/afero"
@@ -76,15 +77,18 @@ type Server struct {
 	mgr       *session.Manager
 	el        *electrum.Server
 	peers     *peers.Manager
-	hosts     *hostsvc.Server     // host services for plugins
-	daemon    *feeRoute           // the chain backend; fee estimates from a fee plugin when one is loaded
-	ext       *extmethods.Plugins // registers plugin methods into electrum's registry
-	admin     *admin.Server
-	metrics   *metrics.Metrics
-	rpc       []*listener
-	public    []*listener
-	stopReq   chan struct{}
-	stopOne   sync.Once
+	hosts     *hostsvc.Server // host services for plugins
+	daemon    *feeRoute       // the chain backend; fee estimates from a fee plugin when one is loaded
+	// ext registers plugin methods into electrum's registry. Atomic: New
+	// sets it after the index is open, and a plugin's restart hook
+	// (reregister, on its supervisor's goroutine) may run before that.
+	ext     atomic.Pointer[extmethods.Plugins]
+	admin   *admin.Server
+	metrics *metrics.Metrics
+	rpc     []*listener
+	public  []*listener
+	stopReq chan struct{}
+	stopOne sync.Once
 
 	lim limits // effective max_sessions, admin guard (limits.go)
 
@@ -171,7 +175,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 	s.peers = peers.New(s.peersOptions())
 	s.daemon = &feeRoute{chain: s.roster.chain, log: s.log.With("component", "fees")}
 	s.el = electrum.New(s.electrumOptions())
-	s.ext = extmethods.New(extmethods.Options{Registry: s.el.Registry(), Logger: s.log.With("component", "extmethods")})
+	s.ext.Store(extmethods.New(extmethods.Options{Registry: s.el.Registry(), Logger: s.log.With("component", "extmethods")}))
 	s.notify = s.el.Notifier(s.life)
 	if err := s.configurePlugins(ctx); err != nil {
 		return nil, err
