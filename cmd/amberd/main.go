@@ -29,6 +29,7 @@ func main() {
 	defer stop()
 	if err := server.Run(ctx, os.Args[1:], os.Environ()); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Print(err.Error()) // the usage text
 			return
 		}
 		fmt.Fprintln(os.Stderr, "amberd:", err)

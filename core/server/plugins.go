@@ -166,6 +166,10 @@ func (s *Server) keepsRoles(p *pluginhost.Plugin, d sdk.Description) error {
 	if err := s.roster.roles.Check(p.Name(), d.Capabilities); err != nil {
 		return pluginhost.Refuse(err)
 	}
+	if gained := s.roster.roles.Gained(p.Name(), d.Capabilities); len(gained) > 0 {
+		s.log.Warn("restarted plugin declares capabilities it did not have at start-up; roles are assigned at start-up, so they are ignored until amberd restarts",
+			"plugin", p.Name(), "capabilities", gained)
+	}
 	return nil
 }
 

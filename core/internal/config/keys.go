@@ -43,7 +43,8 @@ const (
 	pluginConfig       = "config"
 
 	defaultStartTimeout = time.Minute
-	// DaemonPlugin is the name of the chain-backend plugin block.
+	// DaemonPlugin is the block of the bundled daemon client (amber-bitcoind);
+	// the chain backend is whichever plugin declares the capability.
 	DaemonPlugin = "bitcoind"
 )
 

@@ -152,6 +152,19 @@ func capList(table []Spec) string {
 	return strings.Join(caps, ", ")
 }
 
+// Gained returns the role capabilities caps (what a restarted plugin now
+// declares) lists beyond the roles plugin name was assigned at start-up:
+// roles are assigned once, so those are ignored until amberd restarts.
+func (a Assignment) Gained(name string, caps []string) []string {
+	var out []string
+	for _, spec := range a.table {
+		if slices.Contains(caps, spec.Capability) && !slices.Contains(a.roles[name], spec.Role) {
+			out = append(out, spec.Capability)
+		}
+	}
+	return out
+}
+
 // Check reports an error when caps (what a restarted plugin now declares)
 // lack the capability of a role plugin name was assigned: a new binary may
 // not drop a role the core relies on.

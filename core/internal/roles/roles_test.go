@@ -114,6 +114,28 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestGained: a restarted plugin's new role capabilities are reported, the
+// ones it had are not.
+func TestGained(t *testing.T) {
+	a, err := Assign(Table, []Plugin{{"a", "/bin/a", chainCaps}, {"m", "/bin/m", methodCaps}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, plugin string
+		caps, want   []string
+	}{
+		{"same", "a", chainCaps, nil},
+		{"methods gained fees", "m", append(slices.Clone(methodCaps), sdk.CapFeeEstimator), []string{sdk.CapFeeEstimator}},
+		{"methods gained chain", "m", append(slices.Clone(methodCaps), sdk.CapChainBackend), []string{sdk.CapChainBackend}},
+		{"unknown plugin", "x", chainCaps, []string{sdk.CapChainBackend}},
+	} {
+		if got := a.Gained(tt.plugin, tt.caps); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: Gained = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
 // TestTable: the table has one row per role and capability, and the
 // single-instance roles are the chain backend and the fee estimator.
 func TestTable(t *testing.T) {

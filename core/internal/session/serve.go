@@ -163,9 +163,9 @@ func (s *Session) readLoop() (lost bool) {
 			s.reply(jsonrpc.EncodeError(d, id, rerr))
 			continue
 		}
-		// Until server.version has negotiated the protocol, requests run
-		// one at a time in order, so that a request pipelined after it
-		// sees the negotiated version (docs/protocol.md, Version negotiation).
+		// Until the handler reports a negotiated protocol, requests run
+		// one at a time in order, so that a request pipelined after the
+		// negotiation sees its outcome (docs/protocol.md, Version negotiation).
 		serial := s.prof.SerialUntilProtocol && s.Protocol() == ""
 		w := s.watchPeer()
 		ok := false

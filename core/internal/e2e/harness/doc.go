@@ -6,7 +6,7 @@
 // daemon's raw blocks and mempool (Model).
 //
 // Model is the oracle of the acceptance tests. It deliberately shares no code
-// with core/internal/index, core/internal/electrum or core/internal/merkle:
+// with core/internal/index, core/internal/electrum or core/merkle:
 // it is written plainly with maps from the protocol notes (docs/protocol.md, Encodings).
 //
 // The package is not a test package so that other test packages (the e2e
