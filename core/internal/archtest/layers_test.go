@@ -89,7 +89,7 @@ func TestOnlyServerReadsConfig(t *testing.T) {
 // testHelpers are packages for tests: test environments, fakes, real-node
 // control. The shipped binaries must not link them.
 var testHelpers = []string{
-	"core/testenv", "core/regtest", "core/internal/store/storetest", "core/internal/cost/costtest",
+	"core/testenv", "core/regtest", "core/internal/store/storetest",
 	"core/internal/e2e", "sdk/sdktest",
 }
 

@@ -92,7 +92,6 @@ type Session struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	start     time.Time
-	clock     cost.Clock
 	acct      *cost.Account
 	lim       *limiter
 	q         sendQueue     // replies and notifications to write
@@ -207,7 +206,7 @@ func (s *Session) Notify(method string, params any) error {
 	if err != nil {
 		return err
 	}
-	return s.push(qItem{msg: msg, at: s.clock.Now().UnixNano()})
+	return s.push(qItem{msg: msg, at: time.Now().UnixNano()})
 }
 
 // Dialect returns the JSON-RPC dialect fixed by the first message.
