@@ -108,6 +108,60 @@ func TestPluginsImportOnlySDKAndCoins(t *testing.T) {
 	}
 }
 
+// hostOnlySDK are the SDK packages for amberd's end of the plugin protocol:
+// a plugin's own code uses the sdk package (its tests may also use
+// sdk/sdktest and, to drive the host side, sdk/hostside).
+var hostOnlySDK = []string{"sdk/hostside", "sdk/internal"}
+
+// hostOnly reports whether imp is one of hostOnlySDK or below one.
+func hostOnly(imp string) bool {
+	rest, ok := strings.CutPrefix(imp, rootModule+"/")
+	if !ok {
+		return false
+	}
+	for _, h := range hostOnlySDK {
+		if rest == h || strings.HasPrefix(rest, h+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestHostOnly(t *testing.T) {
+	for path, want := range map[string]bool{
+		rootModule + "/sdk/hostside":      true,
+		rootModule + "/sdk/internal/wire": true,
+		rootModule + "/sdk":               false,
+		rootModule + "/sdk/sdktest":       false,
+		rootModule + "/sdk/hostsidex":     false,
+		"example.com/amber/sdk/hostside":  false,
+	} {
+		if got := hostOnly(path); got != want {
+			t.Errorf("hostOnly(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// TestPluginCodeUsesOnlyTheAuthorSDK: the production code of every plugin
+// and example imports no host-side SDK package (hostOnlySDK).
+func TestPluginCodeUsesOnlyTheAuthorSDK(t *testing.T) {
+	root := repoRoot(t)
+	pkgs := list(t, root, "./plugins/...")
+	for _, m := range exampleModules {
+		pkgs = append(pkgs, list(t, filepath.Join(root, m), "./...")...)
+	}
+	if len(pkgs) < 3 {
+		t.Fatalf("go list found %d packages", len(pkgs))
+	}
+	for _, p := range pkgs {
+		for _, imp := range p.Imports {
+			if hostOnly(imp) {
+				t.Errorf("%s imports %s: plugin code uses the sdk package, not amberd's end of it", p.ImportPath, imp)
+			}
+		}
+	}
+}
+
 // TestSharedLeavesStandAlone: a package shared with plugins depends on
 // nothing of the root module but the SDK, so a plugin that imports it pulls
 // in no server code.

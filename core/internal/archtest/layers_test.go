@@ -44,6 +44,18 @@ var layerRules = []layerRule{
 		why: "peer discovery talks to other servers through its own client"},
 	{pkg: "config", never: []string{"session", "electrum", "admin", "index", "store", "hostsvc", "extmethods", "transport", "pluginhost", "peers", "cost", "jsonrpc", "metrics"},
 		why: "config parses keys into values and depends on no part it configures"},
+	{pkg: "roles", never: []string{"session", "electrum", "index", "store", "admin", "hostsvc", "extmethods", "transport", "peers", "config", "cost", "jsonrpc", "metrics", "chainrole"},
+		why: "the role table reads plugin capabilities from pluginhost and knows no session, protocol or index"},
+	{pkg: "chainrole", never: []string{"session", "electrum", "index", "store", "admin", "hostsvc", "extmethods", "transport", "peers", "config", "cost", "jsonrpc", "metrics", "roles"},
+		why: "the chain backend's adapter speaks to a plugin through pluginhost and knows no session, protocol or index"},
+	{pkg: "hostsvc", never: []string{"session", "electrum", "admin", "store", "extmethods", "transport", "pluginhost", "peers", "config", "cost", "jsonrpc", "roles", "chainrole"},
+		why: "the host services answer plugins from the index; they know no session or protocol"},
+	{pkg: "extmethods", never: []string{"admin", "index", "store", "hostsvc", "transport", "pluginhost", "peers", "config", "cost", "metrics", "roles", "chainrole"},
+		why: "plugin methods are routed through the protocol layer's registry; supervision and wiring sit above"},
+	{pkg: "admin", never: []string{"electrum", "extmethods", "hostsvc", "store", "pluginhost", "peers", "config", "roles", "chainrole"},
+		why: "the admin RPC runs on sessions over the index; it knows no client protocol and no plugin"},
+	{pkg: "metrics", never: []string{"store", "index", "session", "electrum", "admin", "hostsvc", "extmethods", "transport", "pluginhost", "peers", "config", "cost", "jsonrpc", "roles", "chainrole"},
+		why: "the metrics registry is a leaf the other parts are handed"},
 }
 
 // TestCoreLayers checks layerRules, test imports included unless prodOnly.
@@ -72,6 +84,28 @@ func TestCoreLayers(t *testing.T) {
 	}
 }
 
+// wiredByServer are the core/internal packages only core/server's code
+// imports: the role table, the adapters, the plugin host services and
+// methods, the admin RPC and the metrics registry are wired up there.
+var wiredByServer = []string{"roles", "chainrole", "hostsvc", "extmethods", "admin", "metrics"}
+
+// TestWiringOnlyInServer checks wiredByServer over production imports
+// (a test may drive one of them, e.g. index's tests through hostsvc).
+func TestWiringOnlyInServer(t *testing.T) {
+	for _, p := range list(t, repoRoot(t), "./...") {
+		if p.ImportPath == rootModule+"/core/server" {
+			continue
+		}
+		for _, imp := range p.Imports {
+			for _, w := range wiredByServer {
+				if imp == in(w) {
+					t.Errorf("%s imports %s: only core/server wires it", p.ImportPath, imp)
+				}
+			}
+		}
+	}
+}
+
 // TestOnlyServerReadsConfig: the parts of amberd get their settings as
 // plain values from core/server; none of them imports the config package
 // (its own tests aside).
@@ -89,7 +123,7 @@ func TestOnlyServerReadsConfig(t *testing.T) {
 // testHelpers are packages for tests: test environments, fakes, real-node
 // control. The shipped binaries must not link them.
 var testHelpers = []string{
-	"core/testenv", "core/regtest", "core/internal/store/storetest", "core/internal/cost/costtest",
+	"core/testenv", "core/regtest", "core/internal/store/storetest",
 	"core/internal/e2e", "sdk/sdktest",
 }
 

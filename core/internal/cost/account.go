@@ -55,7 +55,7 @@ func (c targetChange) fire() {
 func (m *Model) Open(s Spec) *Account {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.clock.Now()
+	now := time.Now()
 	a := &Account{
 		m: m, limits: s.Limits, owner: s.Owner, notify: s.OnTarget,
 		lastTime: now, decay: s.Limits.Decay(0), target: s.Limits.init(),
@@ -87,7 +87,7 @@ func (a *Account) Bump(delta float64) {
 	a.cost = math.Max(0, a.cost+delta)
 	var ch targetChange
 	if math.Abs(a.cost-a.lastCost) > RecalcThreshold {
-		ch = a.recalcLocked(a.m.clock.Now())
+		ch = a.recalcLocked(time.Now())
 	}
 	a.m.mu.Unlock()
 	ch.fire()
@@ -96,7 +96,7 @@ func (a *Account) Bump(delta float64) {
 // Recalc applies the decay and recomputes fraction and target.
 func (a *Account) Recalc() {
 	a.m.mu.Lock()
-	ch := a.recalcLocked(a.m.clock.Now())
+	ch := a.recalcLocked(time.Now())
 	a.m.mu.Unlock()
 	ch.fire()
 }

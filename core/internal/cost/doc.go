@@ -20,8 +20,8 @@
 // Subnet groups share at weight 1.0 as ElectrumX does.
 //
 // The package has no I/O and no goroutines: a Model holds the groups and
-// live accounts under one mutex; time is the system clock (the tests run in
-// testing/synctest bubbles; Config.Clock remains for session's tests), and
+// live accounts under one mutex; time is time.Now (the tests run in
+// testing/synctest bubbles, where it is a fake clock), and
 // the periodic work (Refund, ResetDecay, RecalcAll) is driven by the
 // caller (package session's Manager.Run).
 package cost

@@ -15,8 +15,6 @@ const UnknownAddrGroup = "unknown_addr"
 
 // Config configures a Model.
 type Config struct {
-	// Clock; nil means the system clock.
-	Clock Clock
 	// IPv4Prefix and IPv6Prefix are the subnet sizes of address groups
 	// (0 puts every address of that family in one group).
 	IPv4Prefix, IPv6Prefix int
@@ -26,13 +24,12 @@ type Config struct {
 	HardLimit float64
 }
 
-// DefaultConfig is /24 and /48 subnets, hard limit 10000, system clock.
+// DefaultConfig is /24 and /48 subnets, hard limit 10000.
 func DefaultConfig() Config { return Config{IPv4Prefix: 24, IPv6Prefix: 48, HardLimit: 10000} }
 
 // Model holds the live accounts and the groups. Create it with NewModel.
 type Model struct {
 	cfg   Config
-	clock Clock
 	start time.Time // server start: origin of the time slices
 
 	mu       sync.Mutex
@@ -42,15 +39,11 @@ type Model struct {
 
 // NewModel returns an empty model; its time slices count from now.
 func NewModel(cfg Config) *Model {
-	c := orSystem(cfg.Clock)
 	return &Model{
-		cfg: cfg, clock: c, start: c.Now(),
+		cfg: cfg, start: time.Now(),
 		groups: make(map[string]*group), accounts: make(map[*Account]struct{}),
 	}
 }
-
-// Clock returns the model's clock.
-func (m *Model) Clock() Clock { return m.clock }
 
 type group struct {
 	name     string
@@ -224,7 +217,7 @@ func (m *Model) Refund() {
 // RecalcAll recalculates every live account (the periodic recalc).
 func (m *Model) RecalcAll() {
 	m.mu.Lock()
-	now := m.clock.Now()
+	now := time.Now()
 	var changes []targetChange
 	for a := range m.accounts {
 		if ch := a.recalcLocked(now); ch.a != nil {

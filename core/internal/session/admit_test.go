@@ -77,13 +77,17 @@ func TestAdmissionCaps(t *testing.T) {
 // max_sessions a newcomer replaces the oldest idle session of the group
 // with the most sessions; without an idle session it is refused.
 func TestMaxSessionsShedsOldestIdleOfLargestGroup(t *testing.T) {
+	synctest.Test(t, testMaxSessionsSheds)
+}
+
+func testMaxSessionsSheds(t *testing.T) {
 	r := newRig(0)
 	r.m.adm = Admission{MaxSessions: 4}
 	capped := Profile{Capped: true}
 	a1, _ := r.tryServe(t, "81.2.69.1", capped) // group 81.2.69.0/24: 3 sessions
-	r.clk.Advance(time.Second)
+	time.Sleep(time.Second)
 	a2, _ := r.tryServe(t, "81.2.69.2", capped)
-	r.clk.Advance(time.Second)
+	time.Sleep(time.Second)
 	a3, _ := r.tryServe(t, "81.2.69.3", capped)
 	b1, _ := r.tryServe(t, "93.184.216.1", capped) // the oldest overall is in the small group
 	_ = b1

@@ -40,5 +40,5 @@
 // request is answered -101 and the session closed. Manager.Run does the
 // periodic work: the idle sweep (SESSION_TIMEOUT) every tenth of the
 // timeout (at most 60 s) and group refunds, decay reset and recalc every
-// 300 s. Time comes from the cost model's clock, so tests drive it.
+// 300 s. Time is time.Now; the tests run in testing/synctest bubbles.
 package session

@@ -22,7 +22,7 @@ const (
 // Options configure a Manager.
 type Options struct {
 	// Costs configures the cost groups (subnet prefix lengths, the hard
-	// limit that sets the group refund) and the clock every session uses.
+	// limit that sets the group refund).
 	Costs cost.Config
 	// SessionTimeout closes sessions that received nothing for this long
 	// (SESSION_TIMEOUT); 0 disables the sweep.
@@ -41,7 +41,6 @@ type Manager struct {
 	nextID  atomic.Uint64
 	wg      sync.WaitGroup
 	model   *cost.Model
-	clock   cost.Clock
 	timeout time.Duration
 	logNew  atomic.Bool
 
@@ -68,8 +67,8 @@ type Manager struct {
 }
 
 // NewManager returns an empty manager with the default options: /24 and
-// /48 groups, hard limit 10000 for group refunds, 600 s session timeout,
-// system clock. logger may be nil.
+// /48 groups, hard limit 10000 for group refunds, 600 s session timeout.
+// logger may be nil.
 func NewManager(logger *slog.Logger) *Manager {
 	return NewManagerWith(logger, Options{Costs: cost.DefaultConfig(), SessionTimeout: DefaultSessionTimeout})
 }
@@ -89,7 +88,6 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 	}
 	m.budget.limit = o.SendBudget
 	m.items = make(chan struct{}, batchItemsRunning())
-	m.clock = m.model.Clock()
 	return m
 }
 
@@ -117,8 +115,7 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, f Factory, p Profile) {
 		log:       m.log,
 		ctx:       sctx,
 		cancel:    cancel,
-		clock:     m.clock,
-		start:     m.clock.Now(),
+		start:     time.Now(),
 		lim:       newLimiter(p.Concurrency),
 		q:         sendQueue{limit: sendQueueLength, maxBytes: p.SendQueueBytes},
 		writerEnd: make(chan struct{}),

@@ -46,7 +46,7 @@ func (m *Manager) SweepIdle() int {
 	if m.timeout <= 0 {
 		return 0
 	}
-	now := m.clock.Now()
+	now := time.Now()
 	n := 0
 	for _, s := range m.Sessions() {
 		if s.Closing() || now.Sub(s.LastReceived()) <= m.timeout {

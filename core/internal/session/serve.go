@@ -63,7 +63,7 @@ func (s *Session) writeLoop() {
 			close(s.writerEnd)
 			return
 		}
-		if it.at != 0 && s.clock.Now().Sub(time.Unix(0, it.at)) > NotifyTimeout && !s.closing.Load() {
+		if it.at != 0 && time.Now().Sub(time.Unix(0, it.at)) > NotifyTimeout && !s.closing.Load() {
 			s.log.Warn("timeout notifying client, closing", "session", s.id)
 			s.abort()
 		}
@@ -130,7 +130,7 @@ func (s *Session) readLoop() (lost bool) {
 		if s.closing.Load() {
 			return false
 		}
-		s.lastRecv.Store(s.clock.Now().UnixNano())
+		s.lastRecv.Store(time.Now().UnixNano())
 		s.counters.RecvCount.Add(1)
 		s.counters.RecvBytes.Add(int64(len(msg)))
 		s.chargeBandwidth(len(msg))
@@ -298,10 +298,10 @@ func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool, work worke
 // a handler that overruns finishes unobserved in the background; when
 // the session itself is gone, finish gets nil (nobody reads the answer).
 func (s *Session) serve(ctx context.Context, r *jsonrpc.Request, finish func(resp []byte)) {
-	start := s.clock.Now()
+	start := time.Now()
 	done := func(resp []byte, code int) {
 		if resp != nil {
-			s.observe(r.Method, code, s.clock.Now().Sub(start))
+			s.observe(r.Method, code, time.Now().Sub(start))
 		}
 		finish(resp)
 	}

@@ -37,7 +37,13 @@ type Handler interface {
 	// sent; it is never answered. The handler may call the session's
 	// CloseAfterReply to end the session.
 	Notified(method string)
-	// Closed is called once after the session has ended.
+	// Closed is called once after the session has ended. Handle may still
+	// be running when Closed is called and after it returns: a request
+	// that overran its deadline was answered with the timeout error and
+	// gave up its slot, but its Handle call finishes in the background,
+	// and the session does not wait for it. A handler must tolerate such
+	// late calls (guard its state, and drop what they would add, such as
+	// a subscription made after Closed).
 	Closed()
 	// Info reports the handler's state as the session layer and the
 	// operator see it.
@@ -92,7 +98,6 @@ type Session struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	start     time.Time
-	clock     cost.Clock
 	acct      *cost.Account
 	lim       *limiter
 	q         sendQueue     // replies and notifications to write
@@ -207,7 +212,7 @@ func (s *Session) Notify(method string, params any) error {
 	if err != nil {
 		return err
 	}
-	return s.push(qItem{msg: msg, at: s.clock.Now().UnixNano()})
+	return s.push(qItem{msg: msg, at: time.Now().UnixNano()})
 }
 
 // Dialect returns the JSON-RPC dialect fixed by the first message.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"reflect"
 	"sync"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/cost"
-	"github.com/amber-electrum/amber/core/internal/cost/costtest"
 )
 
 // Throttling sleeps are real timers: the tests that look at them run in
@@ -30,16 +30,13 @@ func roundTrip(t *testing.T, c *fakeConn, msg string) (string, time.Duration) {
 }
 
 type rig struct {
-	m   *Manager
-	clk *costtest.FakeClock
+	m *Manager
 }
 
+// newRig returns a manager on the default cost config. Tests that let time
+// pass call it inside a testing/synctest bubble and sleep there.
 func newRig(timeout time.Duration) *rig {
-	clk := costtest.NewFakeClock(time.Unix(1_700_000_000, 0))
-	cfg := cost.DefaultConfig()
-	cfg.Clock = clk
-	m := NewManagerWith(nil, Options{Costs: cfg, SessionTimeout: timeout})
-	return &rig{m: m, clk: clk}
+	return &rig{m: NewManagerWith(nil, Options{Costs: cost.DefaultConfig(), SessionTimeout: timeout})}
 }
 
 // serve starts a session from ip and waits until it is registered.
@@ -80,8 +77,13 @@ func echoDispatcher() *dispatcher {
 }
 
 // Client limits with a narrow band: soft 1000, hard 2000 (band 1000),
-// 10 concurrent, 1 s max sleep, no bandwidth or connection cost.
-var narrow = Profile{Concurrency: 10, SoftLimit: 1000, HardLimit: 2000, RequestSleep: time.Second}
+// 10 concurrent, 1 s max sleep, no bandwidth or connection cost, no decay.
+var narrow = Profile{Concurrency: 10, SoftLimit: 1000, HardLimit: 2000, RequestSleep: time.Second, DecayDivisor: noDecay}
+
+// noDecay as a DecayDivisor makes the decay exactly 0 per second: the
+// throttling tests below check the cost arithmetic while the bubble's clock
+// moves through the sleeps, so no cost may drain meanwhile.
+var noDecay = math.Inf(1)
 
 func TestFloodUntilExcessiveResourceUsage(t *testing.T) {
 	synctest.Test(t, testFlood)
@@ -148,7 +150,7 @@ func TestGroupShareThrottlesSecondSession(t *testing.T) {
 
 func testGroupShare(t *testing.T) {
 	r := newRig(0)
-	p := Profile{Concurrency: 10, SoftLimit: 1000, HardLimit: 10000, RequestSleep: 2500 * time.Millisecond}
+	p := Profile{Concurrency: 10, SoftLimit: 1000, HardLimit: 10000, RequestSleep: 2500 * time.Millisecond, DecayDivisor: noDecay}
 	d := echoDispatcher()
 	a, _, _ := r.serve(t, "81.2.69.10", d, p)
 	a.AddCost(5000)
@@ -200,16 +202,18 @@ func testGroupShare(t *testing.T) {
 	}
 }
 
-func TestIdleSweep(t *testing.T) {
+func TestIdleSweep(t *testing.T) { synctest.Test(t, testIdleSweep) }
+
+func testIdleSweep(t *testing.T) {
 	r := newRig(600 * time.Second)
 	d := echoDispatcher()
 	_, _, xDone := r.serve(t, "81.2.69.10", d, Profile{})
 	y, yc, _ := r.serve(t, "81.2.69.11", d, Profile{})
-	r.clk.Advance(500 * time.Second)
+	time.Sleep(500 * time.Second)
 	yc.in <- []byte(`{"jsonrpc":"2.0","id":1,"method":"echo","params":[]}`)
 	yc.read(t)
 	// Notifications sent to X are no activity.
-	r.clk.Advance(200 * time.Second) // X idle 700 s > 600; Y idle 200 s
+	time.Sleep(200 * time.Second) // X idle 700 s > 600; Y idle 200 s
 	if n := r.m.SweepIdle(); n != 1 {
 		t.Fatalf("swept %d sessions, want 1", n)
 	}
@@ -222,13 +226,15 @@ func TestIdleSweep(t *testing.T) {
 	}
 	off := newRig(0)
 	off.serve(t, "81.2.69.12", d, Profile{})
-	off.clk.Advance(time.Hour)
+	time.Sleep(time.Hour)
 	if n := off.m.SweepIdle(); n != 0 {
 		t.Errorf("timeout 0 swept %d", n)
 	}
 }
 
-func TestPeriodicRecalcGrowsConcurrency(t *testing.T) {
+func TestPeriodicRecalcGrowsConcurrency(t *testing.T) { synctest.Test(t, testPeriodicRecalc) }
+
+func testPeriodicRecalc(t *testing.T) {
 	r := newRig(0)
 	d := echoDispatcher()
 	d.subs = 1000 // the handler's Info
@@ -237,13 +243,14 @@ func TestPeriodicRecalcGrowsConcurrency(t *testing.T) {
 	if s.Subscriptions() != 1000 {
 		t.Fatalf("subscriptions = %d", s.Subscriptions())
 	}
+	s.acct.Recalc() // start the decay now: serve's polling let the clock move
 	s.AddCost(5500) // f 0.5 → ceil(0.5 × 4) = 2
 	if tg, _ := s.lim.state(); tg != 2 || s.ConcurrencyTarget() != 2 {
 		t.Fatalf("limiter target = %d, session target %d, want 2", tg, s.ConcurrencyTarget())
 	}
 	// 300 s later the decay is reset to 10000/(10000 + 5×1000) = 2/3 per
 	// second and applied: 5500 − 200 = 5300 → f 0.4778 → ceil(2.09) = 3.
-	r.clk.Advance(300 * time.Second)
+	time.Sleep(300 * time.Second)
 	r.m.Recalc()
 	if c := s.Cost(); c < 5299.999 || c > 5300.001 {
 		t.Errorf("cost = %v, want 5300", c)
@@ -253,7 +260,7 @@ func TestPeriodicRecalcGrowsConcurrency(t *testing.T) {
 	}
 	// Three hours later (3 × 3600 × 2/3 = 7200 > 5300) the cost is gone:
 	// back to 4.
-	r.clk.Advance(3 * time.Hour)
+	time.Sleep(3 * time.Hour)
 	r.m.Recalc()
 	if tg, _ := s.lim.state(); tg != 4 || s.Cost() != 0 {
 		t.Errorf("limiter target = %d cost %v, want 4 and 0", tg, s.Cost())
