@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,7 +47,7 @@ func Write(ctx context.Context, w io.Writer, plugins []Plugin) error {
 	}
 
 	b.WriteString("\n## Reserved names\n\nA plugin may not declare a method in the core's namespaces ")
-	ns := electrum.ReservedNamespaces
+	ns := sdk.ReservedNamespaces()
 	for i, n := range ns {
 		if i > 0 {
 			b.WriteString(", ")
@@ -56,8 +55,8 @@ func Write(ctx context.Context, w io.Writer, plugins []Plugin) error {
 		b.WriteString("`" + n + "`")
 	}
 	b.WriteString(": amberd refuses to start, naming the plugin and the method. The exceptions, names the core leaves to a plugin:\n\n")
-	for _, name := range slices.Sorted(maps.Keys(electrum.PluginSlots)) {
-		fmt.Fprintf(&b, "- `%s`: %s\n", name, electrum.PluginSlots[name])
+	for _, name := range slices.Sorted(slices.Values(sdk.PluginSlots())) {
+		fmt.Fprintf(&b, "- `%s`: %s\n", name, electrum.PluginSlotServedBy[name])
 	}
 	b.WriteString("\nMethods of older protocol versions, removed upstream, answer \"unknown method\" (-32601): ")
 	for i, n := range electrum.RemovedMethods() {
