@@ -169,8 +169,8 @@ type SessionInfo struct {
 // JSON (nil means null).
 //
 // Errors should be *Error values: KindInvalidArgument becomes a BAD_REQUEST
-// (1) reply with the error's message, and so on through the kind table
-// (KindTable); a KindInternal error is logged by the host and the client
+// (1) reply with the error's message, and so on through amberd's kind
+// table (docs/writing-plugins.md, Errors); a KindInternal error is logged by the host and the client
 // sees a generic internal error. Call must return promptly when ctx is
 // cancelled (the client went away or the request timed out).
 type MethodProvider interface {

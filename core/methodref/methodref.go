@@ -15,6 +15,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // Plugin is a first-party plugin whose methods the reference lists.
@@ -69,7 +70,7 @@ func Write(ctx context.Context, w io.Writer, plugins []Plugin) error {
 
 	b.WriteString(pluginIntro)
 	b.WriteString("| plugin error kind | Electrum code |\n|---|---|\n")
-	for _, k := range sdk.KindTable() {
+	for _, k := range hostside.KindTable() {
 		row(&b, "`"+k.Name+"`", strconv.Itoa(k.ElectrumCode))
 	}
 	b.WriteString("\n| method | served by | params | protocol | cost | result and errors |\n|---|---|---|---|---|---|\n")

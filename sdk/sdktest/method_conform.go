@@ -127,7 +127,7 @@ func checkCall(t *testing.T, method string, res json.RawMessage, err error) {
 		t.Errorf("%s panicked: %v", method, err)
 	case !errors.As(err, &se):
 		t.Errorf("%s: error %v (%T) is not an *sdk.Error", method, err, err)
-	case !slices.ContainsFunc(sdk.KindTable(), func(k sdk.KindInfo) bool { return k.Kind == se.Kind }):
+	case !slices.Contains(sdk.Kinds(), se.Kind):
 		t.Errorf("%s: error kind %d is not in the kind table", method, se.Kind)
 	}
 }
