@@ -51,17 +51,6 @@ func ReservedNamespace(method string) string {
 // one of ReservedNamespaces and is not one of PluginSlots.
 func IsReserved(method string) bool { return ReservedNamespace(method) != "" }
 
-// CheckReserved returns the error amberd refuses plugin with at start-up
-// when it declares method in a reserved namespace (ReservedNamespace), nil
-// otherwise. plugin is the plugin's name as amberd knows it (its key under
-// plugins: in the config).
-func CheckReserved(plugin, method string) error {
-	if ns := ReservedNamespace(method); ns != "" {
-		return fmt.Errorf("plugin %q declares method %q in the core's reserved namespace %q", plugin, method, ns)
-	}
-	return nil
-}
-
 // MethodSpec declares one JSON-RPC method a plugin adds to amberd.
 type MethodSpec struct {
 	// Name is the method name clients call. It must be namespaced with a

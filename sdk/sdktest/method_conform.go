@@ -23,7 +23,7 @@ import (
 // sdk.CapMethodProvider.
 //
 // Like amberd it refuses a method in the core's namespaces (server.,
-// blockchain., mempool.; sdk.CheckReserved), with amberd's message, and it
+// blockchain., mempool.; sdk.IsReserved), with amberd's message, and it
 // holds each call to the request timeout (DefaultRequestTimeout, or
 // WithRequestTimeout): a handler still running then fails the test, as one
 // that ignores its cancelled context does.
@@ -59,9 +59,9 @@ func ConformMethods(t *testing.T, provider sdk.MethodProvider, opts ...Option) {
 		if err := m.Validate(); err != nil {
 			t.Errorf("Methods: %v", err)
 		}
-		if sdk.ReservedNamespace(m.Name) != "" {
+		if sdk.IsReserved(m.Name) {
 			t.Errorf("Methods: amberd refuses this plugin at start-up: %v",
-				sdk.CheckReserved(pluginName(ctx(t), provider, o), m.Name))
+				hostside.CheckReserved(pluginName(ctx(t), provider, o), m.Name))
 		}
 		if seen[m.Name] {
 			t.Errorf("Methods: %q declared twice", m.Name)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // PluginSlotServedBy says, for each of sdk.PluginSlots (the names in the
@@ -83,7 +84,7 @@ func (r *Registry) Register(plugin string, specs []sdk.MethodSpec, call PluginCa
 		}
 		switch other, taken := next[spec.Name]; {
 		case sdk.IsReserved(spec.Name):
-			errs = append(errs, sdk.CheckReserved(plugin, spec.Name))
+			errs = append(errs, hostside.CheckReserved(plugin, spec.Name))
 			continue
 		case mine[spec.Name]:
 			errs = append(errs, fmt.Errorf("plugin %q declares method %q twice", plugin, spec.Name))

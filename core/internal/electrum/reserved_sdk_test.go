@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // TestPluginSlotServedByMatchesSDK: PluginSlotServedBy describes exactly
@@ -25,7 +26,7 @@ func TestPluginSlotServedByMatchesSDK(t *testing.T) {
 }
 
 // TestRegisterMatchesSDKReserved: Register refuses a method in one of the SDK's
-// reserved namespaces with sdk.CheckReserved's message (which sdktest shows
+// reserved namespaces with hostside.CheckReserved's message (which sdktest shows
 // plugin authors) and accepts the plugin slots and names outside them.
 func TestRegisterMatchesSDKReserved(t *testing.T) {
 	names := []string{"hello.world", "servers.list", "x.server.version", "blockchain.transaction.bmm_merkle2"}
@@ -37,12 +38,12 @@ func TestRegisterMatchesSDKReserved(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			err := newRegistry().Register("myplugin", []sdk.MethodSpec{{Name: name}}, call)
-			sdkErr := sdk.CheckReserved("myplugin", name)
+			sdkErr := hostside.CheckReserved("myplugin", name)
 			switch {
 			case (err == nil) != !sdk.IsReserved(name):
 				t.Errorf("Register: %v; sdk.IsReserved: %v", err, sdk.IsReserved(name))
 			case err != nil && (sdkErr == nil || err.Error() != sdkErr.Error()):
-				t.Errorf("Register says %q, sdk.CheckReserved says %v", err, sdkErr)
+				t.Errorf("Register says %q, hostside.CheckReserved says %v", err, sdkErr)
 			}
 		})
 	}
