@@ -32,8 +32,9 @@
 // # Errors
 //
 // Return *Error values (Errorf, DaemonError). The Kind crosses the wire
-// and the kind table (KindTable) maps it to the Electrum JSON-RPC error
-// the client sees; any other error arrives as KindInternal.
+// and amberd maps it to the Electrum JSON-RPC error the client sees
+// (docs/writing-plugins.md, Errors); any other error arrives as
+// KindInternal.
 //
 // # Testing
 //

@@ -24,48 +24,50 @@ const (
 	KindTimeout         Kind = 7 // the call's deadline expired
 )
 
-// Electrum JSON-RPC error codes (docs/protocol.md, Error codes) that kinds map to.
-const (
-	ElectrumBadRequest     = 1
-	ElectrumDaemonError    = 2
-	ElectrumInternalError  = -32603
-	ElectrumMethodNotFound = -32601
-	ElectrumServerBusy     = -102
-)
-
-// KindInfo is one row of the error table.
-type KindInfo struct {
-	Kind         Kind
-	Name         string
-	GRPCCode     codes.Code
-	ElectrumCode int
+// kindRow is one row of the wire table: a kind's name and the gRPC status
+// code it travels with. amberd's mapping of kinds to Electrum error codes
+// is sdk/hostside's (hostside.KindTable).
+type kindRow struct {
+	kind Kind
+	name string
+	grpc codes.Code
 }
 
-// kindTable is the one table that maps SDK error kinds to gRPC status codes
-// and to Electrum JSON-RPC codes. Both the plugin side (Serve) and the host
-// side (sdk/hostside and amberd) read it; nothing else hard-codes a mapping.
-var kindTable = []KindInfo{
-	{KindInternal, "internal", codes.Internal, ElectrumInternalError},
-	{KindDaemon, "daemon", codes.Aborted, ElectrumDaemonError},
-	{KindUnavailable, "unavailable", codes.Unavailable, ElectrumDaemonError},
-	{KindRejected, "rejected", codes.FailedPrecondition, ElectrumBadRequest},
-	{KindInvalidArgument, "invalid-argument", codes.InvalidArgument, ElectrumBadRequest},
-	{KindNotFound, "not-found", codes.NotFound, ElectrumDaemonError},
-	{KindUnimplemented, "unimplemented", codes.Unimplemented, ElectrumDaemonError},
-	{KindTimeout, "timeout", codes.DeadlineExceeded, ElectrumDaemonError},
+// kindTable is the one table that maps SDK error kinds to gRPC status
+// codes; both ends of the plugin connection read it.
+var kindTable = []kindRow{
+	{KindInternal, "internal", codes.Internal},
+	{KindDaemon, "daemon", codes.Aborted},
+	{KindUnavailable, "unavailable", codes.Unavailable},
+	{KindRejected, "rejected", codes.FailedPrecondition},
+	{KindInvalidArgument, "invalid-argument", codes.InvalidArgument},
+	{KindNotFound, "not-found", codes.NotFound},
+	{KindUnimplemented, "unimplemented", codes.Unimplemented},
+	{KindTimeout, "timeout", codes.DeadlineExceeded},
 }
 
-// Info returns the table row for k (KindInternal's row for unknown kinds).
-func (k Kind) Info() KindInfo {
+// Kinds returns every error kind, in the order of their values.
+func Kinds() []Kind {
+	ks := make([]Kind, len(kindTable))
+	for i, r := range kindTable {
+		ks[i] = r.kind
+	}
+	return ks
+}
+
+// row returns the table row for k (KindInternal's row for unknown kinds).
+func (k Kind) row() kindRow {
 	for _, r := range kindTable {
-		if r.Kind == k {
+		if r.kind == k {
 			return r
 		}
 	}
 	return kindTable[0]
 }
 
-func (k Kind) String() string { return k.Info().Name }
+// String returns the kind's name ("unavailable"); an unknown kind is
+// "internal".
+func (k Kind) String() string { return k.row().name }
 
 // kindForGRPCCode returns the kind for a bare gRPC code (a status without
 // details, e.g. from a dead connection).
@@ -79,15 +81,12 @@ func kindForGRPCCode(c codes.Code) Kind {
 		return KindUnimplemented
 	}
 	for _, r := range kindTable {
-		if r.GRPCCode == c {
-			return r.Kind
+		if r.grpc == c {
+			return r.kind
 		}
 	}
 	return KindInternal
 }
-
-// KindTable returns a copy of the error table, for documentation and tests.
-func KindTable() []KindInfo { return append([]KindInfo(nil), kindTable...) }
 
 // Error is the error type plugins return and hosts receive.
 type Error struct {

@@ -78,18 +78,18 @@ func ExampleFeeEstimator() {
 	// Output: 0.0001 2e-05 1e-05
 }
 
-// Errors carry a Kind across the wire; the kind table gives the Electrum
-// error code the client sees.
+// Errors carry a Kind across the wire; amberd maps it to the Electrum
+// error the client sees (docs/methods.md).
 func ExampleErrorf() {
 	cause := errors.New("connection refused")
 	err := sdk.Errorf(sdk.KindUnavailable, "daemon at %s: %w", "127.0.0.1:8332", cause)
 	fmt.Println(err)
-	fmt.Println(sdk.KindOf(err), sdk.KindOf(err).Info().ElectrumCode, errors.Is(err, cause))
+	fmt.Println(sdk.KindOf(err), errors.Is(err, cause))
 	fmt.Println(sdk.KindOf(fmt.Errorf("wrapped: %w", err)))
 	fmt.Println(sdk.DaemonError(-25, "bad-txns-inputs-missingorspent"))
 	// Output:
 	// daemon at 127.0.0.1:8332: connection refused
-	// unavailable 2 true
+	// unavailable true
 	// unavailable
 	// daemon error: {'code': -25, 'message': 'bad-txns-inputs-missingorspent'}
 }

@@ -6,33 +6,40 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 )
 
-// ReservedNamespaces are the core's method namespaces: amberd refuses at
-// start-up a plugin that declares a method whose name starts with one of
-// them, whether or not the core serves that name today, but for the names
-// in PluginSlots. amberd keeps its own copy (core/internal/electrum); a
-// test of the root module fails if the two differ. Do not modify.
-var ReservedNamespaces = []string{"server.", "blockchain.", "mempool."}
+// reservedNamespaces are the core's method namespaces; pluginSlots are the
+// names in them left to a plugin. Read through ReservedNamespaces,
+// PluginSlots and ReservedNamespace; amberd reads the same lists.
+var (
+	reservedNamespaces = []string{"server.", "blockchain.", "mempool."}
+	pluginSlots        = []string{"blockchain.transaction.bmm_merkle"}
+)
 
-// PluginSlots are the names in ReservedNamespaces that amberd leaves to a
-// plugin: blockchain.transaction.bmm_merkle is served by the first-party
-// bmm plugin (docs/bmm.md). docs/methods.md ("Reserved names") lists them.
-// Do not modify.
-var PluginSlots = []string{"blockchain.transaction.bmm_merkle"}
+// ReservedNamespaces returns the core's method namespaces (a fresh copy):
+// amberd refuses at start-up a plugin that declares a method whose name
+// starts with one of them, whether or not the core serves that name today,
+// but for the names of PluginSlots.
+func ReservedNamespaces() []string { return slices.Clone(reservedNamespaces) }
 
-// ReservedNamespace returns the entry of ReservedNamespaces that method
-// lies in, or "" if none or if method is one of PluginSlots.
+// PluginSlots returns the names in the reserved namespaces that amberd
+// leaves to a plugin (a fresh copy): blockchain.transaction.bmm_merkle is
+// served by the first-party bmm plugin (docs/bmm.md). docs/methods.md
+// ("Reserved names") lists them.
+func PluginSlots() []string { return slices.Clone(pluginSlots) }
+
+// ReservedNamespace returns the reserved namespace (one of
+// ReservedNamespaces) that method lies in, or "" if none or if method is
+// one of PluginSlots.
 func ReservedNamespace(method string) string {
-	for _, slot := range PluginSlots {
-		if method == slot {
-			return ""
-		}
+	if slices.Contains(pluginSlots, method) {
+		return ""
 	}
-	for _, ns := range ReservedNamespaces {
+	for _, ns := range reservedNamespaces {
 		if strings.HasPrefix(method, ns) {
 			return ns
 		}
@@ -40,22 +47,15 @@ func ReservedNamespace(method string) string {
 	return ""
 }
 
-// CheckReserved returns the error amberd refuses plugin with at start-up
-// when it declares method in a reserved namespace (ReservedNamespace), nil
-// otherwise. plugin is the plugin's name as amberd knows it (its key under
-// plugins: in the config).
-func CheckReserved(plugin, method string) error {
-	if ns := ReservedNamespace(method); ns != "" {
-		return fmt.Errorf("plugin %q declares method %q in the core's reserved namespace %q", plugin, method, ns)
-	}
-	return nil
-}
+// IsReserved reports whether a plugin may not declare method: it lies in
+// one of ReservedNamespaces and is not one of PluginSlots.
+func IsReserved(method string) bool { return ReservedNamespace(method) != "" }
 
 // MethodSpec declares one JSON-RPC method a plugin adds to amberd.
 type MethodSpec struct {
 	// Name is the method name clients call. It must be namespaced with a
 	// dot ("hello.world") and must not be in the core's namespaces
-	// (ReservedNamespaces: server., blockchain., mempool.; CheckReserved):
+	// (ReservedNamespaces: server., blockchain., mempool.; IsReserved):
 	// amberd refuses such a plugin at start-up (docs/methods.md lists the
 	// methods).
 	Name string
@@ -158,8 +158,8 @@ type SessionInfo struct {
 // JSON (nil means null).
 //
 // Errors should be *Error values: KindInvalidArgument becomes a BAD_REQUEST
-// (1) reply with the error's message, and so on through the kind table
-// (KindTable); a KindInternal error is logged by the host and the client
+// (1) reply with the error's message, and so on through amberd's kind
+// table (docs/writing-plugins.md, Errors); a KindInternal error is logged by the host and the client
 // sees a generic internal error. Call must return promptly when ctx is
 // cancelled (the client went away or the request timed out).
 type MethodProvider interface {

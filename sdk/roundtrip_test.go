@@ -122,17 +122,17 @@ func TestRoundTripHashOrder(t *testing.T) {
 // TestErrorKindsRoundTrip sends an error of every kind in the table through
 // the wire and requires the kind and all wire fields to arrive.
 func TestErrorKindsRoundTrip(t *testing.T) {
-	for _, row := range sdk.KindTable() {
-		t.Run(row.Name, func(t *testing.T) {
+	for _, kind := range sdk.Kinds() {
+		t.Run(kind.String(), func(t *testing.T) {
 			f := sdktest.NewFake(3)
-			sent := &sdk.Error{Kind: row.Kind, Message: "boom " + row.Name, DaemonCode: -26, DaemonMessage: "dm " + row.Name}
+			sent := &sdk.Error{Kind: kind, Message: "boom " + kind.String(), DaemonCode: -26, DaemonMessage: "dm " + kind.String()}
 			f.Fail = map[string]error{"Tip": fmt.Errorf("wrapped: %w", sent)}
 			_, err := sdktest.NewChain(t, f).Tip(testCtx(t))
 			var got *sdk.Error
 			if !errors.As(err, &got) {
 				t.Fatalf("got %T %v, want *sdk.Error", err, err)
 			}
-			if got.Kind != row.Kind || got.DaemonCode != sent.DaemonCode || got.DaemonMessage != sent.DaemonMessage || got.Message != sent.Message {
+			if got.Kind != kind || got.DaemonCode != sent.DaemonCode || got.DaemonMessage != sent.DaemonMessage || got.Message != sent.Message {
 				t.Errorf("got %+v, want %+v", got, sent)
 			}
 			if got.Error() != sent.Error() {

@@ -42,7 +42,7 @@ func toStatus(err error) error {
 	// proto3 strings must be UTF-8, or the detail would not marshal.
 	d.Message = strings.ToValidUTF8(d.Message, "\uFFFD")
 	d.DaemonMessage = strings.ToValidUTF8(d.DaemonMessage, "\uFFFD")
-	st := status.New(Kind(d.Kind).Info().GRPCCode, d.Message)
+	st := status.New(Kind(d.Kind).row().grpc, d.Message)
 	if withDetail, derr := st.WithDetails(d); derr == nil {
 		st = withDetail
 	}
@@ -108,7 +108,7 @@ func fromStatus(err error) error {
 // known reports whether k is a row of the kind table.
 func (k Kind) known() bool {
 	for _, r := range kindTable {
-		if r.Kind == k {
+		if r.kind == k {
 			return true
 		}
 	}

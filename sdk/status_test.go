@@ -17,15 +17,15 @@ import (
 
 // TestToStatusCodes: every kind leaves with the gRPC code of its table row.
 func TestToStatusCodes(t *testing.T) {
-	for _, row := range KindTable() {
-		t.Run(row.Name, func(t *testing.T) {
-			err := toStatus(&Error{Kind: row.Kind, Message: "m"})
-			if got := status.Code(err); got != row.GRPCCode {
-				t.Errorf("code %v, want %v", got, row.GRPCCode)
+	for _, row := range kindTable {
+		t.Run(row.name, func(t *testing.T) {
+			err := toStatus(&Error{Kind: row.kind, Message: "m"})
+			if got := status.Code(err); got != row.grpc {
+				t.Errorf("code %v, want %v", got, row.grpc)
 			}
 			back := fromStatus(err)
-			if KindOf(back) != row.Kind {
-				t.Errorf("back: kind %v, want %v", KindOf(back), row.Kind)
+			if KindOf(back) != row.kind {
+				t.Errorf("back: kind %v, want %v", KindOf(back), row.kind)
 			}
 		})
 	}
@@ -94,8 +94,8 @@ func TestToStatusKeepsForeignStatus(t *testing.T) {
 // must never panic and must always yield an *Error whose kind is in the
 // table; a well-formed ErrorDetail of a known kind must survive unchanged.
 func FuzzFromStatus(f *testing.F) {
-	for _, row := range KindTable() {
-		st, _ := status.FromError(toStatus(&Error{Kind: row.Kind, Message: "seed", DaemonCode: -5, DaemonMessage: "x"}))
+	for _, row := range kindTable {
+		st, _ := status.FromError(toStatus(&Error{Kind: row.kind, Message: "seed", DaemonCode: -5, DaemonMessage: "x"}))
 		b, err := proto.Marshal(st.Proto())
 		if err != nil {
 			f.Fatal(err)

@@ -9,13 +9,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // Plugin is a first-party plugin whose methods the reference lists.
@@ -48,7 +48,7 @@ func Write(ctx context.Context, w io.Writer, plugins []Plugin) error {
 	}
 
 	b.WriteString("\n## Reserved names\n\nA plugin may not declare a method in the core's namespaces ")
-	ns := electrum.ReservedNamespaces
+	ns := sdk.ReservedNamespaces()
 	for i, n := range ns {
 		if i > 0 {
 			b.WriteString(", ")
@@ -56,8 +56,8 @@ func Write(ctx context.Context, w io.Writer, plugins []Plugin) error {
 		b.WriteString("`" + n + "`")
 	}
 	b.WriteString(": amberd refuses to start, naming the plugin and the method. The exceptions, names the core leaves to a plugin:\n\n")
-	for _, name := range slices.Sorted(maps.Keys(electrum.PluginSlots)) {
-		fmt.Fprintf(&b, "- `%s`: %s\n", name, electrum.PluginSlots[name])
+	for _, name := range slices.Sorted(slices.Values(sdk.PluginSlots())) {
+		fmt.Fprintf(&b, "- `%s`: %s\n", name, electrum.PluginSlotServedBy[name])
 	}
 	b.WriteString("\nMethods of older protocol versions, removed upstream, answer \"unknown method\" (-32601): ")
 	for i, n := range electrum.RemovedMethods() {
@@ -70,7 +70,7 @@ func Write(ctx context.Context, w io.Writer, plugins []Plugin) error {
 
 	b.WriteString(pluginIntro)
 	b.WriteString("| plugin error kind | Electrum code |\n|---|---|\n")
-	for _, k := range sdk.KindTable() {
+	for _, k := range hostside.KindTable() {
 		row(&b, "`"+k.Name+"`", strconv.Itoa(k.ElectrumCode))
 	}
 	b.WriteString("\n| method | served by | params | protocol | cost | result and errors |\n|---|---|---|---|---|---|\n")

@@ -49,11 +49,11 @@ func TestHelloWorld(t *testing.T) {
 
 // TestHeight: the plugin reads the tip through the host services.
 func TestHeight(t *testing.T) {
-	c := sdktest.NewMethods(t, New())
+	c := sdktest.NewMethods(t, New(), sdktest.WithHost(sdktest.NewFakeHost(12)))
 	if _, err := c.Call(ctx(t), "hello.height", json.RawMessage(`[]`), sdk.SessionInfo{}); sdk.KindOf(err) != sdk.KindUnavailable {
-		t.Errorf("hello.height without host services = %v, want unavailable", err)
+		t.Errorf("hello.height before Configure (no host yet) = %v, want unavailable", err)
 	}
-	if err := c.WithHost(sdktest.NewFakeHost(12)).Configure(ctx(t), []byte(`{}`)); err != nil {
+	if err := c.Configure(ctx(t), []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
 	res, err := c.Call(ctx(t), "hello.height", json.RawMessage(`[]`), sdk.SessionInfo{})

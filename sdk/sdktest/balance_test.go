@@ -15,7 +15,7 @@ func TestHostBalanceThroughBroker(t *testing.T) {
 	sh := sdk.ScriptHashOf([]byte{0x51})
 	host.Balances[sh] = sdk.Balance{Confirmed: 12_000, Unconfirmed: -2_500}
 	p := newTestPlugin()
-	h := hostOf(t, p, sdktest.NewMethods(t, p), host)
+	h := hostOf(t, p, host)
 	got, err := h.(sdk.BalanceHost).Balance(ctx10(t), sh)
 	if err != nil || got != (sdk.Balance{Confirmed: 12_000, Unconfirmed: -2_500}) {
 		t.Errorf("Balance through the broker = %+v, %v", got, err)

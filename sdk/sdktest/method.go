@@ -12,16 +12,42 @@ import (
 
 // NewMethods serves impl as a method provider over a real in-process gRPC
 // connection (go-plugin's Serve in test mode, broker included) and returns
-// the host-side adapter. Call WithHost on the result (with a FakeHost, say)
-// before Configure to test host services end to end. Both ends are closed
-// when the test ends.
-func NewMethods(t testing.TB, impl sdk.MethodProvider) *hostside.MethodsClient {
+// amberd's end of it as an sdk.MethodProvider: its calls go through the
+// wire as amberd's do. Pass WithHost (a FakeHost, say) to offer host
+// services, which the plugin receives before its first Configure. Both
+// ends are closed when the test ends.
+func NewMethods(t testing.TB, impl sdk.MethodProvider, opts ...ServeOption) sdk.MethodProvider {
 	t.Helper()
-	return NewPlugin(t, impl).Methods
+	c := NewPlugin(t, impl).Methods
+	var o serveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.host != nil {
+		c.WithHost(o.host)
+	}
+	return c
 }
 
-// Plugin is the host side of a plugin served by NewPlugin: the adapter of
-// each role the plugin serves (nil for the others).
+// ServeOption configures NewMethods.
+type ServeOption func(*serveOptions)
+
+type serveOptions struct {
+	host sdk.Host
+}
+
+// WithHost offers host to the plugin as its host services, as amberd
+// offers its own: a plugin that implements sdk.HostAware receives it
+// (SetHost, once) before its first Configure. Without it the plugin gets
+// no host.
+func WithHost(host sdk.Host) ServeOption {
+	return func(o *serveOptions) { o.host = host }
+}
+
+// Plugin is the host side of a plugin served by NewPlugin: amberd's adapter
+// of each role the plugin serves (nil for the others). Plugin authors
+// rarely need it (NewMethods, NewChain); it is for tests of amberd's end
+// and of plugins that serve several roles.
 type Plugin struct {
 	Chain   *hostside.ChainClient
 	Methods *hostside.MethodsClient

@@ -23,7 +23,7 @@ import (
 // sdk.CapMethodProvider.
 //
 // Like amberd it refuses a method in the core's namespaces (server.,
-// blockchain., mempool.; sdk.CheckReserved), with amberd's message, and it
+// blockchain., mempool.; sdk.IsReserved), with amberd's message, and it
 // holds each call to the request timeout (DefaultRequestTimeout, or
 // WithRequestTimeout): a handler still running then fails the test, as one
 // that ignores its cancelled context does.
@@ -59,9 +59,9 @@ func ConformMethods(t *testing.T, provider sdk.MethodProvider, opts ...Option) {
 		if err := m.Validate(); err != nil {
 			t.Errorf("Methods: %v", err)
 		}
-		if sdk.ReservedNamespace(m.Name) != "" {
+		if sdk.IsReserved(m.Name) {
 			t.Errorf("Methods: amberd refuses this plugin at start-up: %v",
-				sdk.CheckReserved(pluginName(ctx(t), provider, o), m.Name))
+				hostside.CheckReserved(pluginName(ctx(t), provider, o), m.Name))
 		}
 		if seen[m.Name] {
 			t.Errorf("Methods: %q declared twice", m.Name)
@@ -127,7 +127,7 @@ func checkCall(t *testing.T, method string, res json.RawMessage, err error) {
 		t.Errorf("%s panicked: %v", method, err)
 	case !errors.As(err, &se):
 		t.Errorf("%s: error %v (%T) is not an *sdk.Error", method, err, err)
-	case !slices.ContainsFunc(sdk.KindTable(), func(k sdk.KindInfo) bool { return k.Kind == se.Kind }):
+	case !slices.Contains(sdk.Kinds(), se.Kind):
 		t.Errorf("%s: error kind %d is not in the kind table", method, se.Kind)
 	}
 }

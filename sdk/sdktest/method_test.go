@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/sdk"
-	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -216,7 +215,7 @@ func TestMethodsCall(t *testing.T) {
 // plugin before Configure.
 func TestLifecycle(t *testing.T) {
 	p := newTestPlugin()
-	c := sdktest.NewMethods(t, p)
+	c := sdktest.NewMethods(t, p, sdktest.WithHost(sdktest.NewFakeHost(2)))
 	d, err := c.Describe(ctx10(t))
 	if err != nil {
 		t.Fatal(err)
@@ -224,11 +223,11 @@ func TestLifecycle(t *testing.T) {
 	if d.Name != "test" || d.Version != "1.2.3" || d.SDKVersion != sdk.Version || !slices.Contains(d.Capabilities, sdk.CapMethodProvider) {
 		t.Errorf("Describe = %+v", d)
 	}
-	err = c.WithHost(sdktest.NewFakeHost(2)).Configure(ctx10(t), []byte(`{}`))
+	err = c.Configure(ctx10(t), []byte(`{}`))
 	if sdk.KindOf(err) != sdk.KindInvalidArgument || !strings.Contains(err.Error(), "plugins.test.config.greeting") {
 		t.Errorf("Configure({}) = %v, want invalid-argument naming the key", err)
 	}
-	if err := c.WithHost(sdktest.NewFakeHost(2)).Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
+	if err := c.Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	p.mu.Lock()
@@ -257,8 +256,8 @@ func TestHostRoundTrip(t *testing.T) {
 	host.UTXOs[sh] = []sdk.UTXO{{TxHash: txids[0], TxPos: 1, Height: 1, Value: 5000}}
 	host.BlockTxs[1] = []sdk.Hash{sdktest.DoubleSHA256([]byte("coinbase")), txids[1], txids[4]}
 
-	c := sdktest.NewMethods(t, newTestPlugin())
-	if err := c.WithHost(host).Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
+	c := sdktest.NewMethods(t, newTestPlugin(), sdktest.WithHost(host))
+	if err := c.Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
 		t.Fatal(err)
 	}
 	arg, _ := json.Marshal([]string{sh.String()})
@@ -294,10 +293,12 @@ func TestHostRoundTrip(t *testing.T) {
 	}
 }
 
-// hostOf returns the plugin-side Host after configuring p through c.
-func hostOf(t *testing.T, p *testPlugin, c *hostside.MethodsClient, host sdk.Host) sdk.Host {
+// hostOf serves p with host (NewMethods, WithHost) and returns the
+// plugin-side Host after configuring it.
+func hostOf(t *testing.T, p *testPlugin, host sdk.Host) sdk.Host {
 	t.Helper()
-	if err := c.WithHost(host).Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
+	c := sdktest.NewMethods(t, p, sdktest.WithHost(host))
+	if err := c.Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
 		t.Fatal(err)
 	}
 	h := p.Host()
@@ -313,7 +314,7 @@ func hostOf(t *testing.T, p *testPlugin, c *hostside.MethodsClient, host sdk.Hos
 func TestHostEvents(t *testing.T) {
 	fake := sdktest.NewFakeHost(3)
 	p := newTestPlugin()
-	h := hostOf(t, p, sdktest.NewMethods(t, p), fake)
+	h := hostOf(t, p, fake)
 
 	ctx, cancel := context.WithCancel(ctx10(t))
 	defer cancel()
@@ -352,7 +353,7 @@ func TestHostEvents(t *testing.T) {
 // TestHostStopsYield: an error from yield ends Events with that error.
 func TestHostStopsYield(t *testing.T) {
 	p := newTestPlugin()
-	h := hostOf(t, p, sdktest.NewMethods(t, p), sdktest.NewFakeHost(1))
+	h := hostOf(t, p, sdktest.NewFakeHost(1))
 	stop := errors.New("stop")
 	if err := h.Events(ctx10(t), func(sdk.BlockEvent) error { return stop }); !errors.Is(err, stop) {
 		t.Errorf("Events = %v, want the yield error", err)
@@ -402,4 +403,16 @@ func (c chainAndMethods) Methods(ctx context.Context) ([]sdk.MethodSpec, error) 
 
 func (c chainAndMethods) Call(ctx context.Context, method string, params json.RawMessage, s sdk.SessionInfo) (json.RawMessage, error) {
 	return c.methods.Call(ctx, method, params, s)
+}
+
+// TestNewMethodsWithoutHost: without WithHost the plugin is configured but
+// gets no host services.
+func TestNewMethodsWithoutHost(t *testing.T) {
+	p := newTestPlugin()
+	if err := sdktest.NewMethods(t, p).Configure(ctx10(t), []byte(`{"greeting":"hi"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if p.Host() != nil {
+		t.Error("the plugin received a host without WithHost")
+	}
 }

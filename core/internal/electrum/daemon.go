@@ -14,15 +14,17 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
-// daemonError maps a daemon plugin error through the SDK's one error table.
+// daemonError maps a daemon plugin error through amberd's one error table
+// (hostside.ElectrumCode).
 // DAEMON_ERROR messages are "daemon error: <repr>", with the daemon's error
 // object printed as upstream's DaemonError repr. Errors the table maps to
 // an internal error are returned unchanged (the session reports -32603).
 func daemonError(err error) error {
 	kind := sdk.KindOf(err)
-	code := kind.Info().ElectrumCode
+	code := hostside.ElectrumCode(kind)
 	if code == jsonrpc.InternalError {
 		return err
 	}

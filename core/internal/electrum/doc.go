@@ -22,7 +22,7 @@
 // extmethods) and served by the same handler: server.version first, the
 // spec's minimum protocol, arity, the declared cost, then the plugin. The
 // namespaces server., blockchain. and mempool. are the core's: a plugin
-// method there is refused (but for PluginSlots).
+// method there is refused (but for sdk.PluginSlots).
 //
 // *Server is a session.Factory: each client session gets its own handler
 // (handler.go), which owns the session's protocol state in typed fields

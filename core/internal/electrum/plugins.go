@@ -9,40 +9,23 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
-// ReservedNamespaces are the core's method namespaces: a plugin may not
-// declare a method in them (but for PluginSlots), whether or not the core
-// serves that name today.
-var ReservedNamespaces = []string{"server.", "blockchain.", "mempool."}
-
-// PluginSlots are the names in the core's namespaces that the core leaves
-// to a plugin, with what serves them. Without such a plugin they answer
-// "unknown method".
-var PluginSlots = map[string]string{
+// PluginSlotServedBy says, for each of sdk.PluginSlots (the names in the
+// core's reserved namespaces, sdk.ReservedNamespaces, that the core leaves
+// to a plugin), what serves it; docs/methods.md prints it. Without such a
+// plugin a slot answers "unknown method". The namespaces and slots
+// themselves are the SDK's (sdk.ReservedNamespace), which Register checks.
+var PluginSlotServedBy = map[string]string{
 	// Its wire name is fixed by its definition, which predates the
 	// reservation.
 	"blockchain.transaction.bmm_merkle": "the bmm plugin (docs/bmm.md)",
-}
-
-// reservedBy returns the reserved namespace name is in ("" if none or if
-// it is a plugin slot).
-func reservedBy(name string) string {
-	if _, ok := PluginSlots[name]; ok {
-		return ""
-	}
-	for _, ns := range ReservedNamespaces {
-		if strings.HasPrefix(name, ns) {
-			return ns
-		}
-	}
-	return ""
 }
 
 // PluginCall forwards one call of a plugin method to its plugin: args is
@@ -100,9 +83,8 @@ func (r *Registry) Register(plugin string, specs []sdk.MethodSpec, call PluginCa
 			continue
 		}
 		switch other, taken := next[spec.Name]; {
-		case reservedBy(spec.Name) != "":
-			errs = append(errs, fmt.Errorf("plugin %q declares method %q in the core's reserved namespace %q",
-				plugin, spec.Name, reservedBy(spec.Name)))
+		case sdk.IsReserved(spec.Name):
+			errs = append(errs, hostside.CheckReserved(plugin, spec.Name))
 			continue
 		case mine[spec.Name]:
 			errs = append(errs, fmt.Errorf("plugin %q declares method %q twice", plugin, spec.Name))

@@ -45,7 +45,7 @@ func TestRegistryEntries(t *testing.T) {
 		if err := spec.Validate(); err != nil {
 			t.Errorf("%s: %v", m.Name, err)
 		}
-		if reservedBy(m.Name) == "" {
+		if !sdk.IsReserved(m.Name) {
 			t.Errorf("%s is outside the reserved namespaces", m.Name)
 		}
 		if m.Cost.Of == nil || m.Cost.Rule == "" || m.Result == "" || m.handler == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // caller forwards the registry's calls of plugin's methods to provider and
@@ -23,7 +24,8 @@ func caller(plugin string, provider sdk.MethodProvider) electrum.PluginCall {
 	}
 }
 
-// rpcError maps a plugin error through the SDK kind table. Errors that map
+// rpcError maps a plugin error through amberd's kind table
+// (hostside.ElectrumCode). Errors that map
 // to an internal error are returned as plain errors, so that the session
 // logs them and the client sees a generic internal error; the others carry
 // the plugin's message.
@@ -32,7 +34,7 @@ func rpcError(plugin, method string, err error) error {
 	if errors.As(err, &je) {
 		return je
 	}
-	code := sdk.KindOf(err).Info().ElectrumCode
+	code := hostside.ElectrumCode(sdk.KindOf(err))
 	if code == jsonrpc.InternalError {
 		return fmt.Errorf("plugin %q method %s: %w", plugin, method, err)
 	}

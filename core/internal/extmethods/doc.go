@@ -7,7 +7,7 @@
 // Electrum error codes through the SDK's one kind table.
 //
 // The registry refuses methods in the core's namespaces (server.,
-// blockchain., mempool.; see electrum.ReservedNamespaces) and names two
+// blockchain., mempool.; see sdk.ReservedNamespaces) and names two
 // plugins both claim, so a client always reaches the implementation the
 // operator expects. docs/methods.md lists every method.
 package extmethods

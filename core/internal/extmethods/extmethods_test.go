@@ -11,6 +11,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 )
 
 // newPlugins registers into the registry of a core without index or
@@ -119,7 +120,7 @@ func (failing) Methods(context.Context) ([]sdk.MethodSpec, error) {
 // TestErrorTable: every kind of the SDK table maps to its Electrum code
 // with the plugin's message; internal errors stay plain errors.
 func TestErrorTable(t *testing.T) {
-	for _, k := range sdk.KindTable() {
+	for _, k := range hostside.KindTable() {
 		perr := &sdk.Error{Kind: k.Kind, Message: "msg " + k.Name, DaemonCode: -5, DaemonMessage: "dmsg"}
 		err := rpcError("p", "p.m", perr)
 		var je *jsonrpc.Error

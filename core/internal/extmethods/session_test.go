@@ -13,7 +13,7 @@ import (
 	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 	"github.com/amber-electrum/amber/core/internal/session"
-	"github.com/amber-electrum/amber/sdk"
+	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -136,9 +136,9 @@ func TestThroughSession(t *testing.T) {
 		{method: "calc.add", params: `[1, 2]`, result: `3`},
 		{method: "calc.add", params: `{"a": 1, "b": 2, "c": 4}`, result: `7`},
 		{method: "calc.add", params: `[1]`, code: jsonrpc.InvalidParams, msg: `1 argument passed to method "calc.add" but it requires 2`},
-		{method: "calc.add", params: `[1, "x"]`, code: sdk.ElectrumBadRequest, msg: "argument 1 must be a number"},
+		{method: "calc.add", params: `[1, "x"]`, code: hostside.ElectrumBadRequest, msg: "argument 1 must be a number"},
 		{method: "calc.echo", params: `[]`, result: `[]`},
-		{method: "calc.fail", params: `[5]`, code: sdk.ElectrumDaemonError, msg: "calc failed"},
+		{method: "calc.fail", params: `[5]`, code: hostside.ElectrumDaemonError, msg: "calc failed"},
 		{method: "calc.fail", params: `[0]`, code: jsonrpc.InternalError, msg: "internal server error"},
 		{method: "server.ping", params: `[]`, result: `null`},
 		{method: "other.method", params: `[]`, code: jsonrpc.MethodNotFound},

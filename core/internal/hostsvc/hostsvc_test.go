@@ -45,7 +45,7 @@ func ctx10(t *testing.T) context.Context {
 func wireHost(t *testing.T, srv *Server) (sdk.Host, *hostside.MethodsClient) {
 	t.Helper()
 	p := &probe{BasicPlugin: sdk.BasicPlugin{Name: "probe", Version: "1"}}
-	c := sdktest.NewMethods(t, p)
+	c := sdktest.NewPlugin(t, p).Methods
 	if err := c.WithHost(srv).Configure(ctx10(t), []byte("{}")); err != nil {
 		t.Fatalf("configure: %v", err)
 	}

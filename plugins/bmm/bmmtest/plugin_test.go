@@ -94,10 +94,10 @@ func TestPluginOverTheWire(t *testing.T) {
 	}
 	mainHash := submit(t, ctx, M, 1, bip301.Raw, bip301.Accept{Sidechain: sidechainNumber, HStar: [32]byte(sh)})
 
-	mc := sdktest.NewMethods(t, plugin.New(nil))
+	mc := sdktest.NewMethods(t, plugin.New(nil), sdktest.WithHost(nodeHost{nodeSide{S}}))
 	cfg := fmt.Sprintf(`{"mainchain_url":%q,"sidechain_number":%d,"start_height":1,"db_path":%q,"poll_interval":"50ms"}`,
 		M.URL(), sidechainNumber, filepath.Join(t.TempDir(), "bmm.db"))
-	if err := mc.WithHost(nodeHost{nodeSide{S}}).Configure(ctx, []byte(cfg)); err != nil {
+	if err := mc.Configure(ctx, []byte(cfg)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	t.Cleanup(func() { mc.Shutdown(context.Background()) })

@@ -47,12 +47,12 @@ func TestEndToEnd(t *testing.T) {
 	main.Mine()
 	main.Mine(bip301.Accept{Sidechain: sc, HStar: [32]byte(host.Chain[4].Hash)})
 
-	mc := sdktest.NewMethods(t, New(nil))
+	mc := sdktest.NewMethods(t, New(nil), sdktest.WithHost(host))
 	cfg := fmt.Sprintf(`{"mainchain_url":"u:p@%s","sidechain_number":%d,"start_height":1,"db_path":%q,"poll_interval":"20ms","mainchain_timeout":"1s"}`,
 		srv.Listener.Addr(), sc, filepath.Join(t.TempDir(), "bmm.db"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := mc.WithHost(host).Configure(ctx, []byte(cfg)); err != nil {
+	if err := mc.Configure(ctx, []byte(cfg)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	call := func(txid sdk.Hash, height int64) (json.RawMessage, error) {

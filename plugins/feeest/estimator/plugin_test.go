@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/sdk"
-	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -19,7 +18,7 @@ func ctx(t *testing.T) context.Context {
 }
 
 // wired serves p through the SDK's wire and configures it with config.
-func wired(t *testing.T, p *Plugin, config string) *hostside.MethodsClient {
+func wired(t *testing.T, p *Plugin, config string) sdk.MethodProvider {
 	t.Helper()
 	c := sdktest.NewMethods(t, p)
 	if err := c.Configure(ctx(t), []byte(config)); err != nil {
@@ -28,7 +27,7 @@ func wired(t *testing.T, p *Plugin, config string) *hostside.MethodsClient {
 	return c
 }
 
-func call(t *testing.T, c *hostside.MethodsClient, method, params string) (string, error) {
+func call(t *testing.T, c sdk.MethodProvider, method, params string) (string, error) {
 	t.Helper()
 	res, err := c.Call(ctx(t), method, json.RawMessage(params), sdk.SessionInfo{})
 	return string(res), err

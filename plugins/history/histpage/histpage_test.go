@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/amber-electrum/amber/sdk"
-	"github.com/amber-electrum/amber/sdk/hostside"
 	"github.com/amber-electrum/amber/sdk/sdktest"
 )
 
@@ -46,16 +45,16 @@ var shA = sdk.ScriptHashOf([]byte("script A"))
 
 // wired returns the host-side adapter of the plugin configured with host
 // services answering from host.
-func wired(t testing.TB, host *sdktest.FakeHost) *hostside.MethodsClient {
+func wired(t testing.TB, host *sdktest.FakeHost) sdk.MethodProvider {
 	t.Helper()
-	c := sdktest.NewMethods(t, New())
-	if err := c.WithHost(host).Configure(ctx(t), []byte(`{}`)); err != nil {
+	c := sdktest.NewMethods(t, New(), sdktest.WithHost(host))
+	if err := c.Configure(ctx(t), []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func call(t testing.TB, c *hostside.MethodsClient, params string) (Page, error) {
+func call(t testing.TB, c sdk.MethodProvider, params string) (Page, error) {
 	t.Helper()
 	res, err := c.Call(ctx(t), Method, json.RawMessage(params), sdk.SessionInfo{})
 	if err != nil {
@@ -171,7 +170,7 @@ func TestPaging(t *testing.T) {
 
 // allocPerCall returns the bytes allocated (by every goroutine: plugin,
 // host and wire) during one call.
-func allocPerCall(t testing.TB, c *hostside.MethodsClient, params string) (Page, uint64) {
+func allocPerCall(t testing.TB, c sdk.MethodProvider, params string) (Page, uint64) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	res, err := c.Call(ctx(t), Method, json.RawMessage(params), sdk.SessionInfo{})

@@ -16,7 +16,7 @@ KIND_NOT_FOUND = 5
 KIND_UNIMPLEMENTED = 6
 KIND_TIMEOUT = 7
 
-# sdk.KindTable: kind -> (name, gRPC code).
+# The Go SDK's kind table (kindTable, sdk/errors.go): kind -> (name, gRPC code).
 KINDS = {
     KIND_INTERNAL: ("internal", grpc.StatusCode.INTERNAL),
     KIND_DAEMON: ("daemon", grpc.StatusCode.ABORTED),
