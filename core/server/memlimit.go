@@ -8,41 +8,56 @@ import (
 	"github.com/amber-electrum/amber/core/internal/store"
 )
 
-// memLimitSlack is what the Go heap may hold besides the initial sync's
-// batches (store.CachePlan.FlushBytes): sessions, the mempool, blocks in
-// flight from the daemon plugin, and garbage not yet collected. With the
-// engine's own caches and the process's non-heap memory it keeps amberd
-// near cache_mb + 300 MB.
-const memLimitSlack = 224 << 20
+// memAboveCache is the bound on amberd's RSS beyond cache_mb that the
+// limit aims at (issue #10: peak RSS under cache_mb + 300 MB).
+const memAboveCache = 300 << 20
+
+// memReserve is what the process holds outside the Go heap's limit and
+// the engine's caches: the runtime, stacks, fragmentation, and the soft
+// limit's overshoot while the collector catches up. Measured on the
+// 1M-transaction sync at cache_mb 500: a 400 MiB limit peaked at 736 MiB
+// of RSS beside 249 MiB of pebble caches (docs/benchmarks.md, issue #10
+// follow-up 4).
+const memReserve = 150 << 20
+
+// memLimitFloor keeps a small cache_mb from starving the heap: below it
+// the collector would run without end.
+const memLimitFloor = 256 << 20
 
 // goMemLimit is the soft limit of the Go heap that makes amberd's memory
-// follow cache_mb, or 0 for none. Without it the garbage collector lets
-// the heap grow to twice what is live, and during the initial sync live
-// memory is hundreds of MB of batches: peak RSS was cache_mb + 400 MB and
-// more. pebble's block cache and memtables are allocated outside the Go
-// heap when amberd is built with cgo (cgoAllocs), inside it otherwise.
-// buntdb keeps the whole index in the Go heap, far more than cache_mb on
-// a large chain: a limit below the live heap would only make the
-// collector run without end, so buntdb gets none.
-func goMemLimit(engine string, plan store.CachePlan, cgoAllocs bool) int64 {
+// follow cache_mb (0: store.DefaultCacheMB), or 0 for none: cache_mb +
+// memAboveCache, less memReserve and, when amberd is built with cgo
+// (cgoAllocs), less pebble's block cache and memtables, which are then
+// allocated outside the Go heap. Without a limit the garbage collector
+// lets the heap grow to twice what is live, and during the initial sync
+// live memory is hundreds of MB of batches: peak RSS was cache_mb + 750
+// MB. The sync's batches are capped near pebble's memtable size
+// (store.SyncBatchBytes), so they fit well inside. buntdb keeps the whole
+// index in the Go heap, far more than cache_mb on a large chain: a limit
+// below the live heap would only make the collector run without end, so
+// buntdb gets none.
+func goMemLimit(engine string, cacheMB int, plan store.CachePlan, cgoAllocs bool) int64 {
 	if engine == store.EngineBunt {
 		return 0
 	}
-	limit := plan.FlushBytes + memLimitSlack
-	if !cgoAllocs {
-		limit += plan.BlockCache + int64(plan.MemTables)*plan.MemTable
+	if cacheMB <= 0 {
+		cacheMB = store.DefaultCacheMB
 	}
-	return limit
+	limit := int64(cacheMB)<<20 + memAboveCache - memReserve
+	if cgoAllocs {
+		limit -= plan.BlockCache + int64(plan.MemTables)*plan.MemTable
+	}
+	return max(limit, memLimitFloor)
 }
 
 // setMemoryLimit applies goMemLimit unless the operator set GOMEMLIMIT,
 // which the Go runtime has applied already and which wins.
-func setMemoryLimit(log *slog.Logger, engine string, plan store.CachePlan) {
+func setMemoryLimit(log *slog.Logger, engine string, cacheMB int, plan store.CachePlan) {
 	if v := os.Getenv("GOMEMLIMIT"); v != "" {
 		log.Info("Go memory limit from GOMEMLIMIT", "GOMEMLIMIT", v)
 		return
 	}
-	limit := goMemLimit(engine, plan, cgoEnabled)
+	limit := goMemLimit(engine, cacheMB, plan, cgoEnabled)
 	if limit <= 0 {
 		return
 	}

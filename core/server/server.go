@@ -141,7 +141,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 		return nil, err
 	}
 	s.store, s.storePlan = st, plan
-	setMemoryLimit(s.log.With("component", "store"), cfg.DBEngine, plan)
+	setMemoryLimit(s.log.With("component", "store"), cfg.DBEngine, cfg.CacheMB, plan)
 	// Before the session manager: its admission uses the effective
 	// max_sessions (clamped to the open-file limit).
 	if err := s.prepareLimits(openFileLimit()); err != nil {
