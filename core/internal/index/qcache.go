@@ -68,85 +68,52 @@ func (c *queryCache) current(g uint64) bool {
 	return g == now
 }
 
-func (c *queryCache) history(hx HashX) ([]Confirmed, bool) {
-	g, ok := c.begin()
-	if !ok {
-		return nil, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.current(g) {
-		return nil, false
-	}
-	h, ok := c.hist[hx]
-	return h, ok
-}
+func (c *queryCache) history(hx HashX) ([]Confirmed, bool) { return cacheGet(c, &c.hist, hx) }
 
 func (c *queryCache) putHistory(g uint64, hx HashX, h []Confirmed) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	size := entryOverhead + len(h)*int(unsafe.Sizeof(Confirmed{}))
-	if !c.current(g) || c.bytes+size > queryCacheBytes {
-		return
-	}
-	if c.hist == nil {
-		c.hist = make(map[HashX][]Confirmed)
-	}
-	c.hist[hx] = h
-	c.bytes += size
+	cachePut(c, &c.hist, g, hx, h, entryOverhead+len(h)*int(unsafe.Sizeof(Confirmed{})))
 }
 
-func (c *queryCache) unspent(hx HashX) ([]UTXO, bool) {
-	g, ok := c.begin()
-	if !ok {
-		return nil, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.current(g) {
-		return nil, false
-	}
-	u, ok := c.utxos[hx]
-	return u, ok
-}
+func (c *queryCache) unspent(hx HashX) ([]UTXO, bool) { return cacheGet(c, &c.utxos, hx) }
 
 func (c *queryCache) putUnspent(g uint64, hx HashX, u []UTXO) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	size := entryOverhead + len(u)*int(unsafe.Sizeof(UTXO{}))
-	if !c.current(g) || c.bytes+size > queryCacheBytes {
-		return
-	}
-	if c.utxos == nil {
-		c.utxos = make(map[HashX][]UTXO)
-	}
-	c.utxos[hx] = u
-	c.bytes += size
+	cachePut(c, &c.utxos, g, hx, u, entryOverhead+len(u)*int(unsafe.Sizeof(UTXO{})))
 }
 
-func (c *queryCache) balance(hx HashX) (balanceEntry, bool) {
+func (c *queryCache) balance(hx HashX) (balanceEntry, bool) { return cacheGet(c, &c.bal, hx) }
+
+func (c *queryCache) putBalance(g uint64, hx HashX, b balanceEntry) {
+	cachePut(c, &c.bal, g, hx, b, entryOverhead)
+}
+
+// cacheGet returns hx's entry of m if the cache holds one of the current
+// generation.
+func cacheGet[V any](c *queryCache, m *map[HashX]V, hx HashX) (V, bool) {
+	var zero V
 	g, ok := c.begin()
 	if !ok {
-		return balanceEntry{}, false
+		return zero, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.current(g) {
-		return balanceEntry{}, false
+		return zero, false
 	}
-	b, ok := c.bal[hx]
-	return b, ok
+	v, ok := (*m)[hx]
+	return v, ok
 }
 
-func (c *queryCache) putBalance(g uint64, hx HashX, b balanceEntry) {
+// cachePut keeps v, read at generation g, as hx's entry of m, unless a
+// commit came since or the cache is full.
+func cachePut[V any](c *queryCache, m *map[HashX]V, g uint64, hx HashX, v V, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.current(g) || c.bytes+entryOverhead > queryCacheBytes {
+	if !c.current(g) || c.bytes+size > queryCacheBytes {
 		return
 	}
-	if c.bal == nil {
-		c.bal = make(map[HashX]balanceEntry)
+	if *m == nil {
+		*m = make(map[HashX]V)
 	}
-	c.bal[hx] = b
-	c.bytes += entryOverhead
+	(*m)[hx] = v
+	c.bytes += size
 }
