@@ -258,18 +258,29 @@ func (s *pebbleStore) View(ctx context.Context, fn func(Tx) error) error {
 	return err
 }
 
-func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
+// lockWritable takes s.mu for a write (the caller unlocks it), or returns
+// why no write may start: ctx done, the store closed or failed.
+func (s *pebbleStore) lockWritable(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return ErrClosed
 	}
 	if err := s.failure(); err != nil {
+		s.mu.Unlock()
 		return err
 	}
+	return nil
+}
+
+func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
+	if err := s.lockWritable(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
 	t := &pebbleRWTx{db: s.db, writeBuffer: s.spare}
 	s.spare = writeBuffer{}
 	defer func() {
@@ -316,17 +327,10 @@ func (s *pebbleStore) Update(ctx context.Context, fn func(RWTx) error) error {
 // none of Update's write buffer (a map of every key, then a sort of it),
 // which would only repeat what pebble's batch does itself.
 func (s *pebbleStore) Load(ctx context.Context, fn func(Writer) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.lockWritable(ctx); err != nil {
 		return err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if err := s.failure(); err != nil {
-		return err
-	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	if err := fn(pebbleWriter{b}); err != nil {
