@@ -3,6 +3,7 @@ package session
 import (
 	"net"
 	"net/netip"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -121,6 +122,15 @@ func (m *Manager) admit(s *Session) (ok bool, reason string) {
 	return true, ""
 }
 
+// maxRateBuckets bounds the connection buckets held at once, so that
+// connections from ever new addresses (an IPv6 /64 holds 2^64) cannot
+// grow the map without bound between two idle sweeps. Past it the full
+// buckets are pruned at once (at most once a second); if it is still
+// full, a new address is admitted untracked: an attacker holding that many
+// addresses is past what a per-address bound can stop, and strangers are
+// not refused for it (the per-subnet caps and max_sessions still apply).
+const maxRateBuckets = 1 << 16
+
 // connectAllowedLocked takes one token from ipKey's connection bucket; it
 // reports false when the bucket is empty (m.mu held).
 func (m *Manager) connectAllowedLocked(ipKey string) bool {
@@ -130,6 +140,15 @@ func (m *Manager) connectAllowedLocked(ipKey string) bool {
 	}
 	l := m.rates[ipKey]
 	if l == nil {
+		if len(m.rates) >= maxRateBuckets {
+			if now := time.Now(); now.Sub(m.ratesPruned) >= time.Second {
+				m.ratesPruned = now
+				m.pruneRatesLocked()
+			}
+			if len(m.rates) >= maxRateBuckets {
+				return true
+			}
+		}
 		l = rate.NewLimiter(rate.Limit(a.RatePerIP), max(a.BurstPerIP, 1))
 		m.rates[ipKey] = l
 	}
@@ -139,10 +158,14 @@ func (m *Manager) connectAllowedLocked(ipKey string) bool {
 // pruneRates forgets the connection buckets that have refilled and whose
 // address holds no session: they would admit the next connection anyway.
 // The idle sweep calls it, so the map holds at most the addresses seen
-// within about one refill time.
+// within about one refill time (and never more than maxRateBuckets).
 func (m *Manager) pruneRates() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.pruneRatesLocked()
+}
+
+func (m *Manager) pruneRatesLocked() {
 	for k, l := range m.rates {
 		if m.byIP[k] == 0 && l.Tokens() >= float64(l.Burst()) {
 			delete(m.rates, k)

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"testing"
 	"testing/synctest"
@@ -193,6 +194,36 @@ func TestConnectRateRefillsAndPrunes(t *testing.T) {
 		m.pruneRates()
 		if len(m.rates) != 0 {
 			t.Fatalf("%d full buckets kept", len(m.rates))
+		}
+	})
+}
+
+// Connections from ever new addresses hold at most maxRateBuckets buckets:
+// refilled ones are pruned when the map is full, and past that new
+// addresses are admitted untracked, not refused.
+func TestConnectRateBucketsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(nil)
+		m.adm = Admission{RatePerIP: 1000, BurstPerIP: 1}
+		take := func(k string) bool {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return m.connectAllowedLocked(k)
+		}
+		for i := range maxRateBuckets + 10 {
+			if !take(fmt.Sprintf("2001:db8::%x", i)) {
+				t.Fatalf("address %d refused", i)
+			}
+		}
+		if n := len(m.rates); n != maxRateBuckets {
+			t.Fatalf("%d buckets held, want at most %d", n, maxRateBuckets)
+		}
+		time.Sleep(2 * time.Second) // every bucket refills
+		if !take("2001:db8:1::1") {
+			t.Fatal("a new address refused")
+		}
+		if n := len(m.rates); n != 1 {
+			t.Fatalf("%d buckets after the prune at the cap, want 1", n)
 		}
 	})
 }

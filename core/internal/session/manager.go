@@ -52,14 +52,15 @@ type Manager struct {
 	budget   budget
 	items    chan struct{} // batch items running server-wide (batch.go)
 
-	countMu  sync.Mutex // serialises add and remove with their OnCountChange
-	mu       sync.Mutex
-	sessions map[uint64]*Session
-	byIP     map[string]int           // admitted sessions per address
-	byNet    map[string]int           // admitted sessions per subnet group
-	rates    map[string]*rate.Limiter // connection buckets per address (Admission.RatePerIP)
-	capped   map[*Session]struct{}
-	admitted int
+	countMu     sync.Mutex // serialises add and remove with their OnCountChange
+	mu          sync.Mutex
+	sessions    map[uint64]*Session
+	byIP        map[string]int           // admitted sessions per address
+	byNet       map[string]int           // admitted sessions per subnet group
+	rates       map[string]*rate.Limiter // connection buckets per address (Admission.RatePerIP)
+	ratesPruned time.Time                // last prune of rates at maxRateBuckets
+	capped      map[*Session]struct{}
+	admitted    int
 	// OnCountChange, if set, is called (outside the lock) with the new
 	// number of sessions after each session starts or ends. The server uses
 	// it to pause and resume listeners at MAX_SESSIONS.
