@@ -24,6 +24,7 @@ func badRequest(format string, args ...any) *jsonrpc.Error {
 // without escapes (every hash parameter) is sliced out; others go through
 // encoding/json.
 func jsonString(raw json.RawMessage) (string, bool) {
+	raw = bytes.Trim(raw, " \t\r\n") // JSON's whitespace, which a value may carry
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false
 	}
