@@ -51,6 +51,10 @@ func FuzzBatchReader(f *testing.F) {
 					t.Fatalf("invalid reply %q", msg)
 				}
 			}
+			// A request cancelled by the EOF releases what it held from
+			// its own goroutine, possibly after Serve returned: let every
+			// goroutine of the bubble finish or block first.
+			synctest.Wait()
 			if used := m.budget.used.Load(); used != 0 {
 				t.Fatalf("%d bytes still held in the budget after the session", used)
 			}
