@@ -99,8 +99,11 @@ func TestDevnetOwnPortsBesideAnotherBtcd(t *testing.T) {
 	}
 	defer held.Close()
 	heldPort := held.Addr().(*net.TCPAddr).Port
-	wsPort, _ := regtest.FreePort()
-	rpcPort, _ := regtest.FreePort()
+	ports, err := regtest.FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsPort, rpcPort := ports[0], ports[1]
 
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "devnet.yaml")

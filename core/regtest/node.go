@@ -73,12 +73,27 @@ type Node struct {
 
 // FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ps, err := FreePorts(1)
 	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
+		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ps[0], nil
+}
+
+// FreePorts returns n distinct TCP ports that were free on 127.0.0.1 a
+// moment ago. Every port is held until all n are chosen, so two of them
+// are never the same (calling FreePort n times may return one port twice).
+func FreePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
 
 // StartNode starts btcd in regtest mode and waits until its RPC server
@@ -149,15 +164,15 @@ func (n *Node) start(ctx context.Context) error {
 	autoRPC, autoP2P := n.opts.RPCPort == 0, n.opts.Listen && n.opts.P2PPort == 0
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
+		ports, perr := FreePorts(2)
+		if perr != nil {
+			return perr
+		}
 		if autoRPC {
-			if n.opts.RPCPort, err = FreePort(); err != nil {
-				return err
-			}
+			n.opts.RPCPort = ports[0]
 		}
 		if autoP2P {
-			if n.opts.P2PPort, err = FreePort(); err != nil {
-				return err
-			}
+			n.opts.P2PPort = ports[1]
 		}
 		err = n.startOnce(ctx)
 		if err == nil || ctx.Err() != nil || (!autoRPC && !autoP2P) || !errors.Is(err, errExited) {

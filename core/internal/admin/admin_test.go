@@ -36,6 +36,14 @@ func (r *rig) clientSession(name string) (*conn, *session.Session) {
 	c.ok(&v, "server.version", []string{name, "1.4"})
 	for _, s := range r.mgr.Sessions() {
 		if !before[s.ID()] && s.Kind() == "TCP" {
+			// The reply reaches the client before the session releases
+			// the request's slot: wait for it, so rows read next see
+			// nothing pending.
+			for deadline := time.Now().Add(10 * time.Second); s.Pending() != 0; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					r.t.Fatalf("session %d still has %d requests pending", s.ID(), s.Pending())
+				}
+			}
 			return c, s
 		}
 	}

@@ -87,13 +87,9 @@ type server struct {
 
 func startServer(t *testing.T, node *regtest.Node, seeds []string, discovery string) *server {
 	t.Helper()
-	var ports [2]int
-	for i := range ports {
-		p, err := regtest.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = p
+	ports, err := regtest.FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
 	}
 	s := &server{tcp: "127.0.0.1:" + strconv.Itoa(ports[0]), rpc: "127.0.0.1:" + strconv.Itoa(ports[1]), port: ports[0]}
 	s.Amberd = harness.StartAmberd(t, harness.AmberdOptions{DaemonURL: node.URL(), Env: map[string]string{

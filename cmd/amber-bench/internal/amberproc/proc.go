@@ -57,14 +57,6 @@ type Proc struct {
 	admin   *rpcclient.Conn
 }
 
-func freeAddr() (string, error) {
-	p, err := regtest.FreePort()
-	if err != nil {
-		return "", err
-	}
-	return "127.0.0.1:" + strconv.Itoa(p), nil
-}
-
 // Start launches amberd. Started is the moment just before the process
 // was started.
 func Start(ctx context.Context, o Options) (*Proc, error) {
@@ -72,18 +64,16 @@ func Start(ctx context.Context, o Options) (*Proc, error) {
 		return nil, errors.New("amberproc: Amberd and DaemonURL are required")
 	}
 	p := &Proc{done: make(chan struct{})}
-	var err error
-	for _, a := range []*string{&p.tcp, &p.rpc} {
-		if *a, err = freeAddr(); err != nil {
-			return nil, fmt.Errorf("amberproc: %w", err)
-		}
+	ports, err := regtest.FreePorts(3)
+	if err != nil {
+		return nil, fmt.Errorf("amberproc: %w", err)
 	}
+	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[i]) }
+	p.tcp, p.rpc = addr(0), addr(1)
 	switch o.Metrics {
 	case "":
 	case "auto":
-		if p.metrics, err = freeAddr(); err != nil {
-			return nil, fmt.Errorf("amberproc: %w", err)
-		}
+		p.metrics = addr(2)
 	default:
 		p.metrics = o.Metrics
 	}

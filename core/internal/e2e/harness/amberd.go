@@ -140,20 +140,13 @@ func StartAmberd(t testing.TB, opts AmberdOptions) *Amberd {
 	return a
 }
 
-func freeAddr() (string, error) {
-	p, err := regtest.FreePort()
-	if err != nil {
-		return "", err
-	}
-	return "127.0.0.1:" + strconv.Itoa(p), nil
-}
-
 func (a *Amberd) start() error {
-	var err error
-	for _, p := range []*string{&a.tcp, &a.ws, &a.rpc} {
-		if *p, err = freeAddr(); err != nil {
-			return err
-		}
+	ports, err := regtest.FreePorts(3)
+	if err != nil {
+		return err
+	}
+	for i, p := range []*string{&a.tcp, &a.ws, &a.rpc} {
+		*p = "127.0.0.1:" + strconv.Itoa(ports[i])
 	}
 	home, _ := os.UserHomeDir()
 	vars := map[string]string{
@@ -216,8 +209,12 @@ func (a *Amberd) start() error {
 
 // WaitReady waits until the TCP service accepts connections (amberd opens
 // it once the index caught up). It fails early if amberd exits.
+// Ports are picked free but held by nobody until amberd binds them, after
+// its index caught up: when another process took one in between (amberd
+// exits with "address already in use"), amberd is started again on new
+// ports, twice at most.
 func (a *Amberd) WaitReady(ctx context.Context) error {
-	for {
+	for retries := 0; ; {
 		var d net.Dialer
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
 		c, err := d.DialContext(cctx, "tcp", a.tcp)
@@ -228,6 +225,13 @@ func (a *Amberd) WaitReady(ctx context.Context) error {
 		}
 		select {
 		case <-a.done:
+			if retries < 2 && strings.Contains(a.tail(4<<10), "address already in use") {
+				retries++
+				if err := a.start(); err != nil {
+					return err
+				}
+				continue
+			}
 			return fmt.Errorf("amberd exited (%v) before serving on %s", a.ExitErr(), a.tcp)
 		case <-ctx.Done():
 			return fmt.Errorf("amberd TCP %s not open: %w", a.tcp, ctx.Err())
