@@ -151,27 +151,59 @@ func (pl *pipeline) work(ctx context.Context, w *blockWork) {
 	}
 	w.in = make([]prefetch, nin)
 	w.gen = pl.committed.Load()
+	// Inputs the sequencer will find in memory (the layer being committed,
+	// the cache of recent outputs) are not looked up; the others are.
+	// Whatever changes in between, the sequencer falls back on the store
+	// (pipeline.spend), so skipping is never wrong, only slower.
+	type lookupIn struct {
+		j  int
+		op *wire.OutPoint
+	}
+	need := make([]lookupIn, 0, nin)
+	prev := pl.prevPub.Load()
+	c := pl.cache
+	if c != nil {
+		c.mu.RLock()
+	}
+	j := 0
+	for _, mtx := range txs[1:] {
+		for _, in := range mtx.TxIn {
+			op := outpoint{txid: sdk.Hash(in.PreviousOutPoint.Hash), vout: in.PreviousOutPoint.Index}
+			if _, ok := local[op.txid]; !ok {
+				switch {
+				case prev != nil && hasLive(prev, op):
+					pl.stats.prevSkips.Add(1)
+				case c != nil && c.hasLocked(op):
+					pl.stats.cacheSkips.Add(1)
+				default:
+					need = append(need, lookupIn{j, &in.PreviousOutPoint})
+				}
+			}
+			j++
+		}
+	}
+	if c != nil {
+		c.mu.RUnlock()
+	}
+	if len(need) == 0 {
+		return
+	}
+	pl.stats.workerGets.Add(int64(len(need)))
 	kb := make([]byte, 0, 37)
 	err = pl.ix.st.View(ctx, func(tx store.Tx) error {
-		j := 0
-		for _, mtx := range txs[1:] {
-			for _, in := range mtx.TxIn {
-				h := sdk.Hash(in.PreviousOutPoint.Hash)
-				if _, ok := local[h]; !ok {
-					kb = appendOutKey(kb[:0], &h, in.PreviousOutPoint.Index)
-					raw, err := tx.Get(kb)
-					switch {
-					case err == nil:
-						ov, err := decodeOutVal(raw)
-						if err != nil {
-							return err
-						}
-						w.in[j] = prefetch{ov: ov, found: true}
-					case !errors.Is(err, store.ErrNotFound):
-						return err
-					}
+		for _, n := range need {
+			h := sdk.Hash(n.op.Hash)
+			kb = appendOutKey(kb[:0], &h, n.op.Index)
+			raw, err := tx.Get(kb)
+			switch {
+			case err == nil:
+				ov, err := decodeOutVal(raw)
+				if err != nil {
+					return err
 				}
-				j++
+				w.in[n.j] = prefetch{ov: ov, found: true}
+			case !errors.Is(err, store.ErrNotFound):
+				return err
 			}
 		}
 		return nil
@@ -179,6 +211,11 @@ func (pl *pipeline) work(ctx context.Context, w *blockWork) {
 	if err != nil {
 		w.err = fatal(fmt.Errorf("block %d: look up spent outputs: %w", p.height, err))
 	}
+}
+
+func hasLive(l *layer, op outpoint) bool {
+	_, ok := l.live[op]
+	return ok
 }
 
 // prepareBlock adds block w (which connects to b.st) to batch b.
@@ -286,6 +323,11 @@ func (pl *pipeline) spend(ctx context.Context, b *syncBatch, op outpoint, pf pre
 		}
 		ov, found = prev.live[op]
 	}
+	// The cache holds committed outputs not spent up to the batch before
+	// prev; the spends of prev and b were checked above.
+	if !found && pl.cache != nil {
+		ov, found = pl.cache.get(op)
+	}
 	// Layers up to b.num-2 are dropped (committed): a lookup made after
 	// they were committed saw their spends; an older one is looked up again.
 	if !found && pf.found && gen >= b.num-2 {
@@ -293,6 +335,7 @@ func (pl *pipeline) spend(ctx context.Context, b *syncBatch, op outpoint, pf pre
 	}
 	if !found {
 		var err error
+		pl.stats.seqGets.Add(1)
 		if ov, found, err = pl.lookup(ctx, op); err != nil {
 			return outVal{}, err
 		}

@@ -52,6 +52,19 @@ type pipeline struct {
 	// before the first); the sequencer drops it when it hands off the next.
 	prev     *layer
 	inflight *commitJob
+	// prevPub is prev for the workers (they skip the lookups of outputs
+	// it holds); cache holds the outputs of older committed batches.
+	prevPub atomic.Pointer[layer]
+	cache   *outCache
+	stats   spendStats
+}
+
+// spendStats counts where the pipeline's spent outputs were resolved
+// without the store, and the store lookups made (logged at the end of a
+// forward sync).
+type spendStats struct {
+	prevSkips, cacheSkips atomic.Int64 // worker lookups skipped
+	workerGets, seqGets   atomic.Int64 // store lookups by workers, by the sequencer
 }
 
 type commitJob struct {
@@ -87,6 +100,7 @@ func (j *commitJob) idle() bool {
 func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	pl := &pipeline{ix: ix, target: target, batchBytes: ix.syncBatchBytes(), undoFloor: target - int64(ix.reorgLimit)}
+	pl.cache = newOutCache(ix.outCacheBytes(pl.batchBytes))
 	ix.mp.mu.RLock()
 	pl.keepTxs = len(ix.mp.txs) > 0
 	ix.mp.mu.RUnlock()
@@ -130,7 +144,24 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 			}
 		}()
 	}
+	defer func() {
+		s := &pl.stats
+		ix.log.Debug("forward sync: spent outputs", "from_layer_in_flight", s.prevSkips.Load(),
+			"from_cache", s.cacheSkips.Load(), "worker_lookups", s.workerGets.Load(),
+			"sequencer_lookups", s.seqGets.Load(), "cached", pl.cache.len())
+	}()
 	return pl.sequence(ctx, st, order, budget)
+}
+
+// outCacheBytes is the memory of the forward sync's cache of recent
+// outputs: what SyncCacheBytes leaves beside the three batches it bounds
+// (batchBytes is often capped below a third by the store), at most a
+// quarter of SyncCacheBytes.
+func (ix *Index) outCacheBytes(batchBytes int64) int64 {
+	if testOutCacheBytes != 0 {
+		return testOutCacheBytes
+	}
+	return max(0, min(ix.opts.SyncCacheBytes-3*batchBytes, ix.opts.SyncCacheBytes/4))
 }
 
 // syncBatchBytes is the row budget of one initial-sync batch: a third of
@@ -292,8 +323,11 @@ func (pl *pipeline) handoff(ctx context.Context, b *syncBatch) error {
 		if err := j.wait(); err != nil {
 			return err
 		}
+		// The previous batch is committed: its layer moves to the cache.
+		pl.cache.retire(pl.prev)
 	}
 	pl.prev = &b.lay
+	pl.prevPub.Store(pl.prev)
 	j := &commitJob{b: b, done: make(chan error, 1)}
 	pl.inflight = j
 	go func() {

@@ -137,10 +137,18 @@ func TestPipelineBatchings(t *testing.T) {
 		{"budget of a few blocks", func(o *Options) { o.BatchBlocks = 0; o.SyncCacheBytes = 60_000 }},
 		{"tiny prefetch", func(o *Options) { o.BatchBlocks = 0; o.PrefetchBytes = 1; o.SyncCacheBytes = 30_000 }},
 		{"unbounded", func(o *Options) { o.BatchBlocks = 0; o.FetchBlocks = 200 }},
+		{"batches of 3, output cache", func(o *Options) { o.BatchBlocks = 3; o.FetchBlocks = 4 }},
+		{"batches of 2, output cache evicting", func(o *Options) { o.BatchBlocks = 2; o.FetchBlocks = 3 }},
+	}
+	cacheBytes := map[string]int64{
+		"batches of 3, output cache":          64 << 20,
+		"batches of 2, output cache evicting": 12 * 2 * outCacheEntryBytes, // 12 outputs a generation
 	}
 	var ref []string
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			testOutCacheBytes = cacheBytes[c.name]
+			defer func() { testOutCacheBytes = 0 }()
 			chain := &fakeChain{}
 			chain.set(blocks)
 			ix := newTestIndex(t, chain, nil, func(o *Options) { o.ReorgLimit = 10; c.mod(o) })
@@ -255,6 +263,8 @@ func TestSpendResolution(t *testing.T) {
 	pl := &pipeline{ix: ix}
 	prev := &layer{live: map[outpoint]outVal{mk(3): ov(3)}, spent: map[outpoint]struct{}{mk(4): {}}}
 	pl.prev = prev
+	pl.cache = newOutCache(1 << 20)
+	pl.cache.retire(&layer{live: map[outpoint]outVal{mk(8): ov(8), mk(4): ov(4)}})
 	b := newSyncBatch(5, state{height: 9})
 	b.lay.live[mk(5)] = ov(5)
 
@@ -275,6 +285,8 @@ func TestSpendResolution(t *testing.T) {
 		{"stale lookup read again: found", inStore, prefetch{ov(1), true}, 2, ov(1), false, 2},
 		{"stale lookup read again: spent since", gone, prefetch{ov(2), true}, 2, outVal{}, true, 0},
 		{"unknown", mk(7), prefetch{}, 5, outVal{}, true, 0},
+		{"in the cache of recent outputs", mk(8), prefetch{}, 0, ov(8), false, 2},
+		{"in the cache, spent twice in the batch", mk(8), prefetch{}, 0, outVal{}, true, 0},
 	}
 	for _, c := range cases {
 		before := len(b.dels)
