@@ -12,7 +12,9 @@ import (
 // budget keeps nothing.
 func TestOutCache(t *testing.T) {
 	op := func(b byte) outpoint { return outpoint{txid: sdk.Hash{b}, vout: uint32(b)} }
-	ov := func(b byte, h int64) outVal { return outVal{hx: HashX{b}, txnum: uint64(b), value: int64(b), height: h} }
+	ov := func(b byte, h int64) outVal {
+		return outVal{hx: HashX{b}, txnum: uint64(b), value: int64(b), height: h}
+	}
 	lay := func(live map[outpoint]outVal, spent ...outpoint) *layer {
 		l := &layer{live: live, spent: map[outpoint]struct{}{}}
 		for _, s := range spent {
