@@ -1,6 +1,10 @@
 package index
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/amber-electrum/amber/sdk"
+)
 
 // outCache keeps, in memory, the outputs of the sync's recently committed
 // batches that no batch has spent since, so that a spend of one of them
@@ -21,10 +25,16 @@ import "sync"
 // the only writer). Eviction is by age, two generations: outputs enter
 // young; when young holds half the budget, old is dropped and young becomes
 // old.
+//
+// pending holds the txids of the blocks parsed by the workers and not yet
+// retired: their outputs are in no store row yet, so a worker need not
+// look them up (the sequencer finds them in its layers, or in the cache
+// once their batch is retired).
 type outCache struct {
 	mu         sync.RWMutex
 	young, old map[outpoint]outVal
 	maxGen     int // entries per generation (0: the cache is off)
+	pending    map[sdk.Hash]struct{}
 }
 
 // outCacheEntryBytes is the estimated memory of one cached output (key,
@@ -37,7 +47,7 @@ const outCacheEntryBytes = liveEntryBytes
 var testOutCacheBytes int64
 
 func newOutCache(budget int64) *outCache {
-	c := &outCache{maxGen: int(budget / 2 / outCacheEntryBytes)}
+	c := &outCache{maxGen: int(budget / 2 / outCacheEntryBytes), pending: make(map[sdk.Hash]struct{})}
 	if c.maxGen > 0 {
 		c.young = make(map[outpoint]outVal)
 	}
@@ -56,20 +66,44 @@ func (c *outCache) get(op outpoint) (outVal, bool) {
 	return ov, ok
 }
 
-// hasLocked reports whether op is cached; the caller holds the read lock.
-func (c *outCache) hasLocked(op outpoint) bool {
+// inMemoryLocked reports whether op is cached or an output of a pending
+// block; the caller holds the read lock.
+func (c *outCache) inMemoryLocked(op outpoint) bool {
+	if _, ok := c.pending[op.txid]; ok {
+		return true
+	}
 	_, ok := c.get(op)
 	return ok
 }
 
-// retire takes a committed batch's layer: its spends leave the cache, its
-// unspent outputs enter it.
+// addPending records the txids of a parsed block (workers).
+func (c *outCache) addPending(txids []sdk.Hash) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	for _, id := range txids {
+		c.pending[id] = struct{}{}
+	}
+	c.mu.Unlock()
+}
+
+// retire takes a committed batch's layer: its blocks are no longer
+// pending, its spends leave the cache, its unspent outputs enter it.
 func (c *outCache) retire(l *layer) {
-	if c == nil || c.maxGen == 0 || l == nil {
+	if c == nil || l == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for _, ids := range l.txids {
+		for _, id := range ids {
+			delete(c.pending, id)
+		}
+	}
+	if c.maxGen == 0 {
+		return
+	}
 	for op := range l.spent {
 		delete(c.young, op)
 		delete(c.old, op)

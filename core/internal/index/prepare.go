@@ -23,6 +23,7 @@ import (
 type layer struct {
 	live  map[outpoint]outVal
 	spent map[outpoint]struct{}
+	txids [][]sdk.Hash // of the batch's blocks (outCache.retire)
 }
 
 // kv is a row to write.
@@ -124,6 +125,9 @@ func (pl *pipeline) work(ctx context.Context, w *blockWork) {
 		return
 	}
 	w.p = p
+	if p.height > 0 {
+		pl.cache.addPending(p.txids)
+	}
 	txs := p.msg.Transactions
 	nout, nin := 0, 0
 	for i, tx := range txs {
@@ -173,7 +177,7 @@ func (pl *pipeline) work(ctx context.Context, w *blockWork) {
 				switch {
 				case prev != nil && hasLive(prev, op):
 					pl.stats.prevSkips.Add(1)
-				case c != nil && c.hasLocked(op):
+				case c != nil && c.inMemoryLocked(op):
 					pl.stats.cacheSkips.Add(1)
 				default:
 					need = append(need, lookupIn{j, &in.PreviousOutPoint})
@@ -289,6 +293,7 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 			}
 		}
 		b.addSet(heightKey(pBlock, h), txids)
+		b.lay.txids = append(b.lay.txids, p.txids)
 		if h > pl.undoFloor {
 			u := undo.encode()
 			b.undos = append(b.undos, undoRow{height: h, val: u})
@@ -374,52 +379,27 @@ func (pl *pipeline) lookup(ctx context.Context, op outpoint) (outVal, bool, erro
 	return ov, found, nil
 }
 
-// writeBatch writes batch b and the state record inside tx.
+// writeBatch writes batch b and the state record inside tx, in key order
+// (see sortBatch).
 func (ix *Index) writeBatch(tx store.Writer, b *syncBatch) error {
-	for _, k := range b.dels {
-		if err := tx.Delete(k); err != nil {
-			return err
-		}
-	}
-	// Undo records: those the batch's later blocks would have pruned are
-	// not written, and only records older than the batch are deleted.
+	return sortBatch(b, ix.batchOtherRows(b)).write(tx)
+}
+
+// batchOtherRows are the rows of b beside its prepared ones: the undo
+// records (those the batch's later blocks would have pruned are not
+// written, and only records older than the batch are deleted) and the
+// state record.
+func (ix *Index) batchOtherRows(b *syncBatch) []otherRow {
+	var rows []otherRow
 	for h := b.first; h <= b.last; h++ {
 		if old := h - int64(ix.reorgLimit); old > 0 && old < b.first {
-			if err := tx.Delete(heightKey(pUndo, old)); err != nil {
-				return err
-			}
+			rows = append(rows, otherRow{k: heightKey(pUndo, old)})
 		}
 	}
 	for _, u := range b.undos {
 		if u.height > b.last-int64(ix.reorgLimit) {
-			if err := tx.Set(heightKey(pUndo, u.height), u.val); err != nil {
-				return err
-			}
+			rows = append(rows, otherRow{k: heightKey(pUndo, u.height), v: u.val})
 		}
 	}
-	kb, vb := make([]byte, 0, 64), make([]byte, 0, 64)
-	for op, ov := range b.lay.live {
-		kb = appendUTXOKey(kb[:0], ov.hx, ov.txnum, op.vout)
-		vb = appendUTXOVal(vb[:0], ov.value, &op.txid, ov.height)
-		// tx_nums are never reused (undoBlock deletes the rows of the
-		// tx_nums it gives back), so no U row has this key.
-		if err := setFresh(tx, kb, vb); err != nil {
-			return err
-		}
-		kb = appendOutKey(kb[:0], &op.txid, op.vout)
-		vb = ov.appendTo(vb[:0])
-		if err := tx.Set(kb, vb); err != nil {
-			return err
-		}
-	}
-	for _, s := range b.sets {
-		if s.k[0] == pHist || s.k[0] == pUTXO {
-			if err := setFresh(tx, s.k, s.v); err != nil {
-				return err
-			}
-		} else if err := tx.Set(s.k, s.v); err != nil {
-			return err
-		}
-	}
-	return tx.Set([]byte(stateKeyStr), b.st.encode(ix.genesis))
+	return append(rows, otherRow{k: []byte(stateKeyStr), v: b.st.encode(ix.genesis)})
 }
