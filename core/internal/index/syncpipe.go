@@ -17,12 +17,16 @@ import (
 //  1. the fetcher streams blocks from the daemon plugin (bounded by
 //     PrefetchBytes of raw blocks);
 //  2. GOMAXPROCS workers parse them, hash their output scripts and look up
-//     in the store the outputs their inputs spend (blockWork);
+//     in the store the outputs their inputs spend (blockWork), except those
+//     the sequencer will find in memory: outputs of the batch in flight, of
+//     blocks not yet retired, or in the cache of recent outputs (outCache);
 //  3. the sequencer takes the blocks in chain order, checks that each
 //     connects, assigns tx_nums, resolves every spent output (prepare.go)
 //     and accumulates the rows of a batch in memory;
 //  4. a commit goroutine writes a closed batch in one store transaction with
-//     the state record, while the sequencer prepares the next batch.
+//     the state record, in key order (sortBatch), while the sequencer
+//     prepares the next batch; once it is committed, the batch's unspent
+//     outputs move to the cache of recent outputs.
 //
 // A batch closes when the sync target is reached, when it holds
 // SyncCacheBytes/3 of prepared rows (at most two batches and the store's
@@ -147,7 +151,7 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 	defer func() {
 		s := &pl.stats
 		ix.log.Debug("forward sync: spent outputs", "from_layer_in_flight", s.prevSkips.Load(),
-			"from_cache", s.cacheSkips.Load(), "worker_lookups", s.workerGets.Load(),
+			"from_cache_or_pending", s.cacheSkips.Load(), "worker_lookups", s.workerGets.Load(),
 			"sequencer_lookups", s.seqGets.Load(), "cached", pl.cache.len())
 	}()
 	return pl.sequence(ctx, st, order, budget)
