@@ -107,7 +107,47 @@ func sortBatch(b *syncBatch, other []otherRow) *sortedBatch {
 	// and by index within a kind; at orders exactly that, except that
 	// live rows come after sets. They never share a key: a set is an X, B
 	// or H row or a duplicate's older U row, whose tx_num differs.
-	slices.SortFunc(s.refs, func(a, c rowRef) int {
+	if len(s.refs) < 1024 {
+		s.sortRange(s.refs)
+		return s
+	}
+	s.refs = bucketByTop16(s.refs)
+	start := 0
+	for i := 1; i <= len(s.refs); i++ {
+		if i < len(s.refs) && s.refs[i].hi>>48 == s.refs[start].hi>>48 {
+			continue
+		}
+		s.sortRange(s.refs[start:i])
+		start = i
+	}
+	return s
+}
+
+// bucketByTop16 orders refs by their keys' first two bytes (a counting
+// sort, stable), so that each run of equal first bytes can be sorted
+// alone: the keys are a handful of prefixes followed by hashes.
+func bucketByTop16(refs []rowRef) []rowRef {
+	var count [1 << 16]int32
+	for _, r := range refs {
+		count[r.hi>>48]++
+	}
+	var sum int32
+	for i, c := range count {
+		count[i] = sum
+		sum += c
+	}
+	out := make([]rowRef, len(refs))
+	for _, r := range refs {
+		b := r.hi >> 48
+		out[count[b]] = r
+		count[b]++
+	}
+	return out
+}
+
+// sortRange sorts refs by key, then write order.
+func (s *sortedBatch) sortRange(refs []rowRef) {
+	slices.SortFunc(refs, func(a, c rowRef) int {
 		if a.hi != c.hi {
 			return cmp.Compare(a.hi, c.hi)
 		}
@@ -119,7 +159,6 @@ func sortBatch(b *syncBatch, other []otherRow) *sortedBatch {
 		}
 		return cmp.Compare(a.at, c.at)
 	})
-	return s
 }
 
 // write writes the rows in order.
