@@ -62,8 +62,9 @@ func (c *rawChain) MempoolTransactions(context.Context, []sdk.Hash) ([][]byte, e
 
 // BenchmarkSyncForward runs the whole initial sync (fetch, parse, prepare,
 // commit) of 600 blocks of 30 txs from a pre-serialised chain into a
-// file-backed buntdb store with the server's default batching options; it
-// reports wall and CPU ns per block and tx/s.
+// file-backed store of each engine (buntdb; pebble with cache_mb 64 and
+// the sync budget the server gives it) with the server's default batching
+// options; it reports wall and CPU ns per block and tx/s.
 func BenchmarkSyncForward(b *testing.B) {
 	blocks := genSyncChain(600, 30, 200, 1)
 	chain := newRawChain(b, blocks)
@@ -71,33 +72,50 @@ func BenchmarkSyncForward(b *testing.B) {
 	for _, blk := range blocks[1:] {
 		ntx += len(blk.Transactions)
 	}
-	ctx := context.Background()
-	b.ReportAllocs()
-	var cpu int64
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		s, err := store.OpenBunt(filepath.Join(b.TempDir(), "db"), store.BuntOptions{Sync: store.SyncNever})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ix, err := Open(ctx, Options{Store: s, Chain: chain, Genesis: chain.blocks[0].Hash, Logger: discardLogger()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		c0 := cpuTime()
-		if err := ix.syncForward(ctx, int64(len(blocks)-1)); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		cpu += int64(cpuTime() - c0)
-		if h, _, _ := ix.Tip(); h != int64(len(blocks)-1) {
-			b.Fatal(fmt.Sprintf("synced to %d", h))
-		}
-		_ = s.Close()
+	const pebbleCacheMB = 64
+	engines := []struct {
+		name      string
+		open      func(dir string) (store.Store, error)
+		syncCache int64
+	}{
+		{"buntdb", func(dir string) (store.Store, error) {
+			return store.OpenBunt(filepath.Join(dir, "db"), store.BuntOptions{Sync: store.SyncNever})
+		}, 0},
+		{"pebble", func(dir string) (store.Store, error) {
+			return store.OpenPebble(dir, store.PebbleOptions{Sync: store.SyncNever, CacheMB: pebbleCacheMB})
+		}, store.PlanCache(store.EnginePebble, pebbleCacheMB).FlushBytes},
 	}
-	nblk := float64(b.N * (len(blocks) - 1))
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/nblk, "ns/block")
-	b.ReportMetric(float64(cpu)/nblk, "cpu-ns/block")
-	b.ReportMetric(float64(b.N*ntx)/b.Elapsed().Seconds(), "tx/s")
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			var cpu int64
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				s, err := e.open(b.TempDir())
+				if err != nil {
+					b.Fatal(err)
+				}
+				ix, err := Open(ctx, Options{Store: s, Chain: chain, Genesis: chain.blocks[0].Hash, Logger: discardLogger(), SyncCacheBytes: e.syncCache})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				c0 := cpuTime()
+				if err := ix.syncForward(ctx, int64(len(blocks)-1)); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				cpu += int64(cpuTime() - c0)
+				if h, _, _ := ix.Tip(); h != int64(len(blocks)-1) {
+					b.Fatal(fmt.Sprintf("synced to %d", h))
+				}
+				_ = s.Close()
+			}
+			nblk := float64(b.N * (len(blocks) - 1))
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/nblk, "ns/block")
+			b.ReportMetric(float64(cpu)/nblk, "cpu-ns/block")
+			b.ReportMetric(float64(b.N*ntx)/b.Elapsed().Seconds(), "tx/s")
+		})
+	}
 }
