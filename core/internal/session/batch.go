@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 )
@@ -20,23 +21,36 @@ import (
 func batchItemsRunning() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 // workers run a batch's items (or a session's single requests) on
-// goroutines that take job after job (a new one starts only when none is
-// idle), so that a request does not start on a fresh stack and grow it,
-// copying it, through the store's call chain every time (14 % of amberd's
-// CPU under the abandon and pipeversion attacks). They end when jobs is
-// closed.
-type workers struct{ jobs chan func() }
+// goroutines that take job after job, instead of a new goroutine per job,
+// so that a request does not start on a fresh stack and grow it, copying
+// it, through the store's call chain every time (14 % of amberd's CPU
+// under the abandon and pipeversion attacks). A new goroutine starts only
+// when every one there is has a job not yet done: a job is always taken
+// by a goroutine that is free or about to be (one whose handler overruns
+// its deadline keeps its goroutine, and the next job gets another).
+// Before, a job was handed over only to a goroutine already waiting, and
+// the one that had just released the slot the next job waited for was
+// still finishing: most batch items started a new goroutine anyway. start
+// is called from one goroutine; the workers end when jobs is closed.
+type workers struct {
+	jobs    chan func()
+	pending atomic.Int64 // jobs started and not yet done
+	n       int64        // goroutines started
+}
 
-func (w workers) start(f func()) {
-	select {
-	case w.jobs <- f: // an idle worker takes it
-	default:
+func newWorkers() *workers { return &workers{jobs: make(chan func())} }
+
+func (w *workers) start(f func()) {
+	if w.pending.Add(1) > w.n {
+		w.n++
 		go func() {
-			for ok := true; ok; f, ok = <-w.jobs {
+			for f := range w.jobs {
 				f()
+				w.pending.Add(-1)
 			}
 		}()
 	}
+	w.jobs <- f
 }
 
 // batchTooLarge is the answer to a batch of more than Profile.MaxBatch
@@ -143,7 +157,7 @@ func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs 
 	defer cancel()
 	out := &batchBytes{items: make([][]byte, len(reqs))}
 	var wg sync.WaitGroup
-	work := workers{jobs: make(chan func())}
+	work := newWorkers()
 	defer close(work.jobs)
 	refused := false
 	for i, r := range reqs {

@@ -117,7 +117,7 @@ func (s *Session) readNext(first bool) ([]byte, error) {
 func (s *Session) readLoop() (lost bool) {
 	// Single requests run on workers that take request after request for
 	// as long as the reader runs (see workers in batch.go).
-	work := workers{jobs: make(chan func())}
+	work := newWorkers()
 	defer close(work.jobs)
 	for first := true; ; first = false {
 		msg, err := s.readNext(first)
@@ -250,7 +250,7 @@ func (s *Session) requestContext() (context.Context, context.CancelFunc) {
 
 // startOne takes a slot for a single request (the reader waits for it:
 // back-pressure) and runs it. It reports false when the reader must stop.
-func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool, work workers) bool {
+func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool, work *workers) bool {
 	s.hold(size)
 	ctx, cancel := s.requestContext()
 	if err := s.acquire(ctx); err != nil {
