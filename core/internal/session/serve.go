@@ -198,35 +198,61 @@ const peerCheckPeriod = 200 * time.Millisecond
 // peerWatch aborts the session when its peer closes while the reader
 // waits (for a slot, a batch place or a serial request) and so cannot see
 // the EOF: a client that sends large batches and leaves is cancelled
-// within peerCheckPeriod, not when its work is done.
+// within peerCheckPeriod, not when its work is done. A session has one,
+// with one timer, armed while the reader waits and disarmed after (the
+// reader arms it once or twice per message; a new timer each time cost a
+// timer and a closure per request).
 type peerWatch struct {
-	mu      sync.Mutex
-	t       *time.Timer
-	stopped bool
+	s     *Session
+	pw    peerWatcher
+	mu    sync.Mutex
+	t     *time.Timer // created on the first arming
+	armed bool
 }
 
+// watchPeer arms the session's peer watch (nil when the connection cannot
+// tell a closed peer); stop disarms it. Only the reader calls it.
 func (s *Session) watchPeer() *peerWatch {
-	pw, ok := s.conn.(peerWatcher)
-	if !ok {
-		return nil
-	}
-	w := &peerWatch{}
-	check := func() {
-		if pw.PeerClosed() {
-			s.log.Debug("peer closed while the reader waited, closing session", "session", s.id)
-			s.abort()
-			return
+	if s.peer == nil {
+		pw, ok := s.conn.(peerWatcher)
+		if !ok {
+			return nil
 		}
-		w.mu.Lock()
-		if !w.stopped {
-			w.t.Reset(peerCheckPeriod)
-		}
-		w.mu.Unlock()
+		s.peer = &peerWatch{s: s, pw: pw}
 	}
+	w := s.peer
 	w.mu.Lock()
-	w.t = time.AfterFunc(peerCheckPeriod, check)
+	w.armed = true
+	if w.t == nil {
+		w.t = time.AfterFunc(peerCheckPeriod, w.check)
+	} else {
+		w.t.Reset(peerCheckPeriod)
+	}
 	w.mu.Unlock()
 	return w
+}
+
+// check runs on the timer: while armed, it aborts the session if the
+// peer is gone and looks again a period later. A run left over from an
+// earlier arming finds the watch disarmed, or armed again and then checks
+// early, which is harmless.
+func (w *peerWatch) check() {
+	w.mu.Lock()
+	armed := w.armed
+	w.mu.Unlock()
+	if !armed {
+		return
+	}
+	if w.pw.PeerClosed() {
+		w.s.log.Debug("peer closed while the reader waited, closing session", "session", w.s.id)
+		w.s.abort()
+		return
+	}
+	w.mu.Lock()
+	if w.armed {
+		w.t.Reset(peerCheckPeriod)
+	}
+	w.mu.Unlock()
 }
 
 func (w *peerWatch) stop() {
@@ -234,7 +260,7 @@ func (w *peerWatch) stop() {
 		return
 	}
 	w.mu.Lock()
-	w.stopped = true
+	w.armed = false
 	w.t.Stop()
 	w.mu.Unlock()
 }
