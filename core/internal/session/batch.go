@@ -53,6 +53,20 @@ func (w *workers) start(f func()) {
 	w.jobs <- f
 }
 
+// BatchItemCost is the client services' Profile.BatchItemCost: the cost of
+// server.ping, the cheapest method. A batch's items are charged it as
+// soon as the batch is decoded, and each item gets it back when it is
+// answered (the method then has charged its own cost). A client that waits
+// for its answers ends up charged as before; one that sends large batches
+// and leaves keeps the charge for every item it left behind, in its
+// session's cost and so in its groups when the session closes, and
+// while its batches are in flight its items are throttled as they would be
+// if they had run: two 9,000-item batches are 1,800 up front, over the
+// soft limit. A wallet's batch of a few hundred items is charged a few
+// tens for as long as it runs, far from throttling (issue 11, the abandon
+// attack).
+const BatchItemCost = 0.1
+
 // batchTooLarge is the answer to a batch of more than Profile.MaxBatch
 // requests (issue 11.2): one error, id null, charged as an error; the
 // session stays open.
@@ -118,6 +132,9 @@ func (s *Session) startBatch(reqs []*jsonrpc.Request, serial bool, t *batchTurn)
 		return true
 	}
 	ctx, cancel, placed, size := t.ctx, t.cancel, t.placed, t.size
+	if c := s.prof.BatchItemCost; c > 0 {
+		s.AddCost(c * float64(len(reqs))) // before the first slot: throttling sees it
+	}
 	var firstErr error
 	if placed {
 		firstErr = s.acquire(ctx)

@@ -352,6 +352,12 @@ func (s *Session) serve(ctx context.Context, r *jsonrpc.Request, finish func(res
 		return // answered already
 	}
 	stop()
+	if s.ctx.Err() != nil {
+		// The session is gone: nobody reads the answer, and a handler
+		// cut short by it is not the client's error to pay for.
+		finish(nil)
+		return
+	}
 	done(s.encodeAnswer(r, result, err))
 }
 
@@ -503,6 +509,9 @@ type batchBytes struct {
 }
 
 func (s *Session) storeItem(b *batchBytes, i int, r *jsonrpc.Request, resp []byte) {
+	if c := s.prof.BatchItemCost; c > 0 && s.ctx.Err() == nil {
+		s.AddCost(-c) // answered: its up-front charge is given back (BatchItemCost)
+	}
 	if resp == nil {
 		return
 	}
