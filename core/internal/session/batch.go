@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
@@ -33,24 +32,27 @@ func batchItemsRunning() int { return max(1, runtime.GOMAXPROCS(0)) }
 // still finishing: most batch items started a new goroutine anyway. start
 // is called from one goroutine; the workers end when jobs is closed.
 type workers struct {
-	jobs    chan func()
+	jobs    chan job
 	pending atomic.Int64 // jobs started and not yet done
 	n       int64        // goroutines started
 }
 
-func newWorkers() *workers { return &workers{jobs: make(chan func())} }
+// job is what a worker runs: a batch item or a single request (call.go).
+type job interface{ run() }
 
-func (w *workers) start(f func()) {
+func newWorkers() *workers { return &workers{jobs: make(chan job)} }
+
+func (w *workers) start(j job) {
 	if w.pending.Add(1) > w.n {
 		w.n++
 		go func() {
-			for f := range w.jobs {
-				f()
+			for j := range w.jobs {
+				j.run()
 				w.pending.Add(-1)
 			}
 		}()
 	}
-	w.jobs <- f
+	w.jobs <- j
 }
 
 // BatchItemCost is the client services' Profile.BatchItemCost: the cost of
@@ -173,7 +175,11 @@ func (s *Session) endBatch(placed bool, size int) {
 func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs []*jsonrpc.Request, size int, firstErr error, placed, serial bool) {
 	defer cancel()
 	out := &batchBytes{items: make([][]byte, len(reqs))}
-	var wg sync.WaitGroup
+	b := &batchRun{ctx: ctx, out: out}
+	defer context.AfterFunc(ctx, b.expire)() // one deadline watch for all items
+	// The items' state, one allocation for the batch instead of closures
+	// per item.
+	slab := make([]batchItem, len(reqs))
 	work := newWorkers()
 	defer close(work.jobs)
 	refused := false
@@ -192,7 +198,7 @@ func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs 
 				refused = true
 				s.storeItem(out, i, r, s.refuse(r))
 			case s.ctx.Err() != nil:
-				wg.Wait()
+				b.wg.Wait()
 				s.endBatch(placed, size)
 				s.inflight.Done()
 				return
@@ -205,39 +211,19 @@ func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs 
 		// turn: one whose handler overruns the deadline is answered -102
 		// (serve) while the rest go on; serial waits for each item's
 		// answer.
-		wg.Add(1)
-		var answered chan struct{}
+		b.wg.Add(1)
+		it := &slab[i]
+		*it = batchItem{call: call{s: s, r: r, batch: b}, b: b, i: i}
+		it.fin = it
 		if serial {
-			answered = make(chan struct{})
+			it.answered = make(chan struct{})
 		}
-		finish := func(resp []byte, turn bool) {
-			if turn {
-				<-s.mgr.items
-			}
-			s.release()
-			s.storeItem(out, i, r, resp)
-			wg.Done()
-			if answered != nil {
-				close(answered)
-			}
-		}
-		work.start(func() {
-			select {
-			case s.mgr.items <- struct{}{}:
-				s.serve(ctx, r, func(resp []byte) { finish(resp, true) })
-			case <-ctx.Done():
-				var resp []byte
-				if s.ctx.Err() == nil {
-					resp = s.timeoutReply(r)
-				}
-				finish(resp, false)
-			}
-		})
+		work.start(it)
 		if serial {
-			<-answered
+			<-it.answered
 		}
 	}
-	wg.Wait()
+	b.wg.Wait()
 	items := out.items[:0]
 	for _, b := range out.items {
 		if b != nil {

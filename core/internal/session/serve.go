@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/amber-electrum/amber/core/pyfmt"
@@ -298,67 +297,16 @@ func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool, work *work
 		}
 		return true
 	}
-	var answered chan struct{}
+	o := &single{call: call{s: s, r: r}, ctx: ctx, cancel: cancel, size: size}
+	o.fin = o
 	if serial {
-		answered = make(chan struct{})
+		o.answered = make(chan struct{})
 	}
-	work.start(func() {
-		s.serve(ctx, r, func(resp []byte) {
-			cancel()
-			s.replyHeld(resp, func() { s.release(); s.unhold(size) })
-			if answered != nil {
-				close(answered)
-			}
-		})
-	})
+	work.start(o)
 	if serial {
-		<-answered // bounded by the request deadline
+		<-o.answered // bounded by the request deadline
 	}
 	return true
-}
-
-// serve is the one request deadline: it runs r under ctx (the throttling
-// sleep, then the handler, on this goroutine) and calls finish exactly
-// once with the encoded answer (nil when none is due). When ctx ends
-// first, finish gets the -102 answer at once from a context.AfterFunc and
-// a handler that overruns finishes unobserved in the background; when
-// the session itself is gone, finish gets nil (nobody reads the answer).
-func (s *Session) serve(ctx context.Context, r *jsonrpc.Request, finish func(resp []byte)) {
-	start := time.Now()
-	done := func(resp []byte, code int) {
-		if resp != nil {
-			s.observe(r.Method, code, time.Now().Sub(start))
-		}
-		finish(resp)
-	}
-	if r.Err != nil || r.Notification {
-		done(s.answer(r))
-		return
-	}
-	var claimed atomic.Bool // by the first answer
-	stop := context.AfterFunc(ctx, func() {
-		if !claimed.CompareAndSwap(false, true) {
-			return
-		}
-		if s.ctx.Err() != nil {
-			finish(nil)
-			return
-		}
-		e := timedOut()
-		done(s.errorReply(r, e), e.Code)
-	})
-	result, err := s.dispatch(ctx, r)
-	if !claimed.CompareAndSwap(false, true) {
-		return // answered already
-	}
-	stop()
-	if s.ctx.Err() != nil {
-		// The session is gone: nobody reads the answer, and a handler
-		// cut short by it is not the client's error to pay for.
-		finish(nil)
-		return
-	}
-	done(s.encodeAnswer(r, result, err))
 }
 
 // timeoutReply is the -102 answer to r (nil for a notification).

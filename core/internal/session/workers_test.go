@@ -16,7 +16,7 @@ func TestWorkersReuse(t *testing.T) {
 		slot := make(chan struct{}, 1)
 		for range 100 {
 			slot <- struct{}{} // taken; the job gives it back as its last step but one
-			w.start(func() { <-slot })
+			w.start(jobFunc(func() { <-slot }))
 		}
 		synctest.Wait()
 		if w.n != 1 {
@@ -24,9 +24,9 @@ func TestWorkersReuse(t *testing.T) {
 		}
 		stuck := make(chan struct{})
 		defer close(stuck)
-		w.start(func() { <-stuck })
+		w.start(jobFunc(func() { <-stuck }))
 		ran := make(chan struct{})
-		w.start(func() { close(ran) })
+		w.start(jobFunc(func() { close(ran) }))
 		synctest.Wait()
 		select {
 		case <-ran:
@@ -38,3 +38,8 @@ func TestWorkersReuse(t *testing.T) {
 		}
 	})
 }
+
+// jobFunc is a func as a job.
+type jobFunc func()
+
+func (f jobFunc) run() { f() }
