@@ -146,7 +146,7 @@ func Run(ctx context.Context, name string, o Options) (*Result, error) {
 // else each distinct value with its count.
 func summarise(ps []string) string {
 	if len(ps) == 0 {
-		return "unknown"
+		return "not read (the attack process had ended)"
 	}
 	n := map[string]int{}
 	for _, p := range ps {
