@@ -49,7 +49,8 @@ func (d Dialect) String() string {
 // either, and is charged as an error because no notification method exists.)
 //
 // ID and Params alias the data passed to Decode; the caller must not modify
-// that buffer while the Request is in use.
+// that buffer while the Request is in use. The Requests of one batch share
+// one allocation.
 type Request struct {
 	ID           json.RawMessage // nil for notifications
 	Method       string
