@@ -55,6 +55,9 @@ func (w *workers) start(j job) {
 	w.jobs <- j
 }
 
+// itemChunk is how many batch items' states are allocated at a time.
+const itemChunk = 64
+
 // BatchItemCost is the client services' Profile.BatchItemCost: the cost of
 // server.ping, the cheapest method. A batch's items are charged it as
 // soon as the batch is decoded, and each item gets it back when it is
@@ -177,9 +180,10 @@ func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs 
 	out := &batchBytes{items: make([][]byte, len(reqs))}
 	b := &batchRun{ctx: ctx, out: out}
 	defer context.AfterFunc(ctx, b.expire)() // one deadline watch for all items
-	// The items' state, one allocation for the batch instead of closures
-	// per item.
-	slab := make([]batchItem, len(reqs))
+	// The items' state comes in chunks as items start (instead of
+	// closures per item), not for the whole batch up front: a batch whose
+	// client leaves, or that is throttled, starts few of its items.
+	var chunk []batchItem
 	work := newWorkers()
 	defer close(work.jobs)
 	refused := false
@@ -212,7 +216,11 @@ func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs 
 		// (serve) while the rest go on; serial waits for each item's
 		// answer.
 		b.wg.Add(1)
-		it := &slab[i]
+		if len(chunk) == 0 {
+			chunk = make([]batchItem, min(itemChunk, len(reqs)-i))
+		}
+		it := &chunk[0]
+		chunk = chunk[1:]
 		*it = batchItem{call: call{s: s, r: r, batch: b}, b: b, i: i}
 		it.fin = it
 		if serial {
