@@ -24,6 +24,7 @@ func runAttack(ctx context.Context, args []string, stdout io.Writer) error {
 	pace := fs.Duration("pace", 20*time.Millisecond, "gap between a polite client's requests")
 	conns := fs.Int("conns", 0, "attacking connections or workers (0: the attack's default)")
 	same := fs.Bool("same-address", false, "every attacking connection from 127.0.1.1 (default: 127.1.x.y, a new address each)")
+	normal := fs.Bool("attacker-normal-priority", false, "run the attacking process at normal CPU priority (default: nice 19 and SCHED_IDLE, so that the bench measures amberd rather than the attacker's own CPU)")
 	asJSON := fs.Bool("json", false, "JSON output")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: amber-bench attack [flags] <name>\n\nattacks:")
@@ -55,7 +56,7 @@ func runAttack(ctx context.Context, args []string, stdout io.Writer) error {
 		return errors.New("-phase must be positive")
 	}
 	res, err := attack.Run(ctx, name, attack.Options{Addr: *server, PID: *pid, Duration: *phase,
-		Polite: *polite, Pace: *pace, Attackers: *conns, SameAddress: *same})
+		Polite: *polite, Pace: *pace, Attackers: *conns, SameAddress: *same, NormalPriority: *normal})
 	if err != nil {
 		return err
 	}
@@ -87,6 +88,7 @@ func writeAttackText(w io.Writer, r *attack.Result) {
 		fmt.Fprintln(os.Stderr, "amberd RSS not measured (-pid)")
 	}
 	a := r.Attacker
+	fmt.Fprintf(w, "\nattacker process: %s\n", r.AttackerPriority)
 	fmt.Fprintf(w, "\nattacker: %d connections, %d refused, %d closed by amberd, %d replies, %d kB sent; errors by code: %v\n",
 		a.Connections, a.Refused, a.ClosedByAmb, a.Replies, a.SentBytes>>10, a.Errors)
 	if a.Note != "" {

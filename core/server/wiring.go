@@ -154,6 +154,7 @@ func (s *Server) prepareListeners() error {
 			RequestSleep:      cfg.RequestSleep,
 			// Session hardening (issue 11.2-11.5, 12.1).
 			MaxBatch:            cfg.MaxBatch,
+			BatchItemCost:       session.BatchItemCost,
 			SendQueueBytes:      cfg.MaxSendQueue,
 			HandshakeTimeout:    cfg.HandshakeTimeout,
 			SerialUntilProtocol: true,

@@ -7,7 +7,7 @@ import (
 	"github.com/amber-electrum/amber/core/pyfmt"
 )
 
-// The scanner below walks JSON text that json.Valid has already accepted, so
+// The scanner below walks JSON text that validate has already accepted, so
 // it only needs to find value boundaries; it never reports syntax errors.
 
 func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -122,6 +122,19 @@ func rawString(raw []byte) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// rawStringIs reports whether the raw JSON value is the string want,
+// without allocating when it holds no escape.
+func rawStringIs(raw []byte, want string) bool {
+	if len(raw) < 2 || raw[0] != '"' {
+		return false
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1:len(raw)-1]) == want
+	}
+	s, ok := rawString(raw)
+	return ok && s == want
 }
 
 // keyIs reports whether the raw key (with quotes) equals name exactly

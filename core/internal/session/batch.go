@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sync"
+	"sync/atomic"
 
 	"github.com/amber-electrum/amber/core/internal/jsonrpc"
 )
@@ -20,24 +20,57 @@ import (
 func batchItemsRunning() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 // workers run a batch's items (or a session's single requests) on
-// goroutines that take job after job (a new one starts only when none is
-// idle), so that a request does not start on a fresh stack and grow it,
-// copying it, through the store's call chain every time (14 % of amberd's
-// CPU under the abandon and pipeversion attacks). They end when jobs is
-// closed.
-type workers struct{ jobs chan func() }
+// goroutines that take job after job, instead of a new goroutine per job,
+// so that a request does not start on a fresh stack and grow it, copying
+// it, through the store's call chain every time (14 % of amberd's CPU
+// under the abandon and pipeversion attacks). A new goroutine starts only
+// when every one there is has a job not yet done: a job is always taken
+// by a goroutine that is free or about to be (one whose handler overruns
+// its deadline keeps its goroutine, and the next job gets another).
+// Before, a job was handed over only to a goroutine already waiting, and
+// the one that had just released the slot the next job waited for was
+// still finishing: most batch items started a new goroutine anyway. start
+// is called from one goroutine; the workers end when jobs is closed.
+type workers struct {
+	jobs    chan job
+	pending atomic.Int64 // jobs started and not yet done
+	n       int64        // goroutines started
+}
 
-func (w workers) start(f func()) {
-	select {
-	case w.jobs <- f: // an idle worker takes it
-	default:
+// job is what a worker runs: a batch item or a single request (call.go).
+type job interface{ run() }
+
+func newWorkers() *workers { return &workers{jobs: make(chan job)} }
+
+func (w *workers) start(j job) {
+	if w.pending.Add(1) > w.n {
+		w.n++
 		go func() {
-			for ok := true; ok; f, ok = <-w.jobs {
-				f()
+			for j := range w.jobs {
+				j.run()
+				w.pending.Add(-1)
 			}
 		}()
 	}
+	w.jobs <- j
 }
+
+// itemChunk is how many batch items' states are allocated at a time.
+const itemChunk = 64
+
+// BatchItemCost is the client services' Profile.BatchItemCost: the cost of
+// server.ping, the cheapest method. A batch's items are charged it as
+// soon as the batch is decoded, and each item gets it back when it is
+// answered (the method then has charged its own cost). A client that waits
+// for its answers ends up charged as before; one that sends large batches
+// and leaves keeps the charge for every item it left behind, in its
+// session's cost and so in its groups when the session closes, and
+// while its batches are in flight its items are throttled as they would be
+// if they had run: two 9,000-item batches are 1,800 up front, over the
+// soft limit. A wallet's batch of a few hundred items is charged a few
+// tens for as long as it runs, far from throttling (issue 11, the abandon
+// attack).
+const BatchItemCost = 0.1
 
 // batchTooLarge is the answer to a batch of more than Profile.MaxBatch
 // requests (issue 11.2): one error, id null, charged as an error; the
@@ -104,6 +137,9 @@ func (s *Session) startBatch(reqs []*jsonrpc.Request, serial bool, t *batchTurn)
 		return true
 	}
 	ctx, cancel, placed, size := t.ctx, t.cancel, t.placed, t.size
+	if c := s.prof.BatchItemCost; c > 0 {
+		s.AddCost(c * float64(len(reqs))) // before the first slot: throttling sees it
+	}
 	var firstErr error
 	if placed {
 		firstErr = s.acquire(ctx)
@@ -142,8 +178,13 @@ func (s *Session) endBatch(placed bool, size int) {
 func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs []*jsonrpc.Request, size int, firstErr error, placed, serial bool) {
 	defer cancel()
 	out := &batchBytes{items: make([][]byte, len(reqs))}
-	var wg sync.WaitGroup
-	work := workers{jobs: make(chan func())}
+	b := &batchRun{ctx: ctx, out: out}
+	defer context.AfterFunc(ctx, b.expire)() // one deadline watch for all items
+	// The items' state comes in chunks as items start (instead of
+	// closures per item), not for the whole batch up front: a batch whose
+	// client leaves, or that is throttled, starts few of its items.
+	var chunk []batchItem
+	work := newWorkers()
 	defer close(work.jobs)
 	refused := false
 	for i, r := range reqs {
@@ -161,7 +202,7 @@ func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs 
 				refused = true
 				s.storeItem(out, i, r, s.refuse(r))
 			case s.ctx.Err() != nil:
-				wg.Wait()
+				b.wg.Wait()
 				s.endBatch(placed, size)
 				s.inflight.Done()
 				return
@@ -174,39 +215,23 @@ func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs 
 		// turn: one whose handler overruns the deadline is answered -102
 		// (serve) while the rest go on; serial waits for each item's
 		// answer.
-		wg.Add(1)
-		var answered chan struct{}
-		if serial {
-			answered = make(chan struct{})
+		b.wg.Add(1)
+		if len(chunk) == 0 {
+			chunk = make([]batchItem, min(itemChunk, len(reqs)-i))
 		}
-		finish := func(resp []byte, turn bool) {
-			if turn {
-				<-s.mgr.items
-			}
-			s.release()
-			s.storeItem(out, i, r, resp)
-			wg.Done()
-			if answered != nil {
-				close(answered)
-			}
-		}
-		work.start(func() {
-			select {
-			case s.mgr.items <- struct{}{}:
-				s.serve(ctx, r, func(resp []byte) { finish(resp, true) })
-			case <-ctx.Done():
-				var resp []byte
-				if s.ctx.Err() == nil {
-					resp = s.timeoutReply(r)
-				}
-				finish(resp, false)
-			}
-		})
+		it := &chunk[0]
+		chunk = chunk[1:]
+		*it = batchItem{call: call{s: s, r: r, batch: b}, b: b, i: i}
+		it.fin = it
 		if serial {
-			<-answered
+			it.answered = make(chan struct{})
+		}
+		work.start(it)
+		if serial {
+			<-it.answered
 		}
 	}
-	wg.Wait()
+	b.wg.Wait()
 	items := out.items[:0]
 	for _, b := range out.items {
 		if b != nil {

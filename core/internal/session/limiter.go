@@ -19,6 +19,9 @@ type limiter struct {
 	target int
 	inUse  int
 	wake   chan struct{} // closed and replaced to wake every waiter
+	// waiting counts the waiters on wake: a release with none makes no
+	// new channel (one allocation per request otherwise).
+	waiting int
 }
 
 func newLimiter(target int) *limiter {
@@ -41,11 +44,21 @@ func (l *limiter) acquire(ctx context.Context) error {
 			return nil
 		}
 		w := l.wake
+		l.waiting++
 		l.mu.Unlock()
+		var err error
 		select {
 		case <-w:
 		case <-ctx.Done():
-			return ctx.Err()
+			err = ctx.Err()
+		}
+		l.mu.Lock()
+		if l.wake == w { // not woken: still counted on this channel
+			l.waiting--
+		}
+		l.mu.Unlock()
+		if err != nil {
+			return err
 		}
 	}
 }
@@ -76,6 +89,10 @@ func (l *limiter) state() (target, inUse int) {
 }
 
 func (l *limiter) broadcastLocked() {
+	if l.waiting == 0 {
+		return
+	}
 	close(l.wake)
 	l.wake = make(chan struct{})
+	l.waiting = 0
 }

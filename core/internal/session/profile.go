@@ -41,6 +41,10 @@ type Profile struct {
 	// MaxBatch is the most requests in one batch (max_batch); a larger
 	// batch is answered with one error. 0 means no limit.
 	MaxBatch int
+	// BatchItemCost is charged per item when a batch is decoded, before
+	// any item runs, and given back as each item is answered (BatchItemCost
+	// in batch.go); 0 charges nothing up front.
+	BatchItemCost float64
 	// BatchesInFlight is how many batches may run at once before the
 	// reader waits (0: DefaultBatchesInFlight).
 	BatchesInFlight int

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/amber-electrum/amber/core/pyfmt"
@@ -117,7 +116,7 @@ func (s *Session) readNext(first bool) ([]byte, error) {
 func (s *Session) readLoop() (lost bool) {
 	// Single requests run on workers that take request after request for
 	// as long as the reader runs (see workers in batch.go).
-	work := workers{jobs: make(chan func())}
+	work := newWorkers()
 	defer close(work.jobs)
 	for first := true; ; first = false {
 		msg, err := s.readNext(first)
@@ -198,35 +197,61 @@ const peerCheckPeriod = 200 * time.Millisecond
 // peerWatch aborts the session when its peer closes while the reader
 // waits (for a slot, a batch place or a serial request) and so cannot see
 // the EOF: a client that sends large batches and leaves is cancelled
-// within peerCheckPeriod, not when its work is done.
+// within peerCheckPeriod, not when its work is done. A session has one,
+// with one timer, armed while the reader waits and disarmed after (the
+// reader arms it once or twice per message; a new timer each time cost a
+// timer and a closure per request).
 type peerWatch struct {
-	mu      sync.Mutex
-	t       *time.Timer
-	stopped bool
+	s     *Session
+	pw    peerWatcher
+	mu    sync.Mutex
+	t     *time.Timer // created on the first arming
+	armed bool
 }
 
+// watchPeer arms the session's peer watch (nil when the connection cannot
+// tell a closed peer); stop disarms it. Only the reader calls it.
 func (s *Session) watchPeer() *peerWatch {
-	pw, ok := s.conn.(peerWatcher)
-	if !ok {
-		return nil
-	}
-	w := &peerWatch{}
-	check := func() {
-		if pw.PeerClosed() {
-			s.log.Debug("peer closed while the reader waited, closing session", "session", s.id)
-			s.abort()
-			return
+	if s.peer == nil {
+		pw, ok := s.conn.(peerWatcher)
+		if !ok {
+			return nil
 		}
-		w.mu.Lock()
-		if !w.stopped {
-			w.t.Reset(peerCheckPeriod)
-		}
-		w.mu.Unlock()
+		s.peer = &peerWatch{s: s, pw: pw}
 	}
+	w := s.peer
 	w.mu.Lock()
-	w.t = time.AfterFunc(peerCheckPeriod, check)
+	w.armed = true
+	if w.t == nil {
+		w.t = time.AfterFunc(peerCheckPeriod, w.check)
+	} else {
+		w.t.Reset(peerCheckPeriod)
+	}
 	w.mu.Unlock()
 	return w
+}
+
+// check runs on the timer: while armed, it aborts the session if the
+// peer is gone and looks again a period later. A run left over from an
+// earlier arming finds the watch disarmed, or armed again and then checks
+// early, which is harmless.
+func (w *peerWatch) check() {
+	w.mu.Lock()
+	armed := w.armed
+	w.mu.Unlock()
+	if !armed {
+		return
+	}
+	if w.pw.PeerClosed() {
+		w.s.log.Debug("peer closed while the reader waited, closing session", "session", w.s.id)
+		w.s.abort()
+		return
+	}
+	w.mu.Lock()
+	if w.armed {
+		w.t.Reset(peerCheckPeriod)
+	}
+	w.mu.Unlock()
 }
 
 func (w *peerWatch) stop() {
@@ -234,7 +259,7 @@ func (w *peerWatch) stop() {
 		return
 	}
 	w.mu.Lock()
-	w.stopped = true
+	w.armed = false
 	w.t.Stop()
 	w.mu.Unlock()
 }
@@ -250,7 +275,7 @@ func (s *Session) requestContext() (context.Context, context.CancelFunc) {
 
 // startOne takes a slot for a single request (the reader waits for it:
 // back-pressure) and runs it. It reports false when the reader must stop.
-func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool, work workers) bool {
+func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool, work *workers) bool {
 	s.hold(size)
 	ctx, cancel := s.requestContext()
 	if err := s.acquire(ctx); err != nil {
@@ -272,61 +297,16 @@ func (s *Session) startOne(r *jsonrpc.Request, size int, serial bool, work worke
 		}
 		return true
 	}
-	var answered chan struct{}
+	o := &single{call: call{s: s, r: r}, ctx: ctx, cancel: cancel, size: size}
+	o.fin = o
 	if serial {
-		answered = make(chan struct{})
+		o.answered = make(chan struct{})
 	}
-	work.start(func() {
-		s.serve(ctx, r, func(resp []byte) {
-			cancel()
-			s.replyHeld(resp, func() { s.release(); s.unhold(size) })
-			if answered != nil {
-				close(answered)
-			}
-		})
-	})
+	work.start(o)
 	if serial {
-		<-answered // bounded by the request deadline
+		<-o.answered // bounded by the request deadline
 	}
 	return true
-}
-
-// serve is the one request deadline: it runs r under ctx (the throttling
-// sleep, then the handler, on this goroutine) and calls finish exactly
-// once with the encoded answer (nil when none is due). When ctx ends
-// first, finish gets the -102 answer at once from a context.AfterFunc and
-// a handler that overruns finishes unobserved in the background; when
-// the session itself is gone, finish gets nil (nobody reads the answer).
-func (s *Session) serve(ctx context.Context, r *jsonrpc.Request, finish func(resp []byte)) {
-	start := time.Now()
-	done := func(resp []byte, code int) {
-		if resp != nil {
-			s.observe(r.Method, code, time.Now().Sub(start))
-		}
-		finish(resp)
-	}
-	if r.Err != nil || r.Notification {
-		done(s.answer(r))
-		return
-	}
-	var claimed atomic.Bool // by the first answer
-	stop := context.AfterFunc(ctx, func() {
-		if !claimed.CompareAndSwap(false, true) {
-			return
-		}
-		if s.ctx.Err() != nil {
-			finish(nil)
-			return
-		}
-		e := timedOut()
-		done(s.errorReply(r, e), e.Code)
-	})
-	result, err := s.dispatch(ctx, r)
-	if !claimed.CompareAndSwap(false, true) {
-		return // answered already
-	}
-	stop()
-	done(s.encodeAnswer(r, result, err))
 }
 
 // timeoutReply is the -102 answer to r (nil for a notification).
@@ -477,6 +457,9 @@ type batchBytes struct {
 }
 
 func (s *Session) storeItem(b *batchBytes, i int, r *jsonrpc.Request, resp []byte) {
+	if c := s.prof.BatchItemCost; c > 0 && s.ctx.Err() == nil {
+		s.AddCost(-c) // answered: its up-front charge is given back (BatchItemCost)
+	}
 	if resp == nil {
 		return
 	}

@@ -117,6 +117,7 @@ type Session struct {
 	batches chan struct{} // one token per batch in flight
 	held    atomic.Int64  // bytes held in the server-wide budget
 	aborted atomic.Bool   // closed without flushing its queue
+	peer    *peerWatch    // the reader's peer-closed watch (serve.go), nil until first armed
 
 	// Admission (guarded by the manager's mu).
 	admitted      bool

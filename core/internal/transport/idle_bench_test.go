@@ -109,3 +109,25 @@ func BenchmarkLineReader(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLongLine reads a 270 kB line (a 9,000-item batch, as the
+// abandon attack sends) in 8 kB reads: the line is assembled across
+// buffer fills.
+func BenchmarkLongLine(b *testing.B) {
+	item := []byte(`{"jsonrpc":"2.0","id":1234,"method":"blockchain.block.header","params":[56]},`)
+	line := append(bytes.Repeat(item, 270<<10/len(item)), '\n')
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var chunks [][]byte
+		for rest := line; len(rest) > 0; {
+			n := min(8<<10, len(rest))
+			chunks = append(chunks, rest[:n])
+			rest = rest[n:]
+		}
+		lr := newLineReader(&chunkReader{chunks: chunks}, DefaultMaxRecv, func() {})
+		if msg, err := lr.next(); err != nil || len(msg) != len(line)-1 {
+			b.Fatal(len(msg), err)
+		}
+	}
+}

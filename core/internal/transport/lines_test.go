@@ -262,3 +262,30 @@ func TestLineBufFollowsTraffic(t *testing.T) {
 		})
 	}
 }
+
+// TestLongLinesAssembled: lines that span many buffer fills (held in
+// pooled pieces) come back whole and exact, '\r' trimmed even when it
+// ends a piece, each an independent copy that later lines do not touch.
+func TestLongLinesAssembled(t *testing.T) {
+	a := bytes.Repeat([]byte("a"), 3*readBufSize+5)
+	b := bytes.Repeat([]byte("b"), readBufSize-1) // its '\r' is the last byte of a piece
+	c := bytes.Repeat([]byte("c"), 2*readBufSize)
+	stream := bytes.Join([][]byte{a, append(b, '\r'), []byte("\r"), c, []byte("x")}, []byte("\n"))
+	stream = append(stream, '\n')
+	var chunks [][]byte
+	for rest := stream; len(rest) > 0; {
+		n := min(1000, len(rest))
+		chunks = append(chunks, rest[:n])
+		rest = rest[n:]
+	}
+	got := readAll(t, newLineReader(&chunkReader{chunks: chunks}, DefaultMaxRecv, func() {}))
+	want := [][]byte{a, b, c, []byte("x")}
+	if len(got) != len(want) {
+		t.Fatalf("%d lines, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Errorf("line %d: %d bytes, want %d (%.10q…)", i, len(got[i]), len(want[i]), got[i])
+		}
+	}
+}

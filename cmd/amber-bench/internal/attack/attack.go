@@ -3,6 +3,7 @@ package attack
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"slices"
@@ -25,6 +26,10 @@ type Options struct {
 	// SameAddress makes every attacking connection come from 127.0.1.1
 	// (default: a new 127.0.x.y address per connection).
 	SameAddress bool
+	// NormalPriority runs the attacking process at the same CPU priority
+	// as the polite clients (default: nice 19 and SCHED_IDLE, see
+	// startLow).
+	NormalPriority bool
 }
 
 // Outcome is what happened to the attacker.
@@ -66,6 +71,9 @@ type Result struct {
 	RSSBefore   int64     `json:"rss_before_bytes"`
 	PeakRSS     int64     `json:"peak_rss_bytes"` // during the attack phase
 	Attacker    *Outcome  `json:"attacker"`
+	// AttackerPriority is the attacking process's scheduling ("nice 19,
+	// SCHED_IDLE" unless Options.NormalPriority).
+	AttackerPriority string `json:"attacker_priority"`
 }
 
 // shape attacks until ctx ends.
@@ -107,13 +115,15 @@ func Run(ctx context.Context, name string, o Options) (*Result, error) {
 		res.RSSBefore = m.RSS
 	}
 	// The attack runs in a child process (see worker.go).
-	ch, err := startChild(ctx, workerArgs{Attack: sh.name, Addr: o.Addr, N: o.Attackers, Same: o.SameAddress})
+	ch, err := startChild(ctx, workerArgs{Attack: sh.name, Addr: o.Addr, N: o.Attackers, Same: o.SameAddress,
+		Low: !o.NormalPriority})
 	if err != nil {
 		return nil, fmt.Errorf("attack: start the attack process: %w", err)
 	}
 	// Let the attack build up for a second, then measure the polite
 	// clients for the phase.
 	sleep(ctx, time.Second)
+	res.AttackerPriority = summarise(threadPriorities(ch.cmd.Process.Pid))
 	res.UnderAttack = politeRun(ctx, o)
 	if o.PID > 0 {
 		m, err := procstat.Read(o.PID)
@@ -130,6 +140,27 @@ func Run(ctx context.Context, name string, o Options) (*Result, error) {
 		res.P99Ratio = float64(res.UnderAttack.Latency.P99) / float64(p)
 	}
 	return res, ctx.Err()
+}
+
+// summarise is "N threads: nice 19, SCHED_IDLE" when all threads agree,
+// else each distinct value with its count.
+func summarise(ps []string) string {
+	if len(ps) == 0 {
+		return "not read (the attack process had ended)"
+	}
+	n := map[string]int{}
+	for _, p := range ps {
+		n[p]++
+	}
+	keys := slices.Sorted(maps.Keys(n))
+	out := ""
+	for i, k := range keys {
+		if i > 0 {
+			out += "; "
+		}
+		out += fmt.Sprintf("%d threads: %s", n[k], k)
+	}
+	return out
 }
 
 // attacker is a shape's connection factory and outcome.

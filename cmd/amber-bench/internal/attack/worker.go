@@ -23,6 +23,8 @@ type workerArgs struct {
 	Addr   string `json:"addr"`
 	N      int    `json:"n"`
 	Same   bool   `json:"same"`
+	// Low puts the child at the lowest CPU priority (lowerSelf).
+	Low bool `json:"low"`
 }
 
 // MaybeWorker runs the attack child when this process is one and exits;
@@ -31,6 +33,12 @@ func MaybeWorker() {
 	spec := os.Getenv(workerEnv)
 	if spec == "" {
 		return
+	}
+	var w workerArgs
+	if json.Unmarshal([]byte(spec), &w) == nil && w.Low {
+		if note := lowerSelf(); note != "nice 19, SCHED_IDLE" {
+			fmt.Fprintln(os.Stderr, "amber-bench attack worker: priority", note)
+		}
 	}
 	if err := worker(spec, os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "amber-bench attack worker:", err)

@@ -1,0 +1,45 @@
+package session
+
+import (
+	"testing"
+	"testing/synctest"
+)
+
+// TestWorkersReuse: jobs started one after another, each started once
+// the previous one has released what the next waits for (as a batch item
+// releases the slot the next one takes), run on one goroutine; a job that
+// never ends keeps its goroutine and the next job gets another.
+func TestWorkersReuse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorkers()
+		defer close(w.jobs)
+		slot := make(chan struct{}, 1)
+		for range 100 {
+			slot <- struct{}{} // taken; the job gives it back as its last step but one
+			w.start(jobFunc(func() { <-slot }))
+		}
+		synctest.Wait()
+		if w.n != 1 {
+			t.Errorf("%d goroutines for 100 sequential jobs, want 1", w.n)
+		}
+		stuck := make(chan struct{})
+		defer close(stuck)
+		w.start(jobFunc(func() { <-stuck }))
+		ran := make(chan struct{})
+		w.start(jobFunc(func() { close(ran) }))
+		synctest.Wait()
+		select {
+		case <-ran:
+		default:
+			t.Fatal("a job waited behind a stuck one")
+		}
+		if w.n != 2 {
+			t.Errorf("%d goroutines, want 2 (one stuck)", w.n)
+		}
+	})
+}
+
+// jobFunc is a func as a job.
+type jobFunc func()
+
+func (f jobFunc) run() { f() }
