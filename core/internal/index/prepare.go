@@ -190,7 +190,7 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 		return fmt.Errorf("apply block %d on height %d", h, st.height)
 	}
 	if h > 0 {
-		undo := &undoRecord{txCountBefore: st.txCount}
+		undo := &undoRecord{txCountBefore: st.txCount, ntx: uint64(len(p.txids))}
 		txids := make([]byte, 0, 32*len(p.txids))
 		var hxs []HashX
 		var bt *blockTxs
@@ -238,14 +238,13 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 					b.bytes += liveEntryBytes
 				}
 				b.lay.live[op] = outVal{hx: hx, txnum: txnum, value: o.Value, height: h}
-				undo.created = append(undo.created, op)
 				hxs = appendUnique(hxs, hx)
 			}
+			undo.nHist += uint64(len(hxs))
 			hv := append(b.buf(histValLen), txid[:]...)
 			hv = binary.BigEndian.AppendUint32(hv, uint32(h))
 			for _, hx := range hxs {
 				b.addSet(appendHistKey(b.buf(17), hx, txnum), hv)
-				undo.hist = append(undo.hist, histRef{hx: hx, txnum: txnum})
 				if pl.track {
 					b.touched.add(hx)
 				}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -201,4 +202,227 @@ func hashesOf(headers []byte) []sdk.Hash {
 		out[i] = headerHash(headers[80*i : 80*i+80])
 	}
 	return out
+}
+
+// undoBlock reverts the tip block of st inside tx and returns the new state.
+func (ix *Index) undoBlock(tx store.RWTx, st state, touched touchSet) (state, error) {
+	h := st.height
+	if h <= 0 {
+		return st, fmt.Errorf("%w: cannot undo block %d", errChain, h)
+	}
+	raw, err := tx.Get(heightKey(pUndo, h))
+	if errors.Is(err, store.ErrNotFound) {
+		return st, fmt.Errorf("%w: no undo information for block %d (reorg deeper than REORG_LIMIT %d); the index must be rebuilt", errChain, h, ix.reorgLimit)
+	}
+	if err != nil {
+		return st, err
+	}
+	u, err := decodeUndo(raw)
+	if err != nil {
+		return st, fmt.Errorf("block %d: %w", h, err)
+	}
+	if u.version == undoV1 {
+		err = revertV1(tx, u, touched)
+	} else {
+		var p *revertPlan
+		if p, err = planRevert(tx, h, st, u); err == nil {
+			err = p.apply(tx, touched)
+		}
+	}
+	if err != nil {
+		return st, fmt.Errorf("block %d: %w", h, err)
+	}
+	for _, p := range []byte{pHeader, pBlock, pUndo} {
+		if err := tx.Delete(heightKey(p, h)); err != nil {
+			return st, err
+		}
+	}
+	prev, err := tx.Get(heightKey(pHeader, h-1))
+	if err != nil {
+		return st, fmt.Errorf("header %d: %w", h-1, err)
+	}
+	return state{height: h - 1, tip: headerHash(prev), txCount: u.txCountBefore}, nil
+}
+
+// revertV1 reverts a block from a version-1 record, which lists every row.
+func revertV1(tx store.RWTx, u *undoRecord, touched touchSet) error {
+	// Restore spent outputs first, then delete created ones: an output
+	// created and spent inside the block is restored and deleted again.
+	for i := len(u.spent) - 1; i >= 0; i-- {
+		s := &u.spent[i]
+		if err := tx.Set(outKey(&s.op.txid, s.op.vout), s.outVal.encode()); err != nil {
+			return err
+		}
+		if err := tx.Set(utxoKey(s.hx, s.txnum, s.op.vout), utxoVal(s.value, &s.op.txid, s.height)); err != nil {
+			return err
+		}
+		touched.add(s.hx)
+	}
+	for _, c := range u.created {
+		ok := outKey(&c.txid, c.vout)
+		raw, err := tx.Get(ok)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		ov, err := decodeOutVal(raw)
+		if err != nil {
+			return err
+		}
+		if err := tx.Delete(ok); err != nil {
+			return err
+		}
+		if err := tx.Delete(utxoKey(ov.hx, ov.txnum, c.vout)); err != nil {
+			return err
+		}
+	}
+	for _, r := range u.hist {
+		if err := tx.Delete(histKey(r.hx, r.txnum)); err != nil {
+			return err
+		}
+		touched.add(r.hx)
+	}
+	return nil
+}
+
+// revertPlan is the rows a revert of one block changes, besides its H, B
+// and R rows.
+type revertPlan struct {
+	restore []spentOut // outputs of older blocks the block spent
+	drop    []spentOut // the block's outputs unspent at revert time
+	hist    []histRef  // the block's X rows
+	hxs     []HashX    // every hashX the block touched
+}
+
+// planRevert derives, from the rows that exist while block h is the tip,
+// what a version-2 record leaves out. Blocks are reverted from the tip
+// down, so every output of block h spent by a later block has been
+// restored, and every row of a later tx_num deleted:
+//   - the block's outputs are the O rows under its txids (B row) whose
+//     tx_num is the tx's; those spent inside the block are in u.spent;
+//   - a spent output of an older block is in the X row (hashX, its tx_num),
+//     which holds its txid and height: every tx has an X row for the
+//     hashX of each of its spendable outputs;
+//   - the block's X rows are those with a tx_num of the block under the
+//     hashXs of its spent and created outputs, which are exactly the
+//     hashXs its txs touched.
+//
+// It only reads, so it sees the store as the block left it.
+func planRevert(tx store.Tx, h int64, st state, u *undoRecord) (*revertPlan, error) {
+	before, after := u.txCountBefore, u.txCountBefore+u.ntx
+	if after != st.txCount {
+		return nil, fmt.Errorf("%w: tx_nums %d..%d, index at %d", errUndoRecord, before, after, st.txCount)
+	}
+	txids, err := tx.Get(heightKey(pBlock, h))
+	if err != nil {
+		return nil, fmt.Errorf("txids: %w", err)
+	}
+	if uint64(len(txids)) != 32*u.ntx {
+		return nil, fmt.Errorf("%w: %d txs, B row of %d bytes", errUndoRecord, u.ntx, len(txids))
+	}
+	p := &revertPlan{}
+	seen := make(map[HashX]struct{})
+	addHX := func(hx HashX) {
+		if _, ok := seen[hx]; !ok {
+			seen[hx] = struct{}{}
+			p.hxs = append(p.hxs, hx)
+		}
+	}
+	for i := range u.spent {
+		s := u.spent[i]
+		addHX(s.hx)
+		if s.txnum >= before {
+			continue // created and spent in the block: no rows
+		}
+		hv, err := tx.Get(histKey(s.hx, s.txnum))
+		if err != nil {
+			return nil, fmt.Errorf("history row of spent output %d (tx_num %d): %w", i, s.txnum, err)
+		}
+		if len(hv) != histValLen {
+			return nil, fmt.Errorf("history row: %d bytes", len(hv))
+		}
+		copy(s.op.txid[:], hv)
+		s.height = int64(binary.BigEndian.Uint32(hv[32:]))
+		if s.height >= h {
+			return nil, fmt.Errorf("%w: spent output %d from height %d", errUndoRecord, i, s.height)
+		}
+		p.restore = append(p.restore, s)
+	}
+	var scanErr error
+	for i := uint64(0); i < u.ntx; i++ {
+		var txid sdk.Hash
+		copy(txid[:], txids[32*i:])
+		txnum := before + i
+		err := tx.Scan(outKey(&txid, 0)[:33], nil, func(k, v []byte) bool {
+			ov, err := decodeOutVal(v)
+			if err != nil || len(k) != 37 {
+				scanErr = fmt.Errorf("outpoint row %x: %d bytes, %w", k, len(k), err)
+				return false
+			}
+			// Another tx_num: an older tx with the same txid (BIP30).
+			if ov.txnum == txnum {
+				p.drop = append(p.drop, spentOut{op: outpoint{txid: txid, vout: binary.BigEndian.Uint32(k[33:])}, outVal: ov})
+			}
+			return true
+		})
+		if err == nil {
+			err = scanErr
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	for i := range p.drop {
+		addHX(p.drop[i].hx)
+	}
+	for _, hx := range p.hxs {
+		err := tx.Scan(hxPrefix(pHist, hx), histKey(hx, before), func(k, _ []byte) bool {
+			txnum := get5(k[12:])
+			if txnum >= after {
+				return false
+			}
+			p.hist = append(p.hist, histRef{hx: hx, txnum: txnum})
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if uint64(len(p.hist)) != u.nHist {
+		return nil, fmt.Errorf("%w: %d history rows found, the block wrote %d", errUndoRecord, len(p.hist), u.nHist)
+	}
+	return p, nil
+}
+
+// apply makes p's changes in tx.
+func (p *revertPlan) apply(tx store.RWTx, touched touchSet) error {
+	for i := range p.drop {
+		d := &p.drop[i]
+		if err := tx.Delete(outKey(&d.op.txid, d.op.vout)); err != nil {
+			return err
+		}
+		if err := tx.Delete(utxoKey(d.hx, d.txnum, d.op.vout)); err != nil {
+			return err
+		}
+	}
+	for _, r := range p.hist {
+		if err := tx.Delete(histKey(r.hx, r.txnum)); err != nil {
+			return err
+		}
+	}
+	for i := range p.restore {
+		s := &p.restore[i]
+		if err := tx.Set(outKey(&s.op.txid, s.op.vout), s.outVal.encode()); err != nil {
+			return err
+		}
+		if err := tx.Set(utxoKey(s.hx, s.txnum, s.op.vout), utxoVal(s.value, &s.op.txid, s.height)); err != nil {
+			return err
+		}
+	}
+	for _, hx := range p.hxs {
+		touched.add(hx)
+	}
+	return nil
 }
