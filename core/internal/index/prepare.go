@@ -190,7 +190,7 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 		return fmt.Errorf("apply block %d on height %d", h, st.height)
 	}
 	if h > 0 {
-		undo := &undoRecord{txCountBefore: st.txCount, ntx: uint64(len(p.txids))}
+		undo := &undoRecord{txCountBefore: st.txCount, txs: make([]txCounts, len(p.txids))}
 		txids := make([]byte, 0, 32*len(p.txids))
 		var hxs []HashX
 		var bt *blockTxs
@@ -207,7 +207,9 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 			}
 			txids = append(txids, txid[:]...)
 			hxs = hxs[:0]
+			undo.txs[i].out = uint32(len(mtx.TxOut))
 			if i > 0 {
+				undo.txs[i].in = uint32(len(mtx.TxIn))
 				for _, in := range mtx.TxIn {
 					op := outpoint{txid: sdk.Hash(in.PreviousOutPoint.Hash), vout: in.PreviousOutPoint.Index}
 					ov, err := pl.spend(ctx, b, op, w.in[j], w.gen)

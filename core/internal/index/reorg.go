@@ -300,18 +300,21 @@ type revertPlan struct {
 // what a version-2 record leaves out. Blocks are reverted from the tip
 // down, so every output of block h spent by a later block has been
 // restored, and every row of a later tx_num deleted:
-//   - the block's outputs are the O rows under its txids (B row) whose
-//     tx_num is the tx's; those spent inside the block are in u.spent;
-//   - a spent output of an older block is in the X row (hashX, its tx_num),
-//     which holds its txid and height: every tx has an X row for the
-//     hashX of each of its spendable outputs;
-//   - the block's X rows are those with a tx_num of the block under the
-//     hashXs of its spent and created outputs, which are exactly the
-//     hashXs its txs touched.
+//   - the block's unspent outputs are the O rows (txid, vout), for each
+//     tx's txid (B row) and vout below its output count, whose tx_num is
+//     the tx's (another is an older tx with the same txid, BIP30);
+//   - a spent output of an older block is in the X row (hashX, its
+//     tx_num), which holds its txid and height: every tx has an X row for
+//     the hashX of each of its spendable outputs;
+//   - a tx's X rows are those of the hashXs of the outputs it spent (its
+//     inputs' entries) and of the outputs it paid (its O rows, and the
+//     entries of the outputs spent later in the block).
 //
-// It only reads, so it sees the store as the block left it.
+// It only reads (point reads, no scans), so it sees the store as the block
+// left it.
 func planRevert(tx store.Tx, h int64, st state, u *undoRecord) (*revertPlan, error) {
-	before, after := u.txCountBefore, u.txCountBefore+u.ntx
+	ntx := uint64(len(u.txs))
+	before, after := u.txCountBefore, u.txCountBefore+ntx
 	if after != st.txCount {
 		return nil, fmt.Errorf("%w: tx_nums %d..%d, index at %d", errUndoRecord, before, after, st.txCount)
 	}
@@ -319,79 +322,82 @@ func planRevert(tx store.Tx, h int64, st state, u *undoRecord) (*revertPlan, err
 	if err != nil {
 		return nil, fmt.Errorf("txids: %w", err)
 	}
-	if uint64(len(txids)) != 32*u.ntx {
-		return nil, fmt.Errorf("%w: %d txs, B row of %d bytes", errUndoRecord, u.ntx, len(txids))
+	if uint64(len(txids)) != 32*ntx {
+		return nil, fmt.Errorf("%w: %d txs, B row of %d bytes", errUndoRecord, ntx, len(txids))
 	}
 	p := &revertPlan{}
 	seen := make(map[HashX]struct{})
-	addHX := func(hx HashX) {
-		if _, ok := seen[hx]; !ok {
-			seen[hx] = struct{}{}
-			p.hxs = append(p.hxs, hx)
-		}
-	}
+	// paidLater: per tx, the hashXs of its outputs spent in the block.
+	paidLater := make(map[uint64][]HashX)
 	for i := range u.spent {
-		s := u.spent[i]
-		addHX(s.hx)
-		if s.txnum >= before {
-			continue // created and spent in the block: no rows
+		if s := &u.spent[i]; s.txnum >= before {
+			paidLater[s.txnum] = append(paidLater[s.txnum], s.hx)
 		}
-		hv, err := tx.Get(histKey(s.hx, s.txnum))
-		if err != nil {
-			return nil, fmt.Errorf("history row of spent output %d (tx_num %d): %w", i, s.txnum, err)
-		}
-		if len(hv) != histValLen {
-			return nil, fmt.Errorf("history row: %d bytes", len(hv))
-		}
-		copy(s.op.txid[:], hv)
-		s.height = int64(binary.BigEndian.Uint32(hv[32:]))
-		if s.height >= h {
-			return nil, fmt.Errorf("%w: spent output %d from height %d", errUndoRecord, i, s.height)
-		}
-		p.restore = append(p.restore, s)
 	}
-	var scanErr error
-	for i := uint64(0); i < u.ntx; i++ {
+	var hxs []HashX
+	kb := make([]byte, 0, 37)
+	j := 0 // spent entry
+	for i, c := range u.txs {
+		txnum := before + uint64(i)
+		hxs = hxs[:0]
+		if uint64(j)+uint64(c.in) > uint64(len(u.spent)) {
+			return nil, fmt.Errorf("%w: tx %d: %d inputs past %d spent outputs", errUndoRecord, i, c.in, len(u.spent))
+		}
+		for _, s := range u.spent[j : j+int(c.in)] {
+			hxs = appendUnique(hxs, s.hx)
+			if s.txnum >= before {
+				continue // created and spent in the block: no rows
+			}
+			hv, err := tx.Get(appendHistKey(kb[:0], s.hx, s.txnum))
+			if err != nil {
+				return nil, fmt.Errorf("history row of an output spent by tx %d (tx_num %d): %w", i, s.txnum, err)
+			}
+			if len(hv) != histValLen {
+				return nil, fmt.Errorf("history row: %d bytes", len(hv))
+			}
+			copy(s.op.txid[:], hv)
+			s.height = int64(binary.BigEndian.Uint32(hv[32:]))
+			if s.height >= h {
+				return nil, fmt.Errorf("%w: tx %d spends an output of height %d", errUndoRecord, i, s.height)
+			}
+			p.restore = append(p.restore, s)
+		}
+		j += int(c.in)
 		var txid sdk.Hash
 		copy(txid[:], txids[32*i:])
-		txnum := before + i
-		err := tx.Scan(outKey(&txid, 0)[:33], nil, func(k, v []byte) bool {
-			ov, err := decodeOutVal(v)
-			if err != nil || len(k) != 37 {
-				scanErr = fmt.Errorf("outpoint row %x: %d bytes, %w", k, len(k), err)
-				return false
+		for vout := uint32(0); vout < c.out; vout++ {
+			raw, err := tx.Get(appendOutKey(kb[:0], &txid, vout))
+			if errors.Is(err, store.ErrNotFound) {
+				continue // unspendable, or spent in the block
 			}
-			// Another tx_num: an older tx with the same txid (BIP30).
+			if err != nil {
+				return nil, err
+			}
+			ov, err := decodeOutVal(raw)
+			if err != nil {
+				return nil, err
+			}
 			if ov.txnum == txnum {
-				p.drop = append(p.drop, spentOut{op: outpoint{txid: txid, vout: binary.BigEndian.Uint32(k[33:])}, outVal: ov})
+				p.drop = append(p.drop, spentOut{op: outpoint{txid: txid, vout: vout}, outVal: ov})
+				hxs = appendUnique(hxs, ov.hx)
 			}
-			return true
-		})
-		if err == nil {
-			err = scanErr
 		}
-		if err != nil {
-			return nil, err
+		for _, hx := range paidLater[txnum] {
+			hxs = appendUnique(hxs, hx)
 		}
-	}
-	for i := range p.drop {
-		addHX(p.drop[i].hx)
-	}
-	for _, hx := range p.hxs {
-		err := tx.Scan(hxPrefix(pHist, hx), histKey(hx, before), func(k, _ []byte) bool {
-			txnum := get5(k[12:])
-			if txnum >= after {
-				return false
-			}
+		for _, hx := range hxs {
 			p.hist = append(p.hist, histRef{hx: hx, txnum: txnum})
-			return true
-		})
-		if err != nil {
-			return nil, err
+			if _, ok := seen[hx]; !ok {
+				seen[hx] = struct{}{}
+				p.hxs = append(p.hxs, hx)
+			}
 		}
+	}
+	if j != len(u.spent) {
+		return nil, fmt.Errorf("%w: %d spent outputs, inputs for %d", errUndoRecord, len(u.spent), j)
 	}
 	if uint64(len(p.hist)) != u.nHist {
-		return nil, fmt.Errorf("%w: %d history rows found, the block wrote %d", errUndoRecord, len(p.hist), u.nHist)
+		return nil, fmt.Errorf("%w: %d history rows derived, the block wrote %d", errUndoRecord, len(p.hist), u.nHist)
 	}
 	return p, nil
 }

@@ -12,16 +12,22 @@ import (
 // undoRecord is what reverting one block needs.
 //
 // Version 2 (written since v2 was introduced) keeps only what no row left
-// at revert time holds: for each spent output its script's hashX, the
-// tx_num of its funding tx, its vout and value. A revert derives the rest
-// (see revertV2): the block's txids from its B row, its outputs from the O
-// rows under those txids, a spent output's txid and height from the X row
-// (hashX, funding tx_num), and the X rows to delete by scanning, for every
-// hashX the block touched, the tx_nums the block gave out. nHist is the
-// number of X rows the block wrote, checked against what the revert finds.
+// at revert time holds: the input and output counts of each tx, and for
+// each spent output its script's hashX, the tx_num of its funding tx, its
+// vout and value. A revert derives the rest (see planRevert) with point
+// reads: the block's txids from its B row, its outputs from the O rows
+// (txid, vout) for every vout of each tx, a spent output's txid and height
+// from the X row (hashX, funding tx_num), and the X rows to delete from
+// the hashXs each tx spent or paid. nHist is the number of X rows the
+// block wrote, checked against what the revert derives.
 //
 //	version(1)=2 | uvarint txCountBefore | uvarint ntx | uvarint nHist |
-//	uvarint nSpent { hashX(11) uvarint(txCountBefore+ntx-txnum) uvarint vout uvarint value }
+//	ntx × { uvarint nIn uvarint nOut } |
+//	Σ nIn × { hashX(11) uvarint(txCountBefore+ntx-txnum) uvarint vout uvarint value }
+//
+// nIn counts the inputs the index spends (none for the coinbase); nOut
+// every output, unspendable ones included. The spent outputs are in input
+// order, tx by tx.
 //
 // Version 1 (still read: an index keeps up to REORG_LIMIT blocks of them)
 // lists everything:
@@ -32,7 +38,7 @@ import (
 type undoRecord struct {
 	version       byte // of a decoded record; encode always writes undoVersion
 	txCountBefore uint64
-	ntx           uint64     // v2: txs in the block
+	txs           []txCounts // v2: per tx of the block
 	nHist         uint64     // v2: X rows the block wrote
 	hist          []histRef  // v1 only
 	created       []outpoint // v1 only
@@ -40,6 +46,9 @@ type undoRecord struct {
 	// and height are derived at revert time).
 	spent []spentOut
 }
+
+// txCounts is a tx's spent inputs and its outputs.
+type txCounts struct{ in, out uint32 }
 
 type histRef struct {
 	hx    HashX
@@ -68,16 +77,20 @@ const (
 
 var errUndoRecord = errors.New("malformed undo record")
 
-// encode returns u as a version-2 record. u.ntx must be set; every spent
-// output's txnum must be below txCountBefore+ntx.
+// encode returns u as a version-2 record. The txs' input counts must add
+// up to len(u.spent), and every spent output's txnum must be below
+// txCountBefore+len(u.txs).
 func (u *undoRecord) encode() []byte {
-	after := u.txCountBefore + u.ntx
-	b := make([]byte, 0, 1+4*binary.MaxVarintLen64+len(u.spent)*(len(HashX{})+12))
+	after := u.txCountBefore + uint64(len(u.txs))
+	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+2*len(u.txs)+len(u.spent)*(len(HashX{})+12))
 	b = append(b, undoVersion)
 	b = binary.AppendUvarint(b, u.txCountBefore)
-	b = binary.AppendUvarint(b, u.ntx)
+	b = binary.AppendUvarint(b, uint64(len(u.txs)))
 	b = binary.AppendUvarint(b, u.nHist)
-	b = binary.AppendUvarint(b, uint64(len(u.spent)))
+	for _, c := range u.txs {
+		b = binary.AppendUvarint(b, uint64(c.in))
+		b = binary.AppendUvarint(b, uint64(c.out))
+	}
 	for i := range u.spent {
 		s := &u.spent[i]
 		b = append(b, s.hx[:]...)
@@ -126,20 +139,35 @@ func decodeUndoV2(b []byte) (*undoRecord, error) {
 	r := &undoReader{b: b[1:]}
 	u := &undoRecord{version: undoVersion}
 	u.txCountBefore = r.uvarint()
-	u.ntx = r.uvarint()
+	ntx := r.uvarint()
 	u.nHist = r.uvarint()
-	n := r.uvarint()
 	if r.err != nil {
 		return nil, r.err
 	}
-	if u.ntx == 0 || u.txCountBefore > maxTxNum || u.ntx > maxTxNum+1-u.txCountBefore {
-		return nil, fmt.Errorf("%w: tx_nums %d+%d", errUndoRecord, u.txCountBefore, u.ntx)
+	if ntx == 0 || u.txCountBefore > maxTxNum || ntx > maxTxNum+1-u.txCountBefore {
+		return nil, fmt.Errorf("%w: tx_nums %d+%d", errUndoRecord, u.txCountBefore, ntx)
 	}
-	if u.nHist > maxUndoEntries || n > uint64(len(r.b)/spentV2MinLen) {
-		return nil, fmt.Errorf("%w: %d history rows, %d spent outputs in %d bytes", errUndoRecord, u.nHist, n, len(r.b))
+	if u.nHist > maxUndoEntries || ntx > uint64(len(r.b)/2) {
+		return nil, fmt.Errorf("%w: %d history rows, %d txs in %d bytes", errUndoRecord, u.nHist, ntx, len(r.b))
 	}
-	after := u.txCountBefore + u.ntx
-	u.spent = make([]spentOut, n)
+	u.txs = make([]txCounts, ntx)
+	var nSpent uint64
+	for i := range u.txs {
+		in, out := r.uvarint(), r.uvarint()
+		if r.err != nil {
+			return nil, r.err
+		}
+		if in > math.MaxUint32 || out > math.MaxUint32 {
+			return nil, fmt.Errorf("%w: tx %d: %d inputs, %d outputs", errUndoRecord, i, in, out)
+		}
+		u.txs[i] = txCounts{in: uint32(in), out: uint32(out)}
+		nSpent += in
+	}
+	if nSpent > uint64(len(r.b)/spentV2MinLen) {
+		return nil, fmt.Errorf("%w: %d spent outputs in %d bytes", errUndoRecord, nSpent, len(r.b))
+	}
+	after := u.txCountBefore + ntx
+	u.spent = make([]spentOut, nSpent)
 	for i := range u.spent {
 		s := &u.spent[i]
 		if len(r.b) < len(s.hx) {

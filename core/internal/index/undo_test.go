@@ -62,7 +62,8 @@ func goldenV1Record(t testing.TB) []byte {
 
 func v2Sample() *undoRecord {
 	return &undoRecord{
-		txCountBefore: 1 << 33, ntx: 3, nHist: 7,
+		txCountBefore: 1 << 33, nHist: 7,
+		txs: []txCounts{{0, 2}, {2, 300}, {1, 1}},
 		spent: []spentOut{
 			{outpoint{vout: 2}, outVal{hx: HashX{5}, txnum: 9, value: 21e14}},
 			{outpoint{vout: 1 << 31}, outVal{hx: HashX{6}, txnum: 1<<33 + 1, value: 0}},
@@ -76,7 +77,7 @@ func FuzzDecodeUndo(f *testing.F) {
 	f.Add((&undoRecord{}).encodeV1())
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
 	f.Add(v2Sample().encode())
-	f.Add((&undoRecord{ntx: 1}).encode())
+	f.Add((&undoRecord{txs: []txCounts{{0, 1}}}).encode())
 	f.Add([]byte{2, 0x80, 0x00, 1, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		u, err := decodeUndo(b)
@@ -123,26 +124,32 @@ func TestUndoV2RoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, u) {
 		t.Errorf("round trip = %+v\nwant %+v", got, u)
 	}
-	// hashX 11 + tx_num back (varint) + vout + value per spent output.
-	if want := 1 + 5 + 1 + 1 + 1 + (11 + 5 + 1 + 8) + (11 + 1 + 5 + 1) + (11 + 5 + 1 + 10); len(b) != want {
+	// counts, then hashX 11 + tx_num back (varint) + vout + value per
+	// spent output.
+	if want := 1 + 5 + 1 + 1 + (1 + 1 + 1 + 2 + 1 + 1) + (11 + 5 + 1 + 8) + (11 + 1 + 5 + 1) + (11 + 5 + 1 + 10); len(b) != want {
 		t.Errorf("record of %d bytes, want %d", len(b), want)
 	}
+	hx := []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	rec := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	bad := [][]byte{
 		nil, {0}, {3}, {2},
 		b[:len(b)-1], append(append([]byte(nil), b...), 0),
-		{2, 0x80, 0x00, 1, 0, 0}, // non-minimal varint
-		{2, 0, 0, 0, 0},          // no tx
-		{2, 0, 1, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 2, 0, 0},                            // funding tx_num after the block
-		{2, 0, 1, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 0, 0},                            // funding tx_num back 0
-		{2, 0, 1, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 0x80, 0x80, 0x80, 0x80, 0x10, 0}, // vout > 2^32-1
-		{2, 0, 1, 0, 0xff, 0xff, 0xff, 0x1f},                                                   // more spent outputs than bytes
+		{2, 0x80, 0x00, 1, 0, 0, 0},                        // non-minimal varint
+		{2, 0, 0, 0},                                       // no tx
+		{2, 0, 2, 0, 0, 0},                                 // counts of one tx for two
+		rec([]byte{2, 0, 1, 0, 1, 0}),                      // an input without its spent output
+		rec([]byte{2, 0, 1, 0, 1, 0}, hx, []byte{2, 0, 0}), // funding tx_num after the block
+		rec([]byte{2, 0, 1, 0, 1, 0}, hx, []byte{0, 0, 0}), // funding tx_num back 0
+		rec([]byte{2, 0, 1, 0, 1, 0}, hx, []byte{1, 0x80, 0x80, 0x80, 0x80, 0x10, 0}), // vout > 2^32-1
+		{2, 0, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x10, 0},                                 // more inputs than 2^32-1
+		{2, 0, 1, 0, 0xff, 0xff, 0xff, 0x1f, 0},                                       // more spent outputs than bytes
 	}
 	for _, x := range bad {
 		if _, err := decodeUndo(x); err == nil {
 			t.Errorf("decodeUndo(%x) succeeded", x)
 		}
 	}
-	if _, err := decodeUndo([]byte{2, 0, 1, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 0, 0}); err != nil {
+	if _, err := decodeUndo(rec([]byte{2, 0, 1, 0, 1, 0}, hx, []byte{1, 0, 0})); err != nil {
 		t.Errorf("minimal valid record: %v", err)
 	}
 }
@@ -360,7 +367,8 @@ func TestRevertRefusesInconsistentRecord(t *testing.T) {
 	}
 	h := int64(len(a) - 1)
 	for name, mod := range map[string]func(*undoRecord){
-		"tx count":     func(u *undoRecord) { u.ntx++ },
+		"tx count":     func(u *undoRecord) { u.txs = append(u.txs, txCounts{}) },
+		"output count": func(u *undoRecord) { u.txs[0].out = 0 },
 		"history rows": func(u *undoRecord) { u.nHist++ },
 		"spent tx_num": func(u *undoRecord) { u.spent[0].txnum-- },
 	} {
