@@ -335,6 +335,7 @@ func planRevert(tx store.Tx, h int64, st state, u *undoRecord) (*revertPlan, err
 		}
 	}
 	var hxs []HashX
+	funding := make(map[histRef][]byte)
 	kb := make([]byte, 0, 37)
 	j := 0 // spent entry
 	for i, c := range u.txs {
@@ -348,9 +349,13 @@ func planRevert(tx store.Tx, h int64, st state, u *undoRecord) (*revertPlan, err
 			if s.txnum >= before {
 				continue // created and spent in the block: no rows
 			}
-			hv, err := tx.Get(appendHistKey(kb[:0], s.hx, s.txnum))
-			if err != nil {
-				return nil, fmt.Errorf("history row of an output spent by tx %d (tx_num %d): %w", i, s.txnum, err)
+			ref := histRef{hx: s.hx, txnum: s.txnum}
+			hv, ok := funding[ref] // outputs of one tx to one script: one read
+			if !ok {
+				if hv, err = tx.Get(appendHistKey(kb[:0], s.hx, s.txnum)); err != nil {
+					return nil, fmt.Errorf("history row of an output spent by tx %d (tx_num %d): %w", i, s.txnum, err)
+				}
+				funding[ref] = hv
 			}
 			if len(hv) != histValLen {
 				return nil, fmt.Errorf("history row: %d bytes", len(hv))
