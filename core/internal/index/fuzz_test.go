@@ -7,27 +7,6 @@ import (
 	"github.com/amber-electrum/amber/sdk"
 )
 
-func FuzzDecodeUndo(f *testing.F) {
-	u := &undoRecord{
-		txCountBefore: 42,
-		hist:          []histRef{{HashX{1}, 7}, {HashX{2}, 1<<40 - 1}},
-		created:       []outpoint{{sdk.Hash{3}, 1}},
-		spent:         []spentOut{{outpoint{sdk.Hash{4}, 2}, outVal{HashX{5}, 9, 1234, 77}}},
-	}
-	f.Add(u.encode())
-	f.Add((&undoRecord{}).encode())
-	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		u, err := decodeUndo(b)
-		if err != nil {
-			return
-		}
-		if got := u.encode(); !bytes.Equal(got, b) {
-			t.Fatalf("round trip: %x != %x", got, b)
-		}
-	})
-}
-
 func FuzzDecodeState(f *testing.F) {
 	g := sdk.Hash{9}
 	f.Add(state{height: 5, tip: sdk.Hash{1}, txCount: 9}.encode(g))
@@ -59,25 +38,4 @@ func FuzzParseBlock(f *testing.F) {
 			t.Fatalf("inconsistent parse: %d %s", len(p.header), p.hash)
 		}
 	})
-}
-
-func TestUndoRoundTrip(t *testing.T) {
-	u := &undoRecord{
-		txCountBefore: 1 << 33,
-		hist:          []histRef{{HashX{1, 2}, 5}},
-		created:       []outpoint{{sdk.Hash{3}, 1}, {sdk.Hash{4}, 0}},
-		spent:         []spentOut{{outpoint{sdk.Hash{4}, 2}, outVal{HashX{5}, 9, 21e14, 800000}}},
-	}
-	got, err := decodeUndo(u.encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got.encode(), u.encode()) || got.spent[0].value != 21e14 || got.spent[0].height != 800000 || got.txCountBefore != 1<<33 {
-		t.Errorf("round trip = %+v", got)
-	}
-	for _, bad := range [][]byte{nil, {2}, u.encode()[:20], append(u.encode(), 0)} {
-		if _, err := decodeUndo(bad); err == nil {
-			t.Errorf("decodeUndo(%x) succeeded", bad)
-		}
-	}
 }

@@ -231,7 +231,7 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 		return fmt.Errorf("apply block %d on height %d", h, st.height)
 	}
 	if h > 0 {
-		undo := &undoRecord{txCountBefore: st.txCount}
+		undo := &undoRecord{txCountBefore: st.txCount, txs: make([]txCounts, len(p.txids))}
 		txids := make([]byte, 0, 32*len(p.txids))
 		var hxs []HashX
 		var bt *blockTxs
@@ -248,7 +248,9 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 			}
 			txids = append(txids, txid[:]...)
 			hxs = hxs[:0]
+			undo.txs[i].out = uint32(len(mtx.TxOut))
 			if i > 0 {
+				undo.txs[i].in = uint32(len(mtx.TxIn))
 				for _, in := range mtx.TxIn {
 					op := outpoint{txid: sdk.Hash(in.PreviousOutPoint.Hash), vout: in.PreviousOutPoint.Index}
 					ov, err := pl.spend(ctx, b, op, w.in[j], w.gen)
@@ -279,14 +281,13 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 					b.bytes += liveEntryBytes
 				}
 				b.lay.live[op] = outVal{hx: hx, txnum: txnum, value: o.Value, height: h}
-				undo.created = append(undo.created, op)
 				hxs = appendUnique(hxs, hx)
 			}
+			undo.nHist += uint64(len(hxs))
 			hv := append(b.buf(histValLen), txid[:]...)
 			hv = binary.BigEndian.AppendUint32(hv, uint32(h))
 			for _, hx := range hxs {
 				b.addSet(appendHistKey(b.buf(17), hx, txnum), hv)
-				undo.hist = append(undo.hist, histRef{hx: hx, txnum: txnum})
 				if pl.track {
 					b.touched.add(hx)
 				}

@@ -36,42 +36,46 @@ func TestReorgEqualsFreshSync(t *testing.T) {
 		{"shorter branch", 8, 2},
 		{"deep", 1, 12},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			b := genChain(a[:c.fork+1], c.more, int64(100+c.fork), 2)
-			chain := &fakeChain{}
-			chain.set(a)
-			var events []Event
-			ix := newTestIndex(t, chain, nil, func(o *Options) { o.Notify = func(e Event) { events = append(events, e) } })
-			settle(t, ix)
-			nA := len(events)
-			chain.set(b)
-			settle(t, ix)
+	for _, engine := range testEngines {
+		for _, c := range cases {
+			t.Run(engine+"/"+c.name, func(t *testing.T) { testReorgEqualsFreshSync(t, engine, a, c.fork, c.more) })
+		}
+	}
+}
 
-			freshChain := &fakeChain{}
-			freshChain.set(b)
-			fresh := newTestIndex(t, freshChain, nil, nil)
-			settle(t, fresh)
-			if got, want := dumpStore(t, ix.st), dumpStore(t, fresh.st); !reflect.DeepEqual(got, want) {
-				t.Fatalf("store after reorg differs from fresh sync:\n%s\nvs\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-			}
-			if got, want := queryDump(t, ix), queryDump(t, fresh); !reflect.DeepEqual(got, want) {
-				t.Errorf("queries after reorg differ from fresh sync")
-			}
-			if ix.Status().Reorgs != 1 {
-				t.Errorf("reorgs = %d", ix.Status().Reorgs)
-			}
-			// The reorg is notified once, for its final state: no event
-			// at the fork point or for the new branch's blocks one by one.
-			after := events[nA:]
-			if len(after) != 1 {
-				t.Fatalf("%d events after the switch, want 1: %+v", len(after), after)
-			}
-			e := after[0]
-			if !e.Reorg || e.Height != int64(len(b)-1) || e.TipHash != txBlockHash(b[len(b)-1]) || len(e.Touched) == 0 {
-				t.Errorf("reorg event reorg=%v height %d touched %d, want the final tip %d", e.Reorg, e.Height, len(e.Touched), len(b)-1)
-			}
-		})
+func testReorgEqualsFreshSync(t *testing.T, engine string, a []*wire.MsgBlock, fork, more int) {
+	b := genChain(a[:fork+1], more, int64(100+fork), 2)
+	chain := &fakeChain{}
+	chain.set(a)
+	var events []Event
+	ix := newTestIndex(t, chain, openTestStore(t, engine), func(o *Options) { o.Notify = func(e Event) { events = append(events, e) } })
+	settle(t, ix)
+	nA := len(events)
+	chain.set(b)
+	settle(t, ix)
+
+	freshChain := &fakeChain{}
+	freshChain.set(b)
+	fresh := newTestIndex(t, freshChain, nil, nil)
+	settle(t, fresh)
+	if got, want := dumpStore(t, ix.st), dumpStore(t, fresh.st); !reflect.DeepEqual(got, want) {
+		t.Fatalf("store after reorg differs from fresh sync:\n%s\nvs\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got, want := queryDump(t, ix), queryDump(t, fresh); !reflect.DeepEqual(got, want) {
+		t.Errorf("queries after reorg differ from fresh sync")
+	}
+	if ix.Status().Reorgs != 1 {
+		t.Errorf("reorgs = %d", ix.Status().Reorgs)
+	}
+	// The reorg is notified once, for its final state: no event
+	// at the fork point or for the new branch's blocks one by one.
+	after := events[nA:]
+	if len(after) != 1 {
+		t.Fatalf("%d events after the switch, want 1: %+v", len(after), after)
+	}
+	e := after[0]
+	if !e.Reorg || e.Height != int64(len(b)-1) || e.TipHash != txBlockHash(b[len(b)-1]) || len(e.Touched) == 0 {
+		t.Errorf("reorg event reorg=%v height %d touched %d, want the final tip %d", e.Reorg, e.Height, len(e.Touched), len(b)-1)
 	}
 }
 
