@@ -231,9 +231,7 @@ func (p *hexBatchReader) item() error {
 	case rpcErr != nil:
 		p.unkeep(&rep)
 		rep = HexReply{Err: sdk.DaemonError(rpcErr.Code, rpcErr.Message)}
-	case !haveRes:
-		return malformed("neither result nor error")
-	case resultNo:
+	case !haveRes || resultNo: // encoding/json reads a missing result as null too
 		rep = HexReply{Err: sdk.Errorf(sdk.KindInternal, "want a hex string, got null")}
 	}
 	p.out[id] = rep
