@@ -3,8 +3,10 @@ package chainbackend
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,11 +109,11 @@ func ParseConfig(raw []byte) (Config, error) {
 				return cfg, invalid(k, "must be between 1 and %d", MaxBatchSize)
 			}
 		case "fetch_window_mb":
-			if err = json.Unmarshal(v, &window); err == nil && (window < 1 || window > MaxFetchWindowMB) {
+			if window, err = intOrText(v); err == nil && (window < 1 || window > MaxFetchWindowMB) {
 				return cfg, invalid(k, "must be between 1 and %d", MaxFetchWindowMB)
 			}
 		case "memory_limit_mb":
-			if err = json.Unmarshal(v, &limit); err == nil && limit < -1 {
+			if limit, err = intOrText(v); err == nil && limit < -1 {
 				return cfg, invalid(k, "must be -1 (no limit), 0 (the default) or a size in MiB")
 			}
 		default:
@@ -137,6 +139,24 @@ func ParseConfig(raw []byte) (Config, error) {
 		cfg.MemoryLimit = limit * mib
 	}
 	return cfg, nil
+}
+
+// intOrText reads an integer given as a JSON number or as a string holding
+// one (amberd passes AMBER_PLUGINS__<NAME>__CONFIG__<KEY> values as text).
+func intOrText(v json.RawMessage) (int64, error) {
+	var n int64
+	if err := json.Unmarshal(v, &n); err == nil {
+		return n, nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return 0, errors.New("want an integer")
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, errors.New("want an integer")
+	}
+	return n, nil
 }
 
 // chainNetwork maps getblockchaininfo.chain (Core or btcd spelling) to the

@@ -48,7 +48,11 @@ func TestParseConfig(t *testing.T) {
 		}},
 		{name: "zero window", in: `{"daemon_url":"u:p@a","fetch_window_mb":0}`, errKey: "fetch_window_mb"},
 		{name: "huge window", in: `{"daemon_url":"u:p@a","fetch_window_mb":5000}`, errKey: "fetch_window_mb"},
-		{name: "window type", in: `{"daemon_url":"u:p@a","fetch_window_mb":"8"}`, errKey: "fetch_window_mb"},
+		{name: "window as text", in: `{"daemon_url":"u:p@a","fetch_window_mb":"8","memory_limit_mb":" 100"}`, check: func(c Config) bool {
+			return c.FetchWindow == 8<<20 && c.MemoryLimit == 100<<20
+		}},
+		{name: "window type", in: `{"daemon_url":"u:p@a","fetch_window_mb":"8 MB"}`, errKey: "fetch_window_mb"},
+		{name: "window fraction", in: `{"daemon_url":"u:p@a","fetch_window_mb":1.5}`, errKey: "fetch_window_mb"},
 		{name: "bad limit", in: `{"daemon_url":"u:p@a","memory_limit_mb":-2}`, errKey: "memory_limit_mb"},
 		{name: "unknown key", in: `{"daemon_url":"u:p@a","daemon_urls":"x"}`, errKey: "daemon_urls"},
 		{name: "missing url", in: `{}`, errKey: "daemon_url"},
