@@ -268,3 +268,41 @@ func FuzzParseHexBatch(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkHexBatch compares decoding a batch reply of 20 blocks of 600 kB
+// (a mainnet-like getblock batch) from a stream with the former path:
+// the whole body read, encoding/json, then a hex decode of each result.
+func BenchmarkHexBatch(b *testing.B) {
+	block := bytes.Repeat([]byte{0x5a, 0x01, 0xfe}, 200_000)
+	res := make([]string, 20)
+	for i := range res {
+		res[i] = hex.EncodeToString(block)
+	}
+	body := []byte(hexItems(1, res...))
+	b.Run("stream", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := parseHexBatch(bytes.NewReader(body), 1, len(res), 1<<40); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("readall+json", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			data, _ := io.ReadAll(bytes.NewReader(body))
+			reps, err := parseBatchReply(data, 1, len(res))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range reps {
+				out := make([]byte, (len(r.Result)-2)/2)
+				if _, err := hex.Decode(out, r.Result[1:len(r.Result)-1]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
