@@ -134,7 +134,8 @@ func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func
 		}
 	}()
 	defer func() {
-		for got := range ch { // the fetcher's last batch, after an error
+		cancel() // stop the fetcher first (it may be sending on ch)
+		for got := range ch {
 			b.held.add(-got.bytes)
 		}
 	}()

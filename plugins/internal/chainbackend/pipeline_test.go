@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,4 +148,21 @@ func TestBlocksStopsEarly(t *testing.T) {
 	if h := b.held.now.Load(); h != 0 {
 		t.Errorf("%d bytes still counted as held", h)
 	}
+	// The fetcher stopped with yield: 10 blocks fit in a batch, block 15 is
+	// in the second, so the fetcher was at most in the fourth (without the
+	// stop it makes six).
+	if n := getblockBatches(d); n > 4 {
+		t.Errorf("%d getblock batches after a stop at block 15", n)
+	}
+}
+
+// getblockBatches counts the getblock requests the fake daemon received.
+func getblockBatches(d *fakedaemon.Daemon) int {
+	n := 0
+	for _, body := range d.Bodies() {
+		if strings.Contains(body, `"getblock"`) {
+			n++
+		}
+	}
+	return n
 }
