@@ -28,10 +28,10 @@ type Backend struct {
 	// initialDelay and maxDelay override the client's backoff (tests).
 	initialDelay, maxDelay time.Duration
 
-	// meanBlock is the mean block size of the last batch Blocks fetched
-	// (0: none yet); held the bytes of blocks Blocks holds.
-	meanBlock atomic.Int64
-	held      heldBytes
+	// bigBlock is the largest block of the last batch Blocks fetched (0:
+	// none yet); held the bytes of blocks Blocks holds.
+	bigBlock atomic.Int64
+	held     heldBytes
 	// setLimit, when set (OwnProcessMemory), applies memory_limit_mb.
 	setLimit func(int64) int64
 

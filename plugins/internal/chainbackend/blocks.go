@@ -96,8 +96,8 @@ type chunk struct {
 // being yielded) total at most fetch_window bytes, each batch at most half
 // of it, except that a batch always holds at least one block however large
 // (see package daemonrpc, BatchHex). The blocks per batch follow the sizes
-// seen (half the window over the mean block size of the last batch, at most
-// batch_size), so the window is a bound in bytes whatever the block sizes.
+// seen (half the window over the largest block of the last batch, at most
+// batch_size); the window is a bound in bytes whatever the block sizes.
 func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func(sdk.Block) error) error {
 	if err := checkRange(start, count); err != nil {
 		return err
@@ -129,7 +129,7 @@ func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func
 			if err != nil || asked == 0 || (asked < n && len(blocks) == asked) {
 				return
 			}
-			b.learn(blocks, size)
+			b.learn(blocks)
 			start, count = start+int64(len(blocks)), count-len(blocks)
 		}
 	}()
@@ -160,22 +160,28 @@ func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func
 }
 
 // perBatch is the number of blocks to ask for in one batch: half the
-// window over the mean block size learnt so far, between 1 and batchSize.
+// window over the largest block of the last batch, between 1 and
+// batchSize. The largest rather than the mean block: a batch that overflows
+// the window has its last blocks dropped (read from the daemon for nothing).
 func (b *Backend) perBatch(half int64, batchSize int) int {
-	mean := b.meanBlock.Load()
-	if mean <= 0 {
+	big := b.bigBlock.Load()
+	if big <= 0 {
 		return batchSize
 	}
-	return int(min(max(half/mean, 1), int64(batchSize)))
+	return int(min(max(half/big, 1), int64(batchSize)))
 }
 
-// learn records the mean block size of a fetched batch.
-func (b *Backend) learn(blocks []sdk.Block, size int64) {
+// learn records the largest block of a fetched batch.
+func (b *Backend) learn(blocks []sdk.Block) {
 	if len(blocks) == 0 {
-		b.meanBlock.Store(math.MaxInt64 / 2) // nothing fitted: one block next
+		b.bigBlock.Store(math.MaxInt64 / 2) // nothing fitted: one block next
 		return
 	}
-	b.meanBlock.Store(max(size/int64(len(blocks)), 1))
+	var big int64
+	for _, blk := range blocks {
+		big = max(big, int64(len(blk.Raw)))
+	}
+	b.bigBlock.Store(max(big, 1))
 }
 
 // heldBytes counts the bytes of fetched blocks that Blocks holds and keeps
