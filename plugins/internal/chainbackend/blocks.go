@@ -87,17 +87,22 @@ type chunk struct {
 	err    error
 }
 
+// windowSlots is the number of batches the fetch window holds: the one being
+// yielded, windowSlots-2 waiting and the one being fetched.
+const windowSlots = 4
+
 // Blocks streams up to count blocks from start: getblockhash then getblock
-// (verbosity 0) batches, the next batch fetched while yield consumes the
+// (verbosity 0) batches, the next batches fetched while yield consumes the
 // current one. Each block's hash is checked against the hash it was asked
 // for.
 //
-// Memory: the blocks held (the batch being decoded or waiting, and the one
-// being yielded) total at most fetch_window bytes, each batch at most half
-// of it, except that a batch always holds at least one block however large
-// (see package daemonrpc, BatchHex). The blocks per batch follow the sizes
-// seen (half the window over the largest block of the last batch, at most
-// batch_size); the window is a bound in bytes whatever the block sizes.
+// Memory: the blocks held (the batch being yielded, the batches waiting and
+// the one being decoded) total at most fetch_window bytes: each batch holds
+// at most a quarter of it (windowSlots), except that a batch always holds at
+// least one block however large (see package daemonrpc, BatchHex). The
+// blocks per batch follow the sizes seen (a quarter of the window over the
+// largest block of the last batch, at most batch_size); the window is a
+// bound in bytes whatever the block sizes.
 func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func(sdk.Block) error) error {
 	if err := checkRange(start, count); err != nil {
 		return err
@@ -108,13 +113,13 @@ func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	half := max(cfg.FetchWindow/2, 1)
-	ch := make(chan chunk) // unbuffered: one batch waits, one is yielded
+	part := max(cfg.FetchWindow/windowSlots, 1)
+	ch := make(chan chunk, windowSlots-2)
 	go func() {
 		defer close(ch)
 		for count > 0 {
-			n := min(count, b.perBatch(half, cfg.BatchSize))
-			blocks, asked, err := fetchBlocks(ctx, c, start, n, half)
+			n := min(count, b.perBatch(part, cfg.BatchSize))
+			blocks, asked, err := fetchBlocks(ctx, c, start, n, part)
 			var size int64
 			for _, blk := range blocks {
 				size += int64(len(blk.Raw))
@@ -159,16 +164,16 @@ func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func
 	return ctx.Err()
 }
 
-// perBatch is the number of blocks to ask for in one batch: half the
-// window over the largest block of the last batch, between 1 and
+// perBatch is the number of blocks to ask for in one batch: the window's
+// part for a batch over the largest block of the last batch, between 1 and
 // batchSize. The largest rather than the mean block: a batch that overflows
 // the window has its last blocks dropped (read from the daemon for nothing).
-func (b *Backend) perBatch(half int64, batchSize int) int {
+func (b *Backend) perBatch(part int64, batchSize int) int {
 	big := b.bigBlock.Load()
 	if big <= 0 {
 		return batchSize
 	}
-	return int(min(max(half/big, 1), int64(batchSize)))
+	return int(min(max(part/big, 1), int64(batchSize)))
 }
 
 // learn records the largest block of a fetched batch.

@@ -37,7 +37,7 @@ const (
 	MaxBatchSize     = 1000
 	// DefaultFetchWindowMB is fetch_window_mb's default, MaxFetchWindowMB
 	// its largest value.
-	DefaultFetchWindowMB = 32
+	DefaultFetchWindowMB = 64
 	MaxFetchWindowMB     = 4096
 	// memoryOverheadMB is what the default memory_limit_mb adds to twice
 	// the fetch window: the runtime, the gRPC buffers, the block being

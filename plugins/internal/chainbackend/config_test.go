@@ -35,7 +35,7 @@ func TestParseConfig(t *testing.T) {
 			return c.CookieFile == "/x/.cookie" && !c.URLs[0].HasAuth
 		}},
 		{name: "default window and memory limit", in: `{"daemon_url":"u:p@a"}`, check: func(c Config) bool {
-			return c.FetchWindow == 32<<20 && c.MemoryLimit == (2*32+64)<<20
+			return c.FetchWindow == 64<<20 && c.MemoryLimit == (2*64+64)<<20
 		}},
 		{name: "window sets the default limit", in: `{"daemon_url":"u:p@a","fetch_window_mb":8}`, check: func(c Config) bool {
 			return c.FetchWindow == 8<<20 && c.MemoryLimit == (2*8+64)<<20
@@ -133,7 +133,7 @@ func TestConfigureMemoryLimit(t *testing.T) {
 		want  []int64
 	}{
 		{"borrowed backend", false, ``, nil},
-		{"default", true, ``, []int64{(2*32 + 64) << 20}},
+		{"default", true, ``, []int64{(2*64 + 64) << 20}},
 		{"from the window", true, `,"fetch_window_mb":4`, []int64{(2*4 + 64) << 20}},
 		{"explicit", true, `,"memory_limit_mb":200`, []int64{200 << 20}},
 		{"none", true, `,"memory_limit_mb":-1`, []int64{math.MaxInt64}},

@@ -61,7 +61,7 @@ func sizedChain(sizes []int) *fakeChain {
 // yielded) never exceed fetch_window_mb while the consumer is slow, however
 // the block sizes change, and every block still arrives in order. Before
 // the window, batches of batch_size blocks (here 1000 blocks of up to
-// 300 kB) were held three at a time.
+// 250 kB) were held three at a time.
 func TestBlocksWindow(t *testing.T) {
 	const window = 1 << 20
 	var sizes []int
@@ -70,7 +70,7 @@ func TestBlocksWindow(t *testing.T) {
 		case i < 40:
 			sizes = append(sizes, 100+i) // tiny blocks: batches of batch_size
 		case i < 80:
-			sizes = append(sizes, 300_000) // a jump: the batch is cut at the window
+			sizes = append(sizes, 250_000) // a jump: the batch is cut at its part of the window
 		default:
 			sizes = append(sizes, 30_000+i*1000)
 		}
@@ -106,7 +106,7 @@ func TestBlocksWindow(t *testing.T) {
 
 // TestBlocksWindowLargeBlock: a block larger than the window still
 // arrives (a batch always holds one block); the bytes held are then at most
-// that block and half a window.
+// windowSlots such blocks.
 func TestBlocksWindowLargeBlock(t *testing.T) {
 	const window = 1 << 20
 	sizes := []int{500, 2 << 20, 600, 400_000, 400_000, 3 << 20, 700}
@@ -122,7 +122,7 @@ func TestBlocksWindowLargeBlock(t *testing.T) {
 	if err != nil || !slices.Equal(got, sizes) {
 		t.Fatalf("got sizes %v, %v", got, err)
 	}
-	if p := b.held.peak.Load(); p > 3<<20+window/2 {
+	if p := b.held.peak.Load(); p > windowSlots*(3<<20) {
 		t.Errorf("peak held %d bytes", p)
 	}
 }
@@ -148,10 +148,10 @@ func TestBlocksStopsEarly(t *testing.T) {
 	if h := b.held.now.Load(); h != 0 {
 		t.Errorf("%d bytes still counted as held", h)
 	}
-	// The fetcher stopped with yield: 10 blocks fit in a batch, block 15 is
-	// in the second, so the fetcher was at most in the fourth (without the
-	// stop it makes six).
-	if n := getblockBatches(d); n > 4 {
+	// The fetcher stopped with yield: 5 blocks fit in a batch, block 15 is
+	// in the third, so the fetcher was at most in the sixth (the batches
+	// waiting and the one being fetched; without the stop it makes 12).
+	if n := getblockBatches(d); n > 3+windowSlots-1 {
 		t.Errorf("%d getblock batches after a stop at block 15", n)
 	}
 }
