@@ -14,5 +14,7 @@ import (
 func main() {
 	// Serve is the first thing main does: nothing may print to stdout
 	// before the go-plugin handshake. chainbackend.New does no I/O.
-	sdk.Serve(chainbackend.New(sdk.NewLogger()))
+	b := chainbackend.New(sdk.NewLogger())
+	b.OwnProcessMemory() // memory_limit_mb applies to this process
+	sdk.Serve(b)
 }

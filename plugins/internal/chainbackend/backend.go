@@ -7,7 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"os"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/amber-electrum/amber/plugins/internal/daemonrpc"
@@ -23,6 +27,13 @@ type Backend struct {
 	log *slog.Logger
 	// initialDelay and maxDelay override the client's backoff (tests).
 	initialDelay, maxDelay time.Duration
+
+	// bigBlock is the largest block of the last batch Blocks fetched (0:
+	// none yet); held the bytes of blocks Blocks holds.
+	bigBlock atomic.Int64
+	held     heldBytes
+	// setLimit, when set (OwnProcessMemory), applies memory_limit_mb.
+	setLimit func(int64) int64
 
 	mu     sync.RWMutex
 	client *daemonrpc.Client
@@ -41,6 +52,16 @@ func New(log *slog.Logger) *Backend {
 		Name: "bitcoind", Version: Version, SDKVersion: sdk.Version,
 		Capabilities: baseCaps(),
 	}}
+}
+
+// OwnProcessMemory makes Configure set the process's Go soft memory limit
+// from memory_limit_mb (runtime/debug.SetMemoryLimit), unless the GOMEMLIMIT
+// environment variable is set, which then wins. The bitcoind plugin calls it;
+// a process that only borrows the backend (the feeest plugin) does not.
+func (b *Backend) OwnProcessMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		b.setLimit = debug.SetMemoryLimit
+	}
 }
 
 // baseCaps are the capabilities of every connection (BroadcastPackage and
@@ -117,11 +138,19 @@ func (b *Backend) Configure(ctx context.Context, raw []byte) error {
 	old := b.client
 	b.client, b.cfg, b.desc = c, cfg, desc
 	b.mu.Unlock()
+	if b.setLimit != nil {
+		limit := cfg.MemoryLimit
+		if limit <= 0 {
+			limit = math.MaxInt64 // Go's "no limit"
+		}
+		b.setLimit(limit)
+	}
 	if old != nil {
 		old.Close()
 	}
 	b.log.Info("connected to daemon", "url", c.Current().Logged, "network", desc.Network,
-		"genesis", desc.GenesisHash.String())
+		"genesis", desc.GenesisHash.String(), "fetch_window_mb", cfg.FetchWindow/mib,
+		"memory_limit_mb", cfg.MemoryLimit/mib, "memory_limit_set", b.setLimit != nil)
 	return nil
 }
 

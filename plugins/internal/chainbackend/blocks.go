@@ -3,6 +3,8 @@ package chainbackend
 import (
 	"context"
 	"errors"
+	"math"
+	"sync/atomic"
 
 	"github.com/amber-electrum/amber/core/merkle"
 	"github.com/amber-electrum/amber/plugins/internal/daemonrpc"
@@ -81,13 +83,26 @@ func (b *Backend) BlockHashes(ctx context.Context, start int64, count int) ([]sd
 // chunk is one fetched batch of blocks, or the error that ended fetching.
 type chunk struct {
 	blocks []sdk.Block
+	bytes  int64
 	err    error
 }
 
+// windowSlots is the number of batches the fetch window holds: the one being
+// yielded, windowSlots-2 waiting and the one being fetched.
+const windowSlots = 4
+
 // Blocks streams up to count blocks from start: getblockhash then getblock
-// (verbosity 0) batches of batch_size, the next batch fetched while yield
-// consumes the current one. Each block's hash is checked against the hash it
-// was asked for.
+// (verbosity 0) batches, the next batches fetched while yield consumes the
+// current one. Each block's hash is checked against the hash it was asked
+// for.
+//
+// Memory: the blocks held (the batch being yielded, the batches waiting and
+// the one being decoded) total at most fetch_window bytes: each batch holds
+// at most a quarter of it (windowSlots), except that a batch always holds at
+// least one block however large (see package daemonrpc, BatchHex). The
+// blocks per batch follow the sizes seen (a quarter of the window over the
+// largest block of the last batch, at most batch_size); the window is a
+// bound in bytes whatever the block sizes.
 func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func(sdk.Block) error) error {
 	if err := checkRange(start, count); err != nil {
 		return err
@@ -98,29 +113,50 @@ func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := make(chan chunk, 1)
+	part := max(cfg.FetchWindow/windowSlots, 1)
+	ch := make(chan chunk, windowSlots-2)
 	go func() {
 		defer close(ch)
 		for count > 0 {
-			n := min(count, cfg.BatchSize)
-			blocks, err := fetchBlocks(ctx, c, start, n)
+			n := min(count, b.perBatch(part, cfg.BatchSize))
+			blocks, asked, err := fetchBlocks(ctx, c, start, n, part)
+			var size int64
+			for _, blk := range blocks {
+				size += int64(len(blk.Raw))
+			}
+			b.held.add(size)
 			select {
-			case ch <- chunk{blocks, err}:
+			case ch <- chunk{blocks, size, err}:
 			case <-ctx.Done():
+				b.held.add(-size)
 				return
 			}
-			if err != nil || len(blocks) < n {
+			if err != nil || asked == 0 || (asked < n && len(blocks) == asked) {
 				return
 			}
-			start, count = start+int64(n), count-n
+			b.learn(blocks)
+			start, count = start+int64(len(blocks)), count-len(blocks)
+		}
+	}()
+	defer func() {
+		cancel() // stop the fetcher first (it may be sending on ch)
+		for got := range ch {
+			b.held.add(-got.bytes)
 		}
 	}()
 	for got := range ch {
 		if got.err != nil {
+			b.held.add(-got.bytes)
 			return got.err
 		}
-		for _, blk := range got.blocks {
-			if err := yield(blk); err != nil {
+		for i, blk := range got.blocks {
+			err := yield(blk)
+			got.blocks[i] = sdk.Block{}
+			n := int64(len(blk.Raw))
+			b.held.add(-n)
+			got.bytes -= n
+			if err != nil {
+				b.held.add(-got.bytes)
 				return err
 			}
 		}
@@ -128,37 +164,82 @@ func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func
 	return ctx.Err()
 }
 
+// perBatch is the number of blocks to ask for in one batch: the window's
+// part for a batch over the largest block of the last batch, between 1 and
+// batchSize. The largest rather than the mean block: a batch that overflows
+// the window has its last blocks dropped (read from the daemon for nothing).
+func (b *Backend) perBatch(part int64, batchSize int) int {
+	big := b.bigBlock.Load()
+	if big <= 0 {
+		return batchSize
+	}
+	return int(min(max(part/big, 1), int64(batchSize)))
+}
+
+// learn records the largest block of a fetched batch.
+func (b *Backend) learn(blocks []sdk.Block) {
+	if len(blocks) == 0 {
+		b.bigBlock.Store(math.MaxInt64 / 2) // nothing fitted: one block next
+		return
+	}
+	var big int64
+	for _, blk := range blocks {
+		big = max(big, int64(len(blk.Raw)))
+	}
+	b.bigBlock.Store(max(big, 1))
+}
+
+// heldBytes counts the bytes of fetched blocks that Blocks holds and keeps
+// their peak (for the tests of the window).
+type heldBytes struct {
+	now, peak atomic.Int64
+}
+
+func (h *heldBytes) add(n int64) {
+	v := h.now.Add(n)
+	for {
+		p := h.peak.Load()
+		if v <= p || h.peak.CompareAndSwap(p, v) {
+			return
+		}
+	}
+}
+
 // fetchBlocks fetches the blocks at heights start..start+n-1 (fewer at the
-// tip).
-func fetchBlocks(ctx context.Context, c *daemonrpc.Client, start int64, n int) ([]sdk.Block, error) {
+// tip: asked is the number of heights that exist), keeping at most limit
+// bytes of them (at least one block): the blocks returned are the longest
+// run from start that fitted.
+func fetchBlocks(ctx context.Context, c *daemonrpc.Client, start int64, n int, limit int64) (blocks []sdk.Block, asked int, err error) {
 	hashes, err := blockHashes(ctx, c, start, n)
 	if err != nil || len(hashes) == 0 {
-		return nil, err
+		return nil, 0, err
 	}
 	params := make([][]any, len(hashes))
 	for i, h := range hashes {
 		params[i] = []any{h.String(), 0}
 	}
-	reps, err := c.BatchSame(ctx, "getblock", params)
+	reps, err := c.BatchHex(ctx, "getblock", params, limit)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	out := make([]sdk.Block, len(hashes))
+	out := make([]sdk.Block, 0, len(hashes))
 	for i, r := range reps {
 		height := start + int64(i)
 		if r.Err != nil {
-			return nil, r.Err
+			if r.Err.Kind == sdk.KindDaemon {
+				return nil, 0, r.Err
+			}
+			return nil, 0, sdk.Errorf(sdk.KindInternal, "getblock at height %d: %w", height, r.Err)
 		}
-		raw, err := decodeHexJSON(r.Result)
-		if err != nil {
-			return nil, sdk.Errorf(sdk.KindInternal, "getblock at height %d: %w", height, err)
+		if r.Dropped {
+			break
 		}
-		if err := checkBlockHash(raw, hashes[i]); err != nil {
-			return nil, sdk.Errorf(sdk.KindInternal, "getblock at height %d: %w", height, err)
+		if err := checkBlockHash(r.Raw, hashes[i]); err != nil {
+			return nil, 0, sdk.Errorf(sdk.KindInternal, "getblock at height %d: %w", height, err)
 		}
-		out[i] = sdk.Block{Height: height, Hash: hashes[i], Raw: raw}
+		out = append(out, sdk.Block{Height: height, Hash: hashes[i], Raw: r.Raw})
 	}
-	return out, nil
+	return out, len(hashes), nil
 }
 
 var errShortBlock = errors.New("block shorter than a header")

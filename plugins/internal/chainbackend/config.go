@@ -3,8 +3,10 @@ package chainbackend
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,11 @@ type Config struct {
 	RequestTimeout time.Duration
 	Network        string // "" when not set
 	BatchSize      int
+	// FetchWindow bounds the bytes of blocks held by Blocks (fetch_window_mb).
+	FetchWindow int64
+	// MemoryLimit is the process's Go soft memory limit in bytes
+	// (memory_limit_mb; 0: none).
+	MemoryLimit int64
 }
 
 // Networks are the network names the host may expect.
@@ -28,7 +35,18 @@ var Networks = []string{"mainnet", "testnet", "testnet4", "signet", "regtest"}
 const (
 	DefaultBatchSize = 50
 	MaxBatchSize     = 1000
+	// DefaultFetchWindowMB is fetch_window_mb's default, MaxFetchWindowMB
+	// its largest value.
+	DefaultFetchWindowMB = 64
+	MaxFetchWindowMB     = 4096
+	// memoryOverheadMB is what the default memory_limit_mb adds to twice
+	// the fetch window: the runtime, the gRPC buffers, the block being
+	// sent and the decode scratch of the largest block (4 MB on mainnet).
+	memoryOverheadMB = 64
 )
+
+// mib is a mebibyte.
+const mib = 1 << 20
 
 // DefaultPort is the RPC port assumed for URLs without one (ElectrumX's
 // coin defaults: 8332, and 18332 for the whole testnet class).
@@ -47,6 +65,7 @@ func invalid(key, format string, args ...any) *sdk.Error {
 // ParseConfig parses a configuration block (see the package doc).
 func ParseConfig(raw []byte) (Config, error) {
 	cfg := Config{RequestTimeout: daemonrpc.DefaultRequestTimeout, BatchSize: DefaultBatchSize}
+	window, limit := int64(DefaultFetchWindowMB), int64(0)
 	var m map[string]json.RawMessage
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = []byte("{}")
@@ -89,6 +108,14 @@ func ParseConfig(raw []byte) (Config, error) {
 			if err = json.Unmarshal(v, &cfg.BatchSize); err == nil && (cfg.BatchSize < 1 || cfg.BatchSize > MaxBatchSize) {
 				return cfg, invalid(k, "must be between 1 and %d", MaxBatchSize)
 			}
+		case "fetch_window_mb":
+			if window, err = intOrText(v); err == nil && (window < 1 || window > MaxFetchWindowMB) {
+				return cfg, invalid(k, "must be between 1 and %d", MaxFetchWindowMB)
+			}
+		case "memory_limit_mb":
+			if limit, err = intOrText(v); err == nil && limit < -1 {
+				return cfg, invalid(k, "must be -1 (no limit), 0 (the default) or a size in MiB")
+			}
 		default:
 			return cfg, invalid(k, "unknown key")
 		}
@@ -104,7 +131,32 @@ func ParseConfig(raw []byte) (Config, error) {
 		return cfg, invalid("daemon_url", "%v", err)
 	}
 	cfg.URLs = eps
+	cfg.FetchWindow = window * mib
+	switch {
+	case limit == 0:
+		cfg.MemoryLimit = (2*window + memoryOverheadMB) * mib
+	case limit > 0:
+		cfg.MemoryLimit = limit * mib
+	}
 	return cfg, nil
+}
+
+// intOrText reads an integer given as a JSON number or as a string holding
+// one (amberd passes AMBER_PLUGINS__<NAME>__CONFIG__<KEY> values as text).
+func intOrText(v json.RawMessage) (int64, error) {
+	var n int64
+	if err := json.Unmarshal(v, &n); err == nil {
+		return n, nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return 0, errors.New("want an integer")
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, errors.New("want an integer")
+	}
+	return n, nil
 }
 
 // chainNetwork maps getblockchaininfo.chain (Core or btcd spelling) to the

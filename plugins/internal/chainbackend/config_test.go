@@ -2,10 +2,15 @@ package chainbackend
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/amber-electrum/amber/plugins/internal/fakedaemon"
 	"github.com/amber-electrum/amber/sdk"
 )
 
@@ -29,6 +34,26 @@ func TestParseConfig(t *testing.T) {
 		{name: "cookie makes credentials optional", in: `{"daemon_url":"127.0.0.1:8332","cookie_file":"/x/.cookie"}`, check: func(c Config) bool {
 			return c.CookieFile == "/x/.cookie" && !c.URLs[0].HasAuth
 		}},
+		{name: "default window and memory limit", in: `{"daemon_url":"u:p@a"}`, check: func(c Config) bool {
+			return c.FetchWindow == 64<<20 && c.MemoryLimit == (2*64+64)<<20
+		}},
+		{name: "window sets the default limit", in: `{"daemon_url":"u:p@a","fetch_window_mb":8}`, check: func(c Config) bool {
+			return c.FetchWindow == 8<<20 && c.MemoryLimit == (2*8+64)<<20
+		}},
+		{name: "explicit limit", in: `{"daemon_url":"u:p@a","memory_limit_mb":300}`, check: func(c Config) bool {
+			return c.MemoryLimit == 300<<20
+		}},
+		{name: "no limit", in: `{"daemon_url":"u:p@a","memory_limit_mb":-1}`, check: func(c Config) bool {
+			return c.MemoryLimit == 0
+		}},
+		{name: "zero window", in: `{"daemon_url":"u:p@a","fetch_window_mb":0}`, errKey: "fetch_window_mb"},
+		{name: "huge window", in: `{"daemon_url":"u:p@a","fetch_window_mb":5000}`, errKey: "fetch_window_mb"},
+		{name: "window as text", in: `{"daemon_url":"u:p@a","fetch_window_mb":"8","memory_limit_mb":" 100"}`, check: func(c Config) bool {
+			return c.FetchWindow == 8<<20 && c.MemoryLimit == 100<<20
+		}},
+		{name: "window type", in: `{"daemon_url":"u:p@a","fetch_window_mb":"8 MB"}`, errKey: "fetch_window_mb"},
+		{name: "window fraction", in: `{"daemon_url":"u:p@a","fetch_window_mb":1.5}`, errKey: "fetch_window_mb"},
+		{name: "bad limit", in: `{"daemon_url":"u:p@a","memory_limit_mb":-2}`, errKey: "memory_limit_mb"},
 		{name: "unknown key", in: `{"daemon_url":"u:p@a","daemon_urls":"x"}`, errKey: "daemon_urls"},
 		{name: "missing url", in: `{}`, errKey: "daemon_url"},
 		{name: "empty input", in: ``, errKey: "daemon_url"},
@@ -95,4 +120,40 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConfigureMemoryLimit: Configure applies memory_limit_mb to the process
+// only when the backend owns the process's memory (OwnProcessMemory), and
+// -1 lifts the limit.
+func TestConfigureMemoryLimit(t *testing.T) {
+	tests := []struct {
+		name  string
+		owns  bool
+		extra string
+		want  []int64
+	}{
+		{"borrowed backend", false, ``, nil},
+		{"default", true, ``, []int64{(2*64 + 64) << 20}},
+		{"from the window", true, `,"fetch_window_mb":4`, []int64{(2*4 + 64) << 20}},
+		{"explicit", true, `,"memory_limit_mb":200`, []int64{200 << 20}},
+		{"none", true, `,"memory_limit_mb":-1`, []int64{math.MaxInt64}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := fakedaemon.New(t)
+			newFakeChain(2).install(d, core)
+			b := New(slog.New(slog.DiscardHandler))
+			var got []int64
+			if tc.owns {
+				b.setLimit = func(n int64) int64 { got = append(got, n); return 0 }
+			}
+			if err := b.Configure(bg, []byte(fmt.Sprintf(`{"daemon_url":%q%s}`, d.URL(), tc.extra))); err != nil {
+				t.Fatal(err)
+			}
+			defer b.Shutdown(bg)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("limits set %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

@@ -16,7 +16,30 @@
 //	request_timeout  per HTTP request, Go duration string, default "30s"
 //	network          mainnet | testnet | testnet4 | signet | regtest: checked
 //	                 against the daemon's getblockchaininfo.chain
-//	batch_size       blocks per getblock batch in Blocks, default 50 (1..1000)
+//	batch_size       at most this many blocks per getblock batch in Blocks,
+//	                 default 50 (1..1000)
+//	fetch_window_mb  the blocks Blocks holds at once (the batch being sent
+//	                 to amberd, two waiting, one being decoded), in MiB,
+//	                 default 64 (1..4096); each batch is at most a quarter
+//	                 of it, and its block count follows the block sizes
+//	                 seen; a block larger than a quarter of the window is
+//	                 still fetched, alone
+//	memory_limit_mb  the plugin process's Go soft memory limit, set by the
+//	                 bitcoind plugin (not by a process that borrows the
+//	                 backend): 0 (default) = 2 × fetch_window_mb + 64;
+//	                 -1 = none; GOMEMLIMIT in the plugin's environment wins
+//
+// Integer keys also accept a string holding the integer (amberd passes
+// AMBER_PLUGINS__<NAME>__CONFIG__<KEY> values as text).
+//
+// # Memory during the initial sync
+//
+// getblock replies are decoded as they stream in (daemonrpc.Client.BatchHex):
+// the reply's JSON and hex are never held, only the decoded blocks. The
+// plugin's memory in Blocks is thus fetch_window_mb of blocks (or four
+// blocks, if a block is larger than a quarter of it), plus one block being
+// sent over gRPC and one decode buffer as large as the largest block,
+// whatever the chain's length (docs/benchmarks.md, Follow-up 7).
 //
 // Unknown keys are a KindInvalidArgument error naming the key. The default
 // port of URLs without one is 8332 for mainnet (or no network given) and

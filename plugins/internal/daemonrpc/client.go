@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -185,7 +186,7 @@ func (c *Client) Call(ctx context.Context, method string, params ...any) (json.R
 	if err != nil {
 		return nil, sdk.Errorf(sdk.KindInternal, "rpc: encode %s: %w", method, err)
 	}
-	rep, err := retry(c, ctx, body, parseReply, func(r Reply) *sdk.Error {
+	rep, err := retry(c, ctx, body, readAll(parseReply), func(r Reply) *sdk.Error {
 		if r.Err != nil && r.Err.DaemonCode == CodeWarmup {
 			return r.Err
 		}
@@ -213,7 +214,7 @@ func (c *Client) Batch(ctx context.Context, reqs []Request) ([]Reply, error) {
 		return nil, sdk.Errorf(sdk.KindInternal, "rpc: encode batch of %s: %w", reqs[0].Method, err)
 	}
 	parse := func(b []byte) ([]Reply, error) { return parseBatchReply(b, first, len(reqs)) }
-	return retry(c, ctx, body, parse, func(rs []Reply) *sdk.Error {
+	return retry(c, ctx, body, readAll(parse), func(rs []Reply) *sdk.Error {
 		for _, r := range rs {
 			if r.Err != nil && r.Err.DaemonCode == CodeWarmup {
 				return r.Err
@@ -230,4 +231,34 @@ func (c *Client) BatchSame(ctx context.Context, method string, params [][]any) (
 		reqs[i] = Request{Method: method, Params: p}
 	}
 	return c.Batch(ctx, reqs)
+}
+
+// BatchHex calls method once per parameter set, for methods whose result is
+// a hex string (getblock verbosity 0), and decodes the results while the
+// reply streams in: the reply's JSON and hex are never held. The results
+// kept total at most limit bytes, except that the first result of the reply
+// is always kept; the results past the limit come back Dropped (read and
+// discarded). Retries are those of Batch.
+func (c *Client) BatchHex(ctx context.Context, method string, params [][]any, limit int64) ([]HexReply, error) {
+	if len(params) == 0 {
+		return nil, nil
+	}
+	reqs := make([]Request, len(params))
+	for i, p := range params {
+		reqs[i] = Request{Method: method, Params: p}
+	}
+	first := reserveIDs(len(reqs))
+	body, err := encodeBatch(first, reqs)
+	if err != nil {
+		return nil, sdk.Errorf(sdk.KindInternal, "rpc: encode batch of %s: %w", method, err)
+	}
+	parse := func(r io.Reader) ([]HexReply, error) { return parseHexBatch(r, first, len(reqs), limit) }
+	return retry(c, ctx, body, parse, func(rs []HexReply) *sdk.Error {
+		for _, r := range rs {
+			if r.Err != nil && r.Err.DaemonCode == CodeWarmup {
+				return r.Err
+			}
+		}
+		return nil
+	})
 }

@@ -13,6 +13,12 @@
 // KindUnavailable that says what failed. Any other JSON-RPC error is
 // returned at once as sdk.DaemonError.
 //
+// Reply bodies are read as streams. BatchHex, for batches whose results are
+// hex strings (getblock verbosity 0), decodes each result into bytes as it
+// arrives, never holding the reply's JSON or hex, and keeps results only up
+// to a byte limit (the first always): the rest are read and dropped. A reply
+// cut in the middle is a transport failure, retried like the others.
+//
 // Differences from the ElectrumX client, all for btcd's sake: every request
 // carries "jsonrpc":"1.0" (btcd answers an empty body without it) and callers
 // pass verbosity as integers. IsMethodMissing also treats btcd's -1

@@ -44,49 +44,80 @@ func classify(err error, logged string) *failure {
 		fmt.Sprintf("connection problem with %s: %v", logged, err), err}
 }
 
-// post sends body to ep and returns the reply body of a JSON reply.
-func (c *Client) post(ctx context.Context, ep Endpoint, body []byte) ([]byte, error) {
+// post sends body to ep and hands the body of a JSON reply to read. A
+// failure to read the reply body is a transport failure whatever read
+// makes of it.
+func (c *Client) post(ctx context.Context, ep Endpoint, body []byte, read func(io.Reader) error) error {
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, classify(ctx.Err(), ep.Logged)
+		return classify(ctx.Err(), ep.Logged)
 	}
 	defer func() { <-c.sem }()
 	user, pass, fromCookie, err := c.creds(ep)
 	if err != nil {
-		return nil, &failure{"cookie", "cannot read cookie file", err.Error(), err}
+		return &failure{"cookie", "cannot read cookie file", err.Error(), err}
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, ep.Base, bytes.NewReader(body))
 	if err != nil {
-		return nil, &failure{"connection", "bad request", err.Error(), err}
+		return &failure{"connection", "bad request", err.Error(), err}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(user, pass)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, classify(err, ep.Logged)
+		return classify(err, ep.Logged)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, classify(err, ep.Logged)
-	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt != "application/json" {
 		if resp.StatusCode == http.StatusUnauthorized && fromCookie {
 			c.invalidateCookie()
 		}
-		return nil, &failure{"refused", "daemon service refused: " + resp.Status,
+		return &failure{"refused", "daemon service refused: " + resp.Status,
 			fmt.Sprintf("service refused by %s: HTTP %s", ep.Logged, resp.Status), nil}
 	}
-	return data, nil
+	var readErr error
+	err = read(errReader{resp.Body, &readErr})
+	if readErr != nil {
+		return classify(readErr, ep.Logged)
+	}
+	return err
+}
+
+// errReader records the first read error of a reply body (io.EOF is the
+// normal end, not an error).
+type errReader struct {
+	r   io.Reader
+	err *error
+}
+
+func (e errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && *e.err == nil {
+		*e.err = err
+	}
+	return n, err
+}
+
+// readAll adapts a parser of a whole reply body to post.
+func readAll[T any](parse func([]byte) (T, error)) func(io.Reader) (T, error) {
+	return func(r io.Reader) (T, error) {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return parse(data)
+	}
 }
 
 // retry runs the retry loop (docs/protocol.md, Daemon connection) for one request body:
-// parse turns a JSON reply body into T, warm reports a warm-up error in it.
-func retry[T any](c *Client, ctx context.Context, body []byte, parse func([]byte) (T, error), warm func(T) *sdk.Error) (T, error) {
+// parse turns a JSON reply body (read as a stream) into T, warm reports a
+// warm-up error in it.
+func retry[T any](c *Client, ctx context.Context, body []byte, parse func(io.Reader) (T, error), warm func(T) *sdk.Error) (T, error) {
 	ctx, done := c.withStop(ctx)
 	defer done()
 	var zero T
@@ -94,18 +125,18 @@ func retry[T any](c *Client, ctx context.Context, body []byte, parse func([]byte
 	delay := c.opts.InitialDelay
 	for {
 		ep, idx, gen := c.current()
-		data, err := c.post(ctx, ep, body)
 		var res T
-		if err == nil {
-			res, err = parse(data)
-			if m := (*errMalformed)(nil); errors.As(err, &m) {
-				err = &failure{"refused", "daemon service refused: " + m.msg,
-					fmt.Sprintf("malformed reply from %s: %s", ep.Logged, m.msg), err}
-			} else if err == nil {
-				if w := warm(res); w != nil {
-					err = &failure{"warmup", "starting up checking blocks",
-						fmt.Sprintf("%s is warming up: %s", ep.Logged, w.DaemonMessage), w}
-				}
+		err := c.post(ctx, ep, body, func(r io.Reader) (err error) {
+			res, err = parse(r)
+			return err
+		})
+		if m := (*errMalformed)(nil); errors.As(err, &m) {
+			err = &failure{"refused", "daemon service refused: " + m.msg,
+				fmt.Sprintf("malformed reply from %s: %s", ep.Logged, m.msg), err}
+		} else if err == nil {
+			if w := warm(res); w != nil {
+				err = &failure{"warmup", "starting up checking blocks",
+					fmt.Sprintf("%s is warming up: %s", ep.Logged, w.DaemonMessage), w}
 			}
 		}
 		if err == nil {
