@@ -69,6 +69,12 @@ func (c *outCache) get(op outpoint) (outVal, bool) {
 // inMemoryLocked reports whether op is cached or an output of a pending
 // block; the caller holds the read lock.
 func (c *outCache) inMemoryLocked(op outpoint) bool {
+	if c.maxGen == 0 {
+		// No cache: a pending block's outputs will be in no layer of
+		// the sequencer once its batch is committed, so a lookup now
+		// (the prefetch) is what saves one later.
+		return false
+	}
 	if _, ok := c.pending[op.txid]; ok {
 		return true
 	}

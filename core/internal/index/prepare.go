@@ -295,6 +295,9 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 		}
 		b.addSet(heightKey(pBlock, h), txids)
 		b.lay.txids = append(b.lay.txids, p.txids)
+		// The layer's txids (and the cache's pending set, which holds
+		// them until the batch is retired) count in the batch's memory.
+		b.bytes += int64(len(p.txids))*2*int64(len(sdk.Hash{})) + sliceHdrBytes
 		if h > pl.undoFloor {
 			u := undo.encode()
 			b.undos = append(b.undos, undoRow{height: h, val: u})

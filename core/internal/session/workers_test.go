@@ -5,9 +5,8 @@ import (
 	"testing/synctest"
 )
 
-// TestWorkersReuse: jobs started one after another, each started once
-// the previous one has released what the next waits for (as a batch item
-// releases the slot the next one takes), run on one goroutine; a job that
+// TestWorkersReuse: jobs started one after another, each once the
+// previous one has returned, run on one goroutine; a job that
 // never ends keeps its goroutine and the next job gets another.
 func TestWorkersReuse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -17,6 +16,10 @@ func TestWorkersReuse(t *testing.T) {
 		for range 100 {
 			slot <- struct{}{} // taken; the job gives it back as its last step but one
 			w.start(jobFunc(func() { <-slot }))
+			// The job gives the slot back before it returns, and a
+			// goroutine counts as free only once its job has returned:
+			// wait for that, or start may see it still busy.
+			synctest.Wait()
 		}
 		synctest.Wait()
 		if w.n != 1 {
