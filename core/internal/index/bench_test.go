@@ -85,7 +85,7 @@ func BenchmarkQueryEngines(b *testing.B) {
 			b.Run(engine+"/"+q.name+"/cold", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					_ = ix.qc.writeStore(func() error { return nil })
+					_ = ix.qc.writeStore(nil, func() error { return nil })
 					if err := q.fn(); err != nil {
 						b.Fatal(err)
 					}

@@ -214,7 +214,8 @@ func (ix *Index) pruneUndo(ctx context.Context) error {
 	if err != nil || len(old) == 0 {
 		return err
 	}
-	return ix.qc.writeStore(func() error { return ix.pruneRows(ctx, old) })
+	// Undo rows only: no script's answers change.
+	return ix.qc.writeStore(touchSet{}, func() error { return ix.pruneRows(ctx, old) })
 }
 
 // pruneRows deletes the keys old in one commit.

@@ -17,9 +17,14 @@ import (
 // the index (writeStore) makes gen odd before it and even again after it.
 // A reader fills the cache only when gen was even and unchanged across its
 // View, so the entry is the state of that generation; an entry is served
-// only while gen still equals it. A hit therefore answers from the last
-// committed state, as a View started at that moment would, and never from
-// half a commit. Each commit drops the whole cache (whatever it touched).
+// only while gen still equals the cache's generation. A hit therefore
+// answers from the last committed state, as a View started at that moment
+// would, and never from half a commit. A commit that names the scripts it
+// touched (a block after catch-up, a revert, a prune of undo rows) drops
+// only their entries and carries the rest into the new generation, under
+// mu as gen turns even: an untouched script's rows are the same before and
+// after it. A commit that does not know (the initial sync's batches) or
+// that failed drops the whole cache.
 type queryCache struct {
 	gen   atomic.Uint64
 	mu    sync.Mutex
@@ -43,12 +48,39 @@ const queryCacheBytes = 16 << 20
 const entryOverhead = 64
 
 // writeStore runs one store commit of the index inside the cache's
-// sequence lock.
-func (c *queryCache) writeStore(fn func() error) error {
+// sequence lock. touched holds the scripts whose rows the commit may
+// change (nil: unknown, any script).
+func (c *queryCache) writeStore(touched touchSet, fn func() error) error {
 	c.gen.Add(1)
-	defer c.gen.Add(1)
-	return fn()
+	err := fn()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.gen.Add(1)
+	if err != nil || touched == nil || c.at != now-2 {
+		// Dropped by the next reader (current): the entries belong to
+		// an older generation.
+		return err
+	}
+	for hx := range touched {
+		if h, ok := c.hist[hx]; ok {
+			c.bytes -= historySize(h)
+			delete(c.hist, hx)
+		}
+		if u, ok := c.utxos[hx]; ok {
+			c.bytes -= unspentSize(u)
+			delete(c.utxos, hx)
+		}
+		if _, ok := c.bal[hx]; ok {
+			c.bytes -= entryOverhead
+			delete(c.bal, hx)
+		}
+	}
+	c.at = now
+	return nil
 }
+
+func historySize(h []Confirmed) int { return entryOverhead + len(h)*int(unsafe.Sizeof(Confirmed{})) }
+func unspentSize(u []UTXO) int      { return entryOverhead + len(u)*int(unsafe.Sizeof(UTXO{})) }
 
 // begin returns the generation a read starts at and whether its answer
 // may be cached (no commit under way).
@@ -71,13 +103,13 @@ func (c *queryCache) current(g uint64) bool {
 func (c *queryCache) history(hx HashX) ([]Confirmed, bool) { return cacheGet(c, &c.hist, hx) }
 
 func (c *queryCache) putHistory(g uint64, hx HashX, h []Confirmed) {
-	cachePut(c, &c.hist, g, hx, h, entryOverhead+len(h)*int(unsafe.Sizeof(Confirmed{})))
+	cachePut(c, &c.hist, g, hx, h, historySize(h))
 }
 
 func (c *queryCache) unspent(hx HashX) ([]UTXO, bool) { return cacheGet(c, &c.utxos, hx) }
 
 func (c *queryCache) putUnspent(g uint64, hx HashX, u []UTXO) {
-	cachePut(c, &c.utxos, g, hx, u, entryOverhead+len(u)*int(unsafe.Sizeof(UTXO{})))
+	cachePut(c, &c.utxos, g, hx, u, unspentSize(u))
 }
 
 func (c *queryCache) balance(hx HashX) (balanceEntry, bool) { return cacheGet(c, &c.bal, hx) }

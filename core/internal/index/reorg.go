@@ -139,7 +139,9 @@ func (ix *Index) undoTo(ctx context.Context, st state, first int64) (touchSet, e
 	for h := st.height; h >= first; h-- {
 		var newSt state
 		var header []byte
-		err := ix.qc.writeStore(func() error {
+		// touched gains every script of the block as undoBlock reads
+		// the record, before the commit ends.
+		err := ix.qc.writeStore(touched, func() error {
 			return ix.st.Update(ctx, func(tx store.RWTx) error {
 				var err error
 				if newSt, err = ix.undoBlock(tx, st, touched); err != nil {

@@ -348,7 +348,7 @@ func (pl *pipeline) handoff(ctx context.Context, b *syncBatch) error {
 // drops b's txs (and conflicts) from the mempool.
 func (ix *Index) commitBatch(ctx context.Context, b *syncBatch) error {
 	ix.mp.mu.Lock()
-	err := ix.qc.writeStore(func() error {
+	err := ix.qc.writeStore(nil, func() error {
 		if l, ok := ix.st.(store.Loader); ok {
 			// writeBatch reads nothing back: the store's cheaper
 			// write-only commit.
