@@ -73,6 +73,10 @@ const (
 	spentLen       = outpointLen + outValLen
 	spentV2MinLen  = len(HashX{}) + 3
 	maxUndoEntries = 1 << 26
+	// maxUndoOutputs bounds the outputs one block may create: 4M, nine
+	// times what a 4 MB Bitcoin block can hold (9 bytes the smallest
+	// output).
+	maxUndoOutputs = 1 << 22
 )
 
 var errUndoRecord = errors.New("malformed undo record")
@@ -151,7 +155,7 @@ func decodeUndoV2(b []byte) (*undoRecord, error) {
 		return nil, fmt.Errorf("%w: %d history rows, %d txs in %d bytes", errUndoRecord, u.nHist, ntx, len(r.b))
 	}
 	u.txs = make([]txCounts, ntx)
-	var nSpent uint64
+	var nSpent, nOut uint64
 	for i := range u.txs {
 		in, out := r.uvarint(), r.uvarint()
 		if r.err != nil {
@@ -162,6 +166,12 @@ func decodeUndoV2(b []byte) (*undoRecord, error) {
 		}
 		u.txs[i] = txCounts{in: uint32(in), out: uint32(out)}
 		nSpent += in
+		nOut += out
+	}
+	// A revert reads one row per output the record claims: a corrupt
+	// count must not make it read for hours.
+	if nOut > maxUndoOutputs {
+		return nil, fmt.Errorf("%w: %d outputs (at most %d)", errUndoRecord, nOut, maxUndoOutputs)
 	}
 	if nSpent > uint64(len(r.b)/spentV2MinLen) {
 		return nil, fmt.Errorf("%w: %d spent outputs in %d bytes", errUndoRecord, nSpent, len(r.b))

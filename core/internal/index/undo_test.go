@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"math"
 	"os"
 	"reflect"
 	"sort"
@@ -398,5 +400,24 @@ func TestRevertRefusesInconsistentRecord(t *testing.T) {
 		if got := dumpStore(t, ix.st); !reflect.DeepEqual(got, before) {
 			t.Errorf("%s: the refused revert changed the store", name)
 		}
+	}
+}
+
+// TestUndoV2RefusesHugeOutputCount: a record claiming more outputs than
+// any block holds is refused at decode (a revert reads a row per output).
+func TestUndoV2RefusesHugeOutputCount(t *testing.T) {
+	b := []byte{undoVersion}
+	for _, v := range []uint64{1, 1, 0, 0, math.MaxUint32} { // tx_num, txs, history rows; tx 0: inputs, outputs
+		b = binary.AppendUvarint(b, v)
+	}
+	if _, err := decodeUndo(b); !errors.Is(err, errUndoRecord) {
+		t.Fatalf("decode of %x = %v, want %v", b, err, errUndoRecord)
+	}
+	ok := []byte{undoVersion}
+	for _, v := range []uint64{1, 1, 0, 0, 3} {
+		ok = binary.AppendUvarint(ok, v)
+	}
+	if u, err := decodeUndo(ok); err != nil || u.txs[0].out != 3 {
+		t.Fatalf("decode of %x = %+v, %v; want 3 outputs", ok, u, err)
 	}
 }

@@ -120,9 +120,12 @@ func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func
 		for count > 0 {
 			n := min(count, b.perBatch(part, cfg.BatchSize))
 			blocks, asked, err := fetchBlocks(ctx, c, start, n, part)
-			var size int64
+			// Sizes are read before the send: from then on the
+			// consumer owns (and clears) the blocks.
+			var size, big int64
 			for _, blk := range blocks {
 				size += int64(len(blk.Raw))
+				big = max(big, int64(len(blk.Raw)))
 			}
 			b.held.add(size)
 			select {
@@ -134,7 +137,7 @@ func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func
 			if err != nil || asked == 0 || (asked < n && len(blocks) == asked) {
 				return
 			}
-			b.learn(blocks)
+			b.learn(len(blocks), big)
 			start, count = start+int64(len(blocks)), count-len(blocks)
 		}
 	}()
@@ -171,20 +174,24 @@ func (b *Backend) Blocks(ctx context.Context, start int64, count int, yield func
 func (b *Backend) perBatch(part int64, batchSize int) int {
 	big := b.bigBlock.Load()
 	if big <= 0 {
-		return batchSize
+		// Nothing learnt yet: assume blocks of firstGuessBlockBytes
+		// rather than asking for batch_size blocks that may be read
+		// and dropped.
+		big = firstGuessBlockBytes
 	}
 	return int(min(max(part/big, 1), int64(batchSize)))
 }
 
-// learn records the largest block of a fetched batch.
-func (b *Backend) learn(blocks []sdk.Block) {
-	if len(blocks) == 0 {
+// firstGuessBlockBytes is the block size perBatch assumes before it has
+// seen one: Bitcoin's largest possible block.
+const firstGuessBlockBytes = 4 << 20
+
+// learn records the largest block (big bytes) of a fetched batch of n
+// blocks.
+func (b *Backend) learn(n int, big int64) {
+	if n == 0 {
 		b.bigBlock.Store(math.MaxInt64 / 2) // nothing fitted: one block next
 		return
-	}
-	var big int64
-	for _, blk := range blocks {
-		big = max(big, int64(len(blk.Raw)))
 	}
 	b.bigBlock.Store(max(big, 1))
 }

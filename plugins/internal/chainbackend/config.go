@@ -39,6 +39,8 @@ const (
 	// its largest value.
 	DefaultFetchWindowMB = 64
 	MaxFetchWindowMB     = 4096
+	// MaxMemoryLimitMB is memory_limit_mb's largest value (1 TiB).
+	MaxMemoryLimitMB = 1 << 20
 	// memoryOverheadMB is what the default memory_limit_mb adds to twice
 	// the fetch window: the runtime, the gRPC buffers, the block being
 	// sent and the decode scratch of the largest block (4 MB on mainnet).
@@ -113,8 +115,8 @@ func ParseConfig(raw []byte) (Config, error) {
 				return cfg, invalid(k, "must be between 1 and %d", MaxFetchWindowMB)
 			}
 		case "memory_limit_mb":
-			if limit, err = intOrText(v); err == nil && limit < -1 {
-				return cfg, invalid(k, "must be -1 (no limit), 0 (the default) or a size in MiB")
+			if limit, err = intOrText(v); err == nil && (limit < -1 || limit > MaxMemoryLimitMB) {
+				return cfg, invalid(k, "must be -1 (no limit), 0 (the default) or a size in MiB up to %d", MaxMemoryLimitMB)
 			}
 		default:
 			return cfg, invalid(k, "unknown key")

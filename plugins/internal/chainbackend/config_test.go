@@ -54,6 +54,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "window type", in: `{"daemon_url":"u:p@a","fetch_window_mb":"8 MB"}`, errKey: "fetch_window_mb"},
 		{name: "window fraction", in: `{"daemon_url":"u:p@a","fetch_window_mb":1.5}`, errKey: "fetch_window_mb"},
 		{name: "bad limit", in: `{"daemon_url":"u:p@a","memory_limit_mb":-2}`, errKey: "memory_limit_mb"},
+		{name: "limit past the cap", in: `{"daemon_url":"u:p@a","memory_limit_mb":17592186044417}`, errKey: "memory_limit_mb"},
 		{name: "unknown key", in: `{"daemon_url":"u:p@a","daemon_urls":"x"}`, errKey: "daemon_urls"},
 		{name: "missing url", in: `{}`, errKey: "daemon_url"},
 		{name: "empty input", in: ``, errKey: "daemon_url"},

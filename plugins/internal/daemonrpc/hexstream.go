@@ -322,6 +322,9 @@ func (p *hexBatchReader) result() (HexReply, bool, error) {
 			if !always && int64(len(p.scratch)) > room {
 				dropped = true
 			}
+			if len(p.scratch) > maxHexResult {
+				return HexReply{}, false, malformed("a result larger than %d bytes (no block of a supported chain is)", maxHexResult)
+			}
 		} else if err := checkHexDigits(chunk); err != nil {
 			return HexReply{}, false, err
 		}
@@ -340,6 +343,14 @@ func (p *hexBatchReader) result() (HexReply, bool, error) {
 	p.kept += int64(len(raw))
 	return HexReply{Raw: raw}, false, nil
 }
+
+// MaxHexResult bounds one decoded hex result, kept or not, so that a
+// daemon (or something posing as one) cannot grow the plugin's memory
+// without bound: eight times Bitcoin Cash's 32 MB block limit.
+const MaxHexResult = 256 << 20
+
+// maxHexResult is MaxHexResult (tests lower it).
+var maxHexResult = MaxHexResult
 
 // checkHexDigits rejects a dropped result's bytes that are not hex digits
 // (a quote inside the string would otherwise go unnoticed).

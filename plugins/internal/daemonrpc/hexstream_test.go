@@ -150,6 +150,20 @@ func TestParseHexBatchKeptBound(t *testing.T) {
 	}
 }
 
+// TestParseHexBatchResultCap: a result past maxHexResult fails the batch
+// as malformed, even the first one (always kept under the window).
+func TestParseHexBatchResultCap(t *testing.T) {
+	defer func(v int) { maxHexResult = v }(maxHexResult)
+	maxHexResult = 1000
+	if _, err := parseHexBatch(strings.NewReader(hexItems(1, strings.Repeat("ab", 1000))), 1, 1, 1<<20); err != nil {
+		t.Fatalf("a result of exactly the cap: %v", err)
+	}
+	_, err := parseHexBatch(strings.NewReader(hexItems(1, strings.Repeat("ab", 1001))), 1, 1, 1<<20)
+	if err == nil || !strings.Contains(err.Error(), "larger than 1000 bytes") {
+		t.Fatalf("a result past the cap: %v", err)
+	}
+}
+
 // TestBatchHex runs BatchHex against the fake daemon, answering in order
 // and in reverse order.
 func TestBatchHex(t *testing.T) {
