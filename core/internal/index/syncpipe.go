@@ -16,10 +16,8 @@ import (
 
 // The forward sync is a pipeline of four stages:
 //
-//  1. the fetcher streams blocks from the daemon plugin, over two
-//     streams on consecutive ranges at once (fetchStreams), in chain order
-//     (bounded by PrefetchBytes of raw blocks in the pipeline, and as much
-//     again read ahead by the streams);
+//  1. the fetcher streams blocks from the daemon plugin (bounded by
+//     PrefetchBytes of raw blocks);
 //  2. GOMAXPROCS workers parse them, hash their output scripts and look up
 //     in the store the outputs their inputs spend (blockWork), except those
 //     the sequencer will find in memory: outputs of the batch in flight, of
@@ -76,9 +74,6 @@ type pipeline struct {
 type stageTimes struct {
 	seqWaitBlock, seqPrepare, seqWaitCommit atomic.Int64 // ns
 	commitFill, commitStore                 atomic.Int64 // ns
-	// The fetcher: waiting for the daemon plugin's next block, for the
-	// prefetch budget, for room in the workers' and sequencer's queues.
-	fetchWaitPlugin, fetchWaitBudget, fetchWaitQueue atomic.Int64 // ns
 }
 
 func since(t time.Time) int64 { return int64(time.Since(t)) }
@@ -155,7 +150,7 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 		defer close(work)
 		defer close(order)
 		pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("sync", "fetch")))
-		ix.fetch(ctx, start, target, budget, order, work, &pl.times)
+		ix.fetch(ctx, start, target, budget, order, work)
 	}()
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
@@ -180,9 +175,7 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 		t := &pl.times
 		ix.log.Debug("forward sync: stage times", "seq_wait_block_ms", ms(t.seqWaitBlock.Load()),
 			"seq_prepare_ms", ms(t.seqPrepare.Load()), "seq_wait_commit_ms", ms(t.seqWaitCommit.Load()),
-			"commit_fill_ms", ms(t.commitFill.Load()), "commit_store_ms", ms(t.commitStore.Load()),
-			"fetch_wait_plugin_ms", ms(t.fetchWaitPlugin.Load()), "fetch_wait_budget_ms", ms(t.fetchWaitBudget.Load()),
-			"fetch_wait_queue_ms", ms(t.fetchWaitQueue.Load()))
+			"commit_fill_ms", ms(t.commitFill.Load()), "commit_store_ms", ms(t.commitStore.Load()))
 	}()
 	// The sequencer runs on the caller's goroutine: label it for CPU
 	// profiles (per-stage views), then restore the caller's labels.
@@ -216,33 +209,9 @@ func (ix *Index) syncBatchBytes() int64 {
 	return max(n, 1)
 }
 
-// fetchStreams is the number of Chain.Blocks streams the fetcher keeps
-// open at once, on consecutive ranges of FetchBlocks blocks. One stream is
-// one batch of blocks in flight at the daemon at a time (the plugin
-// fetches the next while sending the current): the daemon serves it on
-// one core, and while amberd's stages take the others, that one batch is
-// the pipeline's slowest, serial stage. Two streams keep two batches in
-// flight; the blocks still enter the pipeline in chain order.
-const fetchStreams = 2
-
-// fetchRange is one range of blocks streamed by its own Chain.Blocks calls
-// into blocks (closed at its end), holding at most lim of raw bytes ahead
-// of the fetcher (one block always admitted).
-type fetchRange struct {
-	from   int64
-	n      int
-	blocks chan *blockWork
-	lim    *byteBudget
-}
-
 // fetch streams blocks start..target into order (and work, for the
-// workers), over up to fetchStreams ranges at once. A failure is sent as a
-// finished blockWork carrying the error.
-func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBudget, order, work chan<- *blockWork, times *stageTimes) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
+// workers). A failure is sent as a finished blockWork carrying the error.
+func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBudget, order, work chan<- *blockWork) {
 	send := func(ch chan<- *blockWork, w *blockWork) error {
 		select {
 		case ch <- w:
@@ -251,92 +220,30 @@ func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBud
 			return ctx.Err()
 		}
 	}
-	// ranges: the started ranges in chain order; at most fetchStreams are
-	// started and not yet fully taken by the loop below.
-	ranges := make(chan *fetchRange, fetchStreams-1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(ranges)
-		for s := start; s <= target; {
-			r := &fetchRange{from: s, n: int(min(int64(ix.opts.FetchBlocks), target-s+1)),
-				blocks: make(chan *blockWork, ix.opts.FetchBlocks), lim: newByteBudget(ix.opts.PrefetchBytes / fetchStreams)}
-			select {
-			case ranges <- r:
-			case <-ctx.Done():
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer close(r.blocks)
-				ix.fetchRange(ctx, r)
-			}()
-			s += int64(r.n)
-		}
-	}()
-	fail := func(err error) {
-		w := &blockWork{err: err, done: make(chan struct{})}
-		close(w.done)
-		_ = send(order, w)
-	}
-	t := time.Now()
-	for r := range ranges {
-		for w := range r.blocks {
-			t1 := time.Now()
-			times.fetchWaitPlugin.Add(int64(t1.Sub(t)))
-			if w.err != nil {
-				fail(w.err)
-				return
-			}
-			r.lim.release(w.size)
-			if err := budget.acquire(ctx, w.size); err != nil {
-				return
-			}
-			t2 := time.Now()
-			times.fetchWaitBudget.Add(int64(t2.Sub(t1)))
-			if send(order, w) != nil || send(work, w) != nil {
-				return
-			}
-			t = time.Now()
-			times.fetchWaitQueue.Add(int64(t.Sub(t2)))
-		}
-		if ctx.Err() != nil {
-			return
-		}
-	}
-}
-
-// fetchRange streams r's blocks into r.blocks; a failure ends the range
-// with a blockWork carrying the error.
-func (ix *Index) fetchRange(ctx context.Context, r *fetchRange) {
-	end := r.from + int64(r.n)
-	for s := r.from; s < end; {
+	for s := start; s <= target; {
+		n := int(min(int64(ix.opts.FetchBlocks), target-s+1))
 		next := s
-		err := ix.chain.Blocks(ctx, s, int(end-s), func(b sdk.Block) error {
+		err := ix.chain.Blocks(ctx, s, n, func(b sdk.Block) error {
 			if b.Height != next {
 				return fmt.Errorf("daemon sent block %d, want %d", b.Height, next)
 			}
 			next++
 			w := &blockWork{raw: b, size: int64(len(b.Raw)), done: make(chan struct{})}
-			if err := r.lim.acquire(ctx, w.size); err != nil {
+			if err := budget.acquire(ctx, w.size); err != nil {
 				return err
 			}
-			select {
-			case r.blocks <- w:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
+			if err := send(order, w); err != nil {
+				return err
 			}
+			return send(work, w)
 		})
 		if err == nil && next == s {
 			err = fmt.Errorf("daemon returned no blocks from %d", s)
 		}
 		if err != nil {
-			select {
-			case r.blocks <- &blockWork{err: fmt.Errorf("fetch blocks from %d: %w", next, err)}:
-			case <-ctx.Done():
-			}
+			w := &blockWork{err: fmt.Errorf("fetch blocks from %d: %w", next, err), done: make(chan struct{})}
+			close(w.done)
+			_ = send(order, w)
 			return
 		}
 		s = next
