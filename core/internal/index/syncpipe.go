@@ -74,6 +74,9 @@ type pipeline struct {
 type stageTimes struct {
 	seqWaitBlock, seqPrepare, seqWaitCommit atomic.Int64 // ns
 	commitFill, commitStore                 atomic.Int64 // ns
+	// The fetcher: waiting for the daemon plugin's next block, for the
+	// prefetch budget, for room in the workers' and sequencer's queues.
+	fetchWaitPlugin, fetchWaitBudget, fetchWaitQueue atomic.Int64 // ns
 }
 
 func since(t time.Time) int64 { return int64(time.Since(t)) }
@@ -150,7 +153,7 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 		defer close(work)
 		defer close(order)
 		pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("sync", "fetch")))
-		ix.fetch(ctx, start, target, budget, order, work)
+		ix.fetch(ctx, start, target, budget, order, work, &pl.times)
 	}()
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
@@ -175,7 +178,9 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 		t := &pl.times
 		ix.log.Debug("forward sync: stage times", "seq_wait_block_ms", ms(t.seqWaitBlock.Load()),
 			"seq_prepare_ms", ms(t.seqPrepare.Load()), "seq_wait_commit_ms", ms(t.seqWaitCommit.Load()),
-			"commit_fill_ms", ms(t.commitFill.Load()), "commit_store_ms", ms(t.commitStore.Load()))
+			"commit_fill_ms", ms(t.commitFill.Load()), "commit_store_ms", ms(t.commitStore.Load()),
+			"fetch_wait_plugin_ms", ms(t.fetchWaitPlugin.Load()), "fetch_wait_budget_ms", ms(t.fetchWaitBudget.Load()),
+			"fetch_wait_queue_ms", ms(t.fetchWaitQueue.Load()))
 	}()
 	// The sequencer runs on the caller's goroutine: label it for CPU
 	// profiles (per-stage views), then restore the caller's labels.
@@ -211,7 +216,7 @@ func (ix *Index) syncBatchBytes() int64 {
 
 // fetch streams blocks start..target into order (and work, for the
 // workers). A failure is sent as a finished blockWork carrying the error.
-func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBudget, order, work chan<- *blockWork) {
+func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBudget, order, work chan<- *blockWork, times *stageTimes) {
 	send := func(ch chan<- *blockWork, w *blockWork) error {
 		select {
 		case ch <- w:
@@ -223,7 +228,11 @@ func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBud
 	for s := start; s <= target; {
 		n := int(min(int64(ix.opts.FetchBlocks), target-s+1))
 		next := s
+		t := time.Now()
 		err := ix.chain.Blocks(ctx, s, n, func(b sdk.Block) error {
+			t1 := time.Now()
+			times.fetchWaitPlugin.Add(int64(t1.Sub(t)))
+			defer func() { t = time.Now() }()
 			if b.Height != next {
 				return fmt.Errorf("daemon sent block %d, want %d", b.Height, next)
 			}
@@ -232,6 +241,9 @@ func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBud
 			if err := budget.acquire(ctx, w.size); err != nil {
 				return err
 			}
+			t2 := time.Now()
+			times.fetchWaitBudget.Add(int64(t2.Sub(t1)))
+			defer func() { times.fetchWaitQueue.Add(since(t2)) }()
 			if err := send(order, w); err != nil {
 				return err
 			}
