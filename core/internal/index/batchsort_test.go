@@ -47,7 +47,7 @@ func testBatch(n int, seed uint64) (*syncBatch, []otherRow) {
 		}
 		return h
 	}
-	b := newSyncBatch(1, state{height: 9})
+	b := newSyncBatch(1, state{height: 9}, nil)
 	for i := range n {
 		txid := hash()
 		hh := hash()

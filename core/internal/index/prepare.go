@@ -67,10 +67,20 @@ const (
 	sliceHdrBytes   = 24
 )
 
-func newSyncBatch(num int64, st state) *syncBatch {
+// newSyncBatch starts batch num after st. prev, when not nil, is the batch
+// before it: the new one's maps and row slices start at its sizes, which
+// spares the sequencer (the pipeline's serial stage) the rehashing and
+// copying of growing them batch after batch.
+func newSyncBatch(num int64, st state, prev *syncBatch) *syncBatch {
+	var nlive, nspent, nsets, ndels int
+	if prev != nil {
+		nlive, nspent, nsets, ndels = len(prev.lay.live), len(prev.lay.spent), len(prev.sets), len(prev.dels)
+	}
 	return &syncBatch{
 		num: num, first: st.height + 1, last: st.height, st: st,
-		lay:     layer{live: make(map[outpoint]outVal), spent: make(map[outpoint]struct{})},
+		lay:     layer{live: make(map[outpoint]outVal, nlive), spent: make(map[outpoint]struct{}, nspent)},
+		sets:    make([]kv, 0, nsets),
+		dels:    make([][]byte, 0, ndels),
 		touched: make(touchSet),
 	}
 }
@@ -231,7 +241,7 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 		return fmt.Errorf("apply block %d on height %d", h, st.height)
 	}
 	if h > 0 {
-		undo := &undoRecord{txCountBefore: st.txCount, txs: make([]txCounts, len(p.txids))}
+		undo := &undoRecord{txCountBefore: st.txCount, txs: make([]txCounts, len(p.txids)), spent: make([]spentOut, 0, len(w.in))}
 		txids := make([]byte, 0, 32*len(p.txids))
 		var hxs []HashX
 		var bt *blockTxs

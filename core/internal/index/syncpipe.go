@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/amber-electrum/amber/core/internal/store"
 	"github.com/amber-electrum/amber/sdk"
@@ -61,7 +63,25 @@ type pipeline struct {
 	prevPub atomic.Pointer[layer]
 	cache   *outCache
 	stats   spendStats
+	times   stageTimes
 }
+
+// stageTimes is where the forward sync's stages spent their time (logged at
+// the end of a forward sync, at debug level): the sequencer waiting for the
+// next parsed block, preparing blocks, and waiting for the commit in flight
+// before handing off a batch; the committer building the store's batch
+// (sort and copy) and the store committing it.
+type stageTimes struct {
+	seqWaitBlock, seqPrepare, seqWaitCommit atomic.Int64 // ns
+	commitFill, commitStore                 atomic.Int64 // ns
+	// The fetcher: waiting for the daemon plugin's next block, for the
+	// prefetch budget, for room in the workers' and sequencer's queues.
+	fetchWaitPlugin, fetchWaitBudget, fetchWaitQueue atomic.Int64 // ns
+}
+
+func since(t time.Time) int64 { return int64(time.Since(t)) }
+
+func ms(ns int64) int64 { return ns / 1e6 }
 
 // spendStats counts where the pipeline's spent outputs were resolved
 // without the store, and the store lookups made (logged at the end of a
@@ -132,12 +152,14 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 		defer wg.Done()
 		defer close(work)
 		defer close(order)
-		ix.fetch(ctx, start, target, budget, order, work)
+		pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("sync", "fetch")))
+		ix.fetch(ctx, start, target, budget, order, work, &pl.times)
 	}()
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("sync", "worker")))
 			for w := range work {
 				if ctx.Err() != nil {
 					w.err = ctx.Err()
@@ -153,7 +175,17 @@ func (ix *Index) syncForward(ctx context.Context, target int64) (err error) {
 		ix.log.Debug("forward sync: spent outputs", "from_layer_in_flight", s.prevSkips.Load(),
 			"from_cache_or_pending", s.cacheSkips.Load(), "worker_lookups", s.workerGets.Load(),
 			"sequencer_lookups", s.seqGets.Load(), "cached", pl.cache.len())
+		t := &pl.times
+		ix.log.Debug("forward sync: stage times", "seq_wait_block_ms", ms(t.seqWaitBlock.Load()),
+			"seq_prepare_ms", ms(t.seqPrepare.Load()), "seq_wait_commit_ms", ms(t.seqWaitCommit.Load()),
+			"commit_fill_ms", ms(t.commitFill.Load()), "commit_store_ms", ms(t.commitStore.Load()),
+			"fetch_wait_plugin_ms", ms(t.fetchWaitPlugin.Load()), "fetch_wait_budget_ms", ms(t.fetchWaitBudget.Load()),
+			"fetch_wait_queue_ms", ms(t.fetchWaitQueue.Load()))
 	}()
+	// The sequencer runs on the caller's goroutine: label it for CPU
+	// profiles (per-stage views), then restore the caller's labels.
+	defer pprof.SetGoroutineLabels(ctx)
+	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("sync", "sequencer")))
 	return pl.sequence(ctx, st, order, budget)
 }
 
@@ -184,7 +216,7 @@ func (ix *Index) syncBatchBytes() int64 {
 
 // fetch streams blocks start..target into order (and work, for the
 // workers). A failure is sent as a finished blockWork carrying the error.
-func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBudget, order, work chan<- *blockWork) {
+func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBudget, order, work chan<- *blockWork, times *stageTimes) {
 	send := func(ch chan<- *blockWork, w *blockWork) error {
 		select {
 		case ch <- w:
@@ -196,7 +228,11 @@ func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBud
 	for s := start; s <= target; {
 		n := int(min(int64(ix.opts.FetchBlocks), target-s+1))
 		next := s
+		t := time.Now()
 		err := ix.chain.Blocks(ctx, s, n, func(b sdk.Block) error {
+			t1 := time.Now()
+			times.fetchWaitPlugin.Add(int64(t1.Sub(t)))
+			defer func() { t = time.Now() }()
 			if b.Height != next {
 				return fmt.Errorf("daemon sent block %d, want %d", b.Height, next)
 			}
@@ -205,6 +241,9 @@ func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBud
 			if err := budget.acquire(ctx, w.size); err != nil {
 				return err
 			}
+			t2 := time.Now()
+			times.fetchWaitBudget.Add(int64(t2.Sub(t1)))
+			defer func() { times.fetchWaitQueue.Add(since(t2)) }()
 			if err := send(order, w); err != nil {
 				return err
 			}
@@ -227,7 +266,7 @@ func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBud
 // batches and hands them to the committer.
 func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockWork, budget *byteBudget) error {
 	ix := pl.ix
-	cur := newSyncBatch(1, st)
+	cur := newSyncBatch(1, st, nil)
 	var ahead *blockWork // received from order, not yet prepared
 	closed := false      // order is closed and drained
 	next := func(wait bool) *blockWork {
@@ -266,10 +305,11 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 			return nil
 		}
 		err := pl.handoff(ctx, cur)
-		cur = newSyncBatch(cur.num+1, cur.st)
+		cur = newSyncBatch(cur.num+1, cur.st, cur)
 		return err
 	}
 	for {
+		t0 := time.Now()
 		w := next(true)
 		if w == nil {
 			if err := ctx.Err(); err != nil {
@@ -289,6 +329,7 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 			}
 			return w.err
 		}
+		pl.times.seqWaitBlock.Add(since(t0))
 		budget.release(w.size)
 		p := w.p
 		if p.height == 0 {
@@ -301,9 +342,11 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 			}
 			return errNeedReorg
 		}
+		t1 := time.Now()
 		if err := pl.prepareBlock(ctx, cur, w); err != nil {
 			return err
 		}
+		pl.times.seqPrepare.Add(since(t1))
 		if j := pl.inflight; j != nil && j.idle() && j.err != nil {
 			return j.err
 		}
@@ -324,7 +367,10 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 func (pl *pipeline) handoff(ctx context.Context, b *syncBatch) error {
 	if j := pl.inflight; j != nil {
 		pl.inflight = nil
-		if err := j.wait(); err != nil {
+		t0 := time.Now()
+		err := j.wait()
+		pl.times.seqWaitCommit.Add(since(t0))
+		if err != nil {
 			return err
 		}
 		// The previous batch is committed: its layer moves to the cache.
@@ -335,7 +381,8 @@ func (pl *pipeline) handoff(ctx context.Context, b *syncBatch) error {
 	j := &commitJob{b: b, done: make(chan error, 1)}
 	pl.inflight = j
 	go func() {
-		err := pl.ix.commitBatch(ctx, b)
+		pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("sync", "commit")))
+		err := pl.ix.commitBatch(ctx, b, &pl.times)
 		if err == nil {
 			pl.committed.Add(1)
 		}
@@ -346,16 +393,35 @@ func (pl *pipeline) handoff(ctx context.Context, b *syncBatch) error {
 
 // commitBatch writes b atomically with the state, publishes the state and
 // drops b's txs (and conflicts) from the mempool.
-func (ix *Index) commitBatch(ctx context.Context, b *syncBatch) error {
+// times, when not nil, receives the time spent building the store's batch
+// and in the store's commit.
+func (ix *Index) commitBatch(ctx context.Context, b *syncBatch, times *stageTimes) error {
+	t0 := time.Now()
+	var fill int64
 	ix.mp.mu.Lock()
 	err := ix.qc.writeStore(nil, func() error {
 		if l, ok := ix.st.(store.Loader); ok {
 			// writeBatch reads nothing back: the store's cheaper
 			// write-only commit.
-			return l.Load(ctx, func(w store.Writer) error { return ix.writeBatch(w, b) })
+			return l.Load(ctx, func(w store.Writer) error {
+				t := time.Now()
+				defer func() { fill = since(t) }()
+				return ix.writeBatch(w, b)
+			})
 		}
-		return ix.st.Update(ctx, func(tx store.RWTx) error { return ix.writeBatch(tx, b) })
+		return ix.st.Update(ctx, func(tx store.RWTx) error {
+			t := time.Now()
+			defer func() { fill = since(t) }()
+			return ix.writeBatch(tx, b)
+		})
 	})
+	if times != nil {
+		total := since(t0)
+		times.commitFill.Add(fill)
+		times.commitStore.Add(total - fill)
+		ix.log.Debug("forward sync: batch committed", "first", b.first, "last", b.last, "txs", b.ntx,
+			"est_mb", b.bytes>>20, "fill_ms", ms(fill), "store_ms", ms(total-fill))
+	}
 	if err != nil {
 		ix.mp.mu.Unlock()
 		return fatal(fmt.Errorf("commit blocks %d-%d: %w", b.first, b.last, err))
@@ -380,7 +446,7 @@ func (ix *Index) commitBlocks(ctx context.Context, batch []*parsedBlock) error {
 	ix.mp.mu.RLock()
 	pl.keepTxs = len(ix.mp.txs) > 0
 	ix.mp.mu.RUnlock()
-	b := newSyncBatch(1, ix.state())
+	b := newSyncBatch(1, ix.state(), nil)
 	var connectErr error
 	for _, p := range batch {
 		if p.height == 0 {
@@ -410,7 +476,7 @@ func (ix *Index) commitBlocks(ctx context.Context, batch []*parsedBlock) error {
 	if b.empty() {
 		return connectErr
 	}
-	if err := ix.commitBatch(ctx, b); err != nil {
+	if err := ix.commitBatch(ctx, b, nil); err != nil {
 		return err
 	}
 	return connectErr

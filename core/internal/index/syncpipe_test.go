@@ -265,7 +265,7 @@ func TestSpendResolution(t *testing.T) {
 	pl.prev = prev
 	pl.cache = newOutCache(1 << 20)
 	pl.cache.retire(&layer{live: map[outpoint]outVal{mk(8): ov(8), mk(4): ov(4)}})
-	b := newSyncBatch(5, state{height: 9})
+	b := newSyncBatch(5, state{height: 9}, nil)
 	b.lay.live[mk(5)] = ov(5)
 
 	cases := []struct {

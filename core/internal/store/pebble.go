@@ -139,6 +139,10 @@ type pebbleStore struct {
 	// mu serialises Updates; spare is the write buffer they reuse.
 	mu    sync.Mutex
 	spare writeBuffer
+	// loadSize is the size of the last Load's batch: the next one starts
+	// with room for as much (the initial sync's batches are alike), so
+	// that filling it does not copy it over and over as it doubles.
+	loadSize int
 	// failed holds the first write error of the disk (full disk, EIO):
 	// from then on Updates fail with it. poisoned is set when pebble
 	// itself panicked on it; the DB is then abandoned, not closed.
@@ -331,11 +335,12 @@ func (s *pebbleStore) Load(ctx context.Context, fn func(Writer) error) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	b := s.db.NewBatch()
+	b := s.db.NewBatchWithSize(s.loadSize)
 	defer b.Close()
 	if err := fn(pebbleWriter{b}); err != nil {
 		return err
 	}
+	s.loadSize = len(b.Repr())
 	if b.Empty() {
 		return nil
 	}
