@@ -55,9 +55,12 @@ type syncBatch struct {
 	undos       []undoRow
 	blocks      []blockTxs
 	touched     touchSet
-	ntx         int
-	bytes       int64 // estimated memory held
-	chunk       []byte
+	// tracked: touched lists every script whose rows the batch changes
+	// (the pipeline tracks them: caught up, or a reorg held).
+	tracked bool
+	ntx     int
+	bytes   int64 // estimated memory held
+	chunk   []byte
 }
 
 // Estimated bytes per overlay entry (key, value and map overhead).

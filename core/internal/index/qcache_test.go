@@ -107,6 +107,14 @@ func TestQueryCacheFollowsChain(t *testing.T) {
 			for i, blocks := range [][]*wire.MsgBlock{base, longer, fork} {
 				chain.set(blocks)
 				settle(t, ix)
+				if i == 1 {
+					// The blocks added after catch-up pay the target
+					// and p2pkh(1..3) only: p2wpkh(3)'s answer of the
+					// step before is still cached.
+					if _, ok := ix.qc.history(hx(p2wpkh(3))); !ok {
+						t.Error("an untouched script's history was dropped by a commit that names what it touched")
+					}
+				}
 				refChain := &fakeChain{}
 				refChain.set(blocks)
 				ref := newTestIndex(t, refChain, nil, nil)

@@ -267,6 +267,7 @@ func (ix *Index) fetch(ctx context.Context, start, target int64, budget *byteBud
 func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockWork, budget *byteBudget) error {
 	ix := pl.ix
 	cur := newSyncBatch(1, st, nil)
+	cur.tracked = pl.track
 	var ahead *blockWork // received from order, not yet prepared
 	closed := false      // order is closed and drained
 	next := func(wait bool) *blockWork {
@@ -306,6 +307,7 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 		}
 		err := pl.handoff(ctx, cur)
 		cur = newSyncBatch(cur.num+1, cur.st, cur)
+		cur.tracked = pl.track
 		return err
 	}
 	for {
@@ -399,7 +401,13 @@ func (ix *Index) commitBatch(ctx context.Context, b *syncBatch, times *stageTime
 	t0 := time.Now()
 	var fill int64
 	ix.mp.mu.Lock()
-	err := ix.qc.writeStore(nil, func() error {
+	// A tracked batch names the scripts it changes: the query cache
+	// keeps the others' answers.
+	var touched touchSet
+	if b.tracked {
+		touched = b.touched
+	}
+	err := ix.qc.writeStore(touched, func() error {
 		if l, ok := ix.st.(store.Loader); ok {
 			// writeBatch reads nothing back: the store's cheaper
 			// write-only commit.
@@ -447,6 +455,7 @@ func (ix *Index) commitBlocks(ctx context.Context, batch []*parsedBlock) error {
 	pl.keepTxs = len(ix.mp.txs) > 0
 	ix.mp.mu.RUnlock()
 	b := newSyncBatch(1, ix.state(), nil)
+	b.tracked = pl.track
 	var connectErr error
 	for _, p := range batch {
 		if p.height == 0 {
