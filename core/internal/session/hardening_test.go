@@ -281,6 +281,51 @@ func TestBatchItemsBoundServerWide(t *testing.T) {
 	})
 }
 
+// TestBatchDecodeTakesLane (issue 11, the abandon attack): decoding a
+// batch takes one of batchDecoding server-wide turns, so that the readers
+// of many sessions cannot decode large batches on every CPU at once:
+// while every turn is taken, a session's batch is not decoded (here an
+// invalid one, which is otherwise answered at once); it is when a turn
+// is free. A turn is held for the decoding only, not while the batch's
+// items run.
+func TestBatchDecodeTakesLane(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		m := NewManager(nil)
+		p := Profile{Concurrency: 10, RequestTimeout: time.Hour}
+		busy := newFakeConn()
+		_, stopBusy := serveConn(t, m, busy, blockers(release), p)
+		defer stopBusy()
+		busy.in <- []byte(batchOf(50, "stuck"))
+		synctest.Wait()
+		if n := len(m.decodes); n != 0 {
+			t.Fatalf("%d decoding turns held while a batch's items run, want 0", n)
+		}
+		for range batchDecoding() { // other readers decoding
+			m.decodes <- struct{}{}
+		}
+		c := newFakeConn()
+		_, stop := serveConn(t, m, c, blockers(release), p)
+		defer stop()
+		c.in <- []byte(`[{"jsonrpc":"2.0","id":1,"method":"echo"`)
+		synctest.Wait()
+		select {
+		case got := <-c.out:
+			t.Fatalf("batch decoded while every turn was taken: %s", got)
+		default:
+		}
+		<-m.decodes
+		got := readWithin(t, c, time.Minute)
+		if !strings.Contains(got, "-32700") {
+			t.Fatalf("answer %.80s, want a parse error", got)
+		}
+		for range batchDecoding() - 1 {
+			<-m.decodes
+		}
+	})
+}
+
 // TestDeadlineCoversSlotWait (issues 11.3, 12.13): every batch item and
 // every single request is answered within request_timeout of its arrival,
 // -102 when it waited for a slot that never came.
