@@ -326,6 +326,32 @@ func TestBatchDecodeTakesLane(t *testing.T) {
 	})
 }
 
+// TestBatchDecodeWaitWithinDeadline (issue 11.3): a batch whose
+// deadline passes while it waits for a decoding turn is still answered
+// at request_timeout of its arrival, every item (-102, or run once the
+// batch is decoded if an item wins its race with the deadline).
+func TestBatchDecodeWaitWithinDeadline(t *testing.T) {
+	const timeout = 30 * time.Second
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(nil)
+		for range batchDecoding() { // readers that never finish
+			m.decodes <- struct{}{}
+		}
+		c := newFakeConn()
+		_, stop := serveConn(t, m, c, blockers(nil), Profile{Concurrency: 10, RequestTimeout: timeout})
+		defer stop()
+		start := time.Now()
+		c.in <- []byte(batchOf(3, "echo"))
+		got := readWithin(t, c, time.Minute)
+		if el := time.Since(start); el != timeout {
+			t.Errorf("batch answered after %v, want the request timeout %v", el, timeout)
+		}
+		if n := strings.Count(got, `"id":`); n != 3 {
+			t.Errorf("answer %.200s: %d items answered, want 3", got, n)
+		}
+	})
+}
+
 // TestDeadlineCoversSlotWait (issues 11.3, 12.13): every batch item and
 // every single request is answered within request_timeout of its arrival,
 // -102 when it waited for a slot that never came.
