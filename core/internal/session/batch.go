@@ -32,6 +32,12 @@ func batchItemsRunning() int { return max(1, runtime.GOMAXPROCS(0)) }
 // daemon).
 func batchDecoding() int { return max(1, runtime.GOMAXPROCS(0)-1) }
 
+// decodeTurnBytes is the smallest batch that waits for a decoding turn:
+// a smaller one decodes in well under a millisecond (a wallet's batch of
+// a few hundred subscriptions is about 30 kB) and does not queue behind
+// large ones.
+const decodeTurnBytes = 64 << 10
+
 // workers run a batch's items (or a session's single requests) on
 // goroutines that take job after job, instead of a new goroutine per job,
 // so that a request does not start on a fresh stack and grow it, copying
@@ -131,10 +137,14 @@ func (s *Session) batchPlace(size int) *batchTurn {
 }
 
 // takeLane waits within ctx for a server-wide turn at decoding a batch
-// (batchDecoding, Manager.decodes). It reports whether it got one; a
-// batch whose deadline passed while it waited is decoded without (its
-// items are then answered -102 at once).
-func (s *Session) takeLane(ctx context.Context) bool {
+// of size bytes (batchDecoding, Manager.decodes; none below
+// decodeTurnBytes). It reports whether it got one; a batch whose
+// deadline passed while it waited is decoded without (its items are then
+// answered -102 at once).
+func (s *Session) takeLane(ctx context.Context, size int) bool {
+	if size < decodeTurnBytes {
+		return false
+	}
 	select {
 	case s.mgr.decodes <- struct{}{}:
 		return true

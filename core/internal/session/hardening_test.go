@@ -282,12 +282,12 @@ func TestBatchItemsBoundServerWide(t *testing.T) {
 }
 
 // TestBatchDecodeTakesLane (issue 11, the abandon attack): decoding a
-// batch takes one of batchDecoding server-wide turns, so that the readers
-// of many sessions cannot decode large batches on every CPU at once:
-// while every turn is taken, a session's batch is not decoded (here an
-// invalid one, which is otherwise answered at once); it is when a turn
-// is free. A turn is held for the decoding only, not while the batch's
-// items run.
+// batch of decodeTurnBytes or more takes one of batchDecoding server-wide
+// turns, so that the readers of many sessions cannot decode large batches
+// on every CPU at once: while every turn is taken, such a batch is not
+// decoded (here an invalid one, which is otherwise answered at once); it
+// is when a turn is free. A smaller batch does not wait, and a turn is
+// held for the decoding only, not while the batch's items run.
 func TestBatchDecodeTakesLane(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
@@ -297,7 +297,11 @@ func TestBatchDecodeTakesLane(t *testing.T) {
 		busy := newFakeConn()
 		_, stopBusy := serveConn(t, m, busy, blockers(release), p)
 		defer stopBusy()
-		busy.in <- []byte(batchOf(50, "stuck"))
+		big := batchOf(1500, "stuck")
+		if len(big) < decodeTurnBytes {
+			t.Fatalf("test batch of %d bytes, want at least %d", len(big), decodeTurnBytes)
+		}
+		busy.in <- []byte(big)
 		synctest.Wait()
 		if n := len(m.decodes); n != 0 {
 			t.Fatalf("%d decoding turns held while a batch's items run, want 0", n)
@@ -305,14 +309,28 @@ func TestBatchDecodeTakesLane(t *testing.T) {
 		for range batchDecoding() { // other readers decoding
 			m.decodes <- struct{}{}
 		}
+		invalid := `[{"jsonrpc":"2.0","id":1,"method":"echo"`
+		small := newFakeConn()
+		_, stopSmall := serveConn(t, m, small, blockers(release), p)
+		defer stopSmall()
+		small.in <- []byte(invalid)
+		synctest.Wait()
+		select {
+		case got := <-small.out:
+			if !strings.Contains(string(got), "-32700") {
+				t.Fatalf("small batch answered %.80s, want a parse error", got)
+			}
+		default:
+			t.Fatal("a small batch waited for a decoding turn")
+		}
 		c := newFakeConn()
 		_, stop := serveConn(t, m, c, blockers(release), p)
 		defer stop()
-		c.in <- []byte(`[{"jsonrpc":"2.0","id":1,"method":"echo"`)
+		c.in <- []byte(invalid + strings.Repeat(" ", decodeTurnBytes))
 		synctest.Wait()
 		select {
 		case got := <-c.out:
-			t.Fatalf("batch decoded while every turn was taken: %s", got)
+			t.Fatalf("batch decoded while every turn was taken: %.80s", got)
 		default:
 		}
 		<-m.decodes
@@ -341,13 +359,13 @@ func TestBatchDecodeWaitWithinDeadline(t *testing.T) {
 		_, stop := serveConn(t, m, c, blockers(nil), Profile{Concurrency: 10, RequestTimeout: timeout})
 		defer stop()
 		start := time.Now()
-		c.in <- []byte(batchOf(3, "echo"))
+		c.in <- []byte(batchOf(1500, "echo"))
 		got := readWithin(t, c, time.Minute)
 		if el := time.Since(start); el != timeout {
 			t.Errorf("batch answered after %v, want the request timeout %v", el, timeout)
 		}
-		if n := strings.Count(got, `"id":`); n != 3 {
-			t.Errorf("answer %.200s: %d items answered, want 3", got, n)
+		if n := strings.Count(got, `"id":`); n != 1500 {
+			t.Errorf("answer %.200s: %d items answered, want 1500", got, n)
 		}
 	})
 }

@@ -144,7 +144,7 @@ func (s *Session) readLoop() (lost bool) {
 		if isBatch(msg) {
 			w := s.watchPeer()
 			turn = s.batchPlace(len(msg))
-			lane = s.takeLane(turn.ctx)
+			lane = s.takeLane(turn.ctx, len(msg))
 			w.stop()
 			if s.ctx.Err() != nil {
 				s.giveLane(lane)
