@@ -19,6 +19,25 @@ import (
 // deadline.
 func batchItemsRunning() int { return max(1, runtime.GOMAXPROCS(0)) }
 
+// batchDecoding is how many readers decode a batch at once server-wide:
+// one less than the CPUs, at least one. Decoding a 9,000-item batch is
+// milliseconds of CPU on the reader's goroutine, which the Go scheduler
+// preempts only after 10 ms and which has no priority below another
+// session's single request: a runtime trace of amberd under the abandon
+// attack showed the slowest polite requests runnable for 4–8 ms while
+// attackers' readers decoding batches held both CPUs (docs/attacks.md).
+// With this bound one CPU is always free of decoding. Decoding never
+// blocks, so a turn is held for the decoding's CPU time only (unlike a
+// batch item's turn, held while its handler waits on the store or the
+// daemon).
+func batchDecoding() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+
+// decodeTurnBytes is the smallest batch that waits for a decoding turn:
+// a smaller one decodes in well under a millisecond (a wallet's batch of
+// a few hundred subscriptions is about 30 kB) and does not queue behind
+// large ones.
+const decodeTurnBytes = 64 << 10
+
 // workers run a batch's items (or a session's single requests) on
 // goroutines that take job after job, instead of a new goroutine per job,
 // so that a request does not start on a fresh stack and grow it, copying
@@ -115,6 +134,30 @@ func (s *Session) batchPlace(size int) *batchTurn {
 	case <-ctx.Done():
 	}
 	return t
+}
+
+// takeLane waits within ctx for a server-wide turn at decoding a batch
+// of size bytes (batchDecoding, Manager.decodes; none below
+// decodeTurnBytes). It reports whether it got one; a batch whose
+// deadline passed while it waited is decoded without (its items are then
+// answered -102 at once).
+func (s *Session) takeLane(ctx context.Context, size int) bool {
+	if size < decodeTurnBytes {
+		return false
+	}
+	select {
+	case s.mgr.decodes <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// giveLane gives back a turn takeLane got.
+func (s *Session) giveLane(got bool) {
+	if got {
+		<-s.mgr.decodes
+	}
 }
 
 // dropTurn gives back a turn whose batch does not run.

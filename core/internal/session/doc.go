@@ -20,8 +20,8 @@
 // as in aiorpcX, or a read failure, also seen while the reader is held
 // back by back-pressure) cancels everything its session started and drops
 // the replies queued for it; a batch is decoded only once it has its
-// place, and batch items of all sessions run at most one per CPU at a
-// time; a slot is held until its reply is written; the send queue is bounded in messages and bytes, and one
+// place and one of CPUs − 1 server-wide decoding turns, and batch items
+// of all sessions run at most one per CPU at a time; a slot is held until its reply is written; the send queue is bounded in messages and bytes, and one
 // server-wide budget (Options.SendBudget) covers queued messages and
 // requests in progress, closing the largest holders when exceeded; a
 // notification not written within NotifyTimeout closes the session;

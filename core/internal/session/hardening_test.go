@@ -281,6 +281,95 @@ func TestBatchItemsBoundServerWide(t *testing.T) {
 	})
 }
 
+// TestBatchDecodeTakesLane (issue 11, the abandon attack): decoding a
+// batch of decodeTurnBytes or more takes one of batchDecoding server-wide
+// turns, so that the readers of many sessions cannot decode large batches
+// on every CPU at once: while every turn is taken, such a batch is not
+// decoded (here an invalid one, which is otherwise answered at once); it
+// is when a turn is free. A smaller batch does not wait, and a turn is
+// held for the decoding only, not while the batch's items run.
+func TestBatchDecodeTakesLane(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		m := NewManager(nil)
+		p := Profile{Concurrency: 10, RequestTimeout: time.Hour}
+		busy := newFakeConn()
+		_, stopBusy := serveConn(t, m, busy, blockers(release), p)
+		defer stopBusy()
+		big := batchOf(1500, "stuck")
+		if len(big) < decodeTurnBytes {
+			t.Fatalf("test batch of %d bytes, want at least %d", len(big), decodeTurnBytes)
+		}
+		busy.in <- []byte(big)
+		synctest.Wait()
+		if n := len(m.decodes); n != 0 {
+			t.Fatalf("%d decoding turns held while a batch's items run, want 0", n)
+		}
+		for range batchDecoding() { // other readers decoding
+			m.decodes <- struct{}{}
+		}
+		invalid := `[{"jsonrpc":"2.0","id":1,"method":"echo"`
+		small := newFakeConn()
+		_, stopSmall := serveConn(t, m, small, blockers(release), p)
+		defer stopSmall()
+		small.in <- []byte(invalid)
+		synctest.Wait()
+		select {
+		case got := <-small.out:
+			if !strings.Contains(string(got), "-32700") {
+				t.Fatalf("small batch answered %.80s, want a parse error", got)
+			}
+		default:
+			t.Fatal("a small batch waited for a decoding turn")
+		}
+		c := newFakeConn()
+		_, stop := serveConn(t, m, c, blockers(release), p)
+		defer stop()
+		c.in <- []byte(invalid + strings.Repeat(" ", decodeTurnBytes))
+		synctest.Wait()
+		select {
+		case got := <-c.out:
+			t.Fatalf("batch decoded while every turn was taken: %.80s", got)
+		default:
+		}
+		<-m.decodes
+		got := readWithin(t, c, time.Minute)
+		if !strings.Contains(got, "-32700") {
+			t.Fatalf("answer %.80s, want a parse error", got)
+		}
+		for range batchDecoding() - 1 {
+			<-m.decodes
+		}
+	})
+}
+
+// TestBatchDecodeWaitWithinDeadline (issue 11.3): a batch whose
+// deadline passes while it waits for a decoding turn is still answered
+// at request_timeout of its arrival, every item (-102, or run once the
+// batch is decoded if an item wins its race with the deadline).
+func TestBatchDecodeWaitWithinDeadline(t *testing.T) {
+	const timeout = 30 * time.Second
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(nil)
+		for range batchDecoding() { // readers that never finish
+			m.decodes <- struct{}{}
+		}
+		c := newFakeConn()
+		_, stop := serveConn(t, m, c, blockers(nil), Profile{Concurrency: 10, RequestTimeout: timeout})
+		defer stop()
+		start := time.Now()
+		c.in <- []byte(batchOf(1500, "echo"))
+		got := readWithin(t, c, time.Minute)
+		if el := time.Since(start); el != timeout {
+			t.Errorf("batch answered after %v, want the request timeout %v", el, timeout)
+		}
+		if n := strings.Count(got, `"id":`); n != 1500 {
+			t.Errorf("answer %.200s: %d items answered, want 1500", got, n)
+		}
+	})
+}
+
 // TestDeadlineCoversSlotWait (issues 11.3, 12.13): every batch item and
 // every single request is answered within request_timeout of its arrival,
 // -102 when it waited for a slot that never came.

@@ -51,6 +51,7 @@ type Manager struct {
 	admStats struct{ refusedIP, refusedNet, refusedRate, refusedFull, shed atomic.Int64 }
 	budget   budget
 	items    chan struct{} // batch items running server-wide (batch.go)
+	decodes  chan struct{} // batches being decoded server-wide (batch.go)
 
 	countMu     sync.Mutex // serialises add and remove with their OnCountChange
 	mu          sync.Mutex
@@ -89,6 +90,7 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 	}
 	m.budget.limit = o.SendBudget
 	m.items = make(chan struct{}, batchItemsRunning())
+	m.decodes = make(chan struct{}, batchDecoding())
 	return m
 }
 

@@ -140,17 +140,21 @@ func (s *Session) readLoop() (lost bool) {
 			s.log.Info("request", "session", s.id, "msg", string(msg))
 		}
 		var turn *batchTurn
+		lane := false
 		if isBatch(msg) {
 			w := s.watchPeer()
 			turn = s.batchPlace(len(msg))
+			lane = s.takeLane(turn.ctx, len(msg))
 			w.stop()
 			if s.ctx.Err() != nil {
+				s.giveLane(lane)
 				s.dropTurn(turn)
 				return s.aborted.Load() || !s.closing.Load()
 			}
 		}
 		d := s.Dialect()
 		reqs, batch, id, rerr := jsonrpc.Decode(msg, &d)
+		s.giveLane(lane)
 		s.dialect.Store(int32(d))
 		if turn != nil && (rerr != nil || !batch) {
 			s.dropTurn(turn)
