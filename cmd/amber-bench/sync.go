@@ -39,7 +39,8 @@ type syncReport struct {
 	RawFetchAfter  *syncbench.Result `json:"raw_fetch_after,omitempty"`
 	Amberd         syncAmberd        `json:"amberd"`
 	// Ratio is amberd.blocks_per_s / raw_fetch.blocks_per_s (process start
-	// to caught up); RatioIndexing the same from the first indexed block.
+	// to caught up); RatioIndexing the same in transactions a second
+	// from the first indexed block.
 	Ratio         float64    `json:"ratio"`
 	RatioIndexing float64    `json:"ratio_indexing"`
 	TargetRatio   float64    `json:"target_ratio"`
@@ -320,7 +321,10 @@ func finishReport(rep *syncReport, seriesMax int) {
 	}
 	if rep.RawFetch != nil {
 		rep.Ratio = syncbench.Ratio(rep.Amberd.BlocksPerS, rep.RawFetch.BlocksPerS)
-		rep.RatioIndexing = syncbench.Ratio(rep.Amberd.IndexBlocksPerS, rep.RawFetch.BlocksPerS)
+		// In transactions: the blocks from the first indexed one on
+		// may hold far more of them than the average block (a chain
+		// whose first blocks are empty).
+		rep.RatioIndexing = syncbench.Ratio(rep.Amberd.IndexTxsPerS, rep.RawFetch.TxsPerS)
 	}
 	for _, r := range []*syncbench.Result{rep.RawFetchBefore, rep.RawFetchAfter} {
 		if r != nil {

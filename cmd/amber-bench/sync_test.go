@@ -31,13 +31,15 @@ func TestFinishReport(t *testing.T) {
 		used          string
 		ratio         float64
 	}{
-		{"after faster", &syncbench.Result{BlocksPerS: 400, Series: series(10)}, &syncbench.Result{BlocksPerS: 500, Series: series(3)}, 400, "after", 0.8},
-		{"before faster", &syncbench.Result{BlocksPerS: 500, Series: series(10)}, &syncbench.Result{BlocksPerS: 400}, 250, "before", 0.5},
-		{"no after", &syncbench.Result{BlocksPerS: 200, Series: series(10)}, nil, 300, "before", 1.5},
+		{"after faster", &syncbench.Result{BlocksPerS: 400, TxsPerS: 4000, Series: series(10)}, &syncbench.Result{BlocksPerS: 500, TxsPerS: 5000, Series: series(3)}, 400, "after", 0.8},
+		{"before faster", &syncbench.Result{BlocksPerS: 500, TxsPerS: 5000, Series: series(10)}, &syncbench.Result{BlocksPerS: 400, TxsPerS: 4000}, 250, "before", 0.5},
+		{"no after", &syncbench.Result{BlocksPerS: 200, TxsPerS: 2000, Series: series(10)}, nil, 300, "before", 1.5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := &syncReport{RawFetchBefore: tc.before, RawFetchAfter: tc.after}
-			rep.Amberd.BlocksPerS, rep.Amberd.IndexBlocksPerS = tc.amberd, 2*tc.amberd
+			// The indexing ratio is in transactions: the indexed
+			// blocks' rate in blocks (here 1) must not matter.
+			rep.Amberd.BlocksPerS, rep.Amberd.IndexBlocksPerS, rep.Amberd.IndexTxsPerS = tc.amberd, 1, 20*tc.amberd
 			rep.Amberd.Series = make([]syncbench.Sample, 9)
 			finishReport(rep, 4)
 			if rep.RawFetchUsed != tc.used || rep.Ratio != tc.ratio || rep.RatioIndexing != 2*tc.ratio {
