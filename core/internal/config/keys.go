@@ -85,7 +85,7 @@ var keyDefs = []keyDef{
 	{name: "max_sessions_per_subnet", kind: kindInt, def: 500, help: "client sessions per /24 (IPv4) or /48 (IPv6) group, as session_group_by_subnet_* set (0 = no limit)"},
 	{name: "connect_rate_per_ip", kind: kindInt, def: 10, help: "new client sessions a second one IP address may open, after its burst (0 = no limit)"},
 	{name: "connect_burst_per_ip", kind: kindInt, def: 100, help: "new client sessions one IP address may open at once before connect_rate_per_ip applies"},
-	{name: "session_limits_private", kind: kindBool, def: false, help: "apply the per-IP and per-subnet caps to loopback and private addresses too"},
+	{name: "session_limits_private", kind: kindBool, def: false, help: "apply the per-IP and per-subnet caps, the connect rate and the /24 and /48 cost groups to loopback and private addresses too"},
 	{name: "handshake_timeout", kind: kindDuration, def: 15 * time.Second, unit: time.Second, help: "time from connect to the first request, TLS handshake included (bare number: seconds; 0 = none)"},
 	{name: "drop_client", exName: "DROP_CLIENT", kind: kindRegex, def: "", help: "regular expression; matching client names are disconnected"},
 	// Reply padding of TCP/TLS sessions (issue 12 #10; ElectrumX 1.18+ PaddedRSTransport).
