@@ -39,7 +39,7 @@ func TestPoliteClientsOwnSubnets(t *testing.T) {
 		}
 	}()
 	const n = 12
-	p := politeRun(context.Background(), Options{Addr: ln.Addr().String(), Duration: 300 * time.Millisecond, Polite: n, Pace: 10 * time.Millisecond})
+	p := politeRun(context.Background(), Options{Addr: ln.Addr().String(), Duration: 2 * time.Second, Polite: n, Pace: 50 * time.Millisecond})
 	if p.Errors != 0 || p.Requests == 0 {
 		t.Errorf("polite run: %d requests, %d errors (%v)", p.Requests, p.Errors, p.Failures)
 	}
