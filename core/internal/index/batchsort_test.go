@@ -235,3 +235,56 @@ type nopWriter struct{}
 
 func (nopWriter) Set(k, v []byte) error { return nil }
 func (nopWriter) Delete(k []byte) error { return nil }
+
+// onceWriter is a recWriter that also takes DeleteOnce.
+type onceWriter struct {
+	recWriter
+	once [][]byte
+}
+
+func (w *onceWriter) DeleteOnce(k []byte) error {
+	w.once = append(w.once, slices.Clone(k))
+	return w.Delete(k)
+}
+
+// TestSpendDeletesOnce: the spend of a committed non-coinbase output
+// deletes its O and U rows with DeleteOnce; a coinbase's O row (a txid
+// BIP30 lets repeat) and an output of a block this pipeline did not
+// prepare keep a plain delete of the O row.
+func TestSpendDeletesOnce(t *testing.T) {
+	tests := []struct {
+		name   string
+		txnum  uint64
+		height int64
+		wantO  bool
+	}{
+		{"non-coinbase", 101, 10, true},
+		{"coinbase", 100, 10, false},
+		{"unknown block", 55, 5, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pl := &pipeline{cache: newOutCache(1 << 20)}
+			pl.firstTx.note(10, 100)
+			op := outpoint{txid: sdk.Hash{7}, vout: 1}
+			ov := outVal{hx: HashX{3}, txnum: tt.txnum, value: 5, height: tt.height}
+			b := newSyncBatch(2, state{height: 10, txCount: 102}, nil)
+			if _, err := pl.spend(t.Context(), b, op, prefetch{ov: ov, found: true}, 0); err != nil {
+				t.Fatal(err)
+			}
+			var w onceWriter
+			if err := sortBatch(b, nil).write(&w); err != nil {
+				t.Fatal(err)
+			}
+			ok, uk := outKey(&op.txid, op.vout), utxoKey(ov.hx, ov.txnum, op.vout)
+			gotO := slices.ContainsFunc(w.once, func(k []byte) bool { return bytes.Equal(k, ok) })
+			gotU := slices.ContainsFunc(w.once, func(k []byte) bool { return bytes.Equal(k, uk) })
+			if gotO != tt.wantO || !gotU {
+				t.Errorf("DeleteOnce of O row %v (want %v), of U row %v (want true)", gotO, tt.wantO, gotU)
+			}
+			if len(w.ops) != 2 {
+				t.Errorf("%d writes, want the 2 deletes", len(w.ops))
+			}
+		})
+	}
+}
