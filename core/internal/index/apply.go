@@ -74,16 +74,6 @@ func setFresh(tx store.Writer, k, v []byte) error {
 	return tx.Set(k, v)
 }
 
-// deleteOnce deletes k, which was set at most once since it was last
-// deleted, letting the store drop the delete together with that set (see
-// store.OnceDeleter).
-func deleteOnce(tx store.Writer, k []byte) error {
-	if d, ok := tx.(store.OnceDeleter); ok {
-		return d.DeleteOnce(k)
-	}
-	return tx.Delete(k)
-}
-
 func appendUnique(s []HashX, hx HashX) []HashX {
 	for _, x := range s {
 		if x == hx {

@@ -168,11 +168,7 @@ func (s *sortedBatch) write(tx store.Writer) error {
 		var err error
 		switch r.at >> rowKindShift {
 		case rowDel:
-			if i < len(s.b.delOnce) && s.b.delOnce[i] {
-				err = deleteOnce(tx, s.b.dels[i])
-			} else {
-				err = tx.Delete(s.b.dels[i])
-			}
+			err = tx.Delete(s.b.dels[i])
 		case rowSet:
 			kv := &s.b.sets[i]
 			if kv.k[0] == pHist || kv.k[0] == pUTXO {

@@ -52,12 +52,9 @@ type syncBatch struct {
 	lay         layer
 	sets        []kv // X, B, H rows (fresh keys)
 	dels        [][]byte
-	// delOnce[i]: dels[i] is a key written once since it was last
-	// deleted (see store.OnceDeleter).
-	delOnce []bool
-	undos   []undoRow
-	blocks  []blockTxs
-	touched touchSet
+	undos       []undoRow
+	blocks      []blockTxs
+	touched     touchSet
 	// tracked: touched lists every script whose rows the batch changes
 	// (the pipeline tracks them: caught up, or a reorg held).
 	tracked bool
@@ -87,7 +84,6 @@ func newSyncBatch(num int64, st state, prev *syncBatch) *syncBatch {
 		lay:     layer{live: make(map[outpoint]outVal, nlive), spent: make(map[outpoint]struct{}, nspent)},
 		sets:    make([]kv, 0, nsets),
 		dels:    make([][]byte, 0, ndels),
-		delOnce: make([]bool, 0, ndels),
 		touched: make(touchSet),
 	}
 }
@@ -248,7 +244,6 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 		return fmt.Errorf("apply block %d on height %d", h, st.height)
 	}
 	if h > 0 {
-		pl.firstTx.note(h, st.txCount)
 		undo := &undoRecord{txCountBefore: st.txCount, txs: make([]txCounts, len(p.txids)), spent: make([]spentOut, 0, len(w.in))}
 		txids := make([]byte, 0, 32*len(p.txids))
 		var hxs []HashX
@@ -375,10 +370,6 @@ func (pl *pipeline) spend(ctx context.Context, b *syncBatch, op outpoint, pf pre
 	ok := appendOutKey(b.buf(37), &op.txid, op.vout)
 	uk := appendUTXOKey(b.buf(21), ov.hx, ov.txnum, op.vout)
 	b.dels = append(b.dels, ok, uk)
-	// A U row's key holds its output's tx_num, never reused: it was
-	// written once. So was the O row, unless its txid is a duplicate
-	// (BIP30), which only a coinbase can be: those keep a plain delete.
-	b.delOnce = append(b.delOnce, pl.firstTx.notCoinbase(ov), true)
 	b.bytes += int64(len(ok) + len(uk) + 2*sliceHdrBytes)
 	return ov, nil
 }
@@ -428,27 +419,4 @@ func (ix *Index) batchOtherRows(b *syncBatch) []otherRow {
 		}
 	}
 	return append(rows, otherRow{k: []byte(stateKeyStr), v: b.st.encode(ix.genesis)})
-}
-
-// txBases holds the tx_num of the first transaction (the coinbase) of the
-// blocks a pipeline prepared, by height: 8 bytes a block.
-type txBases struct {
-	from  int64 // height of first[0]
-	first []uint64
-}
-
-// note records that block h starts at tx_num txnum. Blocks come in
-// order; a gap (never in a pipeline) starts the record again.
-func (t *txBases) note(h int64, txnum uint64) {
-	if len(t.first) == 0 || h != t.from+int64(len(t.first)) {
-		t.from, t.first = h, t.first[:0]
-	}
-	t.first = append(t.first, txnum)
-}
-
-// notCoinbase reports whether ov is known not to be a coinbase's output:
-// its block was prepared here and its tx_num is not the block's first.
-func (t *txBases) notCoinbase(ov outVal) bool {
-	i := ov.height - t.from
-	return i >= 0 && i < int64(len(t.first)) && t.first[i] != ov.txnum
 }

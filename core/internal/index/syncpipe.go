@@ -62,8 +62,6 @@ type pipeline struct {
 	// it holds); cache holds the outputs of older committed batches.
 	prevPub atomic.Pointer[layer]
 	cache   *outCache
-	// firstTx: the tx_num of each indexed block's coinbase.
-	firstTx txBases
 	stats   spendStats
 	times   stageTimes
 }

@@ -378,14 +378,6 @@ func (w pebbleWriter) Delete(key []byte) error {
 	return w.b.Delete(key, nil)
 }
 
-// DeleteOnce implements OnceDeleter.
-func (w pebbleWriter) DeleteOnce(key []byte) error {
-	if string(key) == markerKey {
-		return ErrReservedKey
-	}
-	return w.b.SingleDelete(key, nil)
-}
-
 func (s *pebbleStore) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

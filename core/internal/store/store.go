@@ -67,19 +67,6 @@ type Loader interface {
 	Load(ctx context.Context, fn func(Writer) error) error
 }
 
-// OnceDeleter is implemented by Writers that can delete a key more cheaply
-// when it was Set at most once since it was last deleted (or ever): pebble's
-// SingleDelete, which vanishes together with the Set it meets in the first
-// flush or compaction holding both, where a Delete lives on as a tombstone
-// down to the bottom level of the LSM. The initial sync spends most outputs
-// a few batches after writing their rows, so their deletes are that kind.
-type OnceDeleter interface {
-	// DeleteOnce is Delete for a key the caller guarantees was Set at
-	// most once since it was last deleted. If it was Set twice, an older
-	// value may become visible again.
-	DeleteOnce(key []byte) error
-}
-
 // FreshSetter is implemented by RWTxs that can skip work for keys the
 // caller knows to be new.
 type FreshSetter interface {
