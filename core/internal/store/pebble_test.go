@@ -327,3 +327,48 @@ func TestPebbleLoad(t *testing.T) {
 		t.Fatalf("after failed Loads: %v, want %v", got, want)
 	}
 }
+
+// TestLoadBatchRoom: a Load a little larger than the last one fits in the
+// batch it starts with; its buffer is not doubled (and copied) as it fills.
+func TestLoadBatchRoom(t *testing.T) {
+	tests := []struct {
+		name        string
+		first, next int // rows
+	}{
+		{"same size", 20000, 20000},
+		{"5% larger", 20000, 21000},
+		{"20% larger", 20000, 24000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := OpenPebble(t.TempDir(), PebbleOptions{Sync: SyncNever, CacheMB: 16})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			l := s.(Loader)
+			load := func(n int, base int) (startCap, endCap int) {
+				err := l.Load(t.Context(), func(w Writer) error {
+					b := w.(pebbleWriter).b
+					startCap = cap(b.Repr())
+					for i := range n {
+						if err := w.Set(fmt.Appendf(nil, "k%08d", base+i), make([]byte, 40)); err != nil {
+							return err
+						}
+					}
+					endCap = cap(b.Repr())
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return startCap, endCap
+			}
+			load(tt.first, 0)
+			start, end := load(tt.next, tt.first)
+			if end != start {
+				t.Errorf("batch buffer grew from %d to %d bytes", start, end)
+			}
+		})
+	}
+}
