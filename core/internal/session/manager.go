@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/amber-electrum/amber/core/internal/cost"
 )
 
@@ -48,20 +46,22 @@ type Manager struct {
 	idle      atomic.Int64 // sessions closed by the idle sweep
 
 	adm      Admission
-	admStats struct{ refusedIP, refusedNet, refusedRate, refusedFull, shed atomic.Int64 }
-	budget   budget
-	items    chan struct{} // batch items running server-wide (batch.go)
-	decodes  chan struct{} // batches being decoded server-wide (batch.go)
+	admStats struct {
+		refusedIP, refusedNet, refusedRate, refusedNetRate, refusedFull, shed atomic.Int64
+	}
+	budget  budget
+	items   chan struct{} // batch items running server-wide (batch.go)
+	decodes chan struct{} // batches being decoded server-wide (batch.go)
 
-	countMu     sync.Mutex // serialises add and remove with their OnCountChange
-	mu          sync.Mutex
-	sessions    map[uint64]*Session
-	byIP        map[string]int           // admitted sessions per address
-	byNet       map[string]int           // admitted sessions per subnet group
-	rates       map[string]*rate.Limiter // connection buckets per address (Admission.RatePerIP)
-	ratesPruned time.Time                // last prune of rates at maxRateBuckets
-	capped      map[*Session]struct{}
-	admitted    int
+	countMu  sync.Mutex // serialises add and remove with their OnCountChange
+	mu       sync.Mutex
+	sessions map[uint64]*Session
+	byIP     map[string]int // admitted sessions per address
+	byNet    map[string]int // admitted sessions per subnet group
+	ipRates  rateBuckets    // connection buckets per address (Admission.RatePerIP)
+	netRates rateBuckets    // connection buckets per subnet group (Admission.RatePerSubnet)
+	capped   map[*Session]struct{}
+	admitted int
 	// OnCountChange, if set, is called (outside the lock) with the new
 	// number of sessions after each session starts or ends. The server uses
 	// it to pause and resume listeners at MAX_SESSIONS.
@@ -85,7 +85,6 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 		log: logger, model: cost.NewModel(o.Costs), timeout: o.SessionTimeout,
 		sessions: make(map[uint64]*Session),
 		adm:      o.Admission, byIP: make(map[string]int), byNet: make(map[string]int),
-		rates:  make(map[string]*rate.Limiter),
 		capped: make(map[*Session]struct{}),
 	}
 	m.budget.limit = o.SendBudget
