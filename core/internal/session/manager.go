@@ -52,6 +52,10 @@ type Manager struct {
 	budget  budget
 	items   chan struct{} // batch items running server-wide (batch.go)
 	decodes chan struct{} // batches being decoded server-wide (batch.go)
+	pool    *goPool       // request workers' and writers' goroutines (gopool.go)
+	// quiet is closed while no session is live (set under mu): the
+	// pool's idle goroutines end then.
+	quiet atomic.Pointer[chan struct{}]
 
 	countMu  sync.Mutex // serialises add and remove with their OnCountChange
 	mu       sync.Mutex
@@ -90,6 +94,8 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 	m.budget.limit = o.SendBudget
 	m.items = make(chan struct{}, batchItemsRunning())
 	m.decodes = make(chan struct{}, batchDecoding())
+	m.setQuiet(true)
+	m.pool = newGoPool(func() <-chan struct{} { return *m.quiet.Load() })
 	return m
 }
 
@@ -160,6 +166,9 @@ func (m *Manager) add(s *Session) {
 	m.mu.Lock()
 	m.sessions[s.id] = s
 	n := len(m.sessions)
+	if n == 1 {
+		m.setQuiet(false)
+	}
 	m.mu.Unlock()
 	m.countChanged(n)
 }
@@ -171,8 +180,28 @@ func (m *Manager) remove(s *Session) {
 	m.unadmitLocked(s)
 	delete(m.sessions, s.id)
 	n := len(m.sessions)
+	if n == 0 {
+		m.setQuiet(true)
+	}
 	m.mu.Unlock()
 	m.countChanged(n)
+}
+
+// setQuiet closes the quiet channel (no session is live) or puts an open
+// one in its place (m.mu held, or m not yet shared).
+func (m *Manager) setQuiet(quiet bool) {
+	if quiet {
+		if c := m.quiet.Load(); c != nil {
+			close(*c)
+			return
+		}
+		c := make(chan struct{})
+		close(c)
+		m.quiet.Store(&c)
+		return
+	}
+	c := make(chan struct{})
+	m.quiet.Store(&c)
 }
 
 func (m *Manager) countChanged(n int) {
