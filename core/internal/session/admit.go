@@ -49,9 +49,17 @@ type AdmissionStats struct {
 
 // addrKeys returns the address and subnet-group keys of a peer.
 func (a Admission) addrKeys(addr net.Addr) (ip netip.Addr, ipKey, netKey string) {
-	ap, err := netip.ParseAddrPort(peerString(addr))
-	if err != nil {
-		return netip.Addr{}, "?", "?"
+	var ap netip.AddrPort
+	if t, ok := addr.(*net.TCPAddr); ok && t != nil {
+		ap = t.AddrPort() // without formatting and parsing it again
+		if !ap.Addr().IsValid() {
+			return netip.Addr{}, "?", "?"
+		}
+	} else {
+		var err error
+		if ap, err = netip.ParseAddrPort(peerString(addr)); err != nil {
+			return netip.Addr{}, "?", "?"
+		}
 	}
 	ip = ap.Addr().Unmap()
 	bits := a.V4Prefix

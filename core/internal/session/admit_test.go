@@ -315,3 +315,42 @@ func TestConnectRateSubnetBucketsBounded(t *testing.T) {
 		}
 	})
 }
+
+// addrKeys takes a *net.TCPAddr without formatting and parsing it: the
+// keys are those of its string form.
+func TestAddrKeysTCPAddr(t *testing.T) {
+	a := Admission{}
+	tests := []struct {
+		addr          net.Addr
+		ipKey, netKey string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(81, 2, 69, 10), Port: 1}, "81.2.69.10", "81.2.69.0/24"},
+		{&net.TCPAddr{IP: net.ParseIP("::ffff:81.2.69.10"), Port: 1}, "81.2.69.10", "81.2.69.0/24"},
+		{&net.TCPAddr{IP: net.ParseIP("2001:db8:1:2::1"), Port: 1}, "2001:db8:1:2::1", "2001:db8:1::/48"},
+		{&net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 1, Zone: "eth0"}, "fe80::1%eth0", "fe80::/48"},
+		{&net.TCPAddr{}, "?", "?"},
+		{(*net.TCPAddr)(nil), "?", "?"},
+		{nil, "?", "?"},
+		{&net.UnixAddr{Name: "/x", Net: "unix"}, "?", "?"},
+	}
+	for _, tt := range tests {
+		_, ipKey, netKey := a.addrKeys(tt.addr)
+		if ipKey != tt.ipKey || netKey != tt.netKey {
+			t.Errorf("addrKeys(%v) = %q, %q; want %q, %q", tt.addr, ipKey, netKey, tt.ipKey, tt.netKey)
+		}
+		if tt.addr == nil || tt.addr == (*net.TCPAddr)(nil) {
+			continue
+		}
+		// The string path gives the same keys.
+		_, ipKey2, netKey2 := a.addrKeys(stringAddr(tt.addr.String()))
+		if ipKey2 != ipKey || netKey2 != netKey {
+			t.Errorf("%v: TCPAddr keys %q, %q; string keys %q, %q", tt.addr, ipKey, netKey, ipKey2, netKey2)
+		}
+	}
+}
+
+// stringAddr is a net.Addr that is only its string.
+type stringAddr string
+
+func (a stringAddr) Network() string { return "tcp" }
+func (a stringAddr) String() string  { return string(a) }

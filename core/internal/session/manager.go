@@ -124,19 +124,23 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, f Factory, p Profile) {
 		ctx:       sctx,
 		cancel:    cancel,
 		start:     time.Now(),
-		lim:       newLimiter(p.Concurrency),
 		q:         sendQueue{limit: sendQueueLength, maxBytes: p.SendQueueBytes},
 		writerEnd: make(chan struct{}),
-		batches:   make(chan struct{}, p.BatchesInFlight),
 	}
 	if p.Capped {
 		if ok, reason := m.admit(s); !ok {
 			cancel()
-			m.log.Debug("connection refused", "reason", reason, "ip", addrString(s))
+			if m.log.Enabled(ctx, slog.LevelDebug) {
+				m.log.Debug("connection refused", "reason", reason, "ip", addrString(s))
+			}
 			conn.Close()
 			return
 		}
 	}
+	// After admission, so that a refused connection costs less: nothing
+	// that may shed an admitted session looks at these.
+	s.lim = newLimiter(p.Concurrency)
+	s.batches = make(chan struct{}, p.BatchesInFlight)
 	// Before the cost account: the cost groups list their member
 	// sessions, whose subscriptions the handler counts.
 	s.h = f.NewHandler(s)
