@@ -15,7 +15,6 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/admin"
 	"github.com/amber-electrum/amber/core/internal/config"
-	"github.com/amber-electrum/amber/core/internal/cost"
 	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/core/internal/extmethods"
 	"github.com/amber-electrum/amber/core/internal/hostsvc"
@@ -148,10 +147,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (s *Server, err 
 		return nil, err
 	}
 	s.mgr = session.NewManagerWith(s.log, session.Options{
-		Costs: cost.Config{
-			IPv4Prefix: cfg.SessionGroupBySubnetIPv4, IPv6Prefix: cfg.SessionGroupBySubnetIPv6,
-			HardLimit: float64(cfg.CostHardLimit),
-		},
+		Costs:          costsOf(cfg),
 		SessionTimeout: cfg.SessionTimeout,
 		Admission:      admissionOf(cfg, s.lim.maxSessions),
 		SendBudget:     int64(cfg.MaxQueuedBytes),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/amber-electrum/amber/core/internal/admin"
 	"github.com/amber-electrum/amber/core/internal/config"
+	"github.com/amber-electrum/amber/core/internal/cost"
 	"github.com/amber-electrum/amber/core/internal/electrum"
 	"github.com/amber-electrum/amber/core/internal/session"
 	"github.com/amber-electrum/amber/core/internal/transport"
@@ -170,6 +171,18 @@ func (s *Server) prepareListeners() error {
 		s.log.Warn("no client services configured (services): only the admin RPC will listen")
 	}
 	return nil
+}
+
+// costsOf is the client sessions' cost groups: /24 and /48 subnets (by
+// session_group_by_subnet_ipv4/6), loopback and private addresses grouped
+// too when session_limits_private is set, so that what a client leaves in
+// its group throttles its next connection from the same private subnet
+// as it would from a public one (issue 11, the abandon attack).
+func costsOf(cfg *config.Config) cost.Config {
+	return cost.Config{
+		IPv4Prefix: cfg.SessionGroupBySubnetIPv4, IPv6Prefix: cfg.SessionGroupBySubnetIPv6,
+		HardLimit: float64(cfg.CostHardLimit), GroupPrivate: cfg.SessionLimitsPrivate,
+	}
 }
 
 // admissionOf is the session admission of the client services: at

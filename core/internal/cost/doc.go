@@ -3,10 +3,10 @@
 // grows with the work it causes and decays with time; the cost, plus a
 // share of its groups' cost, sets how many requests the session may run at
 // once and how long each request sleeps first. Groups pool the cost of
-// sessions from one subnet (IPv4 /24, IPv6 /48 by default; private
-// addresses are not pooled) and of sessions started in the same 300 s time
-// slice (weight 0.03), and keep the cost of closed members for a while so a
-// reconnect inherits it.
+// sessions from one subnet (IPv4 /24, IPv6 /48 by default; loopback and
+// private addresses only with Config.GroupPrivate, session_limits_private)
+// and of sessions started in the same 300 s time slice (weight 0.03), and
+// keep the cost of closed members for a while so a reconnect inherits it.
 //
 // Bounds (issue 11.1 and 12.11): one charge adds at most the hard limit
 // (Limits.ChargeCeiling), a member counts in its groups, and leaves in

@@ -22,6 +22,10 @@ type Config struct {
 	// group's retained cost drops by Period(s) × HardLimit / 5000. With
 	// HardLimit ≤ 0 (throttling off) retained cost is dropped whole.
 	HardLimit float64
+	// GroupPrivate gives loopback and private addresses subnet groups
+	// too (session_limits_private). By default they have none: Tor
+	// arrives on loopback, and all of its users would share one account.
+	GroupPrivate bool
 }
 
 // DefaultConfig is /24 and /48 subnets, hard limit 10000.
@@ -62,11 +66,11 @@ func (g *group) costLocked() float64 {
 }
 
 // groupsFor returns (creating them) the groups of a session from addr
-// opened at now: its subnet group unless the address is private, and its
-// time slice.
+// opened at now: its subnet group unless the address is private (and
+// GroupPrivate is not set), and its time slice.
 func (m *Model) groupsFor(addr net.Addr, now time.Time) []*group {
 	var out []*group
-	if name, ok := SubnetGroup(addr, m.cfg.IPv4Prefix, m.cfg.IPv6Prefix); ok {
+	if name, ok := subnetGroup(addr, m.cfg.IPv4Prefix, m.cfg.IPv6Prefix, m.cfg.GroupPrivate); ok {
 		out = append(out, m.groupLocked(name, SubnetWeight))
 	}
 	g := m.groupLocked(SliceGroup(now.Sub(m.start)), SliceWeight)
@@ -97,11 +101,17 @@ func SliceGroup(age time.Duration) string {
 // addresses, which get no subnet group; UnknownAddrGroup when addr has no
 // IP.
 func SubnetGroup(addr net.Addr, prefix4, prefix6 int) (name string, ok bool) {
+	return subnetGroup(addr, prefix4, prefix6, false)
+}
+
+// subnetGroup is SubnetGroup, with private addresses grouped like public
+// ones when private is set (Config.GroupPrivate).
+func subnetGroup(addr net.Addr, prefix4, prefix6 int, private bool) (name string, ok bool) {
 	ip, has := addrIP(addr)
 	if !has {
 		return UnknownAddrGroup, true
 	}
-	if IsPrivate(ip) {
+	if !private && IsPrivate(ip) {
 		return "", false
 	}
 	bits := prefix6

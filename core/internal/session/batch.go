@@ -190,6 +190,13 @@ func (s *Session) startBatch(reqs []*jsonrpc.Request, serial bool, t *batchTurn)
 	} else {
 		firstErr = ctx.Err()
 	}
+	if errors.Is(firstErr, errExcessive) && size >= decodeTurnBytes {
+		// Its own up-front charge took the session to its hard limit:
+		// one -101 for the whole batch (see atHardLimit).
+		s.dropTurn(t)
+		s.refuseBatch()
+		return false
+	}
 	if s.ctx.Err() != nil {
 		if firstErr == nil {
 			s.release()

@@ -145,6 +145,14 @@ func (s *Session) readLoop() (lost bool) {
 		if isBatch(msg) {
 			w := s.watchPeer()
 			turn = s.batchPlace(len(msg))
+			if s.ctx.Err() == nil && s.atHardLimit(len(msg)) {
+				// Refused before it is decoded (and before it waits for
+				// a decoding turn): see atHardLimit.
+				w.stop()
+				s.dropTurn(turn)
+				s.refuseBatch()
+				return false
+			}
 			lane = s.takeLane(turn.ctx, len(msg))
 			w.stop()
 			if s.ctx.Err() != nil {

@@ -58,6 +58,35 @@ func (s *Session) refuse(r *jsonrpc.Request) []byte {
 	return jsonrpc.EncodeError(s.Dialect(), r.ID, e)
 }
 
+// atHardLimit reports whether a batch of size bytes, placed and not yet
+// decoded, is to be refused whole because the session is at its hard
+// cost limit (concurrency target 0, recalculated now so that what its
+// groups gained since the last recalculation counts). Only batches that
+// would wait for a decoding turn (decodeTurnBytes, 64 kB) are refused
+// this way: decoding one and answering -101 item by item is milliseconds
+// of CPU for an answer nobody may read, over and over when a client
+// whose subnet group is over the hard limit reconnects with large
+// batches (issue 11, the abandon attack). A wallet's batch is smaller
+// and keeps ElectrumX's behaviour: -101 for each item, then the close.
+func (s *Session) atHardLimit(size int) bool {
+	if size < decodeTurnBytes || !s.acct.Limits().Throttles() {
+		return false
+	}
+	s.acct.Recalc()
+	return s.acct.Target() <= 0
+}
+
+// refuseBatch answers a large batch of a session at its hard limit with
+// one -101 error (id null, as a batch over max_batch is answered) and
+// closes the session after writing it.
+func (s *Session) refuseBatch() {
+	e := excessiveError()
+	s.chargeError(e)
+	s.observe("", e.Code, 0)
+	_ = s.send(jsonrpc.EncodeError(s.Dialect(), nil, e))
+	s.drop()
+}
+
 // drop closes a session that reached its hard cost limit.
 func (s *Session) drop() {
 	if s.dropped.Swap(true) {

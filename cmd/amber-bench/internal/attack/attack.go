@@ -24,7 +24,7 @@ type Options struct {
 	Pace      time.Duration // gap between a polite client's requests
 	Attackers int           // attacking connections (the shape's own default when 0)
 	// SameAddress makes every attacking connection come from 127.0.1.1
-	// (default: a new 127.0.x.y address per connection).
+	// (default: a new 127.1.x.y address per connection, 250 to a /24).
 	SameAddress bool
 	// NormalPriority runs the attacking process at the same CPU priority
 	// as the polite clients (default: nice 19 and SCHED_IDLE, see
@@ -173,7 +173,7 @@ type attacker struct {
 }
 
 // dial connects from 127.1.x.y, a new source address per connection, 250
-// to a /24 (other groups than the polite clients on 127.0.0.1).
+// to a /24 (other groups than the polite clients, politeAddr).
 func (a *attacker) dial(ctx context.Context) (net.Conn, error) {
 	k := a.next.Add(1) - 1
 	src := net.IPv4(127, 1, byte(k/250%250), byte(1+k%250))

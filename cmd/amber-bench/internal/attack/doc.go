@@ -6,9 +6,10 @@
 // codes, refused and closed connections).
 //
 // Attackers connect from other loopback addresses (127.1.x.y, 250 to a
-// /24) than the polite clients (127.0.0.1), as hostile clients come from
-// other addresses than the wallets they would crowd out. Loopback
-// addresses are exempt from amberd's per-address caps unless
+// /24; 127.0.1.1 with -same-address) than the polite clients (127.2.i.1,
+// each in its own /24), as hostile clients come from other addresses
+// than the wallets they would crowd out. Loopback addresses are exempt
+// from amberd's per-address caps and have no subnet cost group unless
 // session_limits_private is set: set it to measure as for public clients.
 // Run each attack on a fresh amberd: cost retained by an attacker's
 // groups outlives it (issue 11.1).

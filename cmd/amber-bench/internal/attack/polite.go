@@ -13,9 +13,10 @@ import (
 	"github.com/amber-electrum/amber/cmd/amber-bench/internal/latency"
 )
 
-// politeRun runs o.Polite paced clients from 127.0.0.1 for o.Duration,
-// each on a new connection (so that admission is measured too), making a
-// wallet's small requests one at a time.
+// politeRun runs o.Polite paced clients for o.Duration, each on a new
+// connection (so that admission is measured too) from its own loopback
+// address in its own /24 (politeAddr), making a wallet's small requests
+// one at a time.
 func politeRun(ctx context.Context, o Options) Polite {
 	ctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
@@ -30,7 +31,7 @@ func politeRun(ctx context.Context, o Options) Polite {
 		mu.Unlock()
 	}
 	each(max(o.Polite, 1), func(i int) {
-		c, err := newClient(ctx, o.Addr)
+		c, err := newClient(ctx, politeAddr(i), o.Addr)
 		if err != nil {
 			if ctx.Err() == nil {
 				fail("connect")
@@ -82,8 +83,18 @@ type client struct {
 	broken bool
 }
 
-func newClient(ctx context.Context, addr string) (*client, error) {
-	var d net.Dialer
+// politeAddr is the source address of polite client i: 127.2.i.1 (then
+// 127.3.x.1 and so on), one /24 each, so that no two polite clients, and
+// no polite client and an attacker (127.1.x.y, or 127.0.1.1 with
+// -same-address), share a cost group or a per-subnet cap when amberd
+// applies them to loopback addresses (session_limits_private). Real
+// wallets come from many networks; one shared /24 would make ten polite
+// clients one heavy client.
+func politeAddr(i int) net.IP { return net.IPv4(127, byte(2+i/250), byte(i%250), 1) }
+
+// newClient connects to addr from the loopback address src.
+func newClient(ctx context.Context, src net.IP, addr string) (*client, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}}
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err

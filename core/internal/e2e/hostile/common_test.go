@@ -93,6 +93,63 @@ func (r *rig) sessions() int {
 	return info.Sessions.Count
 }
 
+// group is one of amberd's cost groups (amberctl groups).
+type group struct {
+	sessions       int
+	cost, retained float64
+}
+
+// groups returns amberd's cost groups by name.
+func (r *rig) groups() map[string]group {
+	out, code := r.a.Ctl("--json", "groups")
+	if code != 0 {
+		r.t.Fatalf("amberctl groups exited %d", code)
+	}
+	var rows [][]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		r.t.Fatalf("groups: %v: %.200s", err, out)
+	}
+	gs := map[string]group{}
+	for _, row := range rows {
+		if len(row) < 4 {
+			r.t.Fatalf("groups row %v", row)
+		}
+		name, _ := row[0].(string)
+		n, _ := row[1].(float64)
+		c, _ := row[2].(float64)
+		ret, _ := row[3].(float64)
+		gs[name] = group{sessions: int(n), cost: c, retained: ret}
+	}
+	return gs
+}
+
+// politeNet is the /24 of the polite client (127.0.0.1); the attackers
+// connect from other /24s of 127/8.
+const politeNet = "127.0.0.0/24"
+
+// checkGroupsApart checks that amberd put the attackers' /24s in cost
+// groups of their own (session_limits_private gives loopback addresses
+// subnet groups) and that the polite client's /24 was charged only for
+// its own requests: its cost, live and retained, stays under the soft
+// limit (1,000), so it was never throttled for the attackers.
+func (r *rig) checkGroupsApart(attackNets ...string) map[string]group {
+	r.t.Helper()
+	gs := r.groups()
+	for _, n := range attackNets {
+		if _, ok := gs[n]; !ok {
+			r.t.Errorf("no cost group %s for the attackers; groups %v", n, gs)
+		}
+	}
+	p, ok := gs[politeNet]
+	if !ok {
+		r.t.Errorf("no cost group %s for the polite client; groups %v", politeNet, gs)
+	}
+	if p.cost+p.retained >= 1000 {
+		r.t.Errorf("polite group %s holds cost %.0f + retained %.0f, want under the soft limit", politeNet, p.cost, p.retained)
+	}
+	return gs
+}
+
 // dialFrom opens a raw TCP connection to amberd from a loopback source
 // address.
 func (r *rig) dialFrom(ctx context.Context, src string) (net.Conn, error) {

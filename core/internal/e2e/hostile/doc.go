@@ -6,8 +6,10 @@
 // a quiet baseline measured in the same test, and that no new session is
 // refused because of the attacker.
 //
-// Attackers connect from other loopback addresses (127.0.x.y) than the
-// polite client (127.0.0.1), so that per-address and per-subnet caps can
-// tell them apart; the amberd under test applies those caps to private
-// addresses (session_limits_private).
+// Attackers connect from other loopback /24s (127.0.x.y, x ≥ 1) than the
+// polite client (127.0.0.1), so that per-address and per-subnet caps and
+// the subnet cost groups can tell them apart; the amberd under test
+// applies those caps and groups to private addresses
+// (session_limits_private), and the tests check that the attackers' cost
+// stays in their groups, not the polite client's.
 package hostile

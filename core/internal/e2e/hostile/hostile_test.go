@@ -84,6 +84,7 @@ func TestPipelinedBatches(t *testing.T) {
 	})
 	time.Sleep(time.Second)
 	under := r.runPolite(ctx, 300)
+	r.checkGroupsApart("127.0.1.0/24")
 	close(stop)
 	wg.Wait()
 	peak := r.peakRSS()
@@ -101,6 +102,7 @@ func TestAbandonedBatches(t *testing.T) {
 	const reqTimeout = 3 * time.Second
 	r := start(t, map[string]string{"REQUEST_TIMEOUT": "3"})
 	ctx := timeout(t, 5*time.Minute)
+	base := r.runPolite(ctx, 150)
 	before := r.sessions()
 	var heads strings.Builder
 	heads.WriteByte('[')
@@ -141,6 +143,15 @@ func TestAbandonedBatches(t *testing.T) {
 			t.Fatalf("%d sessions %v after the attackers left, want %d within request_timeout", n, time.Since(left), before)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// What the attackers left in their /24 stays there: the next session
+	// from it starts with it; a polite client from another /24 does not.
+	under := r.runPolite(ctx, 150)
+	checkPolite(t, base, under)
+	gs := r.checkGroupsApart("127.0.1.0/24")
+	t.Logf("attackers' group %s retains %.0f", "127.0.1.0/24", gs["127.0.1.0/24"].retained)
+	if gs["127.0.1.0/24"].retained <= 0 {
+		t.Errorf("the attackers' group retains nothing of their cost: %+v", gs["127.0.1.0/24"])
 	}
 }
 
