@@ -194,6 +194,7 @@ func admissionOf(cfg *config.Config, maxSessions int) session.Admission {
 		MaxSessions: maxSessions, PerIP: cfg.MaxSessionsPerIP, PerSubnet: cfg.MaxSessionsPerSubnet,
 		V4Prefix: cfg.SessionGroupBySubnetIPv4, V6Prefix: cfg.SessionGroupBySubnetIPv6,
 		RatePerIP: float64(cfg.ConnectRatePerIP), BurstPerIP: cfg.ConnectBurstPerIP,
+		RatePerSubnet: float64(cfg.ConnectRatePerSubnet), BurstPerSubnet: cfg.ConnectBurstPerSubnet,
 		LimitPrivate: cfg.SessionLimitsPrivate,
 	}
 }

@@ -50,6 +50,8 @@ type Config struct {
 	MaxSessionsPerSubnet     int           `koanf:"max_sessions_per_subnet"`
 	ConnectRatePerIP         int           `koanf:"connect_rate_per_ip"`
 	ConnectBurstPerIP        int           `koanf:"connect_burst_per_ip"`
+	ConnectRatePerSubnet     int           `koanf:"connect_rate_per_subnet"`
+	ConnectBurstPerSubnet    int           `koanf:"connect_burst_per_subnet"`
 	SessionLimitsPrivate     bool          `koanf:"session_limits_private"`
 	HandshakeTimeout         time.Duration `koanf:"handshake_timeout"`
 	DropClient               string        `koanf:"drop_client"`

@@ -91,6 +91,7 @@ func (c *Config) checkNumbers(bad func(string, error) error) error {
 		{"max_batch", c.MaxBatch}, {"max_send_queue", c.MaxSendQueue}, {"max_queued_bytes", c.MaxQueuedBytes},
 		{"max_sessions_per_ip", c.MaxSessionsPerIP}, {"max_sessions_per_subnet", c.MaxSessionsPerSubnet},
 		{"connect_rate_per_ip", c.ConnectRatePerIP}, {"connect_burst_per_ip", c.ConnectBurstPerIP},
+		{"connect_rate_per_subnet", c.ConnectRatePerSubnet}, {"connect_burst_per_subnet", c.ConnectBurstPerSubnet},
 	}
 	for _, n := range nonNegative {
 		if n.v < 0 {

@@ -85,7 +85,9 @@ var keyDefs = []keyDef{
 	{name: "max_sessions_per_subnet", kind: kindInt, def: 500, help: "client sessions per /24 (IPv4) or /48 (IPv6) group, as session_group_by_subnet_* set (0 = no limit)"},
 	{name: "connect_rate_per_ip", kind: kindInt, def: 10, help: "new client sessions a second one IP address may open, after its burst (0 = no limit)"},
 	{name: "connect_burst_per_ip", kind: kindInt, def: 100, help: "new client sessions one IP address may open at once before connect_rate_per_ip applies"},
-	{name: "session_limits_private", kind: kindBool, def: false, help: "apply the per-IP and per-subnet caps, the connect rate and the /24 and /48 cost groups to loopback and private addresses too"},
+	{name: "connect_rate_per_subnet", kind: kindInt, def: 10, help: "new client sessions a second one /24 (IPv4) or /48 (IPv6) group may open, after its burst (0 = no limit): bounds a client that takes a new address for each connection (an IPv6 /48 holds 2^80 addresses); a /24 behind carrier-grade NAT may hold hundreds of wallets, but each opens a session when it starts or changes network, so 10 a second (36,000 an hour) is far above what one real /24 opens"},
+	{name: "connect_burst_per_subnet", kind: kindInt, def: 500, help: "new client sessions one /24 or /48 group may open at once before connect_rate_per_subnet applies: as many as max_sessions_per_subnet lets it hold (as connect_burst_per_ip matches max_sessions_per_ip), so that a NATed /24's wallets can reconnect together after a restart"},
+	{name: "session_limits_private", kind: kindBool, def: false, help: "apply the per-IP and per-subnet caps, the connect rates and the /24 and /48 cost groups to loopback and private addresses too"},
 	{name: "handshake_timeout", kind: kindDuration, def: 15 * time.Second, unit: time.Second, help: "time from connect to the first request, TLS handshake included (bare number: seconds; 0 = none)"},
 	{name: "drop_client", exName: "DROP_CLIENT", kind: kindRegex, def: "", help: "regular expression; matching client names are disconnected"},
 	// Reply padding of TCP/TLS sessions (issue 12 #10; ElectrumX 1.18+ PaddedRSTransport).

@@ -28,6 +28,14 @@ type Admission struct {
 	// RatePerIP 0 means no limit; BurstPerIP below 1 means 1.
 	RatePerIP  float64
 	BurstPerIP int
+	// RatePerSubnet and BurstPerSubnet bound how fast one subnet group
+	// (the groups of PerSubnet) may open sessions, in the same way: a
+	// client that takes a new address for each connection (an IPv6 /48
+	// holds 2^80) passes every per-address bound. A connection refused by
+	// its address's bucket takes no token from its subnet's. RatePerSubnet
+	// 0 means no limit; BurstPerSubnet below 1 means 1.
+	RatePerSubnet  float64
+	BurstPerSubnet int
 	// LimitPrivate applies the per-address and per-subnet limits to
 	// loopback and private addresses too (by default they are exempt: Tor
 	// arrives on loopback).
@@ -36,14 +44,22 @@ type Admission struct {
 
 // AdmissionStats count admission decisions since start.
 type AdmissionStats struct {
-	RefusedPerIP, RefusedPerSubnet, RefusedRate, RefusedFull, Shed, ShedOverBudget int64
+	RefusedPerIP, RefusedPerSubnet, RefusedRate, RefusedSubnetRate, RefusedFull, Shed, ShedOverBudget int64
 }
 
 // addrKeys returns the address and subnet-group keys of a peer.
 func (a Admission) addrKeys(addr net.Addr) (ip netip.Addr, ipKey, netKey string) {
-	ap, err := netip.ParseAddrPort(peerString(addr))
-	if err != nil {
-		return netip.Addr{}, "?", "?"
+	var ap netip.AddrPort
+	if t, ok := addr.(*net.TCPAddr); ok && t != nil {
+		ap = t.AddrPort() // without formatting and parsing it again
+		if !ap.Addr().IsValid() {
+			return netip.Addr{}, "?", "?"
+		}
+	} else {
+		var err error
+		if ap, err = netip.ParseAddrPort(peerString(addr)); err != nil {
+			return netip.Addr{}, "?", "?"
+		}
 	}
 	ip = ap.Addr().Unmap()
 	bits := a.V4Prefix
@@ -82,10 +98,15 @@ func (m *Manager) admit(s *Session) (ok bool, reason string) {
 	var victim *Session
 	m.mu.Lock()
 	if a.LimitPrivate || !exempt(ip) {
-		if !m.connectAllowedLocked(ipKey) {
+		if !m.ipRates.allow(ipKey, a.RatePerIP, a.BurstPerIP, m.byIP) {
 			m.mu.Unlock()
 			m.admStats.refusedRate.Add(1)
 			return false, "connect_rate_per_ip"
+		}
+		if !m.netRates.allow(netKey, a.RatePerSubnet, a.BurstPerSubnet, m.byNet) {
+			m.mu.Unlock()
+			m.admStats.refusedNetRate.Add(1)
+			return false, "connect_rate_per_subnet"
 		}
 		if a.PerIP > 0 && m.byIP[ipKey] >= a.PerIP {
 			m.mu.Unlock()
@@ -122,55 +143,76 @@ func (m *Manager) admit(s *Session) (ok bool, reason string) {
 	return true, ""
 }
 
-// maxRateBuckets bounds the connection buckets held at once, so that
-// connections from ever new addresses (an IPv6 /64 holds 2^64) cannot
-// grow the map without bound between two idle sweeps. Past it the full
-// buckets are pruned at once (at most once a second); if it is still
-// full, a new address is admitted untracked: an attacker holding that many
-// addresses is past what a per-address bound can stop, and strangers are
-// not refused for it (the per-subnet caps and max_sessions still apply).
+// maxRateBuckets bounds the connection buckets held at once in each of
+// the address and subnet maps, so that connections from ever new
+// addresses (an IPv6 /64 holds 2^64) or subnets cannot grow a map without
+// bound between two idle sweeps. Past it the full buckets are pruned at
+// once (at most once a second); if it is still full, a new address or
+// subnet is admitted untracked: an attacker holding that many addresses is
+// past what a per-address bound can stop, and strangers are not refused
+// for it (the per-subnet caps and max_sessions still apply).
 const maxRateBuckets = 1 << 16
 
-// connectAllowedLocked takes one token from ipKey's connection bucket; it
-// reports false when the bucket is empty (m.mu held).
-func (m *Manager) connectAllowedLocked(ipKey string) bool {
-	a := m.adm
-	if a.RatePerIP <= 0 {
+// rateBuckets are connection token buckets by key (an address or a subnet
+// group), guarded by the manager's mu.
+type rateBuckets struct {
+	m      map[string]*rate.Limiter
+	pruned time.Time // last prune at maxRateBuckets
+}
+
+// allow takes one token from key's bucket (rate a second, burst at
+// least 1; rate 0: no limit); it reports false when the bucket is empty.
+// held counts the sessions by key: the prune keeps the buckets of keys
+// that hold sessions.
+func (b *rateBuckets) allow(key string, r float64, burst int, held map[string]int) bool {
+	if r <= 0 {
 		return true
 	}
-	l := m.rates[ipKey]
+	l := b.m[key]
 	if l == nil {
-		if len(m.rates) >= maxRateBuckets {
-			if now := time.Now(); now.Sub(m.ratesPruned) >= time.Second {
-				m.ratesPruned = now
-				m.pruneRatesLocked()
+		if len(b.m) >= maxRateBuckets {
+			if now := time.Now(); now.Sub(b.pruned) >= time.Second {
+				b.pruned = now
+				b.prune(held)
 			}
-			if len(m.rates) >= maxRateBuckets {
+			if len(b.m) >= maxRateBuckets {
 				return true
 			}
 		}
-		l = rate.NewLimiter(rate.Limit(a.RatePerIP), max(a.BurstPerIP, 1))
-		m.rates[ipKey] = l
+		if b.m == nil {
+			b.m = make(map[string]*rate.Limiter)
+		}
+		l = rate.NewLimiter(rate.Limit(r), max(burst, 1))
+		b.m[key] = l
 	}
 	return l.Allow()
 }
 
-// pruneRates forgets the connection buckets that have refilled and whose
-// address holds no session: they would admit the next connection anyway.
-// The idle sweep calls it, so the map holds at most the addresses seen
-// within about one refill time (and never more than maxRateBuckets).
+// prune forgets the buckets that have refilled and whose key holds no
+// session: they would admit the next connection anyway.
+func (b *rateBuckets) prune(held map[string]int) {
+	for k, l := range b.m {
+		if held[k] == 0 && l.Tokens() >= float64(l.Burst()) {
+			delete(b.m, k)
+		}
+	}
+}
+
+// connectAllowedLocked takes one token from ipKey's connection bucket; it
+// reports false when the bucket is empty (m.mu held).
+func (m *Manager) connectAllowedLocked(ipKey string) bool {
+	return m.ipRates.allow(ipKey, m.adm.RatePerIP, m.adm.BurstPerIP, m.byIP)
+}
+
+// pruneRates forgets the connection buckets (address and subnet) that
+// have refilled and whose key holds no session. The idle sweep calls it,
+// so the maps hold at most the keys seen within about one refill time
+// (and never more than maxRateBuckets each).
 func (m *Manager) pruneRates() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.pruneRatesLocked()
-}
-
-func (m *Manager) pruneRatesLocked() {
-	for k, l := range m.rates {
-		if m.byIP[k] == 0 && l.Tokens() >= float64(l.Burst()) {
-			delete(m.rates, k)
-		}
-	}
+	m.ipRates.prune(m.byIP)
+	m.netRates.prune(m.byNet)
 }
 
 // victimLocked picks the session to shed at MaxSessions: the oldest idle
@@ -243,7 +285,7 @@ func (m *Manager) unadmitLocked(s *Session) {
 func (m *Manager) AdmissionStats() AdmissionStats {
 	return AdmissionStats{
 		RefusedPerIP: m.admStats.refusedIP.Load(), RefusedPerSubnet: m.admStats.refusedNet.Load(),
-		RefusedRate: m.admStats.refusedRate.Load(),
+		RefusedRate: m.admStats.refusedRate.Load(), RefusedSubnetRate: m.admStats.refusedNetRate.Load(),
 		RefusedFull: m.admStats.refusedFull.Load(), Shed: m.admStats.shed.Load(),
 		ShedOverBudget: m.budget.shed.Load(),
 	}

@@ -163,6 +163,59 @@ func TestAdmissionConnectRate(t *testing.T) {
 	}
 }
 
+// Connections from many addresses of one subnet group get the group's
+// burst, then are refused until its bucket refills; other groups are not
+// affected, a connection refused by its address's bucket takes no token
+// from its group's, and loopback is exempt unless the private limits are
+// asked for.
+func TestAdmissionConnectRatePerSubnet(t *testing.T) {
+	capped := Profile{Capped: true}
+	tests := []struct {
+		name       string
+		adm        Admission
+		ips        []string
+		want       []bool
+		byIP, byNt int64 // refusals expected by the address and subnet rates
+	}{
+		{"/24 burst then refused", Admission{RatePerSubnet: 0.001, BurstPerSubnet: 2},
+			[]string{"81.2.69.10", "81.2.69.11", "81.2.69.12", "81.2.70.1"}, []bool{true, true, false, true}, 0, 1},
+		{"/48 burst then refused", Admission{RatePerSubnet: 0.001, BurstPerSubnet: 2},
+			[]string{"2001:db8:1:1::1", "2001:db8:1:2::1", "2001:db8:1:ffff::1", "2001:db8:2::1"},
+			[]bool{true, true, false, true}, 0, 1},
+		{"burst below 1 is 1", Admission{RatePerSubnet: 0.001},
+			[]string{"81.2.69.10", "81.2.69.11"}, []bool{true, false}, 0, 1},
+		{"address refusal takes no subnet token",
+			Admission{RatePerIP: 0.001, BurstPerIP: 1, RatePerSubnet: 0.001, BurstPerSubnet: 2},
+			[]string{"81.2.69.10", "81.2.69.10", "81.2.69.10", "81.2.69.11", "81.2.69.12"},
+			[]bool{true, false, false, true, false}, 2, 1},
+		{"loopback exempt", Admission{RatePerSubnet: 0.001, BurstPerSubnet: 1},
+			[]string{"127.0.0.1", "127.0.0.2", "10.0.0.1", "10.0.0.2"}, []bool{true, true, true, true}, 0, 0},
+		{"loopback limited when asked", Admission{RatePerSubnet: 0.001, BurstPerSubnet: 1, LimitPrivate: true},
+			[]string{"127.1.0.1", "127.1.0.2", "127.1.1.1"}, []bool{true, false, true}, 0, 1},
+		{"no limit", Admission{}, []string{"81.2.69.10", "81.2.69.11", "81.2.69.12"}, []bool{true, true, true}, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(0)
+			r.m.adm = tt.adm
+			for i, ip := range tt.ips {
+				s, ok := r.tryServe(t, ip, capped)
+				if ok != tt.want[i] {
+					t.Fatalf("connection %d from %s admitted=%v, want %v", i, ip, ok, tt.want[i])
+				}
+				if ok {
+					s.Close() // a closed session does not give its token back
+				}
+			}
+			st := r.m.AdmissionStats()
+			if st.RefusedRate != tt.byIP || st.RefusedSubnetRate != tt.byNt {
+				t.Fatalf("refused by address rate %d, by subnet rate %d; want %d, %d",
+					st.RefusedRate, st.RefusedSubnetRate, tt.byIP, tt.byNt)
+			}
+		})
+	}
+}
+
 // The bucket refills at RatePerIP, and the idle sweep forgets full buckets
 // of addresses that hold no session.
 func TestConnectRateRefillsAndPrunes(t *testing.T) {
@@ -187,13 +240,13 @@ func TestConnectRateRefillsAndPrunes(t *testing.T) {
 			t.Fatal("after 0.5 s at 2/s exactly one more connection should pass")
 		}
 		m.pruneRates()
-		if len(m.rates) != 1 {
+		if len(m.ipRates.m) != 1 {
 			t.Fatal("a bucket that is not full was forgotten")
 		}
 		time.Sleep(2 * time.Second) // full again
 		m.pruneRates()
-		if len(m.rates) != 0 {
-			t.Fatalf("%d full buckets kept", len(m.rates))
+		if len(m.ipRates.m) != 0 {
+			t.Fatalf("%d full buckets kept", len(m.ipRates.m))
 		}
 	})
 }
@@ -215,15 +268,89 @@ func TestConnectRateBucketsBounded(t *testing.T) {
 				t.Fatalf("address %d refused", i)
 			}
 		}
-		if n := len(m.rates); n != maxRateBuckets {
+		if n := len(m.ipRates.m); n != maxRateBuckets {
 			t.Fatalf("%d buckets held, want at most %d", n, maxRateBuckets)
 		}
 		time.Sleep(2 * time.Second) // every bucket refills
 		if !take("2001:db8:1::1") {
 			t.Fatal("a new address refused")
 		}
-		if n := len(m.rates); n != 1 {
+		if n := len(m.ipRates.m); n != 1 {
 			t.Fatalf("%d buckets after the prune at the cap, want 1", n)
 		}
 	})
 }
+
+// Connections from ever new subnet groups hold at most maxRateBuckets
+// subnet buckets, as for addresses; the idle sweep forgets the full ones
+// of groups that hold no session.
+func TestConnectRateSubnetBucketsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(nil)
+		m.adm = Admission{RatePerSubnet: 1000, BurstPerSubnet: 1}
+		take := func(k string) bool {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return m.netRates.allow(k, m.adm.RatePerSubnet, m.adm.BurstPerSubnet, m.byNet)
+		}
+		for i := range maxRateBuckets + 10 {
+			if !take(fmt.Sprintf("2001:db8:%x::/48", i)) {
+				t.Fatalf("subnet %d refused", i)
+			}
+		}
+		if n := len(m.netRates.m); n != maxRateBuckets {
+			t.Fatalf("%d subnet buckets held, want at most %d", n, maxRateBuckets)
+		}
+		time.Sleep(2 * time.Second) // every bucket refills
+		if !take("2001:db9::/48") {
+			t.Fatal("a new subnet refused")
+		}
+		if n := len(m.netRates.m); n != 1 {
+			t.Fatalf("%d subnet buckets after the prune at the cap, want 1", n)
+		}
+		time.Sleep(2 * time.Second)
+		m.pruneRates()
+		if n := len(m.netRates.m); n != 0 {
+			t.Fatalf("%d full subnet buckets kept by the sweep", n)
+		}
+	})
+}
+
+// addrKeys takes a *net.TCPAddr without formatting and parsing it: the
+// keys are those of its string form.
+func TestAddrKeysTCPAddr(t *testing.T) {
+	a := Admission{}
+	tests := []struct {
+		addr          net.Addr
+		ipKey, netKey string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(81, 2, 69, 10), Port: 1}, "81.2.69.10", "81.2.69.0/24"},
+		{&net.TCPAddr{IP: net.ParseIP("::ffff:81.2.69.10"), Port: 1}, "81.2.69.10", "81.2.69.0/24"},
+		{&net.TCPAddr{IP: net.ParseIP("2001:db8:1:2::1"), Port: 1}, "2001:db8:1:2::1", "2001:db8:1::/48"},
+		{&net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 1, Zone: "eth0"}, "fe80::1%eth0", "fe80::/48"},
+		{&net.TCPAddr{}, "?", "?"},
+		{(*net.TCPAddr)(nil), "?", "?"},
+		{nil, "?", "?"},
+		{&net.UnixAddr{Name: "/x", Net: "unix"}, "?", "?"},
+	}
+	for _, tt := range tests {
+		_, ipKey, netKey := a.addrKeys(tt.addr)
+		if ipKey != tt.ipKey || netKey != tt.netKey {
+			t.Errorf("addrKeys(%v) = %q, %q; want %q, %q", tt.addr, ipKey, netKey, tt.ipKey, tt.netKey)
+		}
+		if tt.addr == nil || tt.addr == (*net.TCPAddr)(nil) {
+			continue
+		}
+		// The string path gives the same keys.
+		_, ipKey2, netKey2 := a.addrKeys(stringAddr(tt.addr.String()))
+		if ipKey2 != ipKey || netKey2 != netKey {
+			t.Errorf("%v: TCPAddr keys %q, %q; string keys %q, %q", tt.addr, ipKey, netKey, ipKey2, netKey2)
+		}
+	}
+}
+
+// stringAddr is a net.Addr that is only its string.
+type stringAddr string
+
+func (a stringAddr) Network() string { return "tcp" }
+func (a stringAddr) String() string  { return string(a) }

@@ -51,6 +51,7 @@ const decodeTurnBytes = 64 << 10
 // still finishing: most batch items started a new goroutine anyway. start
 // is called from one goroutine; the workers end when jobs is closed.
 type workers struct {
+	pool    *goPool
 	jobs    chan job
 	pending atomic.Int64 // jobs started and not yet done
 	n       int64        // goroutines started
@@ -59,17 +60,17 @@ type workers struct {
 // job is what a worker runs: a batch item or a single request (call.go).
 type job interface{ run() }
 
-func newWorkers() *workers { return &workers{jobs: make(chan job)} }
+func newWorkers(pool *goPool) *workers { return &workers{pool: pool, jobs: make(chan job)} }
 
 func (w *workers) start(j job) {
 	if w.pending.Add(1) > w.n {
 		w.n++
-		go func() {
+		w.pool.Go(func() {
 			for j := range w.jobs {
 				j.run()
 				w.pending.Add(-1)
 			}
-		}()
+		})
 	}
 	w.jobs <- j
 }
@@ -234,7 +235,7 @@ func (s *Session) runBatch(ctx context.Context, cancel context.CancelFunc, reqs 
 	// closures per item), not for the whole batch up front: a batch whose
 	// client leaves, or that is throttled, starts few of its items.
 	var chunk []batchItem
-	work := newWorkers()
+	work := newWorkers(s.mgr.pool)
 	defer close(work.jobs)
 	refused := false
 	for i, r := range reqs {

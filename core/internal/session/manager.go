@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/amber-electrum/amber/core/internal/cost"
 )
 
@@ -48,20 +46,26 @@ type Manager struct {
 	idle      atomic.Int64 // sessions closed by the idle sweep
 
 	adm      Admission
-	admStats struct{ refusedIP, refusedNet, refusedRate, refusedFull, shed atomic.Int64 }
-	budget   budget
-	items    chan struct{} // batch items running server-wide (batch.go)
-	decodes  chan struct{} // batches being decoded server-wide (batch.go)
+	admStats struct {
+		refusedIP, refusedNet, refusedRate, refusedNetRate, refusedFull, shed atomic.Int64
+	}
+	budget  budget
+	items   chan struct{} // batch items running server-wide (batch.go)
+	decodes chan struct{} // batches being decoded server-wide (batch.go)
+	pool    *goPool       // request workers' and writers' goroutines (gopool.go)
+	// quiet is closed while no session is live (set under mu): the
+	// pool's idle goroutines end then.
+	quiet atomic.Pointer[chan struct{}]
 
-	countMu     sync.Mutex // serialises add and remove with their OnCountChange
-	mu          sync.Mutex
-	sessions    map[uint64]*Session
-	byIP        map[string]int           // admitted sessions per address
-	byNet       map[string]int           // admitted sessions per subnet group
-	rates       map[string]*rate.Limiter // connection buckets per address (Admission.RatePerIP)
-	ratesPruned time.Time                // last prune of rates at maxRateBuckets
-	capped      map[*Session]struct{}
-	admitted    int
+	countMu  sync.Mutex // serialises add and remove with their OnCountChange
+	mu       sync.Mutex
+	sessions map[uint64]*Session
+	byIP     map[string]int // admitted sessions per address
+	byNet    map[string]int // admitted sessions per subnet group
+	ipRates  rateBuckets    // connection buckets per address (Admission.RatePerIP)
+	netRates rateBuckets    // connection buckets per subnet group (Admission.RatePerSubnet)
+	capped   map[*Session]struct{}
+	admitted int
 	// OnCountChange, if set, is called (outside the lock) with the new
 	// number of sessions after each session starts or ends. The server uses
 	// it to pause and resume listeners at MAX_SESSIONS.
@@ -85,12 +89,13 @@ func NewManagerWith(logger *slog.Logger, o Options) *Manager {
 		log: logger, model: cost.NewModel(o.Costs), timeout: o.SessionTimeout,
 		sessions: make(map[uint64]*Session),
 		adm:      o.Admission, byIP: make(map[string]int), byNet: make(map[string]int),
-		rates:  make(map[string]*rate.Limiter),
 		capped: make(map[*Session]struct{}),
 	}
 	m.budget.limit = o.SendBudget
 	m.items = make(chan struct{}, batchItemsRunning())
 	m.decodes = make(chan struct{}, batchDecoding())
+	m.setQuiet(true)
+	m.pool = newGoPool(func() <-chan struct{} { return *m.quiet.Load() })
 	return m
 }
 
@@ -119,19 +124,23 @@ func (m *Manager) Serve(ctx context.Context, conn Conn, f Factory, p Profile) {
 		ctx:       sctx,
 		cancel:    cancel,
 		start:     time.Now(),
-		lim:       newLimiter(p.Concurrency),
 		q:         sendQueue{limit: sendQueueLength, maxBytes: p.SendQueueBytes},
 		writerEnd: make(chan struct{}),
-		batches:   make(chan struct{}, p.BatchesInFlight),
 	}
 	if p.Capped {
 		if ok, reason := m.admit(s); !ok {
 			cancel()
-			m.log.Debug("connection refused", "reason", reason, "ip", addrString(s))
+			if m.log.Enabled(ctx, slog.LevelDebug) {
+				m.log.Debug("connection refused", "reason", reason, "ip", addrString(s))
+			}
 			conn.Close()
 			return
 		}
 	}
+	// After admission, so that a refused connection costs less: nothing
+	// that may shed an admitted session looks at these.
+	s.lim = newLimiter(p.Concurrency)
+	s.batches = make(chan struct{}, p.BatchesInFlight)
 	// Before the cost account: the cost groups list their member
 	// sessions, whose subscriptions the handler counts.
 	s.h = f.NewHandler(s)
@@ -161,6 +170,9 @@ func (m *Manager) add(s *Session) {
 	m.mu.Lock()
 	m.sessions[s.id] = s
 	n := len(m.sessions)
+	if n == 1 {
+		m.setQuiet(false)
+	}
 	m.mu.Unlock()
 	m.countChanged(n)
 }
@@ -172,8 +184,28 @@ func (m *Manager) remove(s *Session) {
 	m.unadmitLocked(s)
 	delete(m.sessions, s.id)
 	n := len(m.sessions)
+	if n == 0 {
+		m.setQuiet(true)
+	}
 	m.mu.Unlock()
 	m.countChanged(n)
+}
+
+// setQuiet closes the quiet channel (no session is live) or puts an open
+// one in its place (m.mu held, or m not yet shared).
+func (m *Manager) setQuiet(quiet bool) {
+	if quiet {
+		if c := m.quiet.Load(); c != nil {
+			close(*c)
+			return
+		}
+		c := make(chan struct{})
+		close(c)
+		m.quiet.Store(&c)
+		return
+	}
+	c := make(chan struct{})
+	m.quiet.Store(&c)
 }
 
 func (m *Manager) countChanged(n int) {

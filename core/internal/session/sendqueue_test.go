@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -303,5 +304,37 @@ func BenchmarkSendQueue(b *testing.B) {
 				q.next()
 			}
 		})
+	})
+}
+
+// A closing session whose client reads nothing is ended when the close
+// grace period runs out, not before.
+func TestCloseGracePeriodEndsSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewManager(nil)
+		c := newFakeConn()
+		c.out = make(chan []byte) // nobody reads: every write blocks
+		done := make(chan struct{})
+		go func() { m.Serve(context.Background(), c, echoDispatcher(), Profile{}); close(done) }()
+		synctest.Wait()
+		s := m.Sessions()[0]
+		if err := s.Notify("n", nil); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		time.Sleep(closeGracePeriod - time.Millisecond)
+		synctest.Wait()
+		select {
+		case <-done:
+			t.Fatal("session ended before its grace period")
+		default:
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		select {
+		case <-done:
+		default:
+			t.Fatal("session still running after its grace period")
+		}
 	})
 }

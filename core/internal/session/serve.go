@@ -45,6 +45,7 @@ func (s *Session) run() {
 	<-s.writerEnd
 	s.cancel()
 	s.conn.Close()
+	s.grace.Stop() // set: Close has returned on this goroutine
 }
 
 // writeLoop writes queued messages in order until the queue is empty
@@ -116,7 +117,7 @@ func (s *Session) readNext(first bool) ([]byte, error) {
 func (s *Session) readLoop() (lost bool) {
 	// Single requests run on workers that take request after request for
 	// as long as the reader runs (see workers in batch.go).
-	work := newWorkers()
+	work := newWorkers(s.mgr.pool)
 	defer close(work.jobs)
 	for first := true; ; first = false {
 		msg, err := s.readNext(first)

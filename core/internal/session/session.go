@@ -104,6 +104,7 @@ type Session struct {
 	writerEnd chan struct{} // closed once the queue is closed and written
 	closing   atomic.Bool
 	closeOnce sync.Once
+	grace     *time.Timer  // set by Close: ends the session after closeGracePeriod
 	dialect   atomic.Int32 // jsonrpc.Dialect, fixed by the first message
 
 	lastRecv  atomic.Int64 // unix nanos of the last received message
@@ -250,7 +251,7 @@ func (s *Session) push(it qItem) error {
 		return err
 	}
 	if start {
-		go s.writeLoop()
+		s.mgr.pool.Go(s.writeLoop)
 	}
 	return nil
 }
@@ -284,23 +285,25 @@ func (s *Session) abort() {
 	s.q.discard()
 }
 
+// graceExpired ends a closing session whose queue has not been written
+// within closeGracePeriod (nothing to do if it has ended meanwhile).
+func (s *Session) graceExpired() {
+	if s.ctx.Err() == nil {
+		s.cancel()
+		s.conn.Close()
+	}
+}
+
 // Close ends the session: queued messages are flushed for up to a second,
 // then the connection is closed.
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
 		if s.q.close() {
-			go s.writeLoop() // nothing queued: it closes the connection
+			s.mgr.pool.Go(s.writeLoop) // nothing queued: it closes the connection
 		}
-		go func() {
-			t := time.NewTimer(closeGracePeriod)
-			defer t.Stop()
-			select {
-			case <-s.ctx.Done():
-			case <-t.C:
-				s.cancel()
-				s.conn.Close()
-			}
-		}()
+		// A timer, not a goroutine waiting on it: run stops it once the
+		// session has ended.
+		s.grace = time.AfterFunc(closeGracePeriod, s.graceExpired)
 	})
 }

@@ -10,7 +10,9 @@ import (
 // never ends keeps its goroutine and the next job gets another.
 func TestWorkersReuse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newWorkers()
+		quiet := make(chan struct{})
+		defer close(quiet) // after the jobs: the idle goroutines end
+		w := newWorkers(newGoPool(func() <-chan struct{} { return quiet }))
 		defer close(w.jobs)
 		slot := make(chan struct{}, 1)
 		for range 100 {
