@@ -251,69 +251,69 @@ func TestConnectRateRefillsAndPrunes(t *testing.T) {
 	})
 }
 
-// Connections from ever new addresses hold at most maxRateBuckets buckets:
-// refilled ones are pruned when the map is full, and past that new
-// addresses are admitted untracked, not refused.
+// Connections from ever new addresses, or ever new subnet groups, hold
+// at most maxRateBuckets buckets in each map: the refilled ones are pruned
+// when the map is full, and past that new keys are admitted untracked, not
+// refused; the idle sweep forgets the full ones of keys that hold no
+// session.
 func TestConnectRateBucketsBounded(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		m := NewManager(nil)
-		m.adm = Admission{RatePerIP: 1000, BurstPerIP: 1}
-		take := func(k string) bool {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			return m.connectAllowedLocked(k)
-		}
-		for i := range maxRateBuckets + 10 {
-			if !take(fmt.Sprintf("2001:db8::%x", i)) {
-				t.Fatalf("address %d refused", i)
-			}
-		}
-		if n := len(m.ipRates.m); n != maxRateBuckets {
-			t.Fatalf("%d buckets held, want at most %d", n, maxRateBuckets)
-		}
-		time.Sleep(2 * time.Second) // every bucket refills
-		if !take("2001:db8:1::1") {
-			t.Fatal("a new address refused")
-		}
-		if n := len(m.ipRates.m); n != 1 {
-			t.Fatalf("%d buckets after the prune at the cap, want 1", n)
-		}
-	})
-}
-
-// Connections from ever new subnet groups hold at most maxRateBuckets
-// subnet buckets, as for addresses; the idle sweep forgets the full ones
-// of groups that hold no session.
-func TestConnectRateSubnetBucketsBounded(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		m := NewManager(nil)
-		m.adm = Admission{RatePerSubnet: 1000, BurstPerSubnet: 1}
-		take := func(k string) bool {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			return m.netRates.allow(k, m.adm.RatePerSubnet, m.adm.BurstPerSubnet, m.byNet)
-		}
-		for i := range maxRateBuckets + 10 {
-			if !take(fmt.Sprintf("2001:db8:%x::/48", i)) {
-				t.Fatalf("subnet %d refused", i)
-			}
-		}
-		if n := len(m.netRates.m); n != maxRateBuckets {
-			t.Fatalf("%d subnet buckets held, want at most %d", n, maxRateBuckets)
-		}
-		time.Sleep(2 * time.Second) // every bucket refills
-		if !take("2001:db9::/48") {
-			t.Fatal("a new subnet refused")
-		}
-		if n := len(m.netRates.m); n != 1 {
-			t.Fatalf("%d subnet buckets after the prune at the cap, want 1", n)
-		}
-		time.Sleep(2 * time.Second)
-		m.pruneRates()
-		if n := len(m.netRates.m); n != 0 {
-			t.Fatalf("%d full subnet buckets kept by the sweep", n)
-		}
-	})
+	for _, tc := range []struct {
+		name    string
+		adm     Admission
+		buckets func(m *Manager) *rateBuckets
+		allow   func(m *Manager, k string) bool
+		key     func(i int) string
+		fresh   string
+	}{
+		{
+			name: "address", adm: Admission{RatePerIP: 1000, BurstPerIP: 1},
+			buckets: func(m *Manager) *rateBuckets { return &m.ipRates },
+			allow:   func(m *Manager, k string) bool { return m.connectAllowedLocked(k) },
+			key:     func(i int) string { return fmt.Sprintf("2001:db8::%x", i) },
+			fresh:   "2001:db8:1::1",
+		},
+		{
+			name: "subnet", adm: Admission{RatePerSubnet: 1000, BurstPerSubnet: 1},
+			buckets: func(m *Manager) *rateBuckets { return &m.netRates },
+			allow: func(m *Manager, k string) bool {
+				return m.netRates.allow(k, m.adm.RatePerSubnet, m.adm.BurstPerSubnet, m.byNet)
+			},
+			key:   func(i int) string { return fmt.Sprintf("2001:db8:%x::/48", i) },
+			fresh: "2001:db9::/48",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m := NewManager(nil)
+				m.adm = tc.adm
+				take := func(k string) bool {
+					m.mu.Lock()
+					defer m.mu.Unlock()
+					return tc.allow(m, k)
+				}
+				for i := range maxRateBuckets + 10 {
+					if !take(tc.key(i)) {
+						t.Fatalf("key %d refused", i)
+					}
+				}
+				if n := len(tc.buckets(m).m); n != maxRateBuckets {
+					t.Fatalf("%d buckets held, want at most %d", n, maxRateBuckets)
+				}
+				time.Sleep(2 * time.Second) // every bucket refills
+				if !take(tc.fresh) {
+					t.Fatal("a new key refused")
+				}
+				if n := len(tc.buckets(m).m); n != 1 {
+					t.Fatalf("%d buckets after the prune at the cap, want 1", n)
+				}
+				time.Sleep(2 * time.Second)
+				m.pruneRates()
+				if n := len(tc.buckets(m).m); n != 0 {
+					t.Fatalf("%d full buckets kept by the sweep", n)
+				}
+			})
+		})
+	}
 }
 
 // addrKeys takes a *net.TCPAddr without formatting and parsing it: the
