@@ -198,12 +198,6 @@ func (b *rateBuckets) prune(held map[string]int) {
 	}
 }
 
-// connectAllowedLocked takes one token from ipKey's connection bucket; it
-// reports false when the bucket is empty (m.mu held).
-func (m *Manager) connectAllowedLocked(ipKey string) bool {
-	return m.ipRates.allow(ipKey, m.adm.RatePerIP, m.adm.BurstPerIP, m.byIP)
-}
-
 // pruneRates forgets the connection buckets (address and subnet) that
 // have refilled and whose key holds no session. The idle sweep calls it,
 // so the maps hold at most the keys seen within about one refill time

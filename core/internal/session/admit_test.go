@@ -119,56 +119,13 @@ func testMaxSessionsSheds(t *testing.T) {
 	}
 }
 
-// A client reconnecting in a loop gets its burst, then is refused until its
-// bucket refills; other addresses are not affected, and loopback is exempt
-// unless the private limits are asked for.
+// A client reconnecting in a loop gets its address's burst, and
+// connections from many addresses of one subnet group get the group's
+// burst; then they are refused until the bucket refills. Other addresses
+// and groups are not affected, a connection refused by its address's
+// bucket takes no token from its group's, and loopback is exempt unless
+// the private limits are asked for.
 func TestAdmissionConnectRate(t *testing.T) {
-	capped := Profile{Capped: true}
-	tests := []struct {
-		name string
-		adm  Admission
-		ips  []string
-		want []bool
-	}{
-		{"burst then refused", Admission{RatePerIP: 0.001, BurstPerIP: 2},
-			[]string{"81.2.69.10", "81.2.69.10", "81.2.69.10", "81.2.69.11"}, []bool{true, true, false, true}},
-		{"burst below 1 is 1", Admission{RatePerIP: 0.001},
-			[]string{"81.2.69.10", "81.2.69.10"}, []bool{true, false}},
-		{"loopback exempt", Admission{RatePerIP: 0.001, BurstPerIP: 1},
-			[]string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}, []bool{true, true, true}},
-		{"loopback limited when asked", Admission{RatePerIP: 0.001, BurstPerIP: 1, LimitPrivate: true},
-			[]string{"127.0.0.1", "127.0.0.1"}, []bool{true, false}},
-		{"no limit", Admission{}, []string{"81.2.69.10", "81.2.69.10", "81.2.69.10"}, []bool{true, true, true}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := newRig(0)
-			r.m.adm = tt.adm
-			refused := 0
-			for i, ip := range tt.ips {
-				s, ok := r.tryServe(t, ip, capped)
-				if ok != tt.want[i] {
-					t.Fatalf("connection %d from %s admitted=%v, want %v", i, ip, ok, tt.want[i])
-				}
-				if ok {
-					s.Close() // a closed session does not give its token back
-				} else {
-					refused++
-				}
-			}
-			if got := r.m.AdmissionStats().RefusedRate; got != int64(refused) {
-				t.Fatalf("RefusedRate = %d, want %d", got, refused)
-			}
-		})
-	}
-}
-
-// Connections from many addresses of one subnet group get the group's
-// burst, then are refused until its bucket refills; other groups are not
-// affected, a connection refused by its address's bucket takes no token
-// from its group's, and loopback is exempt unless the private limits are
-// asked for.
-func TestAdmissionConnectRatePerSubnet(t *testing.T) {
 	capped := Profile{Capped: true}
 	tests := []struct {
 		name       string
@@ -177,6 +134,14 @@ func TestAdmissionConnectRatePerSubnet(t *testing.T) {
 		want       []bool
 		byIP, byNt int64 // refusals expected by the address and subnet rates
 	}{
+		{"address burst then refused", Admission{RatePerIP: 0.001, BurstPerIP: 2},
+			[]string{"81.2.69.10", "81.2.69.10", "81.2.69.10", "81.2.69.11"}, []bool{true, true, false, true}, 1, 0},
+		{"address burst below 1 is 1", Admission{RatePerIP: 0.001},
+			[]string{"81.2.69.10", "81.2.69.10"}, []bool{true, false}, 1, 0},
+		{"loopback address exempt", Admission{RatePerIP: 0.001, BurstPerIP: 1},
+			[]string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}, []bool{true, true, true}, 0, 0},
+		{"loopback address limited when asked", Admission{RatePerIP: 0.001, BurstPerIP: 1, LimitPrivate: true},
+			[]string{"127.0.0.1", "127.0.0.1"}, []bool{true, false}, 1, 0},
 		{"/24 burst then refused", Admission{RatePerSubnet: 0.001, BurstPerSubnet: 2},
 			[]string{"81.2.69.10", "81.2.69.11", "81.2.69.12", "81.2.70.1"}, []bool{true, true, false, true}, 0, 1},
 		{"/48 burst then refused", Admission{RatePerSubnet: 0.001, BurstPerSubnet: 2},
@@ -192,7 +157,7 @@ func TestAdmissionConnectRatePerSubnet(t *testing.T) {
 			[]string{"127.0.0.1", "127.0.0.2", "10.0.0.1", "10.0.0.2"}, []bool{true, true, true, true}, 0, 0},
 		{"loopback limited when asked", Admission{RatePerSubnet: 0.001, BurstPerSubnet: 1, LimitPrivate: true},
 			[]string{"127.1.0.1", "127.1.0.2", "127.1.1.1"}, []bool{true, false, true}, 0, 1},
-		{"no limit", Admission{}, []string{"81.2.69.10", "81.2.69.11", "81.2.69.12"}, []bool{true, true, true}, 0, 0},
+		{"no limit", Admission{}, []string{"81.2.69.10", "81.2.69.10", "81.2.69.12"}, []bool{true, true, true}, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,7 +190,7 @@ func TestConnectRateRefillsAndPrunes(t *testing.T) {
 		take := func() bool {
 			m.mu.Lock()
 			defer m.mu.Unlock()
-			return m.connectAllowedLocked("81.2.69.10")
+			return m.ipRates.allow("81.2.69.10", m.adm.RatePerIP, m.adm.BurstPerIP, m.byIP)
 		}
 		for i := range 3 {
 			if !take() {
@@ -268,7 +233,7 @@ func TestConnectRateBucketsBounded(t *testing.T) {
 		{
 			name: "address", adm: Admission{RatePerIP: 1000, BurstPerIP: 1},
 			buckets: func(m *Manager) *rateBuckets { return &m.ipRates },
-			allow:   func(m *Manager, k string) bool { return m.connectAllowedLocked(k) },
+			allow:   func(m *Manager, k string) bool { return m.ipRates.allow(k, m.adm.RatePerIP, m.adm.BurstPerIP, m.byIP) },
 			key:     func(i int) string { return fmt.Sprintf("2001:db8::%x", i) },
 			fresh:   "2001:db8:1::1",
 		},
