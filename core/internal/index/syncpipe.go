@@ -408,6 +408,15 @@ func (ix *Index) commitBatch(ctx context.Context, b *syncBatch, times *stageTime
 		touched = b.touched
 	}
 	err := ix.qc.writeStore(touched, func() error {
+		if l, ok := ix.st.(store.BulkLoader); ok {
+			// writeBatch writes in key order: the store may ingest
+			// the batch as sorted tables.
+			return l.BulkLoad(ctx, b.bytes, func(w store.Writer) error {
+				t := time.Now()
+				defer func() { fill = since(t) }()
+				return ix.writeBatch(w, b)
+			})
+		}
 		if l, ok := ix.st.(store.Loader); ok {
 			// writeBatch reads nothing back: the store's cheaper
 			// write-only commit.

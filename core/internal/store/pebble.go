@@ -14,6 +14,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -32,6 +33,10 @@ type PebbleOptions struct {
 	Logger *slog.Logger
 	// FS is the file system (tests); nil is the operating system's.
 	FS vfs.FS
+	// BulkMinBytes is the size estimate from which a BulkLoad ingests
+	// sorted tables instead of committing a batch; 0 means
+	// DefaultBulkMinBytes, less than 0 never.
+	BulkMinBytes int64
 	// noCompactions turns automatic compactions off (tests that need an
 	// L0 backlog).
 	noCompactions bool
@@ -53,8 +58,15 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	if fs == nil {
 		fs = vfs.Default
 	}
-	s := &pebbleStore{sync: opts.Sync, log: logger, plan: plan, stop: make(chan struct{})}
+	s := &pebbleStore{sync: opts.Sync, log: logger, plan: plan, stop: make(chan struct{}), bulkMin: opts.BulkMinBytes}
+	switch {
+	case s.bulkMin == 0:
+		s.bulkMin = DefaultBulkMinBytes
+	case s.bulkMin < 0:
+		s.bulkMin = 1<<63 - 1
+	}
 	dfs := &faultFS{FS: fs, fail: s.fail}
+	s.fs = dfs
 	sched := newGatedScheduler()
 	openFiles := opts.MaxOpenFiles
 	if openFiles <= 0 {
@@ -101,11 +113,18 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	// No compaction inside Open (it would wait for it): see gatedScheduler.
 	po.Experimental.CompactionScheduler = sched
 	po.DisableAutomaticCompactions = opts.noCompactions
+	po.EnsureDefaults()
 	db, err := pebble.Open(dir, po)
 	if err != nil {
 		sched.Unregister()
 		return nil, fmt.Errorf("store: open pebble %s: %w", dir, err)
 	}
+	if s.bulkDir, err = resetBulkDir(dfs, dir); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	// Bulk loads' tables are built as a flush builds L0's.
+	s.writerOpts = po.MakeWriterOptions(0, db.TableFormat())
 	sched.release()
 	s.db = db
 	if s.sync == SyncEverySecond {
@@ -143,6 +162,14 @@ type pebbleStore struct {
 	// with room for as much (the initial sync's batches are alike), so
 	// that filling it does not copy it over and over as it doubles.
 	loadSize int
+	// Bulk loads (pebblebulk.go): the size from which they ingest
+	// tables, the directory and options of those tables, and the last
+	// table's number.
+	bulkMin    int64
+	bulkDir    string
+	writerOpts sstable.WriterOptions
+	bulkSeq    int
+	fs         vfs.FS
 	// failed holds the first write error of the disk (full disk, EIO):
 	// from then on Updates fail with it. poisoned is set when pebble
 	// itself panicked on it; the DB is then abandoned, not closed.

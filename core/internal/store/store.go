@@ -67,6 +67,18 @@ type Loader interface {
 	Load(ctx context.Context, fn func(Writer) error) error
 }
 
+// BulkLoader is implemented by a Store that commits large write-only
+// transactions whose keys come in ascending order more cheaply still than
+// Load: the initial sync's batches, which the index writes sorted.
+type BulkLoader interface {
+	// BulkLoad is Load for writes in ascending key order; of two writes
+	// of one key the later wins. A write of a key below the previous one
+	// fails with ErrUnsorted, and then nothing is written. size is the
+	// caller's estimate of the rows' bytes: the store picks its way of
+	// committing from it.
+	BulkLoad(ctx context.Context, size int64, fn func(Writer) error) error
+}
+
 // FreshSetter is implemented by RWTxs that can skip work for keys the
 // caller knows to be new.
 type FreshSetter interface {

@@ -1,0 +1,314 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
+	"github.com/cockroachdb/pebble/v2/sstable"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// A bulk load writes its rows into sorted tables (sstables) under
+// bulkDirName and ingests them into pebble in one step. Against a batch it
+// saves the write-ahead log, the copy of every row into the batch, pebble's
+// sort of the batch and the flush that turns it into an L0 table; and
+// tables whose keys lie beyond every key pebble holds (the rows keyed by
+// height: blocks' txids, undo records) go straight to the bottom level,
+// never to be rewritten by a compaction. The ingestion is atomic and
+// durable (the tables are synced before they are linked, and one MANIFEST
+// edit adds them all): after a crash pebble holds all of a bulk load or
+// none of it, whatever db_sync says.
+
+// bulkDirName is the directory, inside pebble's, where a bulk load writes
+// its tables before ingesting them. What a crash leaves there is removed
+// at the next open.
+const bulkDirName = "bulk-load"
+
+// DefaultBulkMinBytes is the size estimate from which BulkLoad ingests
+// tables rather than committing a batch: the initial sync's multi-block
+// batches, never one block's rows (a full 4 MB Bitcoin block makes a few
+// MB of rows), whose tables would only add small L0 files.
+const DefaultBulkMinBytes = 16 << 20
+
+// bulkSplitBytes is how much a table holds before the next key prefix (its
+// first byte: a row family) starts a new one. Keeping families apart lets
+// a family keyed by height go to the bottom level on its own; small
+// families share a table so as not to leave many small ones there.
+const bulkSplitBytes = 1 << 20
+
+// ErrUnsorted is returned by a BulkLoad whose writes are not in ascending
+// key order.
+var ErrUnsorted = errors.New("store: bulk load: keys out of order")
+
+// BulkLoad implements BulkLoader: below the store's bulk threshold the
+// writes go into one batch as Load's do; from it, into sorted tables
+// ingested at the end.
+func (s *pebbleStore) BulkLoad(ctx context.Context, size int64, fn func(Writer) error) error {
+	if size < s.bulkMin {
+		return s.Load(ctx, func(w Writer) error { return fn(&orderedWriter{w: w}) })
+	}
+	if err := s.lockWritable(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	w := newTableLoader(s)
+	err := fn(w)
+	if err == nil {
+		err = w.finish()
+	}
+	defer w.remove()
+	if err != nil {
+		w.abort()
+		return err
+	}
+	if len(w.paths) == 0 {
+		return nil
+	}
+	// The ingestion is not cut short by ctx: like a batch's commit, once
+	// it starts it completes or fails as a whole.
+	return s.guard(func() error { return s.db.Ingest(context.WithoutCancel(ctx), w.paths) })
+}
+
+// tableLoader is a BulkLoad's Writer: it holds back the last write (a later
+// write of the same key replaces it), gathers the others into the rows of
+// the current table, and hands each table's rows, once complete, to a
+// goroutine that builds the table while the next one is gathered.
+type tableLoader struct {
+	s     *pebbleStore
+	opts  sstable.WriterOptions
+	paths []string
+	// rows are the current table's rows (see appendRow); family is the
+	// first byte of its last key.
+	rows   []byte
+	family byte
+	// held is the last write, not yet added; spare is the buffer the
+	// next one reuses.
+	held, spare heldRow
+	holding     bool
+	// Tables being built: slots bounds them, wg waits for them, err
+	// holds the first failure.
+	slots chan struct{}
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	err   error
+}
+
+// bulkMaxTable is the most a table holds: a family larger than this
+// is cut into several tables, built in parallel (and, in L0, compacted a
+// part at a time).
+const bulkMaxTable = 8 << 20
+
+func newTableLoader(s *pebbleStore) *tableLoader {
+	return &tableLoader{s: s, opts: s.writerOpts, slots: make(chan struct{}, min(max(runtime.GOMAXPROCS(0), 1), 4))}
+}
+
+type heldRow struct {
+	key, val []byte
+	del      bool
+}
+
+func (l *tableLoader) Set(key, value []byte) error { return l.put(key, value, false) }
+func (l *tableLoader) Delete(key []byte) error     { return l.put(key, nil, true) }
+
+func (l *tableLoader) put(key, value []byte, del bool) error {
+	if string(key) == markerKey {
+		return ErrReservedKey
+	}
+	if len(key) == 0 {
+		return fmt.Errorf("store: bulk load: empty key")
+	}
+	if l.holding {
+		switch c := bytes.Compare(key, l.held.key); {
+		case c < 0:
+			return fmt.Errorf("%w: %x after %x", ErrUnsorted, key, l.held.key)
+		case c > 0:
+			if err := l.add(&l.held); err != nil {
+				return err
+			}
+			l.held, l.spare = l.spare, l.held
+		}
+	}
+	l.held.key = append(l.held.key[:0], key...)
+	l.held.val = append(l.held.val[:0], value...)
+	l.held.del = del
+	l.holding = true
+	return nil
+}
+
+// add appends r to the current table's rows, first handing the table on
+// when r starts a new row family and the table is large enough, or when
+// the table is full.
+func (l *tableLoader) add(r *heldRow) error {
+	if len(l.rows) > 0 && (len(l.rows) >= bulkMaxTable || (r.key[0] != l.family && len(l.rows) >= bulkSplitBytes)) {
+		if err := l.build(); err != nil {
+			return err
+		}
+	}
+	l.family = r.key[0]
+	l.rows = appendRow(l.rows, r)
+	return nil
+}
+
+// appendRow encodes r as a table's row: a delete flag, then the key and
+// the value, each after its length.
+func appendRow(b []byte, r *heldRow) []byte {
+	flag := byte(0)
+	if r.del {
+		flag = 1
+	}
+	b = append(b, flag)
+	b = binary.AppendUvarint(b, uint64(len(r.key)))
+	b = append(b, r.key...)
+	b = binary.AppendUvarint(b, uint64(len(r.val)))
+	return append(b, r.val...)
+}
+
+// build hands the current table's rows to a goroutine that writes the
+// table, once fewer than slots are being written.
+func (l *tableLoader) build() error {
+	if err := l.failed(); err != nil {
+		return err
+	}
+	s := l.s
+	s.bulkSeq++
+	path := s.fs.PathJoin(s.bulkDir, fmt.Sprintf("%06d.sst", s.bulkSeq))
+	l.paths = append(l.paths, path)
+	rows := l.rows
+	l.rows = make([]byte, 0, min(2*len(rows), bulkMaxTable+bulkMaxTable/4))
+	l.slots <- struct{}{}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		defer func() { <-l.slots }()
+		if err := writeTable(s.fs, path, l.opts, rows); err != nil {
+			l.mu.Lock()
+			if l.err == nil {
+				l.err = err
+			}
+			l.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+func (l *tableLoader) failed() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// writeTable writes rows (see appendRow) as the table at path: written,
+// synced and closed.
+func writeTable(fs vfs.FS, path string, opts sstable.WriterOptions, rows []byte) error {
+	f, err := fs.Create(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return fmt.Errorf("store: bulk load: %w", err)
+	}
+	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), opts)
+	for len(rows) > 0 && err == nil {
+		del := rows[0] == 1
+		n, k := binary.Uvarint(rows[1:])
+		key := rows[1+k : 1+k+int(n)]
+		rows = rows[1+k+int(n):]
+		n, k = binary.Uvarint(rows)
+		val := rows[k : k+int(n)]
+		rows = rows[k+int(n):]
+		if del {
+			err = w.Delete(key)
+		} else {
+			err = w.Set(key, val)
+		}
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("store: bulk load: table %s: %w", path, err)
+	}
+	return nil
+}
+
+// finish adds the held write, hands on the last table and waits for every
+// table to be written.
+func (l *tableLoader) finish() error {
+	if l.holding {
+		l.holding = false
+		if err := l.add(&l.held); err != nil {
+			return err
+		}
+	}
+	if len(l.rows) > 0 {
+		if err := l.build(); err != nil {
+			return err
+		}
+	}
+	l.wg.Wait()
+	return l.failed()
+}
+
+// abort waits for the tables being written, so that none is written
+// after their paths are removed.
+func (l *tableLoader) abort() { l.wg.Wait() }
+
+// remove deletes the tables' paths: after an ingestion pebble holds its
+// own links to them.
+func (l *tableLoader) remove() {
+	for _, p := range l.paths {
+		if err := l.s.fs.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			l.s.log.Warn("store: bulk load: remove table", "path", p, "err", err)
+		}
+	}
+}
+
+// orderedWriter holds a batch's writes to BulkLoad's contract: keys in
+// ascending order.
+type orderedWriter struct {
+	w    Writer
+	last []byte
+	any  bool
+}
+
+func (o *orderedWriter) check(key []byte) error {
+	if o.any && bytes.Compare(key, o.last) < 0 {
+		return fmt.Errorf("%w: %x after %x", ErrUnsorted, key, o.last)
+	}
+	o.last = append(o.last[:0], key...)
+	o.any = true
+	return nil
+}
+
+func (o *orderedWriter) Set(key, value []byte) error {
+	if err := o.check(key); err != nil {
+		return err
+	}
+	return o.w.Set(key, value)
+}
+
+func (o *orderedWriter) Delete(key []byte) error {
+	if err := o.check(key); err != nil {
+		return err
+	}
+	return o.w.Delete(key)
+}
+
+// resetBulkDir empties (creating it if needed) the directory of bulk
+// loads' tables under pebble's directory dir: tables there belong to a
+// bulk load that a crash interrupted before its ingestion, or whose
+// ingestion has linked them already.
+func resetBulkDir(fs vfs.FS, dir string) (string, error) {
+	bd := fs.PathJoin(dir, bulkDirName)
+	if err := fs.RemoveAll(bd); err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	if err := fs.MkdirAll(bd, 0o755); err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return bd, nil
+}
