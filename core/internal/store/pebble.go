@@ -169,6 +169,7 @@ type pebbleStore struct {
 	bulkDir    string
 	writerOpts sstable.WriterOptions
 	bulkSeq    int
+	bulkLogged bool
 	fs         vfs.FS
 	// failed holds the first write error of the disk (full disk, EIO):
 	// from then on Updates fail with it. poisoned is set when pebble

@@ -43,6 +43,9 @@ const DefaultBulkMinBytes = 16 << 20
 // families share a table so as not to leave many small ones there.
 const bulkSplitBytes = 1 << 20
 
+// BulkLoadLogLine is logged (info) at a store's first ingested bulk load.
+const BulkLoadLogLine = "store: initial-sync batches are ingested as sorted tables"
+
 // ErrUnsorted is returned by a BulkLoad whose writes are not in ascending
 // key order.
 var ErrUnsorted = errors.New("store: bulk load: keys out of order")
@@ -73,7 +76,14 @@ func (s *pebbleStore) BulkLoad(ctx context.Context, size int64, fn func(Writer) 
 	}
 	// The ingestion is not cut short by ctx: like a batch's commit, once
 	// it starts it completes or fails as a whole.
-	return s.guard(func() error { return s.db.Ingest(context.WithoutCancel(ctx), w.paths) })
+	if err := s.guard(func() error { return s.db.Ingest(context.WithoutCancel(ctx), w.paths) }); err != nil {
+		return err
+	}
+	if !s.bulkLogged {
+		s.bulkLogged = true
+		s.log.Info(BulkLoadLogLine, "tables", len(w.paths), "db_bulk_load_kb", s.bulkMin>>10)
+	}
+	return nil
 }
 
 // tableLoader is a BulkLoad's Writer: it holds back the last write (a later
