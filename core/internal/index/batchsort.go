@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/amber-electrum/amber/core/internal/store"
 )
@@ -112,15 +115,61 @@ func sortBatch(b *syncBatch, other []otherRow) *sortedBatch {
 		return s
 	}
 	s.refs = bucketByTop16(s.refs)
+	// The buckets are sorted on up to GOMAXPROCS goroutines, each taking
+	// the next unsorted run of buckets of about sortChunk refs: the
+	// commit stage is serial, so its wall time holds up the sync when a
+	// core is free.
+	var next atomic.Int64
+	work := func() {
+		for {
+			claimed := int(next.Add(sortChunk) - sortChunk)
+			if claimed >= len(s.refs) {
+				return
+			}
+			// A run starts at the first bucket boundary at or after
+			// the claimed refs and ends at the first at or after
+			// their end: the runs of the claims cover every bucket
+			// once.
+			start := bucketStart(s.refs, claimed)
+			end := bucketStart(s.refs, min(claimed+sortChunk, len(s.refs)))
+			s.sortBuckets(s.refs[start:end])
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(s.refs)/sortChunk+1)
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Add(1)
+		go func() { defer wg.Done(); work() }()
+	}
+	work()
+	wg.Wait()
+	return s
+}
+
+// sortChunk is how many refs a goroutine of sortBatch takes at a time.
+const sortChunk = 1 << 16
+
+// bucketStart is the index of the first ref at or after i that starts a
+// bucket (its first two key bytes differ from the ref before it), or
+// len(refs).
+func bucketStart(refs []rowRef, i int) int {
+	for i > 0 && i < len(refs) && refs[i].hi>>48 == refs[i-1].hi>>48 {
+		i++
+	}
+	return i
+}
+
+// sortBuckets sorts each bucket (run of equal first two key bytes) of
+// refs on its own.
+func (s *sortedBatch) sortBuckets(refs []rowRef) {
 	start := 0
-	for i := 1; i <= len(s.refs); i++ {
-		if i < len(s.refs) && s.refs[i].hi>>48 == s.refs[start].hi>>48 {
+	for i := 1; i <= len(refs); i++ {
+		if i < len(refs) && refs[i].hi>>48 == refs[start].hi>>48 {
 			continue
 		}
-		s.sortRange(s.refs[start:i])
+		s.sortRange(refs[start:i])
 		start = i
 	}
-	return s
 }
 
 // bucketByTop16 orders refs by their keys' first two bytes (a counting

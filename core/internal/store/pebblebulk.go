@@ -86,22 +86,21 @@ func (s *pebbleStore) BulkLoad(ctx context.Context, size int64, fn func(Writer) 
 	return nil
 }
 
-// tableLoader is a BulkLoad's Writer: it holds back the last write (a later
-// write of the same key replaces it), gathers the others into the rows of
-// the current table, and hands each table's rows, once complete, to a
-// goroutine that builds the table while the next one is gathered.
+// tableLoader is a BulkLoad's Writer: it gathers the writes into the rows
+// of the current table and hands each table's rows, once complete, to a
+// goroutine that builds the table while the next one is gathered. A write
+// of the same key as the last replaces it.
 type tableLoader struct {
 	s     *pebbleStore
 	opts  sstable.WriterOptions
 	paths []string
-	// rows are the current table's rows (see appendRow); family is the
-	// first byte of its last key.
-	rows   []byte
-	family byte
-	// held is the last write, not yet added; spare is the buffer the
-	// next one reuses.
-	held, spare heldRow
-	holding     bool
+	// rows are the current table's rows (see appendRow); last is where
+	// its last row starts, and lastKey that row's key (in rows, or in the
+	// previous table's rows when rows is empty).
+	rows    []byte
+	last    int
+	lastKey []byte
+	family  byte
 	// Tables being built: slots bounds them, wg waits for them, err
 	// holds the first failure.
 	slots chan struct{}
@@ -119,11 +118,6 @@ func newTableLoader(s *pebbleStore) *tableLoader {
 	return &tableLoader{s: s, opts: s.writerOpts, slots: make(chan struct{}, min(max(runtime.GOMAXPROCS(0), 1), 4))}
 }
 
-type heldRow struct {
-	key, val []byte
-	del      bool
-}
-
 func (l *tableLoader) Set(key, value []byte) error { return l.put(key, value, false) }
 func (l *tableLoader) Delete(key []byte) error     { return l.put(key, nil, true) }
 
@@ -134,50 +128,47 @@ func (l *tableLoader) put(key, value []byte, del bool) error {
 	if len(key) == 0 {
 		return fmt.Errorf("store: bulk load: empty key")
 	}
-	if l.holding {
-		switch c := bytes.Compare(key, l.held.key); {
+	if l.lastKey != nil {
+		switch c := bytes.Compare(key, l.lastKey); {
 		case c < 0:
-			return fmt.Errorf("%w: %x after %x", ErrUnsorted, key, l.held.key)
-		case c > 0:
-			if err := l.add(&l.held); err != nil {
-				return err
+			return fmt.Errorf("%w: %x after %x", ErrUnsorted, key, l.lastKey)
+		case c == 0:
+			if len(l.rows) == 0 {
+				// The key's first write went into a table already
+				// handed on: never, as a table is handed on only
+				// when a new key arrives.
+				return fmt.Errorf("store: bulk load: key %x split across tables", key)
 			}
-			l.held, l.spare = l.spare, l.held
+			l.rows = l.rows[:l.last]
+			l.appendRow(key, value, del)
+			return nil
 		}
 	}
-	l.held.key = append(l.held.key[:0], key...)
-	l.held.val = append(l.held.val[:0], value...)
-	l.held.del = del
-	l.holding = true
-	return nil
-}
-
-// add appends r to the current table's rows, first handing the table on
-// when r starts a new row family and the table is large enough, or when
-// the table is full.
-func (l *tableLoader) add(r *heldRow) error {
-	if len(l.rows) > 0 && (len(l.rows) >= bulkMaxTable || (r.key[0] != l.family && len(l.rows) >= bulkSplitBytes)) {
+	if len(l.rows) > 0 && (len(l.rows) >= bulkMaxTable || (key[0] != l.family && len(l.rows) >= bulkSplitBytes)) {
 		if err := l.build(); err != nil {
 			return err
 		}
 	}
-	l.family = r.key[0]
-	l.rows = appendRow(l.rows, r)
+	l.family = key[0]
+	l.appendRow(key, value, del)
 	return nil
 }
 
-// appendRow encodes r as a table's row: a delete flag, then the key and
-// the value, each after its length.
-func appendRow(b []byte, r *heldRow) []byte {
+// appendRow appends a row to the current table's rows: a delete flag,
+// then the key and the value, each after its length.
+func (l *tableLoader) appendRow(key, value []byte, del bool) {
+	l.last = len(l.rows)
 	flag := byte(0)
-	if r.del {
+	if del {
 		flag = 1
 	}
-	b = append(b, flag)
-	b = binary.AppendUvarint(b, uint64(len(r.key)))
-	b = append(b, r.key...)
-	b = binary.AppendUvarint(b, uint64(len(r.val)))
-	return append(b, r.val...)
+	b := append(l.rows, flag)
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	k := len(b)
+	b = append(b, key...)
+	b = binary.AppendUvarint(b, uint64(len(value)))
+	l.rows = append(b, value...)
+	l.lastKey = l.rows[k : k+len(key)]
 }
 
 // build hands the current table's rows to a goroutine that writes the
@@ -245,15 +236,9 @@ func writeTable(fs vfs.FS, path string, opts sstable.WriterOptions, rows []byte)
 	return nil
 }
 
-// finish adds the held write, hands on the last table and waits for every
-// table to be written.
+// finish hands on the last table and waits for every table to be
+// written.
 func (l *tableLoader) finish() error {
-	if l.holding {
-		l.holding = false
-		if err := l.add(&l.held); err != nil {
-			return err
-		}
-	}
 	if len(l.rows) > 0 {
 		if err := l.build(); err != nil {
 			return err
