@@ -33,7 +33,8 @@ import (
 // A batch closes when the sync target is reached, when it holds
 // SyncCacheBytes/3 of prepared rows (at most two batches and the store's
 // copy of one are in memory), after BatchBlocks blocks when that is set,
-// when the commit goroutine is idle and no further block is ready, and
+// when the commit goroutine is idle and no further block is ready if the
+// batch holds a quarter of that or has been open for idleBatchAge, and
 // after every block once the index has caught up. Crash safety is that of
 // the single-batch commit: each batch is one atomic transaction with the
 // state, so a crash leaves exactly the last committed batch.
@@ -301,12 +302,14 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 			return false
 		}
 	}
+	opened := time.Now() // when cur took its first block
 	flush := func() error {
 		if cur.empty() {
 			return nil
 		}
 		err := pl.handoff(ctx, cur)
 		cur = newSyncBatch(cur.num+1, cur.st, cur)
+		opened = time.Now()
 		cur.tracked = pl.track
 		return err
 	}
@@ -356,13 +359,27 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 		case cur.st.height >= pl.target, ix.caughtUp,
 			ix.opts.BatchBlocks > 0 && cur.last-cur.first+1 >= int64(ix.opts.BatchBlocks),
 			cur.bytes >= pl.batchBytes,
-			(pl.inflight == nil || pl.inflight.idle()) && !ready():
+			(pl.inflight == nil || pl.inflight.idle()) && !ready() &&
+				(cur.bytes >= pl.batchBytes/idleBatchShare || time.Since(opened) >= idleBatchAge):
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
 }
+
+// A batch is closed early, while the commit goroutine is idle and no block
+// is ready, only once it holds 1/idleBatchShare of a full batch's rows or
+// has been open idleBatchAge: smaller ones cost more per transaction
+// (no output created and spent within them, each commit's fixed costs,
+// and below the store's bulk-load size its write-ahead log and flush),
+// while the daemon delivers blocks faster than that and the index is
+// still far from the tip. The age bounds how far the index's committed
+// height lags behind a slow daemon.
+const (
+	idleBatchShare = 4
+	idleBatchAge   = 2 * time.Second
+)
 
 // handoff waits for the batch in flight, drops its layer and starts the
 // commit of b.

@@ -33,9 +33,10 @@ const bulkDirName = "bulk-load"
 
 // DefaultBulkMinBytes is the size estimate from which BulkLoad ingests
 // tables rather than committing a batch: the initial sync's multi-block
-// batches, never one block's rows (a full 4 MB Bitcoin block makes a few
-// MB of rows), whose tables would only add small L0 files.
-const DefaultBulkMinBytes = 16 << 20
+// batches (the index closes none below a quarter of its batch budget
+// while far from the tip), seldom one block's rows (a full Bitcoin block
+// makes about 5 MB of them), whose tables would only add small L0 files.
+const DefaultBulkMinBytes = 8 << 20
 
 // bulkSplitBytes is how much a table holds before the next key prefix (its
 // first byte: a row family) starts a new one. Keeping families apart lets
