@@ -259,17 +259,28 @@ func (s *pebbleStore) syncLoop(period time.Duration) {
 	}
 }
 
-// SyncBatchBytes implements BatchSizer. A batch of at least half a memtable
-// is queued beside the memtables as a flushable batch, and pebble stops all
-// writes while MemTables memtables' worth is queued for flushing: batches
-// several memtables large (cache_mb's sync share, FlushBytes/3, is 3 to
-// 8 memtables) stall every commit until the previous one is flushed, so
-// commit and flush run in turn instead of together. The index's estimate
-// of a batch is about 1.4 times its size in pebble (measured), so a
-// budget of two memtables gives batches of about 1.4 memtables: flushable
-// batches (no skiplist inserts), two of which queue below MemTables (4)
-// while a third is flushed.
+// SyncBatchBytes implements BatchSizer.
+//
+// With bulk loads on, a sync batch is ingested as tables and never meets
+// the memtables: it may take a quarter of cache_mb's sync share
+// (FlushBytes/4: the batch being built, the one being committed, the
+// store's copy of it and the index's cache of recent outputs, a quarter
+// each). Larger batches write fewer rows (outputs created and spent
+// within one are never written) and ingest fewer, larger tables.
+//
+// Without them, a batch of at least half a memtable is queued beside the
+// memtables as a flushable batch, and pebble stops all writes while
+// MemTables memtables' worth is queued for flushing: batches several
+// memtables large stall every commit until the previous one is flushed,
+// so commit and flush run in turn instead of together. The index's
+// estimate of a batch is about 1.4 times its size in pebble (measured),
+// so a budget of two memtables gives batches of about 1.4 memtables:
+// flushable batches (no skiplist inserts), two of which queue below
+// MemTables (4) while a third is flushed.
 func (s *pebbleStore) SyncBatchBytes() int64 {
+	if b := s.plan.FlushBytes / 4; b >= s.bulkMin {
+		return b
+	}
 	return 2 * s.plan.MemTable
 }
 
