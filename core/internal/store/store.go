@@ -44,9 +44,10 @@ type RWTx interface {
 }
 
 // BatchSizer is implemented by a Store whose commits have a size past which
-// they stop overlapping with the engine's background work (pebble: its
-// memtable). A bulk writer (the index's initial sync) keeps its Updates
-// near SyncBatchBytes of rows.
+// they stop overlapping with the engine's background work (pebble without
+// bulk loads: its memtable) or take more than their share of memory. A
+// bulk writer (the index's initial sync) keeps its commits near
+// SyncBatchBytes of rows.
 type BatchSizer interface {
 	SyncBatchBytes() int64
 }
