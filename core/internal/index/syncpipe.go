@@ -74,7 +74,10 @@ type pipeline struct {
 // (sort and copy) and the store committing it.
 type stageTimes struct {
 	seqWaitBlock, seqPrepare, seqWaitCommit atomic.Int64 // ns
-	commitFill, commitStore                 atomic.Int64 // ns
+	// The committer: handing the sorted rows to the store (with a bulk
+	// load this includes building its tables) and the store's commit
+	// (with a bulk load, its ingestion).
+	commitFill, commitStore atomic.Int64 // ns
 	// The fetcher: waiting for the daemon plugin's next block, for the
 	// prefetch budget, for room in the workers' and sequencer's queues.
 	fetchWaitPlugin, fetchWaitBudget, fetchWaitQueue atomic.Int64 // ns
@@ -271,7 +274,11 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 	cur.tracked = pl.track
 	var ahead *blockWork // received from order, not yet prepared
 	closed := false      // order is closed and drained
-	next := func(wait bool) *blockWork {
+	// next returns the next block, waiting for it if wait; with a timeout
+	// it returns nil when the timeout fires first (timedOut tells).
+	timedOut := false
+	next := func(wait bool, timeout <-chan time.Time) *blockWork {
+		timedOut = false
 		if ahead != nil || closed {
 			return ahead
 		}
@@ -279,6 +286,8 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 			select {
 			case w, ok := <-order:
 				ahead, closed = w, !ok
+			case <-timeout:
+				timedOut = true
 			case <-ctx.Done():
 			}
 		} else {
@@ -291,7 +300,7 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 		return ahead
 	}
 	ready := func() bool {
-		w := next(false)
+		w := next(false, nil)
 		if w == nil {
 			return false
 		}
@@ -302,20 +311,36 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 			return false
 		}
 	}
-	opened := time.Now() // when cur took its first block
+	var opened time.Time // when cur took its first block
 	flush := func() error {
 		if cur.empty() {
 			return nil
 		}
 		err := pl.handoff(ctx, cur)
 		cur = newSyncBatch(cur.num+1, cur.st, cur)
-		opened = time.Now()
 		cur.tracked = pl.track
 		return err
 	}
 	for {
 		t0 := time.Now()
-		w := next(true)
+		// A batch held open waits for the next block at most until it is
+		// idleBatchAge old; then it is committed as it is.
+		var age *time.Timer
+		var ageC <-chan time.Time
+		if !cur.empty() {
+			age = time.NewTimer(max(idleBatchAge-time.Since(opened), 0))
+			ageC = age.C
+		}
+		w := next(true, ageC)
+		if age != nil {
+			age.Stop()
+		}
+		if w == nil && timedOut {
+			if err := flush(); err != nil {
+				return err
+			}
+			continue
+		}
 		if w == nil {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -348,6 +373,9 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 			return errNeedReorg
 		}
 		t1 := time.Now()
+		if cur.empty() {
+			opened = t1
+		}
 		if err := pl.prepareBlock(ctx, cur, w); err != nil {
 			return err
 		}

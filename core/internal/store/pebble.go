@@ -43,9 +43,10 @@ type PebbleOptions struct {
 }
 
 // OpenPebble opens (creating if needed) a pebble database in the directory
-// dir. Every Update is one pebble batch, committed atomically through the
-// write-ahead log: after a crash the database holds a prefix of the
-// committed Updates, never part of one.
+// dir. Every Update and Load is one pebble batch, committed atomically
+// through the write-ahead log, and every BulkLoad from the bulk threshold
+// one ingestion of tables, atomic and synced (after the log): after a
+// crash the database holds a prefix of the commits, never part of one.
 func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	logger := opts.Logger
 	if logger == nil {
@@ -177,8 +178,10 @@ type pebbleStore struct {
 	failed   atomic.Pointer[error]
 	poisoned atomic.Bool
 	dirty    atomic.Bool
-	stop     chan struct{}
-	done     sync.WaitGroup
+	// unflushed is set by a batch's commit: the memtables hold writes.
+	unflushed atomic.Bool
+	stop      chan struct{}
+	done      sync.WaitGroup
 	// life guards closed: Views hold it shared, so that Close waits for
 	// them and a View after Close fails instead of reaching a closed DB.
 	life   sync.RWMutex
@@ -204,7 +207,12 @@ func (s *pebbleStore) failure() error {
 // commit meets an already failed WAL writer; both are turned into the
 // recorded disk error. After the second kind pebble's commit pipeline
 // stays locked: the store is poisoned and Close leaves the DB alone.
-func (s *pebbleStore) guard(fn func() error) (err error) {
+func (s *pebbleStore) guard(fn func() error) error { return s.guarded(fn, false) }
+
+// guarded is guard; with poisonAll any panic poisons the store (an
+// ingestion: pebble's fatal paths inside it can leave its commit pipeline
+// locked, see BulkLoad).
+func (s *pebbleStore) guarded(fn func() error, poisonAll bool) (err error) {
 	if err := s.failure(); err != nil {
 		return err
 	}
@@ -213,7 +221,7 @@ func (s *pebbleStore) guard(fn func() error) (err error) {
 		if r == nil {
 			return
 		}
-		if f, ok := r.(pebbleFatal); ok {
+		if f, ok := r.(pebbleFatal); ok && !poisonAll {
 			// A failed commit: pebble's commit pipeline was left
 			// unlocked, the DB can still be closed.
 			s.fail(errors.New(string(f)))
@@ -278,7 +286,9 @@ func (s *pebbleStore) syncLoop(period time.Duration) {
 // flushable batches (no skiplist inserts), two of which queue below
 // MemTables (4) while a third is flushed.
 func (s *pebbleStore) SyncBatchBytes() int64 {
-	if b := s.plan.FlushBytes / 4; b >= s.bulkMin {
+	// A batch below the bulk threshold still goes through Load: the
+	// large budget only when every such batch is below two memtables.
+	if b := s.plan.FlushBytes / 4; b >= s.bulkMin && s.bulkMin <= 2*s.plan.MemTable {
 		return b
 	}
 	return 2 * s.plan.MemTable
@@ -400,6 +410,7 @@ func (s *pebbleStore) commit(b *pebble.Batch) error {
 		return err
 	}
 	s.dirty.Store(true)
+	s.unflushed.Store(true)
 	return nil
 }
 
@@ -441,8 +452,10 @@ func (s *pebbleStore) Close() error {
 	// write-ahead log, and the next Open would replay (and flush) them,
 	// tens of MB after an initial sync, before amberd could answer.
 	// After a disk error there is nothing to gain and the flush would
-	// fail again.
-	if s.failed.Load() == nil {
+	// fail again; with no batch committed since the store opened (an
+	// initial sync of bulk loads only) there is nothing to flush, and a
+	// flush would wait for the compactions that a full L0 needs first.
+	if s.failed.Load() == nil && s.unflushed.Load() {
 		if err := s.guard(s.db.Flush); err != nil {
 			s.log.Warn("store: flush before close", "err", err)
 		}
@@ -642,19 +655,21 @@ func (s *pebbleStore) logTotals() {
 		return
 	}
 	m := s.db.Metrics()
-	var flushed, compacted, read uint64
+	var flushed, compacted, read, ingested uint64
 	var tables int64
 	for i := range m.Levels {
 		l := &m.Levels[i]
 		flushed += l.TableBytesFlushed + l.BlobBytesFlushed
 		compacted += l.TableBytesCompacted + l.BlobBytesCompacted
 		read += l.TableBytesRead
+		ingested += l.TableBytesIngested
 		tables += l.TablesSize
 	}
 	s.log.Debug("pebble totals", "wal_mb", m.WAL.BytesWritten>>20, "flushed_mb", flushed>>20,
 		"flushes", m.Flush.Count, "compacted_mb", compacted>>20, "compaction_read_mb", read>>20,
 		"compactions", m.Compact.Count, "tables_mb", tables>>20,
-		"l0_tables", m.Levels[0].TablesCount)
+		"l0_tables", m.Levels[0].TablesCount, "l0_sublevels", m.Levels[0].Sublevels,
+		"ingested_mb", ingested>>20, "ingested_bottom_mb", m.Levels[len(m.Levels)-1].TableBytesIngested>>20)
 }
 
 // pebbleLogger routes pebble's log lines to slog; pebble's info lines

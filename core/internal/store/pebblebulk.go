@@ -9,7 +9,9 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -18,13 +20,16 @@ import (
 // A bulk load writes its rows into sorted tables (sstables) under
 // bulkDirName and ingests them into pebble in one step. Against a batch it
 // saves the write-ahead log, the copy of every row into the batch, pebble's
-// sort of the batch and the flush that turns it into an L0 table; and
-// tables whose keys lie beyond every key pebble holds (the rows keyed by
-// height: blocks' txids, undo records) go straight to the bottom level,
-// never to be rewritten by a compaction. The ingestion is atomic and
-// durable (the tables are synced before they are linked, and one MANIFEST
-// edit adds them all): after a crash pebble holds all of a bulk load or
-// none of it, whatever db_sync says.
+// sort of the batch and the flush that turns it into an L0 table; and a
+// table of one row family whose keys lie beyond every key pebble holds of
+// it (rows keyed by height: blocks' txids, and undo records when there
+// are enough of them to fill a table of their own) goes straight to the
+// bottom level, never to be rewritten by a compaction. The ingestion is
+// atomic and durable: the tables are synced before they are linked, and
+// one MANIFEST edit adds them all (or, when they overlap a memtable, one
+// synced log record, applied at that memtable's flush). Earlier commits
+// still in the log's buffer are synced first, so after a crash pebble
+// holds a prefix of the commits, whatever db_sync says.
 
 // bulkDirName is the directory, inside pebble's, where a bulk load writes
 // its tables before ingesting them. What a crash leaves there is removed
@@ -33,16 +38,24 @@ const bulkDirName = "bulk-load"
 
 // DefaultBulkMinBytes is the size estimate from which BulkLoad ingests
 // tables rather than committing a batch: the initial sync's multi-block
-// batches (the index closes none below a quarter of its batch budget
-// while far from the tip), seldom one block's rows (a full Bitcoin block
-// makes about 5 MB of them), whose tables would only add small L0 files.
+// batches (while far from the tip the index holds a batch open until a
+// quarter of its budget, or for two seconds), seldom one block's rows (a
+// full Bitcoin block makes about 5 MB of them), whose tables would only
+// add small L0 files.
 const DefaultBulkMinBytes = 8 << 20
 
 // bulkSplitBytes is how much a table holds before the next key prefix (its
 // first byte: a row family) starts a new one. Keeping families apart lets
-// a family keyed by height go to the bottom level on its own; small
-// families share a table so as not to leave many small ones there.
-const bulkSplitBytes = 1 << 20
+// a family keyed by height go to the bottom level on its own; a small
+// family (headers, the state) shares the next family's table, so as not
+// to leave many tiny tables there.
+const bulkSplitBytes = 256 << 10
+
+// l0StopSublevels is pebble's L0StopWritesThreshold: an ingestion is not
+// held back by it as a memtable flush is, so a bulk load waits itself
+// while L0 has that many sublevels (each bulk load adds one: its tables of
+// hash-keyed rows overlap every older one).
+const l0StopSublevels = 36
 
 // BulkLoadLogLine is logged (info) at a store's first ingested bulk load.
 const BulkLoadLogLine = "store: initial-sync batches are ingested as sorted tables"
@@ -63,30 +76,75 @@ func (s *pebbleStore) BulkLoad(ctx context.Context, size int64, fn func(Writer) 
 	}
 	defer s.mu.Unlock()
 	w := newTableLoader(s)
-	err := fn(w)
-	if err == nil {
-		err = w.finish()
-	}
-	defer w.remove()
-	if err != nil {
-		w.abort()
+	defer func() {
+		w.abort() // on every path, a panic of fn included
 		putArena(w.rows)
+		w.remove()
+	}()
+	if err := fn(w); err != nil {
 		return err
 	}
-	putArena(w.rows)
+	if err := w.finish(); err != nil {
+		return err
+	}
 	if len(w.paths) == 0 {
 		return nil
 	}
-	// The ingestion is not cut short by ctx: like a batch's commit, once
-	// it starts it completes or fails as a whole.
-	if err := s.guard(func() error { return s.db.Ingest(context.WithoutCancel(ctx), w.paths) }); err != nil {
+	if err := s.waitL0(ctx); err != nil {
 		return err
 	}
+	// Commits still in the write-ahead log's buffer go to the disk before
+	// the ingestion does (see the top of this file).
+	if s.dirty.Swap(false) {
+		if err := s.guard(func() error { return s.db.LogData(nil, pebble.Sync) }); err != nil {
+			return err
+		}
+	}
+	// The ingestion is not cut short by ctx: like a batch's commit, once
+	// it starts it completes or fails as a whole. A panic inside it poisons
+	// the store: pebble's fatal paths there may leave its commit pipeline
+	// locked (a write-ahead log error in an ingestion that overlaps a
+	// memtable even ends the process, past any recover).
+	var st pebble.IngestOperationStats
+	if err := s.guarded(func() (err error) {
+		st, err = s.db.IngestWithStats(context.WithoutCancel(ctx), w.paths)
+		return err
+	}, true); err != nil {
+		return err
+	}
+	s.log.Debug("store: bulk load ingested", "tables", len(w.paths), "mb", st.Bytes>>20, "l0_mb", st.ApproxIngestedIntoL0Bytes>>20)
 	if !s.bulkLogged {
 		s.bulkLogged = true
 		s.log.Info(BulkLoadLogLine, "tables", len(w.paths), "db_bulk_load_kb", s.bulkMin>>10)
 	}
 	return nil
+}
+
+// waitL0 waits while L0 has l0StopSublevels sublevels, for compactions to
+// bring it down, as pebble holds writes back at a memtable flush.
+func (s *pebbleStore) waitL0(ctx context.Context) error {
+	var since time.Time
+	for {
+		n := s.db.Metrics().Levels[0].Sublevels
+		if n < l0StopSublevels {
+			if !since.IsZero() {
+				s.log.Info("pebble write stall ended", "reason", "L0 sublevels", "waited", time.Since(since).Round(time.Millisecond))
+			}
+			return nil
+		}
+		if since.IsZero() {
+			since = time.Now()
+			s.log.Info("pebble write stall", "reason", "L0 sublevels", "sublevels", n)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if err := s.failure(); err != nil {
+			return err
+		}
+	}
 }
 
 // tableLoader is a BulkLoad's Writer: it gathers the writes into the rows
@@ -277,7 +335,7 @@ func (l *tableLoader) finish() error {
 }
 
 // abort waits for the tables being written, so that none is written
-// after their paths are removed.
+// after their paths are removed; after finish it has nothing to wait for.
 func (l *tableLoader) abort() { l.wg.Wait() }
 
 // remove deletes the tables' paths: after an ingestion pebble holds its

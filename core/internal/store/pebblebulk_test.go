@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -232,5 +233,35 @@ func TestPebbleBulkLoadDiskFull(t *testing.T) {
 	defer s.Close()
 	if got := dump(t, s); !reflect.DeepEqual(got, map[string]string{"keep": "1"}) {
 		t.Fatalf("reopened: %v", got)
+	}
+}
+
+// TestPebbleBulkLoadWaitsForL0: with L0 at pebble's stop-writes count of
+// sublevels (compactions off here), a bulk load waits for compactions
+// instead of adding another; given up, it commits nothing.
+func TestPebbleBulkLoadWaitsForL0(t *testing.T) {
+	s, err := OpenPebble(filepath.Join(t.TempDir(), "db"), PebbleOptions{CacheMB: 16, BulkMinBytes: 1, noCompactions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db := s.(*pebbleStore).db
+	for i := 0; db.Metrics().Levels[0].Sublevels < l0StopSublevels; i++ {
+		if i > 2*l0StopSublevels {
+			t.Fatalf("L0 at %d sublevels after %d bulk loads", db.Metrics().Levels[0].Sublevels, i)
+		}
+		if err := bulkLoad(s, 1<<30, []bulkOp{{"a", fmt.Sprint(i)}, {"b", fmt.Sprint(i)}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := dump(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err = s.(BulkLoader).BulkLoad(ctx, 1<<30, func(w Writer) error { return w.Set([]byte("a"), []byte("late")) })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("bulk load with L0 full: %v, want it to wait until its context ends", err)
+	}
+	if got := dump(t, s); !reflect.DeepEqual(got, before) {
+		t.Fatalf("the held-back bulk load changed the store: %v, was %v", got, before)
 	}
 }
