@@ -31,8 +31,8 @@ const memLimitFloor = 256 << 20
 // allocated outside the Go heap. Without a limit the garbage collector
 // lets the heap grow to twice what is live, and during the initial sync
 // live memory is hundreds of MB of batches: peak RSS was cache_mb + 750
-// MB. The sync's batches are capped near pebble's memtable size
-// (store.SyncBatchBytes), so they fit well inside. buntdb keeps the whole
+// MB. The sync's batches are bounded by store.SyncBatchBytes (with bulk
+// loads, a quarter of the sync share), so they fit well inside. buntdb keeps the whole
 // index in the Go heap, far more than cache_mb on a large chain: a limit
 // below the live heap would only make the collector run without end, so
 // buntdb gets none.

@@ -197,7 +197,11 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 	default:
 		sync = store.SyncEverySecond
 	}
-	st, err := store.Open(ctx, cfg.DBDirectory, store.Options{Engine: cfg.DBEngine, Sync: sync, CacheMB: cfg.CacheMB, Logger: log,
+	bulkKB := cfg.DBBulkLoadKB
+	if bulkKB == 0 { // db_bulk_load_kb 0: never
+		bulkKB = -1
+	}
+	st, err := store.Open(ctx, cfg.DBDirectory, store.Options{Engine: cfg.DBEngine, Sync: sync, CacheMB: cfg.CacheMB, BulkLoadKB: bulkKB, Logger: log,
 		MaxOpenFiles: store.OpenFiles(cfg.DBEngine, openFileLimit(), config.NofileSelf)})
 	if err != nil {
 		return nil, store.CachePlan{}, fmt.Errorf("open index store in db_directory %s: %w", cfg.DBDirectory, err)

@@ -31,6 +31,7 @@ type Config struct {
 	ReorgLimit               int           `koanf:"reorg_limit"`
 	CacheMB                  int           `koanf:"cache_mb"`
 	TxCacheMB                int           `koanf:"tx_cache_mb"`
+	DBBulkLoadKB             int           `koanf:"db_bulk_load_kb"`
 	MaxSend                  int           `koanf:"max_send"`
 	MaxRecv                  int           `koanf:"max_recv"`
 	MaxSessions              int           `koanf:"max_sessions"`

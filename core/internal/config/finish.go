@@ -84,7 +84,7 @@ func (c *Config) checkNumbers(bad func(string, error) error) error {
 		key string
 		v   int
 	}{
-		{"reorg_limit", c.ReorgLimit}, {"cache_mb", c.CacheMB}, {"tx_cache_mb", c.TxCacheMB}, {"max_send", c.MaxSend},
+		{"reorg_limit", c.ReorgLimit}, {"cache_mb", c.CacheMB}, {"tx_cache_mb", c.TxCacheMB}, {"db_bulk_load_kb", c.DBBulkLoadKB}, {"max_send", c.MaxSend},
 		{"max_recv", c.MaxRecv}, {"max_sessions", c.MaxSessions}, {"cost_soft_limit", c.CostSoftLimit},
 		{"cost_hard_limit", c.CostHardLimit}, {"bandwidth_unit_cost", c.BandwidthUnitCost},
 		{"initial_concurrent", c.InitialConcurrent}, {"tor_proxy_port", c.TorProxyPort},

@@ -64,6 +64,7 @@ var keyDefs = []keyDef{
 	{name: "donation_address", exName: "DONATION_ADDRESS", kind: kindString, def: "", help: "server.donation_address result"},
 	{name: "reorg_limit", exName: "REORG_LIMIT", kind: kindInt, def: 0, help: "deepest reorg survivable without re-indexing (0 = coin default)"},
 	{name: "cache_mb", exName: "CACHE_MB", kind: kindInt, def: 1200, help: "memory budget in MB: pebble's block cache and memtables, and the initial sync's batches"},
+	{name: "db_bulk_load_kb", kind: kindInt, def: 8192, help: "pebble: initial-sync batches of at least this many KB of rows are ingested as sorted tables, not written through the write-ahead log and memtables (0 = never)"},
 	{name: "tx_cache_mb", kind: kindInt, def: 32, help: "blockchain.transaction.get answer cache in MB (0 = off)"},
 	{name: "max_send", exName: "MAX_SEND", kind: kindInt, def: 8_100_000, help: "largest response in bytes (Bitcoin's DEFAULT_MAX_SEND; values below 350000 are raised to 350000)"},
 	{name: "max_recv", exName: "MAX_RECV", kind: kindInt, def: 1_000_000, help: "largest incoming message in bytes"},

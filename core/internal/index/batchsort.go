@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/amber-electrum/amber/core/internal/store"
 )
 
-// A sync batch is written to the store in key order. pebble sorts a large
-// batch before it can commit it (a flushable batch: sort.Sort over the
+// A sync batch is written to the store in key order. The store's bulk load
+// (store.BulkLoader: sorted tables ingested) requires it, so the sort is
+// not an optimisation to drop. Before that, it paid for itself: pebble
+// sorts a large batch before it can commit it (a flushable batch: sort.Sort over the
 // batch's entries, comparing the keys in the batch's buffer through an
 // interface), which cost about a sixth of amberd's CPU in the initial
 // sync; on input already in order its pdqsort makes one pass. Sorting
@@ -50,6 +55,25 @@ type sortedBatch struct {
 	live  []byte // liveRowLen per live output
 	other []otherRow
 	refs  []rowRef
+	spare []rowRef // bucketByTop16's other buffer
+}
+
+// sortBufs holds the buffers of released sortedBatches: a sync batch's
+// are tens of MB, which allocating (zeroing) anew for every batch cost
+// more than sorting into them.
+var sortBufs sync.Pool
+
+// writeSorted writes b's rows and other in key order to tx.
+func writeSorted(tx store.Writer, b *syncBatch, other []otherRow) error {
+	s := sortBatch(b, other)
+	defer s.release()
+	return s.write(tx)
+}
+
+// release hands s's buffers on to the next sortBatch.
+func (s *sortedBatch) release() {
+	s.b, s.other = nil, nil
+	sortBufs.Put(s)
 }
 
 func refOf(k []byte, kind int, i int) rowRef {
@@ -79,13 +103,17 @@ func (s *sortedBatch) key(r rowRef) []byte {
 // their write order (a re-created outpoint, BIP30: its delete, then its
 // set).
 func sortBatch(b *syncBatch, other []otherRow) *sortedBatch {
-	s := &sortedBatch{b: b, other: other}
+	s, _ := sortBufs.Get().(*sortedBatch)
+	if s == nil {
+		s = &sortedBatch{}
+	}
+	s.b, s.other = b, other
 	n := len(b.dels) + len(b.sets) + 2*len(b.lay.live) + len(other)
-	s.refs = make([]rowRef, 0, n)
+	s.refs = grow(s.refs, n)
 	for i, k := range b.dels {
 		s.refs = append(s.refs, refOf(k, rowDel, i))
 	}
-	s.live = make([]byte, 0, liveRowLen*len(b.lay.live))
+	s.live = grow(s.live, liveRowLen*len(b.lay.live))
 	i := 0
 	for op, ov := range b.lay.live {
 		o := len(s.live)
@@ -111,22 +139,78 @@ func sortBatch(b *syncBatch, other []otherRow) *sortedBatch {
 		s.sortRange(s.refs)
 		return s
 	}
-	s.refs = bucketByTop16(s.refs)
-	start := 0
-	for i := 1; i <= len(s.refs); i++ {
-		if i < len(s.refs) && s.refs[i].hi>>48 == s.refs[start].hi>>48 {
-			continue
+	s.spare = grow(s.spare, len(s.refs))[:len(s.refs)]
+	s.refs, s.spare = bucketByTop16(s.refs, s.spare), s.refs
+	// The buckets are sorted on up to GOMAXPROCS goroutines, each taking
+	// the next unsorted run of buckets of about sortChunk refs: the
+	// commit stage is serial, so its wall time holds up the sync when a
+	// core is free.
+	var next atomic.Int64
+	work := func() {
+		for {
+			claimed := int(next.Add(sortChunk) - sortChunk)
+			if claimed >= len(s.refs) {
+				return
+			}
+			// A run starts at the first bucket boundary at or after
+			// the claimed refs and ends at the first at or after
+			// their end: the runs of the claims cover every bucket
+			// once.
+			start := bucketStart(s.refs, claimed)
+			end := bucketStart(s.refs, min(claimed+sortChunk, len(s.refs)))
+			s.sortBuckets(s.refs[start:end])
 		}
-		s.sortRange(s.refs[start:i])
-		start = i
 	}
+	workers := min(runtime.GOMAXPROCS(0), len(s.refs)/sortChunk+1)
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Add(1)
+		go func() { defer wg.Done(); work() }()
+	}
+	work()
+	wg.Wait()
 	return s
 }
 
+// sortChunk is how many refs a goroutine of sortBatch takes at a time.
+const sortChunk = 1 << 16
+
+// bucketStart is the index of the first ref at or after i that starts a
+// bucket (its first two key bytes differ from the ref before it), or
+// len(refs).
+func bucketStart(refs []rowRef, i int) int {
+	for i > 0 && i < len(refs) && refs[i].hi>>48 == refs[i-1].hi>>48 {
+		i++
+	}
+	return i
+}
+
+// sortBuckets sorts each bucket (run of equal first two key bytes) of
+// refs on its own.
+func (s *sortedBatch) sortBuckets(refs []rowRef) {
+	start := 0
+	for i := 1; i <= len(refs); i++ {
+		if i < len(refs) && refs[i].hi>>48 == refs[start].hi>>48 {
+			continue
+		}
+		s.sortRange(refs[start:i])
+		start = i
+	}
+}
+
+// grow returns b emptied, with room for n elements.
+func grow[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, 0, n+n/8)
+	}
+	return b[:0]
+}
+
 // bucketByTop16 orders refs by their keys' first two bytes (a counting
-// sort, stable), so that each run of equal first bytes can be sorted
-// alone: the keys are a handful of prefixes followed by hashes.
-func bucketByTop16(refs []rowRef) []rowRef {
+// sort, stable) into out (as long as refs), so that each run of equal
+// first bytes can be sorted alone: the keys are a handful of prefixes
+// followed by hashes.
+func bucketByTop16(refs, out []rowRef) []rowRef {
 	var count [1 << 16]int32
 	for _, r := range refs {
 		count[r.hi>>48]++
@@ -136,7 +220,6 @@ func bucketByTop16(refs []rowRef) []rowRef {
 		count[i] = sum
 		sum += c
 	}
-	out := make([]rowRef, len(refs))
 	for _, r := range refs {
 		b := r.hi >> 48
 		out[count[b]] = r

@@ -117,7 +117,7 @@ func finalState(ops []recOp) map[string]string {
 // one (same final state, same fresh marks, same count), in key order, and
 // a key written twice (BIP30) keeps its delete before its set.
 func TestSortBatch(t *testing.T) {
-	for _, n := range []int{0, 1, 7, 500, 5000} {
+	for _, n := range []int{0, 1, 7, 500, 5000, 40000} { // 40000: several sortChunks, sorted in parallel
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			b, other := testBatch(n, uint64(n))
 			var w recWriter

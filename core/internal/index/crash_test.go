@@ -54,6 +54,25 @@ func (f *failStore) Load(ctx context.Context, fn func(store.Writer) error) error
 	})
 }
 
+// BulkLoad counts as Load does; on a store without BulkLoad it runs fn in
+// a Load.
+func (f *failStore) BulkLoad(ctx context.Context, size int64, fn func(store.Writer) error) error {
+	l, ok := f.Store.(store.BulkLoader)
+	if !ok {
+		return f.Load(ctx, fn)
+	}
+	f.calls++
+	if f.calls != f.failAt {
+		return l.BulkLoad(ctx, size, fn)
+	}
+	return l.BulkLoad(ctx, size, func(w store.Writer) error {
+		if err := fn(w); err != nil {
+			return err
+		}
+		return errCrash
+	})
+}
+
 // runUntil runs processor steps until the index reaches chain's tip or a
 // step fails.
 func runUntil(ix *Index, chain *fakeChain) error {

@@ -170,7 +170,9 @@ func genesisBlock() *wire.MsgBlock {
 
 // testEngines are the stores the engine-neutral index tests run on:
 // buntdb in memory, then each disk engine in a temporary directory.
-var testEngines = append([]string{"memory"}, store.Engines...)
+// "pebble-bulk" is pebble with every sync batch ingested as sorted tables
+// (store.BulkLoader), however small.
+var testEngines = append([]string{"memory"}, append(store.Engines, "pebble-bulk")...)
 
 // openTestStore opens an empty store of engine ("memory" or a store
 // engine name), closed when the test ends.
@@ -179,7 +181,13 @@ func openTestStore(t testing.TB, engine string) store.Store {
 	if engine == "memory" {
 		return storetest.OpenMemory()
 	}
-	s, err := store.Open(context.Background(), t.TempDir(), store.Options{Engine: engine, Sync: store.SyncNever, CacheMB: 16})
+	var s store.Store
+	var err error
+	if engine == "pebble-bulk" {
+		s, err = store.OpenPebble(t.TempDir(), store.PebbleOptions{Sync: store.SyncNever, CacheMB: 16, BulkMinBytes: 1})
+	} else {
+		s, err = store.Open(context.Background(), t.TempDir(), store.Options{Engine: engine, Sync: store.SyncNever, CacheMB: 16})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -399,7 +399,7 @@ func (pl *pipeline) lookup(ctx context.Context, op outpoint) (outVal, bool, erro
 // writeBatch writes batch b and the state record inside tx, in key order
 // (see sortBatch).
 func (ix *Index) writeBatch(tx store.Writer, b *syncBatch) error {
-	return sortBatch(b, ix.batchOtherRows(b)).write(tx)
+	return writeSorted(tx, b, ix.batchOtherRows(b))
 }
 
 // batchOtherRows are the rows of b beside its prepared ones: the undo

@@ -33,7 +33,8 @@ import (
 // A batch closes when the sync target is reached, when it holds
 // SyncCacheBytes/3 of prepared rows (at most two batches and the store's
 // copy of one are in memory), after BatchBlocks blocks when that is set,
-// when the commit goroutine is idle and no further block is ready, and
+// when the commit goroutine is idle and no further block is ready if the
+// batch holds a quarter of that or has been open for idleBatchAge, and
 // after every block once the index has caught up. Crash safety is that of
 // the single-batch commit: each batch is one atomic transaction with the
 // state, so a crash leaves exactly the last committed batch.
@@ -73,7 +74,10 @@ type pipeline struct {
 // (sort and copy) and the store committing it.
 type stageTimes struct {
 	seqWaitBlock, seqPrepare, seqWaitCommit atomic.Int64 // ns
-	commitFill, commitStore                 atomic.Int64 // ns
+	// The committer: handing the sorted rows to the store (with a bulk
+	// load this includes building its tables) and the store's commit
+	// (with a bulk load, its ingestion).
+	commitFill, commitStore atomic.Int64 // ns
 	// The fetcher: waiting for the daemon plugin's next block, for the
 	// prefetch budget, for room in the workers' and sequencer's queues.
 	fetchWaitPlugin, fetchWaitBudget, fetchWaitQueue atomic.Int64 // ns
@@ -270,7 +274,11 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 	cur.tracked = pl.track
 	var ahead *blockWork // received from order, not yet prepared
 	closed := false      // order is closed and drained
-	next := func(wait bool) *blockWork {
+	// next returns the next block, waiting for it if wait; with a timeout
+	// it returns nil when the timeout fires first (timedOut tells).
+	timedOut := false
+	next := func(wait bool, timeout <-chan time.Time) *blockWork {
+		timedOut = false
 		if ahead != nil || closed {
 			return ahead
 		}
@@ -278,6 +286,8 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 			select {
 			case w, ok := <-order:
 				ahead, closed = w, !ok
+			case <-timeout:
+				timedOut = true
 			case <-ctx.Done():
 			}
 		} else {
@@ -290,7 +300,7 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 		return ahead
 	}
 	ready := func() bool {
-		w := next(false)
+		w := next(false, nil)
 		if w == nil {
 			return false
 		}
@@ -301,6 +311,7 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 			return false
 		}
 	}
+	var opened time.Time // when cur took its first block
 	flush := func() error {
 		if cur.empty() {
 			return nil
@@ -312,7 +323,24 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 	}
 	for {
 		t0 := time.Now()
-		w := next(true)
+		// A batch held open waits for the next block at most until it is
+		// idleBatchAge old; then it is committed as it is.
+		var age *time.Timer
+		var ageC <-chan time.Time
+		if !cur.empty() {
+			age = time.NewTimer(max(idleBatchAge-time.Since(opened), 0))
+			ageC = age.C
+		}
+		w := next(true, ageC)
+		if age != nil {
+			age.Stop()
+		}
+		if w == nil && timedOut {
+			if err := flush(); err != nil {
+				return err
+			}
+			continue
+		}
 		if w == nil {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -345,6 +373,9 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 			return errNeedReorg
 		}
 		t1 := time.Now()
+		if cur.empty() {
+			opened = t1
+		}
 		if err := pl.prepareBlock(ctx, cur, w); err != nil {
 			return err
 		}
@@ -356,13 +387,27 @@ func (pl *pipeline) sequence(ctx context.Context, st state, order <-chan *blockW
 		case cur.st.height >= pl.target, ix.caughtUp,
 			ix.opts.BatchBlocks > 0 && cur.last-cur.first+1 >= int64(ix.opts.BatchBlocks),
 			cur.bytes >= pl.batchBytes,
-			(pl.inflight == nil || pl.inflight.idle()) && !ready():
+			(pl.inflight == nil || pl.inflight.idle()) && !ready() &&
+				(cur.bytes >= pl.batchBytes/idleBatchShare || time.Since(opened) >= idleBatchAge):
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
 }
+
+// A batch is closed early, while the commit goroutine is idle and no block
+// is ready, only once it holds 1/idleBatchShare of a full batch's rows or
+// has been open idleBatchAge: smaller ones cost more per transaction
+// (no output created and spent within them, each commit's fixed costs,
+// and below the store's bulk-load size its write-ahead log and flush),
+// while the daemon delivers blocks faster than that and the index is
+// still far from the tip. The age bounds how far the index's committed
+// height lags behind a slow daemon.
+const (
+	idleBatchShare = 4
+	idleBatchAge   = 2 * time.Second
+)
 
 // handoff waits for the batch in flight, drops its layer and starts the
 // commit of b.
@@ -408,6 +453,15 @@ func (ix *Index) commitBatch(ctx context.Context, b *syncBatch, times *stageTime
 		touched = b.touched
 	}
 	err := ix.qc.writeStore(touched, func() error {
+		if l, ok := ix.st.(store.BulkLoader); ok {
+			// writeBatch writes in key order: the store may ingest
+			// the batch as sorted tables.
+			return l.BulkLoad(ctx, b.bytes, func(w store.Writer) error {
+				t := time.Now()
+				defer func() { fill = since(t) }()
+				return ix.writeBatch(w, b)
+			})
+		}
 		if l, ok := ix.st.(store.Loader); ok {
 			// writeBatch reads nothing back: the store's cheaper
 			// write-only commit.

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/btcsuite/btcd/wire"
 
@@ -381,4 +383,62 @@ func TestSyncWritesNoUndoBelowFloor(t *testing.T) {
 	if err := ix.ForceReorg(context.Background(), limit); err != nil {
 		t.Fatalf("reorg of %d blocks after the sync: %v", limit, err)
 	}
+}
+
+// stallChain serves blocks up to stallAt, then holds every fetch from
+// there until ctx ends: a daemon that stops delivering mid-sync.
+type stallChain struct {
+	*fakeChain
+	stallAt int64
+}
+
+func (c stallChain) Blocks(ctx context.Context, start int64, count int, yield func(sdk.Block) error) error {
+	end := min(start+int64(count), c.stallAt+1)
+	if end > start {
+		if err := c.fakeChain.Blocks(ctx, start, int(end-start), yield); err != nil {
+			return err
+		}
+	}
+	if start+int64(count) > c.stallAt+1 {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+// TestHeldBatchCommittedWhenDaemonStalls: a batch held open for more
+// blocks (small, far from the sync target) is committed once it is
+// idleBatchAge old even when the daemon delivers no further block, so
+// the committed height does not wait for the daemon.
+func TestHeldBatchCommittedWhenDaemonStalls(t *testing.T) {
+	// The store's own goroutines live outside the bubble.
+	st := storetest.OpenMemory()
+	defer st.Close()
+	synctest.Test(t, func(t *testing.T) {
+		blocks := genSyncChain(30, 4, 10, 5)
+		chain := stallChain{fakeChain: &fakeChain{}, stallAt: 12}
+		chain.set(blocks)
+		ix := newTestIndex(t, chain.fakeChain, st, func(o *Options) {
+			o.Chain = chain
+			o.BatchBlocks = 0
+			o.FetchBlocks = 4
+			o.SyncCacheBytes = 1 << 30 // no batch closes for its size
+		})
+		defer ix.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { _, err := ix.step(ctx); done <- err }()
+		time.Sleep(idleBatchAge / 2)
+		synctest.Wait()
+		if h, _, _ := ix.Tip(); h >= 12 {
+			t.Fatalf("committed height %d before the batch's age: the small batch was not held", h)
+		}
+		time.Sleep(idleBatchAge)
+		synctest.Wait()
+		if h, _, _ := ix.Tip(); h != 12 {
+			t.Errorf("committed height %d after the batch's age, want 12 (the blocks delivered before the stall)", h)
+		}
+		cancel()
+		<-done
+	})
 }

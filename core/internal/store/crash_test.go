@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +31,9 @@ func TestKillMidCommit(t *testing.T) {
 		t.Skip("spawns processes; covered by the full run")
 	}
 	r := rand.New(rand.NewSource(time.Now().UnixNano()))
-	for _, engine := range Engines {
+	// "pebble-bulk": pebble committing every generation as a bulk load
+	// (ingested tables).
+	for _, engine := range append(Engines, "pebble-bulk") {
 		for _, sync := range []string{"always", "never"} {
 			t.Run(engine+"/"+sync, func(t *testing.T) {
 				dir := t.TempDir()
@@ -91,7 +94,7 @@ func runCrashChild(t *testing.T, engine, sync, dir string, commits int, delay ti
 // generation; it returns it.
 func checkGeneration(t *testing.T, engine, dir string) int {
 	t.Helper()
-	s, err := Open(context.Background(), dir, Options{Engine: engine, Sync: SyncNever, CacheMB: 16})
+	s, err := Open(context.Background(), dir, Options{Engine: strings.TrimSuffix(engine, "-bulk"), Sync: SyncNever, CacheMB: 16})
 	if err != nil {
 		t.Fatalf("reopen after kill: %v", err)
 	}
@@ -130,7 +133,14 @@ func TestCrashChild(t *testing.T) {
 		sync = SyncAlways
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, parts[2], Options{Engine: parts[0], Sync: sync, CacheMB: 16})
+	bulk := parts[0] == "pebble-bulk"
+	var s Store
+	var err error
+	if bulk {
+		s, err = OpenPebble(Path(parts[2], EnginePebble), PebbleOptions{Sync: sync, CacheMB: 16, BulkMinBytes: 1})
+	} else {
+		s, err = Open(ctx, parts[2], Options{Engine: parts[0], Sync: sync, CacheMB: 16})
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -150,6 +160,14 @@ func TestCrashChild(t *testing.T) {
 	}
 	val := strings.Repeat("v", 400)
 	for gen := n + 1; ; gen++ {
+		if bulk {
+			if err := crashBulkGeneration(ctx, s.(BulkLoader), gen, val); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+			fmt.Printf("ok %d\n", gen)
+			continue
+		}
 		err := s.Update(ctx, func(tx RWTx) error {
 			for j := 0; j < crashKeys; j++ {
 				if gen > 1 {
@@ -169,4 +187,32 @@ func TestCrashChild(t *testing.T) {
 		}
 		fmt.Printf("ok %d\n", gen)
 	}
+}
+
+// crashBulkGeneration is TestCrashChild's commit of generation gen as a
+// bulk load: the same writes, in key order.
+func crashBulkGeneration(ctx context.Context, l BulkLoader, gen int, val string) error {
+	var ops []bulkOp
+	for j := 0; j < crashKeys; j++ {
+		if gen > 1 {
+			ops = append(ops, bulkOp{key: fmt.Sprintf("k/%d/%03d", gen-1, j)})
+		}
+		ops = append(ops, bulkOp{fmt.Sprintf("k/%d/%03d", gen, j), fmt.Sprintf("%d:%s", gen, val)})
+	}
+	ops = append(ops, bulkOp{"n", strconv.Itoa(gen)})
+	slices.SortFunc(ops, func(a, b bulkOp) int { return strings.Compare(a.key, b.key) })
+	return l.BulkLoad(ctx, 1<<30, func(w Writer) error {
+		for _, op := range ops {
+			var err error
+			if op.val == "" {
+				err = w.Delete([]byte(op.key))
+			} else {
+				err = w.Set([]byte(op.key), []byte(op.val))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -53,7 +53,11 @@ type Options struct {
 	// MaxOpenFiles bounds the files pebble keeps open (OpenFiles); 0
 	// means PebbleMaxOpenFiles.
 	MaxOpenFiles int
-	Logger       *slog.Logger
+	// BulkLoadKB is db_bulk_load_kb: pebble ingests bulk loads of at
+	// least this many KB as sorted tables (see BulkLoad); 0 means
+	// DefaultBulkMinBytes, less than 0 never.
+	BulkLoadKB int
+	Logger     *slog.Logger
 }
 
 // Path is where engine keeps its index under the database directory dir:
@@ -99,8 +103,12 @@ func Open(ctx context.Context, dir string, opts Options) (Store, error) {
 	if engine == EngineBunt {
 		return OpenBunt(Path(dir, engine), BuntOptions{Sync: opts.Sync})
 	}
+	bulk := int64(opts.BulkLoadKB) << 10
+	if opts.BulkLoadKB < 0 {
+		bulk = -1
+	}
 	return OpenPebble(Path(dir, engine), PebbleOptions{Sync: opts.Sync, CacheMB: opts.CacheMB,
-		MaxOpenFiles: opts.MaxOpenFiles, Logger: opts.Logger})
+		MaxOpenFiles: opts.MaxOpenFiles, BulkMinBytes: bulk, Logger: opts.Logger})
 }
 
 // CachePlan is how an engine divides cache_mb between its own caches and

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -32,15 +33,20 @@ type PebbleOptions struct {
 	Logger *slog.Logger
 	// FS is the file system (tests); nil is the operating system's.
 	FS vfs.FS
+	// BulkMinBytes is the size estimate from which a BulkLoad ingests
+	// sorted tables instead of committing a batch; 0 means
+	// DefaultBulkMinBytes, less than 0 never.
+	BulkMinBytes int64
 	// noCompactions turns automatic compactions off (tests that need an
 	// L0 backlog).
 	noCompactions bool
 }
 
 // OpenPebble opens (creating if needed) a pebble database in the directory
-// dir. Every Update is one pebble batch, committed atomically through the
-// write-ahead log: after a crash the database holds a prefix of the
-// committed Updates, never part of one.
+// dir. Every Update and Load is one pebble batch, committed atomically
+// through the write-ahead log, and every BulkLoad from the bulk threshold
+// one ingestion of tables, atomic and synced (after the log): after a
+// crash the database holds a prefix of the commits, never part of one.
 func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	logger := opts.Logger
 	if logger == nil {
@@ -53,8 +59,15 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	if fs == nil {
 		fs = vfs.Default
 	}
-	s := &pebbleStore{sync: opts.Sync, log: logger, plan: plan, stop: make(chan struct{})}
+	s := &pebbleStore{sync: opts.Sync, log: logger, plan: plan, stop: make(chan struct{}), bulkMin: opts.BulkMinBytes}
+	switch {
+	case s.bulkMin == 0:
+		s.bulkMin = DefaultBulkMinBytes
+	case s.bulkMin < 0:
+		s.bulkMin = 1<<63 - 1
+	}
 	dfs := &faultFS{FS: fs, fail: s.fail}
+	s.fs = dfs
 	sched := newGatedScheduler()
 	openFiles := opts.MaxOpenFiles
 	if openFiles <= 0 {
@@ -101,11 +114,18 @@ func OpenPebble(dir string, opts PebbleOptions) (Store, error) {
 	// No compaction inside Open (it would wait for it): see gatedScheduler.
 	po.Experimental.CompactionScheduler = sched
 	po.DisableAutomaticCompactions = opts.noCompactions
+	po.EnsureDefaults()
 	db, err := pebble.Open(dir, po)
 	if err != nil {
 		sched.Unregister()
 		return nil, fmt.Errorf("store: open pebble %s: %w", dir, err)
 	}
+	if s.bulkDir, err = resetBulkDir(dfs, dir); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	// Bulk loads' tables are built as a flush builds L0's.
+	s.writerOpts = po.MakeWriterOptions(0, db.TableFormat())
 	sched.release()
 	s.db = db
 	if s.sync == SyncEverySecond {
@@ -143,14 +163,25 @@ type pebbleStore struct {
 	// with room for as much (the initial sync's batches are alike), so
 	// that filling it does not copy it over and over as it doubles.
 	loadSize int
+	// Bulk loads (pebblebulk.go): the size from which they ingest
+	// tables, the directory and options of those tables, and the last
+	// table's number.
+	bulkMin    int64
+	bulkDir    string
+	writerOpts sstable.WriterOptions
+	bulkSeq    int
+	bulkLogged bool
+	fs         vfs.FS
 	// failed holds the first write error of the disk (full disk, EIO):
 	// from then on Updates fail with it. poisoned is set when pebble
 	// itself panicked on it; the DB is then abandoned, not closed.
 	failed   atomic.Pointer[error]
 	poisoned atomic.Bool
 	dirty    atomic.Bool
-	stop     chan struct{}
-	done     sync.WaitGroup
+	// unflushed is set by a batch's commit: the memtables hold writes.
+	unflushed atomic.Bool
+	stop      chan struct{}
+	done      sync.WaitGroup
 	// life guards closed: Views hold it shared, so that Close waits for
 	// them and a View after Close fails instead of reaching a closed DB.
 	life   sync.RWMutex
@@ -176,7 +207,12 @@ func (s *pebbleStore) failure() error {
 // commit meets an already failed WAL writer; both are turned into the
 // recorded disk error. After the second kind pebble's commit pipeline
 // stays locked: the store is poisoned and Close leaves the DB alone.
-func (s *pebbleStore) guard(fn func() error) (err error) {
+func (s *pebbleStore) guard(fn func() error) error { return s.guarded(fn, false) }
+
+// guarded is guard; with poisonAll any panic poisons the store (an
+// ingestion: pebble's fatal paths inside it can leave its commit pipeline
+// locked, see BulkLoad).
+func (s *pebbleStore) guarded(fn func() error, poisonAll bool) (err error) {
 	if err := s.failure(); err != nil {
 		return err
 	}
@@ -185,7 +221,7 @@ func (s *pebbleStore) guard(fn func() error) (err error) {
 		if r == nil {
 			return
 		}
-		if f, ok := r.(pebbleFatal); ok {
+		if f, ok := r.(pebbleFatal); ok && !poisonAll {
 			// A failed commit: pebble's commit pipeline was left
 			// unlocked, the DB can still be closed.
 			s.fail(errors.New(string(f)))
@@ -231,17 +267,30 @@ func (s *pebbleStore) syncLoop(period time.Duration) {
 	}
 }
 
-// SyncBatchBytes implements BatchSizer. A batch of at least half a memtable
-// is queued beside the memtables as a flushable batch, and pebble stops all
-// writes while MemTables memtables' worth is queued for flushing: batches
-// several memtables large (cache_mb's sync share, FlushBytes/3, is 3 to
-// 8 memtables) stall every commit until the previous one is flushed, so
-// commit and flush run in turn instead of together. The index's estimate
-// of a batch is about 1.4 times its size in pebble (measured), so a
-// budget of two memtables gives batches of about 1.4 memtables: flushable
-// batches (no skiplist inserts), two of which queue below MemTables (4)
-// while a third is flushed.
+// SyncBatchBytes implements BatchSizer.
+//
+// With bulk loads on, a sync batch is ingested as tables and never meets
+// the memtables: it may take a quarter of cache_mb's sync share
+// (FlushBytes/4: the batch being built, the one being committed, the
+// store's copy of it and the index's cache of recent outputs, a quarter
+// each). Larger batches write fewer rows (outputs created and spent
+// within one are never written) and ingest fewer, larger tables.
+//
+// Without them, a batch of at least half a memtable is queued beside the
+// memtables as a flushable batch, and pebble stops all writes while
+// MemTables memtables' worth is queued for flushing: batches several
+// memtables large stall every commit until the previous one is flushed,
+// so commit and flush run in turn instead of together. The index's
+// estimate of a batch is about 1.4 times its size in pebble (measured),
+// so a budget of two memtables gives batches of about 1.4 memtables:
+// flushable batches (no skiplist inserts), two of which queue below
+// MemTables (4) while a third is flushed.
 func (s *pebbleStore) SyncBatchBytes() int64 {
+	// A batch below the bulk threshold still goes through Load: the
+	// large budget only when every such batch is below two memtables.
+	if b := s.plan.FlushBytes / 4; b >= s.bulkMin && s.bulkMin <= 2*s.plan.MemTable {
+		return b
+	}
 	return 2 * s.plan.MemTable
 }
 
@@ -361,6 +410,7 @@ func (s *pebbleStore) commit(b *pebble.Batch) error {
 		return err
 	}
 	s.dirty.Store(true)
+	s.unflushed.Store(true)
 	return nil
 }
 
@@ -402,8 +452,10 @@ func (s *pebbleStore) Close() error {
 	// write-ahead log, and the next Open would replay (and flush) them,
 	// tens of MB after an initial sync, before amberd could answer.
 	// After a disk error there is nothing to gain and the flush would
-	// fail again.
-	if s.failed.Load() == nil {
+	// fail again; with no batch committed since the store opened (an
+	// initial sync of bulk loads only) there is nothing to flush, and a
+	// flush would wait for the compactions that a full L0 needs first.
+	if s.failed.Load() == nil && s.unflushed.Load() {
 		if err := s.guard(s.db.Flush); err != nil {
 			s.log.Warn("store: flush before close", "err", err)
 		}
@@ -603,19 +655,21 @@ func (s *pebbleStore) logTotals() {
 		return
 	}
 	m := s.db.Metrics()
-	var flushed, compacted, read uint64
+	var flushed, compacted, read, ingested uint64
 	var tables int64
 	for i := range m.Levels {
 		l := &m.Levels[i]
 		flushed += l.TableBytesFlushed + l.BlobBytesFlushed
 		compacted += l.TableBytesCompacted + l.BlobBytesCompacted
 		read += l.TableBytesRead
+		ingested += l.TableBytesIngested
 		tables += l.TablesSize
 	}
 	s.log.Debug("pebble totals", "wal_mb", m.WAL.BytesWritten>>20, "flushed_mb", flushed>>20,
 		"flushes", m.Flush.Count, "compacted_mb", compacted>>20, "compaction_read_mb", read>>20,
 		"compactions", m.Compact.Count, "tables_mb", tables>>20,
-		"l0_tables", m.Levels[0].TablesCount)
+		"l0_tables", m.Levels[0].TablesCount, "l0_sublevels", m.Levels[0].Sublevels,
+		"ingested_mb", ingested>>20, "ingested_bottom_mb", m.Levels[len(m.Levels)-1].TableBytesIngested>>20)
 }
 
 // pebbleLogger routes pebble's log lines to slog; pebble's info lines

@@ -44,9 +44,10 @@ type RWTx interface {
 }
 
 // BatchSizer is implemented by a Store whose commits have a size past which
-// they stop overlapping with the engine's background work (pebble: its
-// memtable). A bulk writer (the index's initial sync) keeps its Updates
-// near SyncBatchBytes of rows.
+// they stop overlapping with the engine's background work (pebble without
+// bulk loads: its memtable) or take more than their share of memory. A
+// bulk writer (the index's initial sync) keeps its commits near
+// SyncBatchBytes of rows.
 type BatchSizer interface {
 	SyncBatchBytes() int64
 }
@@ -65,6 +66,18 @@ type Writer interface {
 // as an Update is; if fn fails nothing is written.
 type Loader interface {
 	Load(ctx context.Context, fn func(Writer) error) error
+}
+
+// BulkLoader is implemented by a Store that commits large write-only
+// transactions whose keys come in ascending order more cheaply still than
+// Load: the initial sync's batches, which the index writes sorted.
+type BulkLoader interface {
+	// BulkLoad is Load for writes in ascending key order; of two writes
+	// of one key the later wins. A write of a key below the previous one
+	// fails with ErrUnsorted, and then nothing is written. size is the
+	// caller's estimate of the rows' bytes: the store picks its way of
+	// committing from it.
+	BulkLoad(ctx context.Context, size int64, fn func(Writer) error) error
 }
 
 // FreshSetter is implemented by RWTxs that can skip work for keys the

@@ -5,11 +5,13 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/amber-electrum/amber/core/internal/e2e/harness"
+	"github.com/amber-electrum/amber/core/internal/store"
 	"github.com/amber-electrum/amber/core/regtest"
 )
 
@@ -95,7 +97,11 @@ func testKill9DuringSync(t *testing.T, engine string) {
 	if err := proxy.SetMode(timeout(t, 10*time.Second), Slow); err != nil {
 		t.Fatal(err)
 	}
-	a := harness.StartAmberd(t, harness.AmberdOptions{Engine: engine, DaemonURL: proxy.URL(node.URL()), DBDir: filepath.Join(t.TempDir(), "db")})
+	// db_bulk_load_kb 1: pebble ingests this small chain's sync batches
+	// as sorted tables (store.BulkLoader) as it does a large chain's, so
+	// that the kills land in bulk loads too.
+	a := harness.StartAmberd(t, harness.AmberdOptions{Engine: engine, DaemonURL: proxy.URL(node.URL()), DBDir: filepath.Join(t.TempDir(), "db"),
+		Env: map[string]string{"AMBER_DB_BULK_LOAD_KB": "1"}})
 	// The kill window is the last start-to-caught-up time seen, so that
 	// kills land during the sync and sometimes just after it.
 	window := 3 * time.Second
@@ -128,6 +134,9 @@ func testKill9DuringSync(t *testing.T, engine string) {
 		if t.Failed() {
 			t.FailNow()
 		}
+	}
+	if engine == store.EnginePebble && !strings.Contains(a.AllLogs(), store.BulkLoadLogLine) {
+		t.Errorf("no amberd logged %q: the kills never met a bulk load", store.BulkLoadLogLine)
 	}
 }
 

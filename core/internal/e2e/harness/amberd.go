@@ -76,6 +76,7 @@ type Amberd struct {
 	ws       string
 	rpc      string
 	logPath  string
+	logPaths []string // every start's, in order
 	cmd      *exec.Cmd
 	done     chan struct{}
 	mu       sync.Mutex
@@ -178,6 +179,7 @@ func (a *Amberd) start() error {
 
 	a.logCount++
 	a.logPath = filepath.Join(a.t.TempDir(), fmt.Sprintf("amberd-%d.log", a.logCount))
+	a.logPaths = append(a.logPaths, a.logPath)
 	out, err := os.Create(a.logPath)
 	if err != nil {
 		return fmt.Errorf("log file: %w", err)
@@ -387,6 +389,16 @@ func procStat(pid int) (comm, ppid string, err error) {
 func (a *Amberd) Logs() string {
 	b, _ := os.ReadFile(a.logPath)
 	return string(b)
+}
+
+// AllLogs is the output of every start of amberd so far, in order.
+func (a *Amberd) AllLogs() string {
+	var b strings.Builder
+	for _, p := range a.logPaths {
+		out, _ := os.ReadFile(p)
+		b.Write(out)
+	}
+	return b.String()
 }
 
 func (a *Amberd) tail(n int) string {
