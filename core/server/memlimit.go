@@ -16,9 +16,14 @@ const memAboveCache = 300 << 20
 // the engine's caches: the runtime, stacks, fragmentation, and the soft
 // limit's overshoot while the collector catches up. Measured on the
 // 1M-transaction sync at cache_mb 500: a 400 MiB limit peaked at 736 MiB
-// of RSS beside 249 MiB of pebble caches (docs/benchmarks.md, issue #10
-// follow-up 4).
-const memReserve = 150 << 20
+// of RSS beside 249 MiB of pebble caches, 87 MiB above both
+// (docs/benchmarks.md, issue #10 follow-up 4; the sync's pebble batches
+// have since stopped doubling, about 30 MB less). It was 150 MiB: the
+// sync's live heap sits close to a 400 MiB limit, and the collector then
+// ran about three times as often as at 450 MiB, the scavenger returning
+// and faulting back memory in between (BenchmarkSyncForwardLarge: GC
+// and scavenger CPU 2.0–2.8 s against 0.7–1.0 s per 300k txs).
+const memReserve = 100 << 20
 
 // memLimitFloor keeps a small cache_mb from starving the heap: below it
 // the collector would run without end.

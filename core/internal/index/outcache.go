@@ -116,7 +116,17 @@ func (c *outCache) retire(l *layer) {
 	}
 	for op, ov := range l.live {
 		if len(c.young) >= c.maxGen {
-			c.old, c.young = c.young, make(map[outpoint]outVal, c.maxGen)
+			// The dropped generation's map, cleared, becomes the new
+			// young one: it keeps its room for maxGen entries, and no
+			// map of that size is allocated (and collected) per roll.
+			dropped := c.old
+			c.old = c.young
+			if dropped != nil {
+				clear(dropped)
+				c.young = dropped
+			} else {
+				c.young = make(map[outpoint]outVal, c.maxGen)
+			}
 		}
 		c.young[op] = ov
 		// A duplicate txid (BIP30) overwrites the O row: the older entry
