@@ -55,25 +55,14 @@ type sortedBatch struct {
 	live  []byte // liveRowLen per live output
 	other []otherRow
 	refs  []rowRef
-	spare []rowRef // bucketByTop16's other buffer
 }
 
-// sortBufs holds the buffers of released sortedBatches: a sync batch's
-// are tens of MB, which allocating (zeroing) anew for every batch cost
-// more than sorting into them.
-var sortBufs sync.Pool
-
-// writeSorted writes b's rows and other in key order to tx.
+// writeSorted writes b's rows and other in key order to tx. (Reusing the
+// sort's buffers from batch to batch, tens of MB, measured no gain: held
+// between batches they count as live heap next to the Go memory limit,
+// and the collector runs more often; BenchmarkSyncForwardLarge.)
 func writeSorted(tx store.Writer, b *syncBatch, other []otherRow) error {
-	s := sortBatch(b, other)
-	defer s.release()
-	return s.write(tx)
-}
-
-// release hands s's buffers on to the next sortBatch.
-func (s *sortedBatch) release() {
-	s.b, s.other = nil, nil
-	sortBufs.Put(s)
+	return sortBatch(b, other).write(tx)
 }
 
 func refOf(k []byte, kind int, i int) rowRef {
@@ -103,17 +92,13 @@ func (s *sortedBatch) key(r rowRef) []byte {
 // their write order (a re-created outpoint, BIP30: its delete, then its
 // set).
 func sortBatch(b *syncBatch, other []otherRow) *sortedBatch {
-	s, _ := sortBufs.Get().(*sortedBatch)
-	if s == nil {
-		s = &sortedBatch{}
-	}
-	s.b, s.other = b, other
+	s := &sortedBatch{b: b, other: other}
 	n := len(b.dels) + len(b.sets) + 2*len(b.lay.live) + len(other)
-	s.refs = grow(s.refs, n)
+	s.refs = make([]rowRef, 0, n)
 	for i, k := range b.dels {
 		s.refs = append(s.refs, refOf(k, rowDel, i))
 	}
-	s.live = grow(s.live, liveRowLen*len(b.lay.live))
+	s.live = make([]byte, 0, liveRowLen*len(b.lay.live))
 	i := 0
 	for op, ov := range b.lay.live {
 		o := len(s.live)
@@ -139,8 +124,7 @@ func sortBatch(b *syncBatch, other []otherRow) *sortedBatch {
 		s.sortRange(s.refs)
 		return s
 	}
-	s.spare = grow(s.spare, len(s.refs))[:len(s.refs)]
-	s.refs, s.spare = bucketByTop16(s.refs, s.spare), s.refs
+	s.refs = bucketByTop16(s.refs, make([]rowRef, len(s.refs)))
 	// The buckets are sorted on up to GOMAXPROCS goroutines, each taking
 	// the next unsorted run of buckets of about sortChunk refs: the
 	// commit stage is serial, so its wall time holds up the sync when a
@@ -196,14 +180,6 @@ func (s *sortedBatch) sortBuckets(refs []rowRef) {
 		s.sortRange(refs[start:i])
 		start = i
 	}
-}
-
-// grow returns b emptied, with room for n elements.
-func grow[T any](b []T, n int) []T {
-	if cap(b) < n {
-		return make([]T, 0, n+n/8)
-	}
-	return b[:0]
 }
 
 // bucketByTop16 orders refs by their keys' first two bytes (a counting
