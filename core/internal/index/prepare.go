@@ -151,13 +151,7 @@ func (pl *pipeline) work(ctx context.Context, w *blockWork) {
 	}
 	w.outHX = make([]HashX, 0, nout)
 	for _, tx := range txs {
-		for _, o := range tx.TxOut {
-			var hx HashX
-			if !unspendable(o.PkScript) {
-				hx = HashXFromScript(o.PkScript)
-			}
-			w.outHX = append(w.outHX, hx)
-		}
+		w.outHX = appendOutHX(w.outHX, tx)
 	}
 	if nin == 0 || p.height == 0 {
 		return
@@ -228,6 +222,19 @@ func (pl *pipeline) work(ctx context.Context, w *blockWork) {
 	if err != nil {
 		w.err = fatal(fmt.Errorf("block %d: look up spent outputs: %w", p.height, err))
 	}
+}
+
+// appendOutHX appends the script hash of each of tx's outputs to hx, zero
+// for an unspendable one.
+func appendOutHX(hx []HashX, tx *wire.MsgTx) []HashX {
+	for _, o := range tx.TxOut {
+		var h HashX
+		if !unspendable(o.PkScript) {
+			h = HashXFromScript(o.PkScript)
+		}
+		hx = append(hx, h)
+	}
+	return hx
 }
 
 func hasLive(l *layer, op outpoint) bool {

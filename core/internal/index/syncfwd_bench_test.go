@@ -68,10 +68,7 @@ func (c *rawChain) MempoolTransactions(context.Context, []sdk.Hash) ([][]byte, e
 func BenchmarkSyncForward(b *testing.B) {
 	blocks := genSyncChain(600, 30, 200, 1)
 	chain := newRawChain(b, blocks)
-	ntx := 0
-	for _, blk := range blocks[1:] {
-		ntx += len(blk.Transactions)
-	}
+	ntx := chainTxs(blocks)
 	const pebbleCacheMB = 64
 	engines := []struct {
 		name      string
@@ -100,13 +97,7 @@ func BenchmarkSyncForward(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				b.StartTimer()
-				c0 := cpuTime()
-				if err := ix.syncForward(ctx, int64(len(blocks)-1)); err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				cpu += int64(cpuTime() - c0)
+				cpu += timedSync(ctx, b, ix, int64(len(blocks)-1))
 				if h, _, _ := ix.Tip(); h != int64(len(blocks)-1) {
 					b.Fatal(fmt.Sprintf("synced to %d", h))
 				}
@@ -118,4 +109,25 @@ func BenchmarkSyncForward(b *testing.B) {
 			b.ReportMetric(float64(b.N*ntx)/b.Elapsed().Seconds(), "tx/s")
 		})
 	}
+}
+
+// chainTxs counts the transactions of blocks after the genesis block.
+func chainTxs(blocks []*wire.MsgBlock) int {
+	n := 0
+	for _, blk := range blocks[1:] {
+		n += len(blk.Transactions)
+	}
+	return n
+}
+
+// timedSync runs ix's forward sync to target with the benchmark's timer
+// on and returns the process CPU time it took.
+func timedSync(ctx context.Context, b *testing.B, ix *Index, target int64) int64 {
+	b.StartTimer()
+	c0 := cpuTime()
+	if err := ix.syncForward(ctx, target); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	return int64(cpuTime() - c0)
 }

@@ -25,10 +25,7 @@ import (
 func BenchmarkSyncForwardLarge(b *testing.B) {
 	blocks := genSyncChain(600, 500, 20000, 1)
 	chain := newRawChain(b, blocks)
-	ntx := 0
-	for _, blk := range blocks[1:] {
-		ntx += len(blk.Transactions)
-	}
+	ntx := chainTxs(blocks)
 	const cacheMB = 500
 	limitMB := int64(450)
 	if v := os.Getenv("AMBER_BENCH_MEMLIMIT_MB"); v != "" {
@@ -63,13 +60,7 @@ func BenchmarkSyncForwardLarge(b *testing.B) {
 		gc0 := ms.NumGC
 		metrics.Read(samples)
 		g0, s0 := samples[0].Value.Float64(), samples[1].Value.Float64()
-		b.StartTimer()
-		c0 := cpuTime()
-		if err := ix.syncForward(ctx, int64(len(blocks)-1)); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		cpu += int64(cpuTime() - c0)
+		cpu += timedSync(ctx, b, ix, int64(len(blocks)-1))
 		metrics.Read(samples)
 		gcs += samples[0].Value.Float64() - g0
 		scav += samples[1].Value.Float64() - s0
@@ -98,13 +89,7 @@ func BenchmarkSequencer(b *testing.B) {
 		w := &blockWork{p: p}
 		nin := 0
 		for i, tx := range p.msg.Transactions {
-			for _, o := range tx.TxOut {
-				var hx HashX
-				if !unspendable(o.PkScript) {
-					hx = HashXFromScript(o.PkScript)
-				}
-				w.outHX = append(w.outHX, hx)
-			}
+			w.outHX = appendOutHX(w.outHX, tx)
 			if i > 0 {
 				nin += len(tx.TxIn)
 			}

@@ -523,13 +523,7 @@ func (ix *Index) commitBlocks(ctx context.Context, batch []*parsedBlock) error {
 		w := &blockWork{raw: sdk.Block{Height: p.height}}
 		w.p = p
 		for _, tx := range p.msg.Transactions {
-			for _, o := range tx.TxOut {
-				var hx HashX
-				if !unspendable(o.PkScript) {
-					hx = HashXFromScript(o.PkScript)
-				}
-				w.outHX = append(w.outHX, hx)
-			}
+			w.outHX = appendOutHX(w.outHX, tx)
 			w.in = append(w.in, make([]prefetch, len(tx.TxIn))...)
 		}
 		if err := pl.prepareBlock(ctx, b, w); err != nil {

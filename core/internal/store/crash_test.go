@@ -201,18 +201,5 @@ func crashBulkGeneration(ctx context.Context, l BulkLoader, gen int, val string)
 	}
 	ops = append(ops, bulkOp{"n", strconv.Itoa(gen)})
 	slices.SortFunc(ops, func(a, b bulkOp) int { return strings.Compare(a.key, b.key) })
-	return l.BulkLoad(ctx, 1<<30, func(w Writer) error {
-		for _, op := range ops {
-			var err error
-			if op.val == "" {
-				err = w.Delete([]byte(op.key))
-			} else {
-				err = w.Set([]byte(op.key), []byte(op.val))
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return l.BulkLoad(ctx, 1<<30, func(w Writer) error { return writeOps(w, ops) })
 }

@@ -19,21 +19,31 @@ import (
 // bulkOp is one write of a bulk load: a delete when val is "".
 type bulkOp struct{ key, val string }
 
+// bulkLoad commits ops as a bulk load of s; after is what its fn returns
+// once they are written.
 func bulkLoad(s Store, size int64, ops []bulkOp, after error) error {
 	return s.(BulkLoader).BulkLoad(context.Background(), size, func(w Writer) error {
-		for _, op := range ops {
-			var err error
-			if op.val == "" {
-				err = w.Delete([]byte(op.key))
-			} else {
-				err = w.Set([]byte(op.key), []byte(op.val))
-			}
-			if err != nil {
-				return err
-			}
+		if err := writeOps(w, ops); err != nil {
+			return err
 		}
 		return after
 	})
+}
+
+// writeOps writes ops to w in order.
+func writeOps(w Writer, ops []bulkOp) error {
+	for _, op := range ops {
+		var err error
+		if op.val == "" {
+			err = w.Delete([]byte(op.key))
+		} else {
+			err = w.Set([]byte(op.key), []byte(op.val))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TestPebbleBulkLoad: a bulk load commits its writes as Load would (the
