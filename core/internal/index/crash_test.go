@@ -21,17 +21,29 @@ type failStore struct {
 	failAt, calls int
 }
 
-func (f *failStore) Update(ctx context.Context, fn func(store.RWTx) error) error {
+// crashing reports whether this commit (counted across Update, Load and
+// BulkLoad) is the one to fail.
+func (f *failStore) crashing() bool {
 	f.calls++
-	if f.calls != f.failAt {
-		return f.Store.Update(ctx, fn)
-	}
-	return f.Store.Update(ctx, func(tx store.RWTx) error {
-		if err := fn(tx); err != nil {
+	return f.calls == f.failAt
+}
+
+// crashAfter is fn, then errCrash: the commit rolled back after all its
+// writes.
+func crashAfter[W any](fn func(W) error) func(W) error {
+	return func(w W) error {
+		if err := fn(w); err != nil {
 			return err
 		}
 		return errCrash
-	})
+	}
+}
+
+func (f *failStore) Update(ctx context.Context, fn func(store.RWTx) error) error {
+	if f.crashing() {
+		fn = crashAfter(fn)
+	}
+	return f.Store.Update(ctx, fn)
 }
 
 // Load counts as Update does, so that the initial sync's write-only
@@ -42,16 +54,10 @@ func (f *failStore) Load(ctx context.Context, fn func(store.Writer) error) error
 	if !ok {
 		return f.Update(ctx, func(tx store.RWTx) error { return fn(tx) })
 	}
-	f.calls++
-	if f.calls != f.failAt {
-		return l.Load(ctx, fn)
+	if f.crashing() {
+		fn = crashAfter(fn)
 	}
-	return l.Load(ctx, func(w store.Writer) error {
-		if err := fn(w); err != nil {
-			return err
-		}
-		return errCrash
-	})
+	return l.Load(ctx, fn)
 }
 
 // BulkLoad counts as Load does; on a store without BulkLoad it runs fn in
@@ -61,16 +67,10 @@ func (f *failStore) BulkLoad(ctx context.Context, size int64, fn func(store.Writ
 	if !ok {
 		return f.Load(ctx, fn)
 	}
-	f.calls++
-	if f.calls != f.failAt {
-		return l.BulkLoad(ctx, size, fn)
+	if f.crashing() {
+		fn = crashAfter(fn)
 	}
-	return l.BulkLoad(ctx, size, func(w store.Writer) error {
-		if err := fn(w); err != nil {
-			return err
-		}
-		return errCrash
-	})
+	return l.BulkLoad(ctx, size, fn)
 }
 
 // runUntil runs processor steps until the index reaches chain's tip or a
