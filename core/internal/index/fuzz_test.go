@@ -37,5 +37,10 @@ func FuzzParseBlock(f *testing.F) {
 		if len(p.header) != 80 || headerHash(p.header) != p.hash || len(p.txids) != len(p.msg.Transactions) {
 			t.Fatalf("inconsistent parse: %d %s", len(p.header), p.hash)
 		}
+		for i, tx := range p.msg.Transactions {
+			if want := sdk.Hash(tx.TxHash()); p.txids[i] != want {
+				t.Fatalf("tx %d: txid %s from the raw bytes, %s from the decoded tx", i, p.txids[i], want)
+			}
+		}
 	})
 }

@@ -156,44 +156,56 @@ func (pl *pipeline) work(ctx context.Context, w *blockWork) {
 	if nin == 0 || p.height == 0 {
 		return
 	}
-	local := make(map[sdk.Hash]struct{}, len(p.txids))
-	for _, id := range p.txids {
-		local[id] = struct{}{}
-	}
 	w.in = make([]prefetch, nin)
 	w.gen = pl.committed.Load()
-	// Inputs the sequencer will find in memory (the layer being committed,
-	// the cache of recent outputs) are not looked up; the others are.
-	// Whatever changes in between, the sequencer falls back on the store
-	// (pipeline.spend), so skipping is never wrong, only slower.
+	// Inputs the sequencer will find in memory (the block's own txs, the
+	// layer being committed, the cache of recent outputs) are not looked
+	// up; the others are. Whatever changes in between, the sequencer falls
+	// back on the store (pipeline.spend), so skipping is never wrong, only
+	// slower.
 	type lookupIn struct {
 		j  int
 		op *wire.OutPoint
 	}
 	need := make([]lookupIn, 0, nin)
-	prev := pl.prevPub.Load()
 	c := pl.cache
-	if c != nil {
+	cached := c != nil && c.maxGen > 0
+	var local map[sdk.Hash]struct{}
+	var prev *layer
+	if !cached {
+		// Without the cache, the block's own txids and the layer being
+		// committed are the memory to check.
+		local = make(map[sdk.Hash]struct{}, len(p.txids))
+		for _, id := range p.txids {
+			local[id] = struct{}{}
+		}
+		prev = pl.prevPub.Load()
+	} else {
+		// With it, one lookup of the txid in the pending set covers the
+		// block's own txs and those of every batch not yet retired (the
+		// layer being committed included); the cache holds the outputs of
+		// the retired ones.
 		c.mu.RLock()
 	}
 	j := 0
 	for _, mtx := range txs[1:] {
 		for _, in := range mtx.TxIn {
 			op := outpoint{txid: sdk.Hash(in.PreviousOutPoint.Hash), vout: in.PreviousOutPoint.Index}
-			if _, ok := local[op.txid]; !ok {
-				switch {
-				case prev != nil && hasLive(prev, op):
-					pl.stats.prevSkips.Add(1)
-				case c != nil && c.inMemoryLocked(op):
-					pl.stats.cacheSkips.Add(1)
-				default:
-					need = append(need, lookupIn{j, &in.PreviousOutPoint})
-				}
+			switch {
+			case cached && c.inMemoryLocked(op):
+				pl.stats.cacheSkips.Add(1)
+			case cached:
+				need = append(need, lookupIn{j, &in.PreviousOutPoint})
+			case hasKey(local, op.txid):
+			case prev != nil && hasLive(prev, op):
+				pl.stats.prevSkips.Add(1)
+			default:
+				need = append(need, lookupIn{j, &in.PreviousOutPoint})
 			}
 			j++
 		}
 	}
-	if c != nil {
+	if cached {
 		c.mu.RUnlock()
 	}
 	if len(need) == 0 {
@@ -235,6 +247,11 @@ func appendOutHX(hx []HashX, tx *wire.MsgTx) []HashX {
 		hx = append(hx, h)
 	}
 	return hx
+}
+
+func hasKey[K comparable, V any](m map[K]V, k K) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func hasLive(l *layer, op outpoint) bool {
@@ -333,27 +350,31 @@ func (pl *pipeline) prepareBlock(ctx context.Context, b *syncBatch, w *blockWork
 }
 
 // spend resolves the output op spent in batch b: from b's own layer, the
-// previous batch's layer (committed or not), the worker's lookup when it
-// is recent enough, or the store.
+// previous batch's layer (committed or not), the cache of recent outputs,
+// the worker's lookup when it is recent enough, or the store.
+//
+// Every map here is large and each access a cache miss or two (a third of
+// the sequencer's time in the initial sync's profile), so each check is
+// made where it can matter: an output prev created is in prev.live and
+// never in prev.spent, and b's own double spends are found when op enters
+// b.lay.spent (one access, not a lookup and an insert).
 func (pl *pipeline) spend(ctx context.Context, b *syncBatch, op outpoint, pf prefetch, gen int64) (outVal, error) {
 	if ov, ok := b.lay.live[op]; ok {
 		delete(b.lay.live, op) // created and spent in the batch: no rows
 		b.bytes -= liveEntryBytes
 		return ov, nil
 	}
-	if _, ok := b.lay.spent[op]; ok {
-		return outVal{}, fmt.Errorf("%w: output %s:%d spent twice", errChain, op.txid, op.vout)
-	}
 	var ov outVal
 	found := false
 	if prev := pl.prev; prev != nil {
-		if _, ok := prev.spent[op]; ok {
-			return outVal{}, fmt.Errorf("%w: output %s:%d spent twice", errChain, op.txid, op.vout)
+		if ov, found = prev.live[op]; !found {
+			if _, ok := prev.spent[op]; ok {
+				return outVal{}, errSpentTwice(op)
+			}
 		}
-		ov, found = prev.live[op]
 	}
 	// The cache holds committed outputs not spent up to the batch before
-	// prev; the spends of prev and b were checked above.
+	// prev; the spends of prev were checked above, b's are below.
 	if !found && pl.cache != nil {
 		ov, found = pl.cache.get(op)
 	}
@@ -372,13 +393,20 @@ func (pl *pipeline) spend(ctx context.Context, b *syncBatch, op outpoint, pf pre
 	if !found {
 		return outVal{}, fmt.Errorf("%w: spends unknown output %s:%d", errChain, op.txid, op.vout)
 	}
-	b.lay.spent[op] = struct{}{}
+	n := len(b.lay.spent)
+	if b.lay.spent[op] = struct{}{}; len(b.lay.spent) == n {
+		return outVal{}, errSpentTwice(op)
+	}
 	b.bytes += spentEntryBytes
 	ok := appendOutKey(b.buf(37), &op.txid, op.vout)
 	uk := appendUTXOKey(b.buf(21), ov.hx, ov.txnum, op.vout)
 	b.dels = append(b.dels, ok, uk)
 	b.bytes += int64(len(ok) + len(uk) + 2*sliceHdrBytes)
 	return ov, nil
+}
+
+func errSpentTwice(op outpoint) error {
+	return fmt.Errorf("%w: output %s:%d spent twice", errChain, op.txid, op.vout)
 }
 
 // lookup reads op's O row from the store.
