@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"runtime"
 	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -124,7 +125,8 @@ func sortBatch(b *syncBatch, other []otherRow) *sortedBatch {
 		s.sortRange(s.refs)
 		return s
 	}
-	s.refs = bucketByTop16(s.refs, make([]rowRef, len(s.refs)))
+	var ends []int32
+	s.refs, ends = bucketByTop16(s.refs, make([]rowRef, len(s.refs)))
 	// The buckets are sorted on up to GOMAXPROCS goroutines, each taking
 	// the next unsorted run of buckets of about sortChunk refs: the
 	// commit stage is serial, so its wall time holds up the sync when a
@@ -140,8 +142,10 @@ func sortBatch(b *syncBatch, other []otherRow) *sortedBatch {
 			// the claimed refs and ends at the first at or after
 			// their end: the runs of the claims cover every bucket
 			// once.
-			start := bucketStart(s.refs, claimed)
-			end := bucketStart(s.refs, min(claimed+sortChunk, len(s.refs)))
+			// The boundaries come from the counting sort, not from
+			// the refs, which other goroutines are sorting.
+			start := bucketBoundary(ends, claimed)
+			end := bucketBoundary(ends, min(claimed+sortChunk, len(s.refs)))
 			s.sortBuckets(s.refs[start:end])
 		}
 	}
@@ -159,14 +163,14 @@ func sortBatch(b *syncBatch, other []otherRow) *sortedBatch {
 // sortChunk is how many refs a goroutine of sortBatch takes at a time.
 const sortChunk = 1 << 16
 
-// bucketStart is the index of the first ref at or after i that starts a
-// bucket (its first two key bytes differ from the ref before it), or
-// len(refs).
-func bucketStart(refs []rowRef, i int) int {
-	for i > 0 && i < len(refs) && refs[i].hi>>48 == refs[i-1].hi>>48 {
-		i++
+// bucketBoundary is the first bucket boundary at or after i: 0, or the
+// end of a bucket (ends, from bucketByTop16, is non-decreasing and its
+// last entry is the number of refs, at least i).
+func bucketBoundary(ends []int32, i int) int {
+	if i <= 0 {
+		return 0
 	}
-	return i
+	return int(ends[sort.Search(len(ends), func(b int) bool { return int(ends[b]) >= i })])
 }
 
 // sortBuckets sorts each bucket (run of equal first two key bytes) of
@@ -185,9 +189,10 @@ func (s *sortedBatch) sortBuckets(refs []rowRef) {
 // bucketByTop16 orders refs by their keys' first two bytes (a counting
 // sort, stable) into out (as long as refs), so that each run of equal
 // first bytes can be sorted alone: the keys are a handful of prefixes
-// followed by hashes.
-func bucketByTop16(refs, out []rowRef) []rowRef {
-	var count [1 << 16]int32
+// followed by hashes. It returns out and, for each value of the two
+// bytes, the end of its bucket in out.
+func bucketByTop16(refs, out []rowRef) ([]rowRef, []int32) {
+	count := make([]int32, 1<<16)
 	for _, r := range refs {
 		count[r.hi>>48]++
 	}
@@ -201,7 +206,7 @@ func bucketByTop16(refs, out []rowRef) []rowRef {
 		out[count[b]] = r
 		count[b]++
 	}
-	return out
+	return out, count
 }
 
 // sortRange sorts refs by key, then write order.
