@@ -7,7 +7,7 @@ BIN     := $(CURDIR)/bin
 VERSION ?=
 LDFLAGS := $(if $(VERSION),-ldflags "-X main.version=$(VERSION)",)
 
-.PHONY: build setup test devnet vet fmt clean proto fuzz
+.PHONY: build setup test devnet vet fmt clean proto fuzz race
 
 ## build: amberd, amberctl, the devnet and bench tools, every plugin (amber-<name>)
 ## and the example plugin into ./bin
@@ -40,7 +40,17 @@ test: setup build
 	cd examples/hello-method && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd examples/python-plugin && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd sdk/python && /usr/bin/python3 -m unittest discover -s tests
+	$(MAKE) --no-print-directory race
 	$(MAKE) --no-print-directory fuzz
+
+## race: the packages whose goroutines share memory (the sync pipeline, the
+## store engines, sessions and their transports, plugin supervision) again under
+## the race detector
+RACE_PKGS ?= ./core/internal/index/ ./core/internal/store/ ./core/internal/session/ \
+	./core/internal/electrum/ ./core/internal/pluginhost/ ./core/internal/transport/ \
+	./core/internal/cost/ ./core/internal/jsonrpc/ ./core/internal/hostsvc/
+race:
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
 ## fuzz: run each native fuzz target for FUZZTIME (default 5s); a crasher is
 ## saved under the package's testdata/fuzz/ and from then on replayed by go test
