@@ -197,7 +197,7 @@ func (pl *pipeline) work(ctx context.Context, w *blockWork) {
 			case cached:
 				need = append(need, lookupIn{j, &in.PreviousOutPoint})
 			case hasKey(local, op.txid):
-			case prev != nil && hasLive(prev, op):
+			case prev != nil && hasKey(prev.live, op):
 				pl.stats.prevSkips.Add(1)
 			default:
 				need = append(need, lookupIn{j, &in.PreviousOutPoint})
@@ -251,11 +251,6 @@ func appendOutHX(hx []HashX, tx *wire.MsgTx) []HashX {
 
 func hasKey[K comparable, V any](m map[K]V, k K) bool {
 	_, ok := m[k]
-	return ok
-}
-
-func hasLive(l *layer, op outpoint) bool {
-	_, ok := l.live[op]
 	return ok
 }
 

@@ -43,6 +43,12 @@ func (t pebbleTx) Scan(prefix, from []byte, fn func(k, v []byte) bool) error {
 		return nil
 	}
 	it, err := t.r.NewIter(opts)
+	return iterateOnce(it, err, fn)
+}
+
+// iterateOnce runs fn over it, an iterator just made (err: the error of
+// making it), and closes it.
+func iterateOnce(it *pebble.Iterator, err error, fn func(k, v []byte) bool) error {
 	if err != nil {
 		return fmt.Errorf("store: scan: %w", err)
 	}
@@ -146,26 +152,19 @@ func (t *pebbleRWTx) Scan(prefix, from []byte, fn func(k, v []byte) bool) error 
 	return pebbleTx{r: t.ib}.Scan(prefix, from, fn)
 }
 
-func (t *pebbleRWTx) Set(key, value []byte) error {
-	if string(key) == markerKey {
-		return ErrReservedKey
-	}
-	if t.ib != nil {
-		return t.ib.Set(key, value, nil)
-	}
-	t.set(key, value, false)
-	return nil
-}
+func (t *pebbleRWTx) Set(key, value []byte) error { return t.put(key, value, false) }
 
 // SetFresh implements FreshSetter.
-func (t *pebbleRWTx) SetFresh(key, value []byte) error {
+func (t *pebbleRWTx) SetFresh(key, value []byte) error { return t.put(key, value, true) }
+
+func (t *pebbleRWTx) put(key, value []byte, fresh bool) error {
 	if string(key) == markerKey {
 		return ErrReservedKey
 	}
 	if t.ib != nil {
 		return t.ib.Set(key, value, nil)
 	}
-	t.set(key, value, true)
+	t.set(key, value, fresh)
 	return nil
 }
 

@@ -77,14 +77,7 @@ func (v *pebbleView) Scan(prefix, from []byte, fn func(k, v []byte) bool) error 
 	case v.busy:
 		// A Scan from inside another's fn: a clone, same state.
 		c, err := v.it.Clone(pebble.CloneOptions{IterOptions: opts})
-		if err != nil {
-			return fmt.Errorf("store: scan: %w", err)
-		}
-		err = iterate(c, fn)
-		if cerr := c.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("store: scan: %w", cerr)
-		}
-		return err
+		return iterateOnce(c, err, fn)
 	default:
 		v.it.SetBounds(opts.LowerBound, opts.UpperBound)
 	}
