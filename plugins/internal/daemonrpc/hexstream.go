@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/amber-electrum/amber/sdk"
 )
@@ -193,11 +194,10 @@ func (p *hexBatchReader) item() error {
 		if c != ':' {
 			return malformed("want : after %q, got %q", key, c)
 		}
-		switch key {
+		switch memberName(key) {
 		case "result":
-			if haveRes {
-				return malformed("two results in one item")
-			}
+			// encoding/json keeps the last of repeated members; so does this.
+			p.unkeep(&rep)
 			haveRes = true
 			rep, resultNo, err = p.result()
 		case "error":
@@ -236,6 +236,18 @@ func (p *hexBatchReader) item() error {
 	}
 	p.out[id] = rep
 	return nil
+}
+
+// memberName maps a member name to the reply member it sets. Like
+// encoding/json, which decodes the other path, it matches names without
+// regard to case ("ID" sets the id; "reſult" the result).
+func memberName(key string) string {
+	for _, m := range [...]string{"result", "error", "id"} {
+		if strings.EqualFold(key, m) {
+			return m
+		}
+	}
+	return ""
 }
 
 // unkeep gives back the bytes of a result that an error member overrides.
